@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Prepare this (Debian 12) machine for devenv's test suite.  Idempotent; run as
+# root, non-interactively (CI=true, no stdin).
+#
+#  - installs the Debian packages the tests use (apt-get update only when
+#    something is missing);
+#  - makes sure the Nix build users (nixbld) and the nix-users group exist;
+#  - creates the unprivileged test user `devenv-test` (group nix-users):
+#    PostgreSQL refuses to run as root, and real users run multi-user Nix;
+#  - starts `nix-daemon` in the background (setsid) unless one is running;
+#  - checks that the test user can talk to the daemon.
+set -euo pipefail
+
+TEST_USER="${DEVENV_TEST_USER:-devenv-test}"
+TEST_HOME="/home/$TEST_USER"
+SOCKET=/nix/var/nix/daemon-socket/socket
+DAEMON_LOG=/var/log/devenv-nix-daemon.log
+PACKAGES=(nix-bin zsh fish direnv tmux postgresql-15 postgresql-client-15 hyperfine procps git util-linux)
+NIX_FEATURES=(--extra-experimental-features 'nix-command flakes')
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+export DEBIAN_FRONTEND=noninteractive
+
+# --- Debian packages --------------------------------------------------------
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing: ${missing[*]}"
+  apt-get update -qq </dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+else
+  say "packages present"
+fi
+
+# --- Nix groups and build users -----------------------------------------------
+if ! getent group nixbld >/dev/null; then
+  say "creating group nixbld"
+  groupadd --system nixbld
+fi
+for i in $(seq 1 10); do
+  if ! getent passwd "nixbld$i" >/dev/null; then
+    say "creating build user nixbld$i"
+    useradd --system --no-create-home --home-dir /var/empty --shell /usr/sbin/nologin \
+      --gid nixbld --groups nixbld --comment "Nix build user $i" "nixbld$i"
+  fi
+done
+if ! getent group nix-users >/dev/null; then
+  say "creating group nix-users"
+  groupadd --system nix-users
+fi
+
+# Store and per-user directories (what a multi-user install sets up).
+mkdir -p /nix/store /nix/var/nix/daemon-socket /nix/var/nix/profiles/per-user /nix/var/nix/gcroots/per-user
+chown root:nix-users /nix/var/nix/daemon-socket
+chmod 0770 /nix/var/nix/daemon-socket
+chmod 1777 /nix/var/nix/profiles/per-user /nix/var/nix/gcroots/per-user
+
+# --- test user ---------------------------------------------------------------
+if ! getent passwd "$TEST_USER" >/dev/null; then
+  say "creating user $TEST_USER"
+  useradd --create-home --home-dir "$TEST_HOME" --shell /bin/bash --groups nix-users "$TEST_USER"
+elif ! id -nG "$TEST_USER" | tr ' ' '\n' | grep -qx nix-users; then
+  say "adding $TEST_USER to nix-users"
+  usermod -a -G nix-users "$TEST_USER"
+fi
+if [ ! -d "$TEST_HOME" ]; then
+  mkdir -p "$TEST_HOME"
+  chown "$TEST_USER:" "$TEST_HOME"
+fi
+for d in "/nix/var/nix/profiles/per-user/$TEST_USER" "/nix/var/nix/gcroots/per-user/$TEST_USER"; do
+  mkdir -p "$d"
+  chown "$TEST_USER" "$d"
+done
+
+# --- nix-daemon ----------------------------------------------------------------
+if pgrep -x nix-daemon >/dev/null 2>&1 && [ -S "$SOCKET" ]; then
+  say "nix-daemon already running"
+else
+  if [ -e "$SOCKET" ]; then
+    say "removing stale daemon socket"
+    rm -f "$SOCKET"
+  fi
+  say "starting nix-daemon (log: $DAEMON_LOG)"
+  # A clean environment; no binary cache (there is no network for it).
+  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+    NIX_CONFIG='substituters =' \
+    setsid nix-daemon </dev/null >>"$DAEMON_LOG" 2>&1 &
+  for _ in $(seq 1 100); do
+    [ -S "$SOCKET" ] && break
+    sleep 0.1
+  done
+  [ -S "$SOCKET" ] || die "nix-daemon did not create $SOCKET (see $DAEMON_LOG)"
+fi
+
+# --- check the test user can use the daemon ---------------------------------------
+if out=$(runuser -u "$TEST_USER" -- env -i HOME="$TEST_HOME" USER="$TEST_USER" \
+      PATH=/usr/local/bin:/usr/bin:/bin NIX_REMOTE=daemon NIX_CONFIG='substituters =' \
+      nix "${NIX_FEATURES[@]}" store ping 2>&1 </dev/null); then
+  say "$TEST_USER can reach the nix daemon"
+else
+  printf '%s\n' "$out" >&2
+  die "$TEST_USER cannot use the nix daemon"
+fi
+say "done"

@@ -1,0 +1,33 @@
+// The cache key: content, never mtimes or the project's path, so a worktree or fresh
+// clone of an evaluated project hits at once. Built-ins only (warm path).
+import {createHash} from 'node:crypto';
+import {existsSync} from 'node:fs';
+import {contentDigest, inputFiles} from '../project/find.js';
+import {currentSystem, nixIdentity, nixpkgsOverride} from '../nix/nix.js';
+
+export const CACHE_FORMAT = 2;
+
+/** For a local override (path:/dir or /dir), its .nix content counts too. */
+function overrideDigest(ref: string | undefined): string {
+  if (!ref) return '';
+  const m = /^(?:path:)?(\/[^?#]*)/.exec(ref);
+  if (!m || !existsSync(m[1])) return '';
+  return contentDigest(m[1], inputFiles(m[1]));
+}
+
+export interface KeyParts {
+  key: string;
+  digest: string;
+  files: string[];
+}
+
+export function computeKey(root: string): KeyParts {
+  const files = inputFiles(root);
+  const digest = contentDigest(root, files);
+  const override = nixpkgsOverride();
+  const key = createHash('sha256')
+    .update(JSON.stringify([CACHE_FORMAT, digest, override ?? '', overrideDigest(override), nixIdentity() ?? 'no-nix', currentSystem()]))
+    .digest('hex')
+    .slice(0, 40);
+  return {key, digest, files};
+}

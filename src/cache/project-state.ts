@@ -1,0 +1,34 @@
+// Per-project state (path-dependent, unlike cache entries): last evaluation, last good key, last error.
+import {join} from 'node:path';
+import {projectStateDir} from '../paths.js';
+import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+
+export interface ProjectState {
+  lastKey?: string;
+  lastGoodKey?: string;
+  lastEvalAt?: string;
+  lastDurationMs?: number;
+  lastError?: string;
+  lastErrorAt?: string;
+  /** Key whose failure was already printed, so the error is shown once. */
+  errorShownFor?: string;
+}
+
+export const stateFile = (root: string): string => join(projectStateDir(root), 'state.json');
+
+export function readProjectState(root: string): ProjectState {
+  const t = readFileOrNull(stateFile(root));
+  if (!t) return {};
+  try {
+    return JSON.parse(t);
+  } catch {
+    return {};
+  }
+}
+
+export function updateProjectState(root: string, patch: Partial<ProjectState>): ProjectState {
+  const next = {...readProjectState(root), ...patch};
+  for (const k of Object.keys(next) as (keyof ProjectState)[]) if (next[k] === undefined) delete next[k];
+  writeFileAtomic(stateFile(root), JSON.stringify(next, null, 2) + '\n');
+  return next;
+}

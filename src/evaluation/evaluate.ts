@@ -1,0 +1,160 @@
+// The evaluation engine every path uses (exec, the hook, the watcher): cache lookup by
+// content key, a per-project lock, real `nix print-dev-env`, GC roots, and fallback to the
+// last good environment when evaluation fails.
+import {spawnSync} from 'node:child_process';
+import {mkdirSync, rmSync} from 'node:fs';
+import {join} from 'node:path';
+import {computeKey} from '../cache/key.js';
+import {type CacheEntry, readEntry, removeEntry, writeEntry} from '../cache/entries.js';
+import {readProjectState, updateProjectState} from '../cache/project-state.js';
+import {DevenvError, NixFailedError} from '../errors.js';
+import {fromPrintDevEnv} from '../env/print-dev-env.js';
+import {applyToEnv, type EnvSpec, isShellName} from '../env/spec.js';
+import {overrideArgs, runNix} from '../nix/nix.js';
+import {gcrootsDir, projectStateDir} from '../paths.js';
+import {contentDigest} from '../project/find.js';
+import {syncFlake} from '../project/sync.js';
+import {withLock} from '../util/fs.js';
+import {startProgress} from './progress.js';
+
+export interface EnsureOptions {
+  /** Re-evaluate even when the cache is fresh (`devenv reload`). */
+  force?: boolean;
+  /** Fail instead of serving the last good environment. */
+  strict?: boolean;
+  /** Show a progress line on a TTY. */
+  progress?: boolean;
+  /** Print warnings (fallback notices) to stderr. */
+  quiet?: boolean;
+}
+
+export interface EnsureResult {
+  entry: CacheEntry;
+  /** 'hit': cache was fresh; 'evaluated': we (or a concurrent run) just evaluated; 'fallback': last good, evaluation failed. */
+  source: 'hit' | 'evaluated' | 'fallback';
+  error?: DevenvError;
+}
+
+const strictFromEnv = (): boolean => process.env.DEVENV_STRICT === '1' || process.env.DEVENV_STRICT === 'true';
+
+/** Run the shellHook once in bash at evaluation time and record what it exported (for zsh, fish, exec). */
+function captureHookExports(root: string, spec: EnvSpec): Record<string, string> | undefined {
+  if (!spec.shellHook) return undefined;
+  const script = 'eval "$DEVENV_HOOK_CODE" >/dev/null 2>&1 </dev/null; unset DEVENV_HOOK_CODE; env -0';
+  const env = applyToEnv(process.env, spec, {DEVENV_ROOT: root, DEVENV_HOOK_CODE: spec.shellHook});
+  const before = applyToEnv(process.env, spec, {DEVENV_ROOT: root});
+  const res = spawnSync('bash', ['--noprofile', '--norc', '-c', script], {cwd: root, env, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024});
+  if (res.status !== 0 || !res.stdout) return undefined;
+  const out: Record<string, string> = {};
+  for (const kv of res.stdout.split('\0')) {
+    const i = kv.indexOf('=');
+    if (i <= 0) continue;
+    const k = kv.slice(0, i);
+    const v = kv.slice(i + 1);
+    if (!isShellName(k) || ['_', 'PWD', 'OLDPWD', 'SHLVL'].includes(k)) continue;
+    if (before[k] !== v) out[k] = v;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+async function evaluateOnce(root: string, key: string): Promise<CacheEntry> {
+  const rootsDir = join(gcrootsDir(), key);
+  rmSync(rootsDir, {recursive: true, force: true});
+  mkdirSync(rootsDir, {recursive: true, mode: 0o700});
+  const start = Date.now();
+  const [printed, archived] = await Promise.all([
+    runNix(['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...overrideArgs(), root], {cwd: root, what: 'nix print-dev-env'}),
+    // The flake's inputs, so nix-collect-garbage cannot remove the sources a re-evaluation needs.
+    runNix(['flake', 'archive', '--json', ...overrideArgs(), root], {cwd: root, what: 'nix flake archive'}).catch(() => null),
+  ]);
+  const durationMs = Date.now() - start;
+  let json: unknown;
+  try {
+    json = JSON.parse(printed.stdout);
+  } catch {
+    throw new NixFailedError('nix print-dev-env', 'printed output that is not JSON');
+  }
+  const spec = fromPrintDevEnv(json as Parameters<typeof fromPrintDevEnv>[0]);
+  const hookExports = captureHookExports(root, spec);
+  if (hookExports) spec.hookExports = hookExports;
+  const roots = [join(rootsDir, 'profile')];
+  if (archived) {
+    const paths: string[] = [];
+    const collect = (node: {path?: string; inputs?: Record<string, unknown>}) => {
+      if (node.path) paths.push(node.path);
+      for (const child of Object.values(node.inputs ?? {})) collect(child as typeof node);
+    };
+    try {
+      collect(JSON.parse(archived.stdout));
+    } catch {}
+    await Promise.all(
+      paths.map((p, i) =>
+        runNix(['build', '--out-link', join(rootsDir, `input-${i}`), p], {what: 'nix build (gc root)'}).then(
+          () => roots.push(join(rootsDir, `input-${i}`)),
+          () => undefined,
+        ),
+      ),
+    );
+  }
+  return {format: 0, key, createdAt: new Date().toISOString(), durationMs, inputs: [], spec, roots} as CacheEntry;
+}
+
+/** Find or build the environment of the project at `root`. */
+export async function ensureEnvironment(root: string, opts: EnsureOptions = {}): Promise<EnsureResult> {
+  const strict = opts.strict ?? strictFromEnv();
+  let parts = computeKey(root);
+  if (!opts.force) {
+    const hit = readEntry(parts.key);
+    if (hit.status === 'hit') return {entry: hit.entry, source: 'hit'};
+  }
+  const lockFile = join(projectStateDir(root), 'eval.lock');
+  return withLock(lockFile, async () => {
+    try {
+      syncFlake(root);
+    } catch (e) {
+      return fallbackOrThrow(root, e as DevenvError, strict, opts);
+    }
+    parts = computeKey(root);
+    const existing = readEntry(parts.key);
+    if (existing.status === 'hit' && !opts.force) return {entry: existing.entry, source: 'hit' as const};
+    if (existing.status === 'corrupt') removeEntry(parts.key);
+    const progress = opts.progress ? startProgress(`evaluating ${root}`) : undefined;
+    try {
+      // Evaluate until the inputs hold still; never store a result whose inputs changed meanwhile.
+      for (let attempt = 0; ; attempt++) {
+        const before = contentDigest(root, parts.files);
+        const entry = await evaluateOnce(root, parts.key);
+        const after = computeKey(root);
+        if (after.key === parts.key && contentDigest(root, parts.files) === before) {
+          entry.format = (await import('../cache/key.js')).CACHE_FORMAT;
+          entry.inputs = parts.files.map((f) => f.slice(root.length + 1));
+          writeEntry(entry);
+          updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined});
+          progress?.done(`evaluated in ${(entry.durationMs / 1000).toFixed(1)}s`);
+          return {entry, source: 'evaluated' as const};
+        }
+        if (attempt >= 2) throw new DevenvError('the project kept changing while it was evaluated; not caching the result', {hint: "run 'devenv reload' once the files are saved"});
+        parts = after;
+      }
+    } catch (e) {
+      progress?.done('failed');
+      return fallbackOrThrow(root, e as DevenvError, strict, opts, parts.key);
+    }
+  }, () => {
+    if (opts.progress && process.stderr.isTTY) process.stderr.write('devenv: waiting for another evaluation of this project\n');
+  });
+}
+
+function fallbackOrThrow(root: string, err: DevenvError, strict: boolean, opts: EnsureOptions, key?: string): EnsureResult {
+  if (!(err instanceof DevenvError)) throw err;
+  const state = readProjectState(root);
+  updateProjectState(root, {lastKey: key, lastError: err.message, lastErrorAt: new Date().toISOString()});
+  const good = state.lastGoodKey ? readEntry(state.lastGoodKey) : undefined;
+  if (strict || !good || good.status !== 'hit') throw err;
+  const shownKey = key ?? 'manifest';
+  if (!opts.quiet && state.errorShownFor !== shownKey) {
+    process.stderr.write(`devenv: evaluation failed; using the last good environment (from ${good.entry.createdAt})\n${err.message}\n  hint: ${err.hint ?? "run 'devenv status'"}\n`);
+    updateProjectState(root, {errorShownFor: shownKey});
+  }
+  return {entry: good.entry, source: 'fallback', error: err};
+}

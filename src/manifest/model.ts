@@ -1,0 +1,58 @@
+// The validated shape of devenv.toml (see schema/devenv.schema.json).
+
+export interface PostgresConfig {
+  enable?: boolean;
+  version?: number;
+  databases?: string[];
+  port?: number;
+  settings?: Record<string, string | number | boolean>;
+}
+
+export interface Manifest {
+  name?: string;
+  packages?: string[];
+  nixpkgs?: {url?: string};
+  languages?: {
+    python?: {version?: string};
+    node?: {version?: string};
+    rust?: Record<string, never>;
+    go?: Record<string, never>;
+  };
+  services?: {postgres?: PostgresConfig};
+  env?: Record<string, string>;
+  shell?: {hook?: string};
+}
+
+export const DEFAULT_NIXPKGS_URL = 'github:NixOS/nixpkgs/nixos-24.05';
+export const DEFAULT_PYTHON = '3.11';
+export const DEFAULT_POSTGRES = 15;
+
+export function postgresEnabled(m: Manifest): boolean {
+  const pg = m.services?.postgres;
+  return !!pg && pg.enable !== false;
+}
+
+/** nixpkgs attributes the manifest asks for, in a stable order: languages, services, then packages. */
+export function nixAttributes(m: Manifest): string[] {
+  const out: string[] = [];
+  const py = m.languages?.python;
+  if (py) out.push(`python${(py.version ?? DEFAULT_PYTHON).replace('.', '')}`);
+  const node = m.languages?.node;
+  if (node) out.push(node.version ? `nodejs_${node.version}` : 'nodejs');
+  if (m.languages?.rust) out.push('rustc', 'cargo');
+  if (m.languages?.go) out.push('go');
+  if (postgresEnabled(m)) out.push(`postgresql_${m.services!.postgres!.version ?? DEFAULT_POSTGRES}`);
+  for (const p of m.packages ?? []) if (!out.includes(p)) out.push(p);
+  return out;
+}
+
+/** Human summary used in messages: "python3 3.11, postgresql 15". */
+export function summary(m: Manifest): string {
+  const parts: string[] = [];
+  if (m.languages?.python) parts.push(`python3 ${m.languages.python.version ?? DEFAULT_PYTHON}`);
+  if (m.languages?.node) parts.push(`node${m.languages.node.version ? ' ' + m.languages.node.version : ''}`);
+  if (m.languages?.rust) parts.push('rust');
+  if (m.languages?.go) parts.push('go');
+  if (postgresEnabled(m)) parts.push(`postgresql ${m.services!.postgres!.version ?? DEFAULT_POSTGRES}`);
+  return parts.join(', ');
+}

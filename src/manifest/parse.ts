@@ -1,0 +1,82 @@
+// Read devenv.toml: parse with @iarna/toml, validate with ajv against schema/devenv.schema.json.
+// Every failure becomes one ManifestError naming file:line:col and the key path.
+import {readFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {basename} from 'node:path';
+import TOML from '@iarna/toml';
+import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv';
+import {ManifestError} from '../errors.js';
+import {locateKey} from './locate.js';
+import type {Manifest} from './model.js';
+
+const require = createRequire(import.meta.url);
+export const schema = require('../../schema/devenv.schema.json');
+
+let validator: ValidateFunction | undefined;
+function validate(data: unknown) {
+  validator ??= new Ajv({allErrors: false, strict: false}).compile(schema);
+  return validator(data) ? null : (validator.errors ?? []);
+}
+
+function describe(err: ErrorObject, path: string[]): string {
+  const key = path.join('.') || '(top level)';
+  const p = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'enum':
+      return `${key} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v).replace(/^"(.*)"$/, '$1')).join(', ')}`;
+    case 'additionalProperties': {
+      const parent = err.parentSchema as {properties?: Record<string, unknown>};
+      const known = Object.keys(parent.properties ?? {}).filter((k) => k !== '$schema');
+      return `unknown key '${[...path, p.additionalProperty].join('.')}'` + (known.length ? ` (known keys here: ${known.join(', ')})` : '');
+    }
+    case 'type':
+      return `${key} must be ${p.type === 'integer' ? 'a whole number' : p.type === 'array' ? 'a list' : p.type === 'object' ? 'a table' : `a ${p.type}`}`;
+    case 'pattern':
+      if (path[0] === 'packages') return `${key}: '${err.data}' is not a nixpkgs attribute name (letters, digits, _ ' - and dots, e.g. python311Packages.numpy)`;
+      return `${key}: '${err.data}' is not allowed here (must match ${p.pattern})`;
+    case 'propertyNames':
+      return `${key}: '${p.propertyName}' cannot be used as a name here` + (path[0] === 'env' ? ' (environment variable names are letters, digits and _, and some names are reserved for devenv or nix)' : '');
+    case 'uniqueItems':
+      return `${key} lists the same item twice`;
+    case 'minimum':
+    case 'maximum':
+      return `${key} must be ${err.keyword === 'minimum' ? '>=' : '<='} ${p.limit}`;
+    default:
+      return `${key} ${err.message}`;
+  }
+}
+
+/** Parse and validate manifest text. `file` is only used in messages. */
+export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
+  const name = basename(file);
+  let data: unknown;
+  try {
+    data = TOML.parse(text);
+  } catch (e) {
+    const te = e as {line?: number; col?: number; message: string};
+    const first = te.message.split('\n')[0].replace(/ at row \d+, col \d+, pos \d+:?$/, '');
+    const loc = te.line !== undefined ? `${name}:${te.line + 1}:${(te.col ?? 0) + 1}` : name;
+    throw new ManifestError(`syntax error: ${first}`, {location: loc, hint: `fix ${name} at that line; nothing was changed`});
+  }
+  // Plain JSON round trip: TOML dates and special objects become strings/plain values.
+  const plain = JSON.parse(JSON.stringify(data));
+  const errors = validate(plain);
+  if (errors && errors.length) {
+    const err = errors[0];
+    const path = err.instancePath.split('/').slice(1).map((s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const keyForLine = err.keyword === 'additionalProperties' ? [...path, String((err.params as {additionalProperty: string}).additionalProperty)]
+      : err.keyword === 'propertyNames' ? [...path, String((err.params as {propertyName: string}).propertyName)]
+      : path;
+    const loc = locateKey(text, keyForLine.filter((s: string) => !/^\d+$/.test(s)));
+    throw new ManifestError(describe(err, path), {
+      location: loc ? `${name}:${loc.line}:${loc.col}` : name,
+      keyPath: path.join('.'),
+      hint: `fix ${name}; nothing was changed`,
+    });
+  }
+  return plain as Manifest;
+}
+
+export function readManifest(file: string): Manifest {
+  return parseManifest(readFileSync(file, 'utf8'), file);
+}

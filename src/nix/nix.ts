@@ -1,0 +1,90 @@
+// Every call to the `nix` binary goes through here: the experimental-features flag,
+// the offline nixpkgs override and error mapping live in one place.
+import {realpathSync, statSync} from 'node:fs';
+import {delimiter, join} from 'node:path';
+import {NixFailedError, NixMissingError} from '../errors.js';
+import {cacheDir} from '../paths.js';
+import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+
+export const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+
+/** `DEVENV_NIXPKGS=<flake ref>` replaces the project's nixpkgs input (offline tests, pinned mirrors). */
+export function nixpkgsOverride(): string | undefined {
+  const v = process.env.DEVENV_NIXPKGS;
+  return v && v.trim() ? v.trim() : undefined;
+}
+
+export function overrideArgs(): string[] {
+  const o = nixpkgsOverride();
+  return o ? ['--override-input', 'nixpkgs', o, '--no-write-lock-file'] : [];
+}
+
+/** Absolute path of the nix binary on PATH, or null. Built-ins only. */
+export function findNix(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, 'nix');
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {}
+  }
+  return null;
+}
+
+export function currentSystem(): string {
+  const arch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
+  return `${arch}-${process.platform === 'darwin' ? 'darwin' : 'linux'}`;
+}
+
+export interface NixResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Run nix with the standard flags. Throws NixMissingError / NixFailedError. */
+export async function runNix(args: string[], opts: {cwd?: string; what?: string; signal?: AbortSignal} = {}): Promise<NixResult> {
+  const nix = findNix();
+  if (!nix) throw new NixMissingError();
+  const {execa} = await import('execa');
+  const res = await execa(nix, [...FEATURES, ...args], {cwd: opts.cwd, reject: false, stdin: 'ignore', cancelSignal: opts.signal, maxBuffer: 512 * 1024 * 1024});
+  if (res.isCanceled) throw new NixFailedError(opts.what ?? `nix ${args[0]}`, 'cancelled');
+  if (res.exitCode !== 0) {
+    if ((res as {code?: string}).code === 'ENOENT') throw new NixMissingError();
+    throw new NixFailedError(opts.what ?? `nix ${args.join(' ')}`, String(res.stderr || res.stdout || `exit ${res.exitCode}`));
+  }
+  return {stdout: String(res.stdout), stderr: String(res.stderr)};
+}
+
+/**
+ * Nix's version, memoized by the binary's realpath and mtime so the warm path never runs nix.
+ * Returns the identity string even if the version cannot be read.
+ */
+export async function nixVersion(): Promise<string> {
+  const id = nixIdentity();
+  if (!id) throw new NixMissingError();
+  const memoFile = join(cacheDir(), 'nix-version.json');
+  const memo = readFileOrNull(memoFile);
+  if (memo) {
+    try {
+      const m = JSON.parse(memo);
+      if (m.id === id) return m.version;
+    } catch {}
+  }
+  const {stdout} = await runNix(['--version'], {what: 'nix --version'});
+  const version = stdout.trim();
+  writeFileAtomic(memoFile, JSON.stringify({id, version}));
+  return version;
+}
+
+/** A cheap fingerprint of the nix binary, for the warm path's cache key. */
+export function nixIdentity(): string | null {
+  const nix = findNix();
+  if (!nix) return null;
+  try {
+    const real = realpathSync(nix);
+    const st = statSync(real);
+    return `${real}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,36 @@
+// `devenv add` / `devenv remove`: edit devenv.toml's packages, then bring flake.nix up to date.
+import {join} from 'node:path';
+import {DevenvError} from '../errors.js';
+import {editPackages} from '../manifest/edit.js';
+import {parseManifest} from '../manifest/parse.js';
+import {flakeOwnership} from '../flake/render.js';
+import {keepTrustAcross} from '../trust/trust.js';
+import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {requireRoot} from './find.js';
+import {syncFlake} from './sync.js';
+
+export interface PackagesResult {
+  root: string;
+  changed: string[];
+  skipped: string[];
+  flake: 'written' | 'unchanged' | 'user-owned' | 'no-manifest';
+}
+
+export async function editProjectPackages(cwd: string, op: 'add' | 'remove', names: string[], opts: {force?: boolean} = {}): Promise<PackagesResult> {
+  const root = requireRoot(cwd);
+  const tomlFile = join(root, 'devenv.toml');
+  const text = readFileOrNull(tomlFile);
+  if (text === null) throw new DevenvError(`${root} has a flake.nix but no devenv.toml`, {hint: "add packages to flake.nix by hand, or run 'devenv init --force' to let devenv manage it"});
+  // Refuse before touching anything if flake.nix is the user's own.
+  const flake = readFileOrNull(join(root, 'flake.nix'));
+  if (flake !== null && flakeOwnership(flake) !== 'generated' && !opts.force) {
+    throw new DevenvError('flake.nix was edited by hand, so devenv will not regenerate it', {hint: 'edit flake.nix yourself, or pass --force to regenerate it from devenv.toml (your edits to flake.nix are lost)'});
+  }
+  const result = editPackages(text, op, names, tomlFile);
+  if (!result.changed.length) return {root, ...result, flake: 'unchanged'};
+  return keepTrustAcross(root, () => {
+    writeFileAtomic(tomlFile, result.text, 0o644);
+    const flakeResult = syncFlake(root, {force: opts.force, manifest: parseManifest(result.text, tomlFile)});
+    return {root, changed: result.changed, skipped: result.skipped, flake: flakeResult};
+  });
+}

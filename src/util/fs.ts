@@ -1,0 +1,97 @@
+// Atomic writes and simple cross-process locks, Node built-ins only (used on the hot path).
+import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync} from 'node:fs';
+import {dirname} from 'node:path';
+
+export function ensureDir(dir: string, mode = 0o700): void {
+  mkdirSync(dir, {recursive: true, mode});
+}
+
+/** Write to a temp file beside the target, fsync, then rename over: readers see old or new, never half. */
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
+  ensureDir(dirname(file));
+  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, {force: true});
+    throw e;
+  }
+}
+
+export function readFileOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+export function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Try once to take a lock file (O_EXCL). A lock whose owner died is taken over. */
+export function tryLock(file: string): (() => void) | null {
+  ensureDir(dirname(file));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(file);
+        } catch {}
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number.parseInt(readFileOrNull(file) ?? '', 10);
+      if (Number.isFinite(owner) && owner > 0 && pidAlive(owner)) return null;
+      // Stale (owner gone, or written half): remove and retry once.
+      try {
+        unlinkSync(file);
+      } catch {}
+    }
+  }
+  return null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait for a lock, polling; `onWait` is called once if we had to wait. */
+export async function withLock<T>(file: string, fn: () => Promise<T>, onWait?: () => void, timeoutMs = 30 * 60_000): Promise<T> {
+  const start = Date.now();
+  let release = tryLock(file);
+  if (!release) onWait?.();
+  while (!release) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for lock ${file}`);
+    await sleep(50);
+    release = tryLock(file);
+  }
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}

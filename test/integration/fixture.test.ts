@@ -1,0 +1,156 @@
+// The offline nixpkgs stand-in (test/fixtures/nixpkgs-offline) must give a
+// real `nix print-dev-env` result: a shell whose PATH holds only /nix/store
+// bin dirs with the machine's Python 3.11 and PostgreSQL 15 behind them.
+// Runs real Nix (multi-user: NIX_REMOTE=daemon when run by scripts/run-tests.sh).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'nixpkgs-offline');
+const TIMEOUT = 120_000;
+
+const NIX_FLAGS = ['--extra-experimental-features', 'nix-command flakes'];
+
+const SAMPLE_FLAKE = `{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = { self, nixpkgs }:
+    let
+      forSystem = s: let pkgs = nixpkgs.legacyPackages.\${s}; in {
+        default = pkgs.mkShell {
+          packages = [ pkgs.python311 pkgs.postgresql_15 ];
+          FOO = "bar";
+          shellHook = "echo hi";
+        };
+      };
+    in {
+      devShells.x86_64-linux = forSystem "x86_64-linux";
+      devShells.aarch64-linux = forSystem "aarch64-linux";
+    };
+}
+`;
+
+interface DevEnvVar {
+  type: string;
+  value: unknown;
+}
+interface DevEnv {
+  variables: Record<string, DevEnvVar>;
+}
+
+function nixEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  // No binary cache is reachable from the test machines.
+  if (!env.NIX_CONFIG || !/substituters/.test(env.NIX_CONFIG)) {
+    env.NIX_CONFIG = `${env.NIX_CONFIG ? env.NIX_CONFIG + '\n' : ''}substituters =`;
+  }
+  return env;
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = nixEnv()) {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: TIMEOUT - 10_000 });
+  if (r.error) throw r.error;
+  return r;
+}
+
+describe('nixpkgs-offline fixture', () => {
+  let project: string;
+  let env: DevEnv;
+
+  beforeAll(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), 'devenv-fixture-'));
+    fs.writeFileSync(path.join(project, 'flake.nix'), SAMPLE_FLAKE);
+    const r = run(
+      'nix',
+      [
+        'print-dev-env',
+        '--json',
+        '--no-write-lock-file',
+        '--override-input',
+        'nixpkgs',
+        `path:${FIXTURE}`,
+        ...NIX_FLAGS,
+      ],
+      project,
+    );
+    if (r.status !== 0) {
+      throw new Error(`nix print-dev-env failed (${r.status}):\n${r.stderr}`);
+    }
+    env = JSON.parse(r.stdout) as DevEnv;
+  }, TIMEOUT);
+
+  afterAll(() => {
+    if (project) fs.rmSync(project, { recursive: true, force: true });
+  });
+
+  function variable(name: string): string {
+    const v = env.variables[name];
+    expect(v).toBeDefined();
+    expect(typeof v.value).toBe('string');
+    return v.value as string;
+  }
+
+  function which(bin: string): string {
+    for (const dir of variable('PATH').split(':')) {
+      const candidate = path.join(dir, bin);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    throw new Error(`${bin} not found on the dev shell's PATH`);
+  }
+
+  test('passes extra attributes and shellHook through', () => {
+    expect(env.variables.FOO).toEqual({ type: 'exported', value: 'bar' });
+    expect(variable('shellHook')).toBe('echo hi');
+  }, TIMEOUT);
+
+  test('PATH holds only /nix/store bin dirs', () => {
+    const dirs = variable('PATH').split(':');
+    expect(dirs.length).toBeGreaterThanOrEqual(2);
+    for (const dir of dirs) {
+      expect(dir).toMatch(/^\/nix\/store\/[0-9a-z]{32}-[^/]+\/bin$/);
+    }
+  }, TIMEOUT);
+
+  test("PATH's python3 is Python 3.11 under /nix/store", () => {
+    const python = which('python3');
+    expect(python.startsWith('/nix/store/')).toBe(true);
+    const r = run(python, ['--version'], project);
+    expect(r.status).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/^Python 3\.11\.\d+/);
+  }, TIMEOUT);
+
+  test("PATH's postgres is PostgreSQL 15", () => {
+    const postgres = which('postgres');
+    expect(postgres.startsWith('/nix/store/')).toBe(true);
+    const r = run(postgres, ['--version'], project);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\(PostgreSQL\) 15\./);
+    for (const bin of ['initdb', 'pg_ctl', 'pg_isready', 'psql', 'createdb']) {
+      expect(which(bin).startsWith('/nix/store/')).toBe(true);
+    }
+  }, TIMEOUT);
+
+  test('the shell derivation builds (it can be rooted with --profile)', () => {
+    const profile = path.join(project, 'shell-profile');
+    const r = run(
+      'nix',
+      [
+        'build',
+        '--no-write-lock-file',
+        '--override-input',
+        'nixpkgs',
+        `path:${FIXTURE}`,
+        '--no-link',
+        '--profile',
+        profile,
+        `.#devShells.${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux.default`,
+        ...NIX_FLAGS,
+      ],
+      project,
+    );
+    if (r.status !== 0) throw new Error(`nix build failed (${r.status}):\n${r.stderr}`);
+    expect(fs.realpathSync(profile).startsWith('/nix/store/')).toBe(true);
+  }, TIMEOUT);
+});
