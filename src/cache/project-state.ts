@@ -12,6 +12,8 @@ export interface ProjectState {
   lastErrorAt?: string;
   /** Key whose failure was already printed, so the error is shown once. */
   errorShownFor?: string;
+  /** Per input file (relative name) sha256 at the last good evaluation, to say why the cache is stale. */
+  inputDigests?: Record<string, string>;
 }
 
 export const stateFile = (root: string): string => join(projectStateDir(root), 'state.json');

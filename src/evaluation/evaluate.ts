@@ -12,7 +12,7 @@ import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {applyToEnv, type EnvSpec, isShellName} from '../env/spec.js';
 import {overrideArgs, runNix} from '../nix/nix.js';
 import {gcrootsDir, projectStateDir} from '../paths.js';
-import {contentDigest} from '../project/find.js';
+import {contentDigest, fileDigests} from '../project/find.js';
 import {syncFlake} from '../project/sync.js';
 import {withLock} from '../util/fs.js';
 import {startProgress} from './progress.js';
@@ -129,7 +129,7 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
           entry.format = (await import('../cache/key.js')).CACHE_FORMAT;
           entry.inputs = parts.files.map((f) => f.slice(root.length + 1));
           writeEntry(entry);
-          updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined});
+          updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, inputDigests: fileDigests(root, parts.files)});
           progress?.done(`evaluated in ${(entry.durationMs / 1000).toFixed(1)}s`);
           return {entry, source: 'evaluated' as const};
         }

@@ -7,7 +7,6 @@ const value = (v: unknown): string => (typeof v === 'string' ? q(v) : Array.isAr
 
 export function renderManifest(m: Manifest, description?: string): string {
   const out: string[] = [];
-  out.push('#:schema ./node_modules/devenv/schema/devenv.schema.json');
   out.push(`# devenv project${description ? `: ${description}` : ''}.`);
   out.push('# Edit this file; devenv keeps flake.nix in sync. `devenv add <pkg>` / `devenv remove <pkg>` edit it for you.');
   out.push('');

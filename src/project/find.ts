@@ -80,3 +80,16 @@ export function contentDigest(root: string, files = inputFiles(root)): string {
   }
   return h.digest('hex');
 }
+
+/** Per-file sha256 ("absent" for missing files), keyed by name relative to the root. */
+export function fileDigests(root: string, files = inputFiles(root)): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of files) {
+    try {
+      out[f.slice(root.length + 1)] = createHash('sha256').update(readFileSync(f)).digest('hex');
+    } catch {
+      out[f.slice(root.length + 1)] = 'absent';
+    }
+  }
+  return out;
+}

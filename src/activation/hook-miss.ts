@@ -1,0 +1,93 @@
+// What node does when a shell's fast path could not decide (first entry, an edit, a block):
+// check trust, find or build the environment, render activation scripts, and print shell code.
+// Only the code goes to stdout; messages go to stderr.
+import {spawn} from 'node:child_process';
+import {join, sep} from 'node:path';
+import {readEntry} from '../cache/entries.js';
+import {computeKey} from '../cache/key.js';
+import {readProjectState} from '../cache/project-state.js';
+import {DevenvError} from '../errors.js';
+import {CORE_FILES, findRoot} from '../project/find.js';
+import {shellFor} from '../shells/index.js';
+import type {Shell} from '../shells/shell.js';
+import {checkTrust} from '../trust/trust.js';
+import {exists} from '../util/fs.js';
+import {activationPath, removeActivations, renderActivations, tilde, trustEpochFile, touchTrustEpoch} from './render.js';
+
+function blockedCode(shell: Shell, root: string, message: string): string {
+  const files = CORE_FILES.map((f) => join(root, f));
+  if (!exists(trustEpochFile())) touchTrustEpoch();
+  return shell.blocked(root, [...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
+}
+
+/** Start a detached re-evaluation (at most one per project: evaluation takes the project lock). */
+export function refreshInBackground(root: string): void {
+  const bin = process.argv[1];
+  const child = spawn(process.execPath, [bin, '__refresh', root], {detached: true, stdio: 'ignore', env: process.env});
+  child.unref();
+}
+
+export async function hookMiss(shellName: string, rootArg: string | undefined): Promise<string> {
+  const shell = shellFor(shellName);
+  const pwd = process.env.PWD || process.cwd();
+  const root = rootArg || findRoot(pwd);
+  const loaded = process.env.DEVENV_ROOT || undefined;
+  const out: string[] = [];
+  if (!root) {
+    if (loaded) out.push(shell.unload('devenv: unloading'));
+    return out.join('\n');
+  }
+  const trust = checkTrust(root);
+  if (!trust.trusted) {
+    removeActivations(root);
+    const why = trust.state === 'denied' ? 'is denied' : trust.state === 'changed' ? 'changed since it was allowed' : 'is not allowed';
+    const msg = `devenv: ${tilde(root)} ${why}; run 'devenv allow' to trust its flake.nix, flake.lock and devenv.toml`;
+    if (loaded && loaded !== root && root.startsWith(loaded + sep)) {
+      // Nested untrusted project: keep the trusted parent loaded (direnv#1493).
+      out.push(blockedCode(shell, root, `${msg} (keeping ${tilde(loaded)} loaded)`));
+    } else {
+      if (loaded) out.push(shell.unload('devenv: unloading'));
+      out.push(blockedCode(shell, root, msg));
+    }
+    return out.join('\n');
+  }
+
+  const {key} = computeKey(root);
+  let hit = readEntry(key);
+  let note: string | undefined;
+  if (hit.status !== 'hit') {
+    const state = readProjectState(root);
+    const good = state.lastGoodKey ? readEntry(state.lastGoodKey) : undefined;
+    const strict = process.env.DEVENV_STRICT === '1';
+    if (good?.status === 'hit' && !strict) {
+      // Serve the last good environment now; the next prompt after the refresh loads the new one.
+      hit = good;
+      note = `devenv: ${tilde(root)} changed; using the previous environment while it re-evaluates in the background`;
+      refreshInBackground(root);
+    } else {
+      try {
+        const {ensureEnvironment} = await import('../evaluation/evaluate.js');
+        const res = await ensureEnvironment(root, {progress: true});
+        hit = {status: 'hit', entry: res.entry};
+      } catch (e) {
+        const err = e as DevenvError;
+        process.stderr.write(`devenv: could not load ${tilde(root)}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+        if (loaded && loaded !== root && !root.startsWith(loaded + sep)) out.push(shell.unload('devenv: unloading'));
+        out.push(blockedCode(shell, root, `devenv: fix the error above and save; devenv retries when a file changes`));
+        return out.join('\n');
+      }
+    }
+  }
+  await renderActivations(root, hit.entry);
+  out.push(shell.load(activationPath(root, shell.name)));
+  if (note) out.push(shell.say(note));
+  return out.join('\n');
+}
+
+/** `__refresh <root>`: background re-evaluation, then re-render so shells pick it up. */
+export async function refresh(root: string): Promise<void> {
+  if (!checkTrust(root).trusted) return;
+  const {ensureEnvironment} = await import('../evaluation/evaluate.js');
+  const res = await ensureEnvironment(root, {quiet: true});
+  await renderActivations(root, res.entry);
+}

@@ -1,0 +1,78 @@
+// Render the per-shell activation scripts for a trusted project into the user's state dir.
+// The shells source them on `cd` without starting node; only trusted content gets here.
+import {rmSync, utimesSync} from 'node:fs';
+import {homedir} from 'node:os';
+import {join} from 'node:path';
+import type {CacheEntry} from '../cache/entries.js';
+import {projectStateDir, stateDir} from '../paths.js';
+import {CORE_FILES} from '../project/find.js';
+import {projectEnv} from '../services/project-env.js';
+import {SHELL_NAMES, shellFor} from '../shells/index.js';
+import type {Activation, ShellName} from '../shells/shell.js';
+import {checkTrust} from '../trust/trust.js';
+import {exists, writeFileAtomic} from '../util/fs.js';
+
+export const trustEpochFile = (): string => join(stateDir(), 'trust-epoch');
+
+/** Make every shell re-check its project on the next prompt (after allow, deny, reload). */
+export function touchTrustEpoch(): void {
+  const f = trustEpochFile();
+  if (!exists(f)) writeFileAtomic(f, '', 0o600);
+  const now = new Date();
+  utimesSync(f, now, now);
+}
+
+export const activationPath = (root: string, shell: ShellName): string => join(projectStateDir(root), `activate.${shell}`);
+
+export function tilde(p: string): string {
+  const h = homedir();
+  return h && h !== '/' && (p === h || p.startsWith(h + '/')) ? '~' + p.slice(h.length) : p;
+}
+
+/** "python3 3.11, postgresql 15" from the store paths on the env's PATH. */
+export function describeEnv(entry: CacheEntry): string {
+  const names: string[] = [];
+  for (const p of entry.spec.prepend.PATH ?? []) {
+    const m = /^\/nix\/store\/[0-9a-z]{32}-(.+?)\/bin$/.exec(p);
+    if (!m) continue;
+    const nv = /^(.+?)-(\d[^-]*)$/.exec(m[1]);
+    const label = nv ? `${nv[1]} ${nv[2]}` : m[1];
+    if (!names.includes(label)) names.push(label);
+  }
+  return names.slice(0, 6).join(', ') + (names.length > 6 ? ', ...' : '');
+}
+
+export async function buildActivation(root: string, entry: CacheEntry, shell: ShellName): Promise<Activation> {
+  const spec = entry.spec;
+  const vars: Record<string, string> = {...spec.vars};
+  // bash runs the real shellHook; recording its exports first makes them revert too.
+  for (const [k, v] of Object.entries(spec.hookExports ?? {})) vars[k] = v;
+  Object.assign(vars, await projectEnv(root));
+  const files = [...new Set([...CORE_FILES, ...entry.inputs])].map((f) => join(root, f));
+  const desc = describeEnv(entry);
+  return {
+    root,
+    vars,
+    prepend: spec.prepend,
+    shellHook: shell === 'bash' ? spec.shellHook : undefined,
+    watchPresent: [...files.filter(exists), activationPath(root, shell), trustEpochFile()],
+    watchAbsent: files.filter((f) => !exists(f)),
+    message: `devenv: loading ${tilde(root)}${desc ? ` (${desc})` : ''}`,
+  };
+}
+
+/** Write activate.{bash,zsh,fish}. Refuses (returns false) unless the content is trusted now. */
+export async function renderActivations(root: string, entry: CacheEntry): Promise<boolean> {
+  if (!checkTrust(root).trusted) return false;
+  if (!exists(trustEpochFile())) touchTrustEpoch();
+  for (const name of SHELL_NAMES) {
+    const a = await buildActivation(root, entry, name);
+    const file = activationPath(root, name);
+    writeFileAtomic(file, shellFor(name).activationScript(a, file), 0o600);
+  }
+  return true;
+}
+
+export function removeActivations(root: string): void {
+  for (const name of SHELL_NAMES) rmSync(activationPath(root, name), {force: true});
+}

@@ -1,0 +1,19 @@
+// Shared command behaviour: DevenvError -> message with hint on stderr and its exit code.
+import {Command} from '@oclif/core';
+import {DevenvError, formatError} from '../errors.js';
+
+export abstract class DevenvCommand extends Command {
+  protected async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    if (err instanceof DevenvError) {
+      if (this.jsonEnabled()) this.logJson({ok: false, ...err.toJSON()});
+      else process.stderr.write(formatError(err) + '\n');
+      return this.exit(err.exitCode);
+    }
+    return super.catch(err);
+  }
+
+  /** The user's logical cwd ($PWD keeps symlinked paths), falling back to the real one. */
+  protected cwd(): string {
+    return process.env.PWD || process.cwd();
+  }
+}

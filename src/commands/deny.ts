@@ -1,0 +1,17 @@
+import {Args} from '@oclif/core';
+import {DevenvCommand} from '../cli/base.js';
+import {denyProject} from '../trust/commands.js';
+
+export default class Deny extends DevenvCommand {
+  static summary = 'Stop trusting a project; shells inside it unload at their next prompt';
+  static examples = ['<%= config.bin %> deny', '<%= config.bin %> deny ~/src/app'];
+  static enableJsonFlag = true;
+  static args = {dir: Args.string({description: 'project directory (default: the current one)'})};
+
+  async run() {
+    const {args} = await this.parse(Deny);
+    const res = denyProject(args.dir ?? this.cwd());
+    this.log(`devenv: denied ${res.root}`);
+    return res;
+  }
+}

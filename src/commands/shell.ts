@@ -1,0 +1,13 @@
+import {DevenvCommand} from '../cli/base.js';
+import {execInEnv} from '../exec/exec.js';
+
+export default class Shell extends DevenvCommand {
+  static summary = "Start an interactive $SHELL in the project's environment";
+  static description = 'For people without the hook. Leave it with exit.';
+  static examples = ['<%= config.bin %> shell'];
+
+  async run() {
+    const shell = process.env.SHELL || 'bash';
+    this.exit(await execInEnv({cwd: this.cwd(), argv: [shell]}));
+  }
+}

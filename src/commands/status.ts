@@ -1,0 +1,21 @@
+import {DevenvCommand} from '../cli/base.js';
+import {projectStatus} from '../status/status.js';
+
+export default class Status extends DevenvCommand {
+  static summary = "Show the project's root, trust, cache freshness, last evaluation, services and watcher";
+  static examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
+  static enableJsonFlag = true;
+
+  async run() {
+    const s = await projectStatus(this.cwd());
+    this.log(`project:  ${s.root}`);
+    this.log(`trust:    ${s.trust}${s.trusted ? '' : " (run 'devenv allow' to load it on cd)"}`);
+    this.log(`cache:    ${s.cache.state}${s.cache.why ? ` (${s.cache.why})` : ''}`);
+    if (s.lastEvaluation) this.log(`last evaluation: ${s.lastEvaluation.at}${s.lastEvaluation.durationMs !== undefined ? ` in ${(s.lastEvaluation.durationMs / 1000).toFixed(1)}s` : ''}`);
+    if (s.lastError) this.log(`last error (${s.lastError.at}):\n  ${s.lastError.message.split('\n').join('\n  ')}`);
+    for (const svc of s.services as {name: string; state: string; port?: number; pid?: number}[]) this.log(`service:  ${svc.name} ${svc.state}${svc.port ? ` on port ${svc.port}` : ''}${svc.pid ? ` (pid ${svc.pid})` : ''}`);
+    const w = s.watcher as {running?: boolean; pid?: number} | null;
+    this.log(`watcher:  ${w?.running ? `running (pid ${w.pid})` : "not running ('devenv watch')"}`);
+    return s;
+  }
+}

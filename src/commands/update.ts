@@ -1,0 +1,15 @@
+import {DevenvCommand} from '../cli/base.js';
+import {updateProject} from '../evaluation/commands.js';
+
+export default class Update extends DevenvCommand {
+  static summary = "Update flake.lock (nix flake update), then re-evaluate";
+  static examples = ['<%= config.bin %> update'];
+  static enableJsonFlag = true;
+
+  async run() {
+    const res = await updateProject(this.cwd());
+    this.log(res.note ?? 'devenv: flake.lock updated');
+    this.log(`devenv: evaluated in ${(res.durationMs / 1000).toFixed(1)}s`);
+    return res;
+  }
+}

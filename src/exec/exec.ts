@@ -1,0 +1,47 @@
+// `devenv exec -- cmd`: run a command in the project's environment. On a warm cache this
+// loads no oclif, no execa and starts no nix: read the entry, build the env, spawn.
+import {spawn} from 'node:child_process';
+import {readEntry} from '../cache/entries.js';
+import {computeKey} from '../cache/key.js';
+import {applyToEnv} from '../env/spec.js';
+import {UsageError} from '../errors.js';
+import {requireRoot} from '../project/find.js';
+import {projectEnv} from '../services/project-env.js';
+
+export interface ExecOptions {
+  cwd: string;
+  argv: string[];
+  strict?: boolean;
+}
+
+/** Returns the exit code to use; re-raises the child's signal on ourselves when it died of one. */
+export async function execInEnv(opts: ExecOptions): Promise<number> {
+  if (!opts.argv.length) throw new UsageError('no command given', "usage: devenv exec -- <command> [args...]");
+  const root = requireRoot(opts.cwd);
+  const {key} = computeKey(root);
+  const hit = readEntry(key);
+  let entry;
+  if (hit.status === 'hit') entry = hit.entry;
+  else {
+    const {ensureEnvironment} = await import('../evaluation/evaluate.js');
+    entry = (await ensureEnvironment(root, {progress: true, strict: opts.strict})).entry;
+  }
+  const env = applyToEnv(process.env, entry.spec, {...(await projectEnv(root)), DEVENV_ROOT: root});
+  return new Promise((resolve) => {
+    const child = spawn(opts.argv[0], opts.argv.slice(1), {stdio: 'inherit', env, cwd: opts.cwd});
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as NodeJS.Signals[]).map((s) => [s, forward(s)] as const);
+    for (const [s, h] of handlers) process.on(s, h);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      process.stderr.write(`devenv: cannot run '${opts.argv[0]}': ${e.code === 'ENOENT' ? 'command not found in the project environment' : e.message}\n`);
+      resolve(e.code === 'ENOENT' ? 127 : 126);
+    });
+    child.on('exit', (code, signal) => {
+      for (const [s, h] of handlers) process.off(s, h);
+      if (signal) {
+        process.kill(process.pid, signal);
+        resolve(128 + (({SIGINT: 2, SIGTERM: 15, SIGHUP: 1, SIGKILL: 9, SIGQUIT: 3} as Record<string, number>)[signal] ?? 1));
+      } else resolve(code ?? 0);
+    });
+  });
+}

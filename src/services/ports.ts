@@ -1,0 +1,61 @@
+// A stable TCP port per project: chosen once, recorded in the user's state dir, never
+// handed to two projects (devenv.sh#3208 is what happens otherwise).
+import {createHash} from 'node:crypto';
+import {join} from 'node:path';
+import {stateDir} from '../paths.js';
+import {readFileOrNull, tryLock, writeFileAtomic} from '../util/fs.js';
+
+const RANGE_START = 20000;
+const RANGE_SIZE = 20000;
+const registryFile = (): string => join(stateDir(), 'ports.json');
+
+type Registry = Record<string, string>; // "port:service" key -> root
+
+function readRegistry(): Registry {
+  try {
+    return JSON.parse(readFileOrNull(registryFile()) ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+function lockSync(file: string): () => void {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const release = tryLock(file);
+    if (release) return release;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${file}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
+
+/** The port recorded for (root, service), allocating one on first use. */
+export function projectPort(root: string, service: string): number {
+  const existing = findPort(root, service);
+  if (existing) return existing;
+  const release = lockSync(registryFile() + '.lock');
+  try {
+    const reg = readRegistry();
+    for (const [k, r] of Object.entries(reg)) if (r === root && k.endsWith(`:${service}`)) return Number(k.split(':')[0]);
+    const used = new Set(Object.keys(reg).map((k) => Number(k.split(':')[0])));
+    const h = createHash('sha256').update(`${root}\0${service}`).digest().readUInt32BE(0);
+    let port = RANGE_START + (h % RANGE_SIZE);
+    while (used.has(port)) port = RANGE_START + ((port - RANGE_START + 1) % RANGE_SIZE);
+    reg[`${port}:${service}`] = root;
+    writeFileAtomic(registryFile(), JSON.stringify(reg, null, 1) + '\n');
+    return port;
+  } finally {
+    release();
+  }
+}
+
+export function findPort(root: string, service: string): number | undefined {
+  for (const [k, r] of Object.entries(readRegistry())) if (r === root && k.endsWith(`:${service}`)) return Number(k.split(':')[0]);
+  return undefined;
+}
+
+/** Who else holds a port in the registry (for error messages). */
+export function portOwner(port: number): string | undefined {
+  for (const [k, r] of Object.entries(readRegistry())) if (Number(k.split(':')[0]) === port) return r;
+  return undefined;
+}

@@ -1,0 +1,81 @@
+// Values that depend on where a project lives (its root, service dirs and ports). They are
+// applied at activation, never baked into the content-keyed cache entry.
+import {createHash} from 'node:crypto';
+import {join} from 'node:path';
+import {projectStateDir, runtimeDir} from '../paths.js';
+import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {projectPort} from './ports.js';
+
+export interface PostgresLayout {
+  port: number;
+  dataDir: string;
+  socketDir: string;
+  logFile: string;
+  user: string;
+  database: string;
+  version: number;
+}
+
+const userName = (): string => process.env.USER || process.env.LOGNAME || 'postgres';
+
+/** Socket dirs live in a short per-user runtime dir: Unix socket paths stop at ~107 bytes. */
+export function socketDirFor(root: string): string {
+  return join(runtimeDir(), 'pg-' + createHash('sha256').update(root).digest('hex').slice(0, 12));
+}
+
+export async function postgresLayout(root: string): Promise<PostgresLayout | undefined> {
+  const {readManifest} = await import('../manifest/parse.js');
+  const {postgresEnabled, DEFAULT_POSTGRES} = await import('../manifest/model.js');
+  const tomlFile = join(root, 'devenv.toml');
+  if (readFileOrNull(tomlFile) === null) return undefined;
+  const m = readManifest(tomlFile);
+  if (!postgresEnabled(m)) return undefined;
+  const pg = m.services!.postgres!;
+  return {
+    port: pg.port ?? projectPort(root, 'postgres'),
+    dataDir: join(root, '.devenv', 'state', 'postgres'),
+    socketDir: socketDirFor(root),
+    logFile: join(root, '.devenv', 'state', 'postgres.log'),
+    user: userName(),
+    database: pg.databases?.[0] ?? m.name ?? 'postgres',
+    version: pg.version ?? DEFAULT_POSTGRES,
+  };
+}
+
+export function postgresEnv(l: PostgresLayout): Record<string, string> {
+  return {
+    PGHOST: l.socketDir,
+    PGPORT: String(l.port),
+    PGDATA: l.dataDir,
+    PGUSER: l.user,
+    PGDATABASE: l.database,
+    DATABASE_URL: `postgresql://${encodeURIComponent(l.user)}@127.0.0.1:${l.port}/${encodeURIComponent(l.database)}`,
+  };
+}
+
+/**
+ * The project's own variables. Memoized per devenv.toml content so the warm exec path
+ * does not parse TOML.
+ */
+export async function projectEnv(root: string): Promise<Record<string, string>> {
+  const toml = readFileOrNull(join(root, 'devenv.toml')) ?? '';
+  const digest = createHash('sha256').update(toml).update('\0').update(runtimeDir()).update(userName()).digest('hex');
+  const memoFile = join(projectStateDir(root), 'project-env.json');
+  const memo = readFileOrNull(memoFile);
+  if (memo) {
+    try {
+      const m = JSON.parse(memo);
+      if (m.digest === digest) return m.env;
+    } catch {}
+  }
+  const env: Record<string, string> = {DEVENV_STATE: join(root, '.devenv', 'state')};
+  try {
+    const pg = await postgresLayout(root);
+    if (pg) Object.assign(env, postgresEnv(pg));
+  } catch {
+    // An invalid devenv.toml is reported by evaluation; activation still gets the basics.
+    return env;
+  }
+  writeFileAtomic(memoFile, JSON.stringify({digest, env}));
+  return env;
+}

@@ -1,0 +1,53 @@
+// Core of allow / deny / allowed, shared by the commands and the watcher.
+import {resolve} from 'node:path';
+import {removeActivations, touchTrustEpoch} from '../activation/render.js';
+import {requireRoot} from '../project/find.js';
+import {syncFlake} from '../project/sync.js';
+import {type AllowRecord, addPrefix, allow, allowedProjects, checkTrust, deny, trustPrefixes} from './trust.js';
+
+export function allowProject(dir: string): AllowRecord {
+  const root = requireRoot(dir);
+  // Bring a generated flake up to date first, so what is allowed is what will be evaluated.
+  try {
+    syncFlake(root);
+  } catch {
+    // An invalid devenv.toml is still allowed; evaluation reports it with its location.
+  }
+  const rec = allow(root);
+  touchTrustEpoch();
+  return rec;
+}
+
+export function denyProject(dir: string): {root: string; removed: number} {
+  const root = requireRoot(dir);
+  const removed = deny(root);
+  removeActivations(root);
+  touchTrustEpoch();
+  return {root, removed};
+}
+
+export function allowPrefix(dir: string): string[] {
+  const prefixes = addPrefix(resolve(dir));
+  touchTrustEpoch();
+  return prefixes;
+}
+
+export interface AllowedListing {
+  projects: (AllowRecord & {current: string})[];
+  prefixes: string[];
+}
+
+export function listAllowed(): AllowedListing {
+  return {
+    projects: allowedProjects().map((r) => {
+      let current: string;
+      try {
+        current = checkTrust(r.root).state;
+      } catch {
+        current = 'missing';
+      }
+      return {...r, current};
+    }),
+    prefixes: trustPrefixes(),
+  };
+}
