@@ -7,7 +7,7 @@ import {join} from 'node:path';
 import {computeKey} from '../cache/key.js';
 import {type CacheEntry, readEntry, removeEntry, writeEntry} from '../cache/entries.js';
 import {readProjectState, updateProjectState} from '../cache/project-state.js';
-import {DevenvError, NixFailedError} from '../errors.js';
+import {DevenvError, ExitCode, NixFailedError} from '../errors.js';
 import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {applyToEnv, type EnvSpec, isShellName} from '../env/spec.js';
 import {overrideArgs, runNix} from '../nix/nix.js';
@@ -106,6 +106,11 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
   if (!opts.force) {
     const hit = readEntry(parts.key);
     if (hit.status === 'hit') return {entry: hit.entry, source: 'hit'};
+    // This exact content already failed: do not run nix again until something changes.
+    const st = readProjectState(root);
+    if (st.lastError && st.lastKey === parts.key) {
+      return fallbackOrThrow(root, new DevenvError(st.lastError, {exitCode: ExitCode.nixFailed, code: 'nix_failed', hint: "fix the error and save, or run 'devenv reload'"}), strict, opts, parts.key);
+    }
   }
   const lockFile = join(projectStateDir(root), 'eval.lock');
   return withLock(lockFile, async () => {
@@ -148,7 +153,7 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
 function fallbackOrThrow(root: string, err: DevenvError, strict: boolean, opts: EnsureOptions, key?: string): EnsureResult {
   if (!(err instanceof DevenvError)) throw err;
   const state = readProjectState(root);
-  updateProjectState(root, {lastKey: key, lastError: err.message, lastErrorAt: new Date().toISOString()});
+  if (!(state.lastKey === key && state.lastError)) updateProjectState(root, {lastKey: key, lastError: err.message, lastErrorAt: new Date().toISOString()});
   const good = state.lastGoodKey ? readEntry(state.lastGoodKey) : undefined;
   if (strict || !good || good.status !== 'hit') throw err;
   const shownKey = key ?? 'manifest';

@@ -14,7 +14,7 @@ export const schema = require('../../schema/devenv.schema.json');
 
 let validator: ValidateFunction | undefined;
 function validate(data: unknown) {
-  validator ??= new Ajv({allErrors: false, strict: false}).compile(schema);
+  validator ??= new Ajv({allErrors: false, strict: false, verbose: true}).compile(schema);
   return validator(data) ? null : (validator.errors ?? []);
 }
 
@@ -62,7 +62,9 @@ export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
   const plain = JSON.parse(JSON.stringify(data));
   const errors = validate(plain);
   if (errors && errors.length) {
-    const err = errors[0];
+    // A propertyNames failure arrives as the inner error with `propertyName` set on it.
+    const first = errors[0] as ErrorObject & {propertyName?: string};
+    const err: ErrorObject = first.propertyName ? {...first, keyword: 'propertyNames', params: {propertyName: first.propertyName}} : first;
     const path = err.instancePath.split('/').slice(1).map((s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     const keyForLine = err.keyword === 'additionalProperties' ? [...path, String((err.params as {additionalProperty: string}).additionalProperty)]
       : err.keyword === 'propertyNames' ? [...path, String((err.params as {propertyName: string}).propertyName)]

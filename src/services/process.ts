@@ -1,0 +1,233 @@
+// Process plumbing for services, Linux /proc based: is a pid alive and what is it, start a
+// detached process group with its output in a file, stop a whole group, follow a log file.
+import {spawn} from 'node:child_process';
+import {closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync} from 'node:fs';
+import {createServer} from 'node:net';
+import {basename} from 'node:path';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // A zombie is dead for our purposes (its parent has not reaped it yet).
+  return procState(pid) !== 'Z';
+}
+
+/** /proc/<pid>/stat fields after the command name: [state, ppid, pgrp, session, ...]. */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+export const procState = (pid: number): string | undefined => procStat(pid)?.[0];
+export const procGroup = (pid: number): number | undefined => {
+  const f = procStat(pid);
+  return f ? Number(f[2]) : undefined;
+};
+
+export function procCmdline(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process's cwd (PostgreSQL chdirs into its data dir), or undefined if not ours to read. */
+export function procCwd(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return undefined;
+  }
+}
+
+export function procComm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function procUid(pid: number): number | undefined {
+  try {
+    return statSync(`/proc/${pid}`).uid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a live pid runs a given program (by comm, exe name or argv[0]); pids get reused. */
+export function isProgram(pid: number, names: string[]): boolean {
+  if (!pidAlive(pid)) return false;
+  const comm = procComm(pid);
+  if (comm && names.includes(comm)) return true;
+  const argv0 = procCmdline(pid)?.[0];
+  if (argv0 && names.some((n) => basename(argv0) === n || argv0.startsWith(`${n}:`))) return true;
+  try {
+    return names.includes(basename(readlinkSync(`/proc/${pid}/exe`)));
+  } catch {
+    return false;
+  }
+}
+
+/** Pids whose process group is `pgid` (zombies excluded). */
+export function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const f = procStat(Number(e));
+    if (f && Number(f[2]) === pgid && f[0] !== 'Z') out.push(Number(e));
+  }
+  return out;
+}
+
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (pidAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+/** SIGKILL every process left in the group; returns how many there were. */
+export async function killGroup(pgid: number): Promise<number> {
+  const left = groupMembers(pgid);
+  if (!left.length) return 0;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {}
+  const deadline = Date.now() + 5000;
+  while (groupMembers(pgid).length && Date.now() < deadline) await sleep(20);
+  return left.length;
+}
+
+export interface Detached {
+  pid: number;
+  /** Set once the child exits (while we are still running). */
+  exited: () => {code: number | null; signal: NodeJS.Signals | null} | undefined;
+}
+
+/**
+ * Start a program in its own session and process group (setsid), stdout and stderr appended to
+ * `logFile`, not tied to our lifetime.
+ */
+export function spawnDetached(cmd: string, args: string[], opts: {env: NodeJS.ProcessEnv; cwd: string; logFile: string}): Promise<Detached> {
+  const fd = openSync(opts.logFile, 'a', 0o600);
+  return new Promise((resolve, reject) => {
+    let exit: {code: number | null; signal: NodeJS.Signals | null} | undefined;
+    const child = spawn(cmd, args, {detached: true, stdio: ['ignore', fd, fd], env: opts.env, cwd: opts.cwd});
+    child.once('error', (e) => {
+      closeSync(fd);
+      reject(e);
+    });
+    child.once('spawn', () => {
+      closeSync(fd);
+      child.unref();
+      resolve({pid: child.pid!, exited: () => exit});
+    });
+    child.once('exit', (code, signal) => {
+      exit = {code, signal};
+    });
+  });
+}
+
+/** Whether 127.0.0.1:port can be bound right now (nobody else listens there). */
+export function portFree(port: number, host = '127.0.0.1'): Promise<{free: boolean; code?: string}> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', (e: NodeJS.ErrnoException) => resolve({free: false, code: e.code}));
+    srv.listen({port, host, exclusive: true}, () => srv.close(() => resolve({free: true})));
+  });
+}
+
+/** The last `n` lines of a file (reads at most the last 64 KiB). */
+export function tailLines(file: string, n: number): string[] {
+  try {
+    const size = statSync(file).size;
+    const len = Math.min(size, 64 * 1024);
+    const buf = Buffer.alloc(len);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, buf, 0, len, size - len);
+    } finally {
+      closeSync(fd);
+    }
+    const lines = buf.toString('utf8').split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    return lines.slice(-n);
+  } catch {
+    return [];
+  }
+}
+
+export function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Follow a file from byte `from`, calling `onLine` per complete line, until `signal` aborts.
+ * Polls (cheap, and works when the file is replaced or truncated).
+ */
+export async function followFile(file: string, from: number, onLine: (line: string) => void, signal: AbortSignal, intervalMs = 100): Promise<void> {
+  let pos = from;
+  let partial = '';
+  const buf = Buffer.alloc(64 * 1024);
+  const drain = () => {
+    const size = fileSize(file);
+    if (size < pos) pos = 0; // truncated
+    if (size === pos) return;
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return;
+    }
+    try {
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, pos);
+        if (n <= 0) break;
+        pos += n;
+        const text = partial + buf.subarray(0, n).toString('utf8');
+        const lines = text.split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) onLine(l);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
+  while (!signal.aborted) {
+    drain();
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, intervalMs);
+      signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        r();
+      }, {once: true});
+    });
+  }
+  drain();
+  if (partial) onLine(partial);
+}

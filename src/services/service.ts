@@ -1,0 +1,63 @@
+// What every per-project service implements. Free of oclif and of printing: callers (the
+// commands, `status`) decide how to show results. Only `start` may need the project's Nix
+// environment; `status`, `stop` and the log file work from files and /proc alone, so `down`
+// and `ps` still work when the flake does not evaluate.
+
+export type ServiceState =
+  | 'running' // ours, ready
+  | 'starting'
+  | 'stopping'
+  | 'stopped'
+  | 'crashed' // a stale lock/pid file: the process died without cleaning up
+  | 'foreign'; // something that is not this project's server holds its files
+
+export interface ServiceStatus {
+  name: string;
+  state: ServiceState;
+  pid?: number;
+  port?: number;
+  dataDir?: string;
+  logFile?: string;
+  socketDir?: string;
+  /** Why the state is what it is, when that is not obvious (crashed, foreign). */
+  detail?: string;
+}
+
+export interface StartResult {
+  name: string;
+  /** false: it was already running (nothing was started). */
+  started: boolean;
+  pid: number;
+  port?: number;
+  /** From spawning the server to its readiness check passing. */
+  readyMs?: number;
+  /** One-time steps taken, e.g. "initdb", "removed stale postmaster.pid", "created database app". */
+  steps: string[];
+}
+
+export interface StopResult {
+  name: string;
+  /** false: it was not running. */
+  stopped: boolean;
+  pid?: number;
+  /** Processes left in the group after the clean shutdown, killed with SIGKILL. */
+  killed?: number;
+  steps: string[];
+}
+
+export interface StartOptions {
+  /** Progress notes while starting ("initializing the data dir"), for a human. */
+  onProgress?: (msg: string) => void;
+}
+
+export interface Service {
+  readonly name: string;
+  readonly logFile: string;
+  /** Start unless this project's instance already runs; resolves once it is ready. */
+  start(opts?: StartOptions): Promise<StartResult>;
+  /** Whether this project's instance accepts work now. */
+  ready(): Promise<boolean>;
+  /** Clean shutdown, then nothing of its process group left. */
+  stop(): Promise<StopResult>;
+  status(): Promise<ServiceStatus>;
+}

@@ -1,0 +1,39 @@
+import {describe, expect, test} from '@jest/globals';
+import {flakeOwnership, renderFlake} from '../../src/flake/render.js';
+import {nixAttrName, nixAttrPath, nixString} from '../../src/flake/nix-string.js';
+
+describe('Nix string escaping', () => {
+  test('escapes backslash, quote and every dollar', () => {
+    expect(nixString('a\\b"c${d}$e')).toBe('"a\\\\b\\"c\\${d}\\$e"');
+    expect(nixString('line1\nline2\ttab\r')).toBe('"line1\\nline2\\ttab\\r"');
+    expect(nixString('')).toBe('""');
+  });
+
+  test('attribute names are quoted when not plain identifiers or keywords', () => {
+    expect(nixAttrName('pkg-config')).toBe('pkg-config');
+    expect(nixAttrName('with')).toBe('"with"');
+    expect(nixAttrPath('pkgs', 'python311Packages.numpy')).toBe('pkgs.python311Packages.numpy');
+    expect(nixAttrPath('pkgs', 'a.in')).toBe('pkgs.a."in"');
+  });
+});
+
+describe('generated flake', () => {
+  const m = {name: 'app', languages: {python: {version: '3.11'}}, services: {postgres: {version: 15}}, env: {X: 'y'}, shell: {hook: 'echo hi'}};
+
+  test('pins nixpkgs, covers four systems, lists packages, env and hook', () => {
+    const f = renderFlake(m);
+    expect(f).toContain('inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";');
+    for (const s of ['x86_64-linux', 'aarch64-linux', 'x86_64-darwin', 'aarch64-darwin']) expect(f).toContain(`"${s}"`);
+    expect(f).toContain('pkgs.python311');
+    expect(f).toContain('pkgs.postgresql_15');
+    expect(f).toContain('X = "y";');
+    expect(f).toContain('shellHook = "echo hi";');
+  });
+
+  test('knows its own output from a hand-edited or foreign flake', () => {
+    const f = renderFlake(m);
+    expect(flakeOwnership(f)).toBe('generated');
+    expect(flakeOwnership(f.replace('pkgs.python311', 'pkgs.python312'))).toBe('edited');
+    expect(flakeOwnership('{ outputs = _: {}; }')).toBe('foreign');
+  });
+});
