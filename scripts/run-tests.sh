@@ -24,20 +24,7 @@ die() { printf 'run-tests: ERROR: %s\n' "$*" >&2; exit 1; }
 bash "$REPO/scripts/setup-machine.sh"
 
 cd "$REPO"
-if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] \
-   || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
-  if [ -f package-lock.json ]; then
-    say "npm ci"
-    npm ci --no-audit --no-fund </dev/null
-  else
-    say "npm install (no package-lock.json)"
-    npm install --no-audit --no-fund </dev/null
-  fi
-else
-  say "node_modules up to date"
-fi
-say "npm run build"
-npm run build </dev/null
+bash "$REPO/scripts/build.sh"
 
 NODE_BIN="$(command -v node)" || die "node not found"
 NODE_DIR="$(dirname "$(readlink -f "$NODE_BIN")")"

@@ -17,7 +17,7 @@ export async function runHot(argv: string[]): Promise<number> {
     }
     if (cmd === '__refresh') {
       const {refresh} = await import('./activation/hook-miss.js');
-      await refresh(rest[0]);
+      await refresh(rest[0], {exclusive: true});
       return 0;
     }
     return 2;

@@ -3,15 +3,18 @@
 // Only the code goes to stdout; messages go to stderr.
 import {spawn} from 'node:child_process';
 import {join, sep} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {readEntry} from '../cache/entries.js';
 import {computeKey} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import {DevenvError} from '../errors.js';
+import type {EnsureResult} from '../evaluation/evaluate.js';
+import {projectStateDir} from '../paths.js';
 import {CORE_FILES, findRoot} from '../project/find.js';
 import {shellFor} from '../shells/index.js';
 import type {Shell} from '../shells/shell.js';
 import {checkTrust} from '../trust/trust.js';
-import {exists} from '../util/fs.js';
+import {exists, tryLock} from '../util/fs.js';
 import {activationPath, removeActivations, renderActivations, tilde, trustEpochFile, touchTrustEpoch} from './render.js';
 
 function blockedCode(shell: Shell, root: string, message: string): string {
@@ -20,9 +23,9 @@ function blockedCode(shell: Shell, root: string, message: string): string {
   return shell.blocked(root, [...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
 }
 
-/** Start a detached re-evaluation (at most one per project: evaluation takes the project lock). */
+/** Start a detached re-evaluation; `__refresh` itself makes sure only one runs per project. */
 export function refreshInBackground(root: string): void {
-  const bin = process.argv[1];
+  const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
   const child = spawn(process.execPath, [bin, '__refresh', root], {detached: true, stdio: 'ignore', env: process.env});
   child.unref();
 }
@@ -63,7 +66,6 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
       // Serve the last good environment now; the next prompt after the refresh loads the new one.
       hit = good;
       note = `devenv: ${tilde(root)} changed; using the previous environment while it re-evaluates in the background`;
-      refreshInBackground(root);
     } else {
       try {
         const {ensureEnvironment} = await import('../evaluation/evaluate.js');
@@ -79,15 +81,28 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
     }
   }
   await renderActivations(root, hit.entry);
+  // Only after rendering the old env: a refresh that finished first would be overwritten by it.
+  if (note) refreshInBackground(root);
   out.push(shell.load(activationPath(root, shell.name)));
   if (note) out.push(shell.say(note));
   return out.join('\n');
 }
 
-/** `__refresh <root>`: background re-evaluation, then re-render so shells pick it up. */
-export async function refresh(root: string): Promise<void> {
-  if (!checkTrust(root).trusted) return;
-  const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-  const res = await ensureEnvironment(root, {quiet: true});
-  await renderActivations(root, res.entry);
+/**
+ * `__refresh <root>` and the watcher: re-evaluate, then re-render so shells pick it up on their
+ * next prompt. `exclusive` (the hook's background run) gives up when another refresh of the
+ * project is already running, so several shells entering at once start one evaluation.
+ */
+export async function refresh(root: string, opts: {exclusive?: boolean} = {}): Promise<EnsureResult | undefined> {
+  if (!checkTrust(root).trusted) return undefined;
+  const release = opts.exclusive ? tryLock(join(projectStateDir(root), 'refresh.lock')) : () => {};
+  if (!release) return undefined;
+  try {
+    const {ensureEnvironment} = await import('../evaluation/evaluate.js');
+    const res = await ensureEnvironment(root, {quiet: true});
+    await renderActivations(root, res.entry);
+    return res;
+  } finally {
+    release();
+  }
 }

@@ -17,7 +17,7 @@ export default class Allow extends DevenvCommand {
       this.log(`devenv: trusting every project under ${prefixes[prefixes.length - 1]}`);
       return {prefixes};
     }
-    const rec = allowProject(args.dir ?? this.cwd());
+    const rec = await allowProject(args.dir ?? this.cwd());
     this.log(`devenv: allowed ${rec.root}`);
     return rec;
   }

@@ -16,6 +16,7 @@ import {contentDigest, fileDigests} from '../project/find.js';
 import {syncFlake} from '../project/sync.js';
 import {withLock} from '../util/fs.js';
 import {startProgress} from './progress.js';
+import {debug} from '../util/debug.js';
 
 export interface EnsureOptions {
   /** Re-evaluate even when the cache is fresh (`devenv reload`). */
@@ -61,12 +62,25 @@ async function evaluateOnce(root: string, key: string): Promise<CacheEntry> {
   const rootsDir = join(gcrootsDir(), key);
   rmSync(rootsDir, {recursive: true, force: true});
   mkdirSync(rootsDir, {recursive: true, mode: 0o700});
+  // Root the flake's inputs while the environment evaluates, so nix-collect-garbage cannot
+  // remove the sources a re-evaluation needs. Failing to root is not fatal.
+  const roots = [join(rootsDir, 'profile')];
+  const rootInputs = runNix(['flake', 'archive', '--json', ...overrideArgs(), root], {cwd: root, what: 'nix flake archive'})
+    .then(async (archived) => {
+      const paths: string[] = [];
+      const collect = (node: {path?: string; inputs?: Record<string, unknown>}) => {
+        if (node.path) paths.push(node.path);
+        for (const child of Object.values(node.inputs ?? {})) collect(child as typeof node);
+      };
+      collect(JSON.parse(archived.stdout));
+      if (!paths.length) return;
+      // One nix build roots them all: out-links are input, input-1, input-2, ...
+      await runNix(['build', '--out-link', join(rootsDir, 'input'), ...paths], {what: 'nix build (gc roots)'});
+      roots.push(join(rootsDir, 'input'), ...paths.slice(1).map((_, i) => join(rootsDir, `input-${i + 1}`)));
+    })
+    .catch((e) => debug(`rooting inputs failed: ${(e as Error).message}`));
   const start = Date.now();
-  const [printed, archived] = await Promise.all([
-    runNix(['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...overrideArgs(), root], {cwd: root, what: 'nix print-dev-env'}),
-    // The flake's inputs, so nix-collect-garbage cannot remove the sources a re-evaluation needs.
-    runNix(['flake', 'archive', '--json', ...overrideArgs(), root], {cwd: root, what: 'nix flake archive'}).catch(() => null),
-  ]);
+  const printed = await runNix(['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...overrideArgs(), root], {cwd: root, what: 'nix print-dev-env'});
   const durationMs = Date.now() - start;
   let json: unknown;
   try {
@@ -75,27 +89,12 @@ async function evaluateOnce(root: string, key: string): Promise<CacheEntry> {
     throw new NixFailedError('nix print-dev-env', 'printed output that is not JSON');
   }
   const spec = fromPrintDevEnv(json as Parameters<typeof fromPrintDevEnv>[0]);
+  debug('parsed print-dev-env');
   const hookExports = captureHookExports(root, spec);
+  debug('captured shellHook exports');
   if (hookExports) spec.hookExports = hookExports;
-  const roots = [join(rootsDir, 'profile')];
-  if (archived) {
-    const paths: string[] = [];
-    const collect = (node: {path?: string; inputs?: Record<string, unknown>}) => {
-      if (node.path) paths.push(node.path);
-      for (const child of Object.values(node.inputs ?? {})) collect(child as typeof node);
-    };
-    try {
-      collect(JSON.parse(archived.stdout));
-    } catch {}
-    await Promise.all(
-      paths.map((p, i) =>
-        runNix(['build', '--out-link', join(rootsDir, `input-${i}`), p], {what: 'nix build (gc root)'}).then(
-          () => roots.push(join(rootsDir, `input-${i}`)),
-          () => undefined,
-        ),
-      ),
-    );
-  }
+  await rootInputs;
+  debug('rooted inputs');
   return {format: 0, key, createdAt: new Date().toISOString(), durationMs, inputs: [], spec, roots} as CacheEntry;
 }
 
@@ -112,10 +111,11 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
       return fallbackOrThrow(root, new DevenvError(st.lastError, {exitCode: ExitCode.nixFailed, code: 'nix_failed', hint: "fix the error and save, or run 'devenv reload'"}), strict, opts, parts.key);
     }
   }
+  debug('cache miss');
   const lockFile = join(projectStateDir(root), 'eval.lock');
   return withLock(lockFile, async () => {
     try {
-      syncFlake(root);
+      await syncFlake(root);
     } catch (e) {
       return fallbackOrThrow(root, e as DevenvError, strict, opts);
     }

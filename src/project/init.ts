@@ -8,6 +8,7 @@ import {parseManifest} from '../manifest/parse.js';
 import {allow} from '../trust/trust.js';
 import {exists, readFileOrNull, writeFileAtomic} from '../util/fs.js';
 import {composeTemplates} from './templates.js';
+import {manifestDigest} from './sync.js';
 
 export interface InitOptions {
   dir: string;
@@ -39,7 +40,7 @@ export function initProject(opts: InitOptions): InitResult {
   if (!opts.force) for (const f of Object.values(files)) if (exists(f)) throw new FileExistsError(f);
 
   writeFileAtomic(files.toml, tomlText, 0o644);
-  writeFileAtomic(files.flake, renderFlake(manifest), 0o644);
+  writeFileAtomic(files.flake, renderFlake(manifest, manifestDigest(tomlText)), 0o644);
   const written = [files.toml, files.flake];
   const gitignore = join(root, '.gitignore');
   const current = readFileOrNull(gitignore);

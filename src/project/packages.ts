@@ -28,9 +28,9 @@ export async function editProjectPackages(cwd: string, op: 'add' | 'remove', nam
   }
   const result = editPackages(text, op, names, tomlFile);
   if (!result.changed.length) return {root, ...result, flake: 'unchanged'};
-  return keepTrustAcross(root, () => {
+  return keepTrustAcross(root, async () => {
     writeFileAtomic(tomlFile, result.text, 0o644);
-    const flakeResult = syncFlake(root, {force: opts.force, manifest: parseManifest(result.text, tomlFile)});
+    const flakeResult = await syncFlake(root, {force: opts.force, manifest: parseManifest(result.text, tomlFile)});
     return {root, changed: result.changed, skipped: result.skipped, flake: flakeResult};
   });
 }

@@ -1,6 +1,7 @@
 // A stable TCP port per project: chosen once, recorded in the user's state dir, never
 // handed to two projects (devenv.sh#3208 is what happens otherwise).
 import {createHash} from 'node:crypto';
+import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {stateDir} from '../paths.js';
 import {readFileOrNull, tryLock, writeFileAtomic} from '../util/fs.js';
@@ -40,13 +41,32 @@ export function projectPort(root: string, service: string): number {
     const used = new Set(Object.keys(reg).map((k) => Number(k.split(':')[0])));
     const h = createHash('sha256').update(`${root}\0${service}`).digest().readUInt32BE(0);
     let port = RANGE_START + (h % RANGE_SIZE);
-    while (used.has(port)) port = RANGE_START + ((port - RANGE_START + 1) % RANGE_SIZE);
+    const listening = listeningPorts();
+    while (used.has(port) || listening.has(port)) port = RANGE_START + ((port - RANGE_START + 1) % RANGE_SIZE);
     reg[`${port}:${service}`] = root;
     writeFileAtomic(registryFile(), JSON.stringify(reg, null, 1) + '\n');
     return port;
   } finally {
     release();
   }
+}
+
+/** TCP ports something listens on right now (Linux /proc; empty elsewhere), so a new project avoids them. */
+export function listeningPorts(): Set<number> {
+  const out = new Set<number>();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A') out.add(Number.parseInt(cols[1].split(':')[1], 16)); // 0A = LISTEN
+    }
+  }
+  return out;
 }
 
 export function findPort(root: string, service: string): number | undefined {

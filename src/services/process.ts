@@ -158,11 +158,11 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<{free: boole
   });
 }
 
-/** The last `n` lines of a file (reads at most the last 64 KiB). */
-export function tailLines(file: string, n: number): string[] {
+/** The last `n` lines of a file (from its last 64 KiB, or all of it when `whole`). */
+export function tailLines(file: string, n: number, whole = false): string[] {
   try {
     const size = statSync(file).size;
-    const len = Math.min(size, 64 * 1024);
+    const len = whole ? size : Math.min(size, 64 * 1024);
     const buf = Buffer.alloc(len);
     const fd = openSync(file, 'r');
     try {

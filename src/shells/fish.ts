@@ -136,20 +136,22 @@ end`;
   },
 
   activationScript(a: Activation, self: string): string {
+    // No `return` here: in fish it would return from the function that sources this file
+    // (_devenv_hook / _devenv_source), skipping the rest of it. The status of the `if` is the result.
     const lines: string[] = [];
     lines.push(`# devenv activation for ${a.root.replace(/[\r\n]/g, '?')} (fish); rendered by devenv from trusted content. Do not edit.`);
     lines.push('if test "$argv[1]" = check');
-    for (const f of a.watchPresent) lines.push(`    test -e ${q(f)}; and not test ${q(f)} -nt ${q(self)}; or return 99`);
-    for (const f of a.watchAbsent) lines.push(`    test -e ${q(f)}; and return 99`);
-    lines.push('    return 0');
+    lines.push('    true');
+    for (const f of a.watchPresent) lines.push(`    and test -e ${q(f)}; and not test ${q(f)} -nt ${q(self)}`);
+    for (const f of a.watchAbsent) lines.push(`    and not test -e ${q(f)}`);
+    lines.push('else');
+    for (const [k, v] of Object.entries(a.vars)) lines.push(`    _devenv_set ${k} ${q(v)}`);
+    for (const [k, entries] of Object.entries(a.prepend)) lines.push(`    _devenv_prepend ${k} ${q(entries.join(':'))}`);
+    lines.push(`    set -gx DEVENV_ROOT ${q(a.root)}`);
+    lines.push(`    set -g _devenv_watch_present ${a.watchPresent.map(q).join(' ')}`);
+    lines.push(`    set -g _devenv_watch_absent ${a.watchAbsent.map(q).join(' ')}`);
+    lines.push(`    printf '%s\\n' ${q(a.message)} >&2`);
     lines.push('end');
-    for (const [k, v] of Object.entries(a.vars)) lines.push(`_devenv_set ${k} ${q(v)}`);
-    for (const [k, entries] of Object.entries(a.prepend)) lines.push(`_devenv_prepend ${k} ${q(entries.join(':'))}`);
-    lines.push(`set -gx DEVENV_ROOT ${q(a.root)}`);
-    lines.push(`set -g _devenv_watch_present ${a.watchPresent.map(q).join(' ')}`);
-    lines.push(`set -g _devenv_watch_absent ${a.watchAbsent.map(q).join(' ')}`);
-    lines.push(`printf '%s\\n' ${q(a.message)} >&2`);
-    lines.push('return 0');
     return lines.join('\n') + '\n';
   },
 

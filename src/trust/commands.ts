@@ -5,11 +5,11 @@ import {requireRoot} from '../project/find.js';
 import {syncFlake} from '../project/sync.js';
 import {type AllowRecord, addPrefix, allow, allowedProjects, checkTrust, deny, trustPrefixes} from './trust.js';
 
-export function allowProject(dir: string): AllowRecord {
+export async function allowProject(dir: string): Promise<AllowRecord> {
   const root = requireRoot(dir);
   // Bring a generated flake up to date first, so what is allowed is what will be evaluated.
   try {
-    syncFlake(root);
+    await syncFlake(root);
   } catch {
     // An invalid devenv.toml is still allowed; evaluation reports it with its location.
   }

@@ -1,0 +1,27 @@
+import {Args} from '@oclif/core';
+import {DevenvCommand} from '../cli/base.js';
+import {selectServices, type StopResult} from '../services/index.js';
+import {requireRoot} from '../project/find.js';
+
+export default class Down extends DevenvCommand {
+  static summary = "Stop the project's services";
+  static description = 'A fast, clean shutdown (open transactions roll back, committed data stays), then whatever is left of the process group is killed. Needs no Nix evaluation. Servers of other projects are never touched.';
+  static examples = ['<%= config.bin %> down', '<%= config.bin %> down postgres', '<%= config.bin %> down --json'];
+  static strict = false;
+  static enableJsonFlag = true;
+  static args = {service: Args.string({description: 'service(s) to stop (default: all)'})};
+
+  async run() {
+    const {argv} = await this.parse(Down);
+    const root = requireRoot(this.cwd());
+    const services = await selectServices(root, argv as string[]);
+    const results: StopResult[] = [];
+    // Reverse start order: dependants first.
+    for (const s of [...services].reverse()) {
+      const r = await s.stop();
+      results.push(r);
+      this.log([`${r.name}: ${r.stopped ? `stopped (pid ${r.pid})` : 'not running'}`, ...r.steps.map((x) => `  ${x}`)].join('\n'));
+    }
+    return {root, services: results};
+  }
+}

@@ -1,0 +1,377 @@
+// PostgreSQL as a per-project service: binaries from the project's Nix environment, data in
+// <root>/.devenv/state/postgres, socket in a short runtime dir, TCP on 127.0.0.1 at the
+// project's own port, the server in its own process group with its output in a log file.
+import {appendFileSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs';
+import {createConnection} from 'node:net';
+import {delimiter, dirname, join} from 'node:path';
+import {ServiceError} from '../errors.js';
+import {projectStateDir} from '../paths.js';
+import {ensureDir, readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
+import {portOwner} from './ports.js';
+import {
+  judge,
+  missingDatabasesQuery,
+  type Owner,
+  parseMajor,
+  parseOwner,
+  parsePidFile,
+  serverArgs,
+  sqlIdent,
+  type Verdict,
+  wantedDatabases,
+} from './postgres-files.js';
+import {groupMembers, isProgram, killGroup, pidAlive, procCwd, procGroup, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import type {PostgresLayout} from './project-env.js';
+import type {Service, ServiceStatus, StartOptions, StartResult, StopResult} from './service.js';
+
+export const OWNER_FILE = 'devenv-owner.json';
+const POSTGRES_NAMES = ['postgres', 'postmaster'];
+const TOOLS = ['postgres', 'initdb', 'pg_isready', 'psql'] as const;
+type Tool = (typeof TOOLS)[number];
+
+export interface PostgresOptions {
+  root: string;
+  layout: PostgresLayout;
+  databases?: string[];
+  settings?: Record<string, string | number | boolean>;
+  /** The project's environment (PATH with its postgres); evaluated lazily, only `start` needs it. */
+  toolsEnv: () => Promise<NodeJS.ProcessEnv>;
+  readyTimeoutMs?: number;
+  stopTimeoutMs?: number;
+}
+
+/** First executable `name` on the PATH of `env`. */
+export function whichIn(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    try {
+      const st = statSync(p);
+      if (st.isFile() && st.mode & 0o111) return p;
+    } catch {}
+  }
+  return undefined;
+}
+
+export class PostgresService implements Service {
+  readonly name = 'postgres';
+  readonly logFile: string;
+  private readonly l: PostgresLayout;
+  private tools?: {env: NodeJS.ProcessEnv; bin: Record<Tool, string>; major: number};
+
+  constructor(private readonly o: PostgresOptions) {
+    this.l = o.layout;
+    this.logFile = o.layout.logFile;
+  }
+
+  private get lockFile(): string {
+    return join(projectStateDir(this.o.root), 'services', 'postgres.lock');
+  }
+
+  private owner(): Owner | undefined {
+    return parseOwner(readFileOrNull(join(this.l.dataDir, OWNER_FILE)));
+  }
+
+  private realDataDir(): string {
+    try {
+      return realpathSync(this.l.dataDir);
+    } catch {
+      return this.l.dataDir;
+    }
+  }
+
+  /** What postmaster.pid says, checked against /proc and the owner marker. */
+  inspect(): Verdict {
+    const text = readFileOrNull(join(this.l.dataDir, 'postmaster.pid'));
+    return judge(
+      {root: this.o.root, dataDir: this.l.dataDir, realDataDir: this.realDataDir(), pidFile: text === null ? undefined : parsePidFile(text), pidFileText: text, owner: this.owner()},
+      {alive: pidAlive, isPostgres: (pid) => isProgram(pid, POSTGRES_NAMES), cwd: procCwd},
+    );
+  }
+
+  async status(): Promise<ServiceStatus> {
+    const v = this.inspect();
+    const base = {name: this.name, port: this.l.port, dataDir: this.l.dataDir, logFile: this.l.logFile, socketDir: this.l.socketDir};
+    switch (v.kind) {
+      case 'none':
+        return {...base, state: 'stopped'};
+      case 'stale':
+        return {...base, state: 'crashed', detail: v.why};
+      case 'foreign':
+        return {...base, state: 'foreign', pid: v.pid, detail: v.why};
+      case 'ours': {
+        const state = v.status === 'starting' ? 'starting' : v.status === 'stopping' ? 'stopping' : 'running';
+        const detail = v.port !== undefined && v.port !== this.l.port ? `running on port ${v.port}; devenv.toml now says ${this.l.port} ('devenv down && devenv up' to move it)` : undefined;
+        return {...base, state, pid: v.pid, port: v.port ?? this.l.port, ...(detail ? {detail} : {})};
+      }
+    }
+  }
+
+  async ready(): Promise<boolean> {
+    const v = this.inspect();
+    if (v.kind !== 'ours' || (v.status && v.status !== 'ready' && v.status !== 'standby')) return false;
+    if (this.tools) {
+      const {execa} = await import('execa');
+      const r = await execa(this.tools.bin.pg_isready, ['-q', '-h', this.l.socketDir, '-p', String(v.port ?? this.l.port), '-d', 'postgres', '-U', this.l.user], {env: this.tools.env, reject: false, stdin: 'ignore'});
+      return r.exitCode === 0;
+    }
+    // Without the project's tools: can we reach the socket at all?
+    return new Promise((resolve) => {
+      const s = createConnection(join(this.l.socketDir, `.s.PGSQL.${v.port ?? this.l.port}`));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+  }
+
+  /** The project's postgres tools, or a clear error when its environment has none. */
+  private async resolveTools(): Promise<NonNullable<PostgresService['tools']>> {
+    if (this.tools) return this.tools;
+    const env = await this.o.toolsEnv();
+    const bin = {} as Record<Tool, string>;
+    const missing: string[] = [];
+    for (const t of TOOLS) {
+      const p = whichIn(env, t);
+      if (p) bin[t] = p;
+      else missing.push(t);
+    }
+    if (missing.length) {
+      throw new ServiceError(
+        `the project's environment has no PostgreSQL (${missing.join(', ')} not found on its PATH)`,
+        `add [services.postgres] to devenv.toml, or postgresql_${this.l.version} to packages (or to flake.nix if you edit it yourself), then run 'devenv up' again`,
+      );
+    }
+    const {execa} = await import('execa');
+    const v = await execa(bin.postgres, ['--version'], {env, reject: false, stdin: 'ignore'});
+    const major = parseMajor(String(v.stdout));
+    if (v.exitCode !== 0 || major === undefined) throw new ServiceError(`${bin.postgres} --version failed: ${String(v.stderr || v.stdout).trim()}`);
+    this.tools = {env, bin, major};
+    return this.tools;
+  }
+
+  async start(opts: StartOptions = {}): Promise<StartResult> {
+    if (typeof process.getuid === 'function' && process.getuid() === 0) {
+      throw new ServiceError('PostgreSQL refuses to run as root (initdb and postgres exit when started by uid 0)', 'run devenv as your own, unprivileged user (e.g. runuser -u <user> -- devenv up); the data dir and socket will belong to that user');
+    }
+    ensureDir(dirname(this.lockFile));
+    return withLock(this.lockFile, () => this.startLocked(opts), () => opts.onProgress?.('waiting for another devenv up/down of this project'));
+  }
+
+  private async startLocked(opts: StartOptions): Promise<StartResult> {
+    const steps: string[] = [];
+    const v = this.inspect();
+    if (v.kind === 'ours') {
+      if (v.status === 'stopping') throw new ServiceError(`PostgreSQL (pid ${v.pid}) is shutting down`, "wait for it ('devenv ps'), then run 'devenv up' again");
+      if (v.status === 'starting') await this.waitReady(v.pid, undefined, Date.now());
+      if (v.port !== undefined && v.port !== this.l.port) steps.push(`running on port ${v.port}, not ${this.l.port} from devenv.toml: 'devenv down && devenv up' moves it`);
+      return {name: this.name, started: false, pid: v.pid, port: v.port ?? this.l.port, steps};
+    }
+    if (v.kind === 'foreign') {
+      throw new ServiceError(v.why, `stop that server (kill -INT ${v.pid}), then run 'devenv up' again`);
+    }
+    if (v.kind === 'stale') {
+      await this.cleanupStale(v.pid);
+      steps.push(`removed a stale postmaster.pid (${v.why})`);
+    }
+
+    const tools = await this.resolveTools();
+    if (tools.major !== this.l.version) steps.push(`devenv.toml asks for PostgreSQL ${this.l.version}; the environment's postgres is ${tools.major}`);
+    this.checkDataDir(tools.major);
+    await this.checkPort();
+
+    ensureDir(dirname(this.l.logFile));
+    ensureDir(this.l.socketDir);
+    this.cleanSocketDir();
+    if (!readFileOrNull(join(this.l.dataDir, 'PG_VERSION'))) {
+      opts.onProgress?.(`initializing ${this.l.dataDir} (initdb)`);
+      await this.initdb(tools);
+      steps.push('initdb');
+    }
+    const owner = this.owner();
+    if (owner?.root !== this.o.root) {
+      if (owner) steps.push(`adopted a data dir that devenv created for ${owner.root}`);
+      writeFileAtomic(join(this.l.dataDir, OWNER_FILE), JSON.stringify({root: this.o.root, service: this.name, createdAt: owner?.createdAt ?? new Date().toISOString()}) + '\n');
+    }
+
+    const {args, ignored} = serverArgs(this.l, this.o.settings);
+    if (ignored.length) steps.push(`ignored ${ignored.join(', ')} in [services.postgres.settings] (devenv sets them)`);
+    appendFileSync(this.l.logFile, `--- devenv: starting PostgreSQL ${tools.major} on 127.0.0.1:${this.l.port} and ${this.l.socketDir} (${new Date().toISOString()})\n`);
+    const t0 = Date.now();
+    const child = await spawnDetached(tools.bin.postgres, args, {env: tools.env, cwd: this.l.dataDir, logFile: this.l.logFile});
+    try {
+      await this.waitReady(child.pid, child.exited, t0);
+    } catch (e) {
+      await this.killLeftovers(child.pid);
+      throw e;
+    }
+    const readyMs = Date.now() - t0;
+    for (const d of await this.createDatabases(tools)) steps.push(`created database ${d}`);
+    return {name: this.name, started: true, pid: child.pid, port: this.l.port, readyMs, steps};
+  }
+
+  /** Poll postmaster.pid for "ready" (cheap), then confirm once with pg_isready. */
+  private async waitReady(pid: number, exited: (() => {code: number | null; signal: string | null} | undefined) | undefined, t0: number): Promise<void> {
+    const timeout = this.o.readyTimeoutMs ?? 120_000;
+    const tools = await this.resolveTools();
+    const {execa} = await import('execa');
+    for (;;) {
+      const ex = exited?.();
+      if (ex || !pidAlive(pid)) {
+        throw new ServiceError(
+          `PostgreSQL exited while starting (${ex?.signal ? `signal ${ex.signal}` : `exit code ${ex?.code ?? '?'}`}); the end of ${this.l.logFile}:\n    ${tailLines(this.l.logFile, 8).join('\n    ')}`,
+          `fix the cause above ('devenv logs postgres' shows the whole log), then run 'devenv up' again`,
+        );
+      }
+      const pf = parsePidFile(readFileOrNull(join(this.l.dataDir, 'postmaster.pid')) ?? '');
+      if (pf?.pid === pid && (pf.status === 'ready' || pf.status === 'standby')) {
+        const r = await execa(tools.bin.pg_isready, ['-q', '-h', this.l.socketDir, '-p', String(pf.port ?? this.l.port), '-d', 'postgres', '-U', this.l.user], {env: tools.env, reject: false, stdin: 'ignore'});
+        if (r.exitCode === 0) return;
+      }
+      if (Date.now() - t0 > timeout) {
+        throw new ServiceError(`PostgreSQL did not become ready within ${Math.round(timeout / 1000)}s; the end of ${this.l.logFile}:\n    ${tailLines(this.l.logFile, 8).join('\n    ')}`, "see 'devenv logs postgres'");
+      }
+      await sleep(15);
+    }
+  }
+
+  private checkDataDir(major: number): void {
+    const ver = readFileOrNull(join(this.l.dataDir, 'PG_VERSION'));
+    if (ver !== null) {
+      const dirMajor = parseMajor(ver);
+      if (dirMajor !== major) {
+        throw new ServiceError(
+          `${this.l.dataDir} holds a PostgreSQL ${dirMajor ?? `'${ver.trim()}'`} cluster; this project's postgres is ${major} and cannot open it`,
+          `either set version = ${dirMajor} in [services.postgres], or migrate the data (pg_dump with the old version, or pg_upgrade), or move the dir away to start empty: mv ${this.l.dataDir} ${this.l.dataDir}.${dirMajor ?? 'old'}`,
+        );
+      }
+      return;
+    }
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(this.l.dataDir).filter((e) => e !== OWNER_FILE);
+    } catch {}
+    if (entries.length) {
+      throw new ServiceError(`${this.l.dataDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION)`, `move it away (mv ${this.l.dataDir} ${this.l.dataDir}.bak) and run 'devenv up' again to create a fresh one`);
+    }
+  }
+
+  private async checkPort(): Promise<void> {
+    const {portFree} = await import('./process.js');
+    const r = await portFree(this.l.port);
+    if (r.free) return;
+    const other = portOwner(this.l.port);
+    const who = other && other !== this.o.root ? ` (devenv assigned it to ${other})` : '';
+    throw new ServiceError(
+      r.code === 'EADDRINUSE' ? `port ${this.l.port} on 127.0.0.1 is already in use by another program${who}` : `cannot listen on 127.0.0.1:${this.l.port} (${r.code})`,
+      `stop the program using port ${this.l.port} (ss -ltnp 'sport = :${this.l.port}' shows it), or set another one: port = <1024-65535> under [services.postgres] in devenv.toml`,
+    );
+  }
+
+  private async initdb(tools: NonNullable<PostgresService['tools']>): Promise<void> {
+    const tmp = `${this.l.dataDir}.initdb-tmp`;
+    rmSync(tmp, {recursive: true, force: true});
+    mkdirSync(dirname(this.l.dataDir), {recursive: true});
+    const {execa} = await import('execa');
+    // Into a temp dir, then rename: an interrupted initdb never leaves a half cluster in place.
+    const r = await execa(tools.bin.initdb, ['-D', tmp, '-U', this.l.user, '--auth=trust', '--no-locale', '-E', 'UTF8'], {env: tools.env, reject: false, stdin: 'ignore', all: true});
+    appendFileSync(this.l.logFile, `--- devenv: initdb (${new Date().toISOString()})\n${String(r.all ?? '')}\n`);
+    if (r.exitCode !== 0) {
+      rmSync(tmp, {recursive: true, force: true});
+      throw new ServiceError(`initdb failed (exit code ${r.exitCode}):\n    ${String(r.all ?? '').trim().split('\n').slice(-8).join('\n    ')}`, 'fix the cause above, then run \'devenv up\' again');
+    }
+    rmSync(this.l.dataDir, {recursive: true, force: true}); // empty (checkDataDir), or only our marker
+    renameSync(tmp, this.l.dataDir);
+  }
+
+  /** Create the databases from devenv.toml (and PGDATABASE's) that do not exist yet. */
+  private async createDatabases(tools: NonNullable<PostgresService['tools']>): Promise<string[]> {
+    const wanted = wantedDatabases(this.o.databases, this.l.database);
+    if (!wanted.length) return [];
+    const {execa} = await import('execa');
+    const psql = (sql: string) =>
+      execa(tools.bin.psql, ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-h', this.l.socketDir, '-p', String(this.l.port), '-U', this.l.user, '-d', 'postgres', '-c', sql], {env: tools.env, reject: false, stdin: 'ignore'});
+    const q = await psql(missingDatabasesQuery(wanted));
+    if (q.exitCode !== 0) throw new ServiceError(`could not list databases: ${String(q.stderr).trim()}`);
+    const missing = String(q.stdout).split('\n').map((s) => s.trim()).filter(Boolean);
+    for (const d of missing) {
+      const c = await psql(`CREATE DATABASE ${sqlIdent(d)}`);
+      if (c.exitCode !== 0 && !/already exists/.test(String(c.stderr))) throw new ServiceError(`could not create database ${d}: ${String(c.stderr).trim()}`);
+    }
+    return missing;
+  }
+
+  /** After a crash: wait for (then kill) what is left of the old server, drop its pid file. */
+  private async cleanupStale(pid: number): Promise<void> {
+    if (pid > 0) await this.killLeftovers(pid);
+    rmSync(join(this.l.dataDir, 'postmaster.pid'), {force: true});
+  }
+
+  /** Processes of the server's group that still work in our data dir: given a moment, then SIGKILL. */
+  private async killLeftovers(pgid: number): Promise<number> {
+    const real = this.realDataDir();
+    const ours = () => groupMembers(pgid).filter((p) => isProgram(p, POSTGRES_NAMES) && [real, this.l.dataDir].includes(procCwd(p) ?? ''));
+    const deadline = Date.now() + 3000;
+    while (ours().length && Date.now() < deadline) await sleep(25);
+    const left = ours();
+    for (const p of left) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {}
+    }
+    for (const p of left) await waitForExit(p, 5000);
+    return left.length;
+  }
+
+  /** Socket and lock files of a dead server; PostgreSQL refuses a lock file whose pid is alive again. */
+  private cleanSocketDir(): void {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(this.l.socketDir);
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.startsWith('.s.PGSQL.')) rmSync(join(this.l.socketDir, e), {force: true});
+  }
+
+  async stop(): Promise<StopResult> {
+    ensureDir(dirname(this.lockFile));
+    return withLock(this.lockFile, () => this.stopLocked());
+  }
+
+  private async stopLocked(): Promise<StopResult> {
+    const v = this.inspect();
+    if (v.kind === 'none') return {name: this.name, stopped: false, steps: []};
+    if (v.kind === 'foreign') throw new ServiceError(v.why, `devenv stops only the server it started for this project; stop that one yourself (kill -INT ${v.pid})`);
+    if (v.kind === 'stale') {
+      await this.cleanupStale(v.pid);
+      return {name: this.name, stopped: false, steps: [`removed a stale postmaster.pid (${v.why})`]};
+    }
+    const pid = v.pid;
+    const pgid = procGroup(pid);
+    const steps: string[] = [];
+    // SIGINT is PostgreSQL's fast shutdown (what `pg_ctl stop -m fast` sends): roll back open
+    // transactions, checkpoint, exit. Sent directly, so `down` needs no Nix evaluation.
+    process.kill(pid, 'SIGINT');
+    if (!(await waitForExit(pid, this.o.stopTimeoutMs ?? 60_000))) {
+      steps.push('fast shutdown timed out; sent an immediate shutdown (SIGQUIT)');
+      try {
+        process.kill(pid, 'SIGQUIT');
+      } catch {}
+      if (!(await waitForExit(pid, 10_000))) {
+        steps.push('killed the postmaster (SIGKILL)');
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+        await waitForExit(pid, 5000);
+      }
+    }
+    // Then nothing of its group may survive (it leads its own group when devenv started it).
+    const killed = pgid === pid ? await killGroup(pgid) : await this.killLeftovers(pid);
+    if (killed) steps.push(`killed ${killed} leftover process(es) of its group`);
+    if (readFileOrNull(join(this.l.dataDir, 'postmaster.pid')) !== null && !pidAlive(pid)) rmSync(join(this.l.dataDir, 'postmaster.pid'), {force: true});
+    this.cleanSocketDir();
+    return {name: this.name, stopped: true, pid, killed, steps};
+  }
+}
