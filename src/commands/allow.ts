@@ -7,7 +7,7 @@ export default class Allow extends DevenvCommand {
   static description = 'Trust is bound to the absolute path and the content: any later edit, pull or copy elsewhere blocks automatic loading until you allow again. --prefix trusts every project under a directory of your own, whatever its content.';
   static examples = ['<%= config.bin %> allow', '<%= config.bin %> allow ~/src/app', '<%= config.bin %> allow --prefix ~/src'];
   static enableJsonFlag = true;
-  static args = {dir: Args.string({description: 'project directory (default: the current one)'})};
+  static args = {dir: Args.string({ignoreStdin: true, description: 'project directory (default: the current one)'})};
   static flags = {prefix: Flags.string({description: 'trust every project under this directory (written to ~/.config/devenv/config.toml)'})};
 
   async run() {

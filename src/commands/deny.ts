@@ -6,7 +6,7 @@ export default class Deny extends DevenvCommand {
   static summary = 'Stop trusting a project; shells inside it unload at their next prompt';
   static examples = ['<%= config.bin %> deny', '<%= config.bin %> deny ~/src/app'];
   static enableJsonFlag = true;
-  static args = {dir: Args.string({description: 'project directory (default: the current one)'})};
+  static args = {dir: Args.string({ignoreStdin: true, description: 'project directory (default: the current one)'})};
 
   async run() {
     const {args} = await this.parse(Deny);

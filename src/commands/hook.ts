@@ -10,7 +10,7 @@ export default class Hook extends DevenvCommand {
   fish (~/.config/fish/config.fish): devenv hook fish | source
 Nothing loads for a project until you run 'devenv allow' in it.`;
   static examples = ['eval "$(<%= config.bin %> hook bash)"', '<%= config.bin %> hook fish | source'];
-  static args = {shell: Args.string({required: true, options: ['bash', 'zsh', 'fish'], description: 'your shell'})};
+  static args = {shell: Args.string({ignoreStdin: true, required: true, options: ['bash', 'zsh', 'fish'], description: 'your shell'})};
 
   async run() {
     const {args} = await this.parse(Hook);

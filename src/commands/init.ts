@@ -8,7 +8,7 @@ export default class Init extends DevenvCommand {
   static examples = ['<%= config.bin %> init python-postgres', '<%= config.bin %> init python postgres --dir ./api', '<%= config.bin %> init --force minimal'];
   static strict = false;
   static enableJsonFlag = true;
-  static args = {template: Args.string({description: 'template(s) to compose (see `devenv templates`); default: minimal'})};
+  static args = {template: Args.string({ignoreStdin: true, description: 'template(s) to compose (see `devenv templates`); default: minimal'})};
   static flags = {
     force: Flags.boolean({description: 'overwrite existing devenv.toml and flake.nix'}),
     dir: Flags.string({description: 'project directory', default: '.'}),

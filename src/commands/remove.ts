@@ -7,7 +7,7 @@ export default class Remove extends DevenvCommand {
   static examples = ['<%= config.bin %> remove git', '<%= config.bin %> remove jq'];
   static strict = false;
   static enableJsonFlag = true;
-  static args = {package: Args.string({required: true, description: 'nixpkgs attribute names (dotted paths allowed)'})};
+  static args = {package: Args.string({ignoreStdin: true, required: true, description: 'nixpkgs attribute names (dotted paths allowed)'})};
   static flags = {force: Flags.boolean({description: 'regenerate flake.nix even if it was edited by hand'})};
 
   async run() {

@@ -16,7 +16,9 @@ export async function runForeground(services: Service[], io: ForegroundIO, descr
   const width = Math.max(...services.map((s) => s.name.length));
   const offsets = new Map(services.map((s) => [s.name, fileSize(s.logFile)]));
   const started: Service[] = [];
+  // `done` ends the wait; `follow` ends log streaming, only after the stop, so the shutdown lines show.
   const abort = new AbortController();
+  const follow = new AbortController();
   let stopping: Promise<void> | undefined;
   let signalled: NodeJS.Signals | undefined;
 
@@ -58,7 +60,7 @@ export async function runForeground(services: Service[], io: ForegroundIO, descr
       if (r.started) started.push(s);
       io.note(describe(r) + (r.started ? '' : "; following its log (Ctrl-C stops following, 'devenv down' stops it)"));
       const prefix = `${s.name.padEnd(width)} | `;
-      follows.push(followFile(s.logFile, r.started ? offsets.get(s.name)! : fileSize(s.logFile), (l) => io.line(prefix + l), abort.signal));
+      follows.push(followFile(s.logFile, r.started ? offsets.get(s.name)! : fileSize(s.logFile), (l) => io.line(prefix + l), follow.signal));
     }
     // Watch for a service dying under us while the logs stream.
     let died: string | undefined;
@@ -73,12 +75,14 @@ export async function runForeground(services: Service[], io: ForegroundIO, descr
         abort.abort();
       }
     }
-    await Promise.all(follows);
     await stopStarted();
+    follow.abort();
+    await Promise.all(follows);
     if (died) throw new ServiceError(`${died}; stopped the others`, "see 'devenv logs', then run 'devenv up' again");
     return 0;
   } finally {
     abort.abort();
+    follow.abort();
     for (const s of signals) process.off(s, onSignal);
   }
 }

@@ -53,6 +53,15 @@ export function whichIn(env: NodeJS.ProcessEnv, name: string): string | undefine
   return undefined;
 }
 
+/** PostgreSQL exits when started by uid 0; say so before anything is created as root. */
+export function refuseRoot(uid: number): void {
+  if (uid !== 0) return;
+  throw new ServiceError(
+    'PostgreSQL refuses to run as root (initdb and postgres exit when started by uid 0), so devenv does not start it as root',
+    'run devenv as your own, unprivileged user (e.g. runuser -u <user> -- devenv up); the data dir and socket will belong to that user',
+  );
+}
+
 export class PostgresService implements Service {
   readonly name = 'postgres';
   readonly logFile: string;
@@ -152,9 +161,7 @@ export class PostgresService implements Service {
   }
 
   async start(opts: StartOptions = {}): Promise<StartResult> {
-    if (typeof process.getuid === 'function' && process.getuid() === 0) {
-      throw new ServiceError('PostgreSQL refuses to run as root (initdb and postgres exit when started by uid 0)', 'run devenv as your own, unprivileged user (e.g. runuser -u <user> -- devenv up); the data dir and socket will belong to that user');
-    }
+    refuseRoot(typeof process.getuid === 'function' ? process.getuid() : -1);
     ensureDir(dirname(this.lockFile));
     return withLock(this.lockFile, () => this.startLocked(opts), () => opts.onProgress?.('waiting for another devenv up/down of this project'));
   }
