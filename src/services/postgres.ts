@@ -21,7 +21,7 @@ import {
   wantedDatabases,
 } from './postgres-files.js';
 import {groupMembers, isProgram, killGroup, pidAlive, procCwd, procGroup, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
-import type {PostgresLayout} from './project-env.js';
+import {type PostgresLayout, realRoot} from './project-env.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult} from './service.js';
 
 export const OWNER_FILE = 'devenv-owner.json';
@@ -77,8 +77,10 @@ export class PostgresService implements Service {
     return join(projectStateDir(this.o.root), 'services', 'postgres.lock');
   }
 
+  /** The data dir's owner marker, its root resolved like ours (symlinked paths are the same project). */
   private owner(): Owner | undefined {
-    return parseOwner(readFileOrNull(join(this.l.dataDir, OWNER_FILE)));
+    const o = parseOwner(readFileOrNull(join(this.l.dataDir, OWNER_FILE)));
+    return o && {...o, root: realRoot(o.root)};
   }
 
   private realDataDir(): string {
@@ -93,7 +95,7 @@ export class PostgresService implements Service {
   inspect(): Verdict {
     const text = readFileOrNull(join(this.l.dataDir, 'postmaster.pid'));
     return judge(
-      {root: this.o.root, dataDir: this.l.dataDir, realDataDir: this.realDataDir(), pidFile: text === null ? undefined : parsePidFile(text), pidFileText: text, owner: this.owner()},
+      {root: realRoot(this.o.root), dataDir: this.l.dataDir, realDataDir: this.realDataDir(), pidFile: text === null ? undefined : parsePidFile(text), pidFileText: text, owner: this.owner()},
       {alive: pidAlive, isPostgres: (pid) => isProgram(pid, POSTGRES_NAMES), cwd: procCwd},
     );
   }
@@ -197,7 +199,7 @@ export class PostgresService implements Service {
       steps.push('initdb');
     }
     const owner = this.owner();
-    if (owner?.root !== this.o.root) {
+    if (owner?.root !== realRoot(this.o.root)) {
       if (owner) steps.push(`adopted a data dir that devenv created for ${owner.root}`);
       writeFileAtomic(join(this.l.dataDir, OWNER_FILE), JSON.stringify({root: this.o.root, service: this.name, createdAt: owner?.createdAt ?? new Date().toISOString()}) + '\n');
     }

@@ -1,6 +1,7 @@
 // Values that depend on where a project lives (its root, service dirs and ports). They are
 // applied at activation, never baked into the content-keyed cache entry.
 import {createHash} from 'node:crypto';
+import {realpathSync} from 'node:fs';
 import {join} from 'node:path';
 import {projectStateDir, runtimeDir} from '../paths.js';
 import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
@@ -23,6 +24,15 @@ export function socketDirFor(root: string): string {
   return join(runtimeDir(), 'pg-' + createHash('sha256').update(root).digest('hex').slice(0, 12));
 }
 
+/** A project reached through a symlink is the same project: same port, same socket dir. */
+export function realRoot(root: string): string {
+  try {
+    return realpathSync(root);
+  } catch {
+    return root;
+  }
+}
+
 export async function postgresLayout(root: string): Promise<PostgresLayout | undefined> {
   const {readManifest} = await import('../manifest/parse.js');
   const {postgresEnabled, DEFAULT_POSTGRES} = await import('../manifest/model.js');
@@ -31,10 +41,11 @@ export async function postgresLayout(root: string): Promise<PostgresLayout | und
   const m = readManifest(tomlFile);
   if (!postgresEnabled(m)) return undefined;
   const pg = m.services!.postgres!;
+  const real = realRoot(root);
   return {
-    port: pg.port ?? projectPort(root, 'postgres'),
+    port: pg.port ?? projectPort(real, 'postgres'),
     dataDir: join(root, '.devenv', 'state', 'postgres'),
-    socketDir: socketDirFor(root),
+    socketDir: socketDirFor(real),
     logFile: join(root, '.devenv', 'state', 'postgres.log'),
     user: userName(),
     database: pg.databases?.[0] ?? m.name ?? 'postgres',
