@@ -1,0 +1,91 @@
+// Trust decisions on real files in temp dirs (no nix needed).
+import {afterAll, beforeEach, describe, expect, test} from '@jest/globals';
+import {spawnSync} from 'node:child_process';
+import {cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {addPrefix, allow, checkTrust, deny} from '../../src/trust/trust.js';
+
+const base = realpathSync(mkdtempSync(join(tmpdir(), 'devenv-trust-')));
+afterAll(() => rmSync(base, {recursive: true, force: true}));
+let n = 0;
+beforeEach(() => {
+  const home = join(base, `home${n++}`);
+  process.env.XDG_DATA_HOME = join(home, 'data');
+  process.env.XDG_CONFIG_HOME = join(home, 'config');
+  process.env.XDG_STATE_HOME = join(home, 'state');
+});
+
+function project(name: string): string {
+  const p = join(base, name);
+  mkdirSync(p, {recursive: true});
+  writeFileSync(join(p, 'devenv.toml'), 'name = "x"\n');
+  writeFileSync(join(p, 'flake.nix'), '{ outputs = _: {}; }\n');
+  return p;
+}
+
+describe('trust', () => {
+  test('unknown until allowed; any edit blocks again', () => {
+    const p = project('a');
+    expect(checkTrust(p)).toMatchObject({state: 'unknown', trusted: false});
+    allow(p);
+    expect(checkTrust(p)).toMatchObject({state: 'allowed', trusted: true});
+    writeFileSync(join(p, 'flake.nix'), '{ outputs = _: { x = 1; }; }\n');
+    expect(checkTrust(p)).toMatchObject({state: 'changed', trusted: false});
+  });
+
+  test('a new flake.lock or another local .nix file counts as an edit', () => {
+    const p = project('b');
+    allow(p);
+    writeFileSync(join(p, 'flake.lock'), '{}');
+    expect(checkTrust(p).trusted).toBe(false);
+    allow(p);
+    mkdirSync(join(p, 'nix'));
+    writeFileSync(join(p, 'nix', 'shell.nix'), '{}');
+    expect(checkTrust(p).trusted).toBe(false);
+  });
+
+  test('a copy at another path is untrusted', () => {
+    const p = project('c');
+    allow(p);
+    const copy = join(base, 'c-copy');
+    cpSync(p, copy, {recursive: true});
+    expect(checkTrust(copy).trusted).toBe(false);
+  });
+
+  test('deny wins over allow and is undone by allow', () => {
+    const p = project('d');
+    allow(p);
+    deny(p);
+    expect(checkTrust(p).state).toBe('denied');
+    allow(p);
+    expect(checkTrust(p).state).toBe('allowed');
+  });
+
+  test('prefixes trust whatever the content, only below the prefix', () => {
+    const p = project('tree/e');
+    const sibling = project('treehouse/f');
+    addPrefix(join(base, 'tree'));
+    expect(checkTrust(p).state).toBe('prefix');
+    writeFileSync(join(p, 'flake.nix'), 'changed');
+    expect(checkTrust(p).state).toBe('prefix');
+    expect(checkTrust(sibling).trusted).toBe(false);
+  });
+
+  test('a git worktree with identical files is trusted; a clone is not', () => {
+    const p = project('repo');
+    const git = (cwd: string, ...a: string[]) => spawnSync('git', a, {cwd, encoding: 'utf8', env: {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t'}});
+    git(p, 'init', '-q');
+    git(p, 'add', '-A');
+    git(p, 'commit', '-qm', 'x');
+    allow(p);
+    const wt = join(base, 'repo-wt');
+    expect(git(p, 'worktree', 'add', '-q', wt).status).toBe(0);
+    expect(checkTrust(wt).state).toBe('worktree');
+    writeFileSync(join(wt, 'devenv.toml'), 'name = "y"\n');
+    expect(checkTrust(wt).trusted).toBe(false);
+    const clone = join(base, 'repo-clone');
+    git(base, 'clone', '-q', p, clone);
+    expect(checkTrust(clone).trusted).toBe(false);
+  });
+});
