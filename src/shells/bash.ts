@@ -13,6 +13,8 @@ export const bash: Shell = {
     return `# devenv hook for bash: eval "$(devenv hook bash)" in ~/.bashrc
 if [[ -z \${_devenv_hooked-} ]]; then
 _devenv_hooked=1
+# For devenv doctor: which shell (by pid) runs the hook; children inherit it but have another pid.
+export DEVENV_HOOK=bash:$$
 ${posixCommon('bash', p)}
 _devenv_install() {
   local __devenv_pc

@@ -11,6 +11,8 @@ export const fish: Shell = {
     return `# devenv hook for fish: devenv hook fish | source  (in ~/.config/fish/config.fish)
 if not set -q _devenv_hooked
 set -g _devenv_hooked 1
+# For devenv doctor: which shell (by pid) runs the hook; children inherit it but have another pid.
+set -gx DEVENV_HOOK fish:$fish_pid
 set -g _devenv_state ${q(p.stateDir)}
 set -g _devenv_node ${q(p.nodeBin)}
 set -g _devenv_bin ${q(p.devenvBin)}

@@ -12,6 +12,8 @@ export const zsh: Shell = {
     return `# devenv hook for zsh: eval "$(devenv hook zsh)" in ~/.zshrc
 if [[ -z \${_devenv_hooked-} ]]; then
 _devenv_hooked=1
+# For devenv doctor: which shell (by pid) runs the hook; children inherit it but have another pid.
+export DEVENV_HOOK=zsh:$$
 ${posixCommon('zsh', p)}
 _devenv_chpwd() {
   (( ZSH_SUBSHELL )) && return 0

@@ -100,6 +100,23 @@ describe('devenv.toml edits and errors', () => {
     expect(readFileSync(join(p, 'flake.nix'), 'utf8')).toContain('HOSTILE = "q\\"uo');
   });
 
+  test('export gives the same values as json, bash, fish and GitHub Actions syntax', () => {
+    const json = JSON.parse(sb.devenv(['export', 'json'], {cwd: p}).stdout);
+    expect(json.HOSTILE).toBe(HOSTILE);
+    expect(json.DEVENV_ROOT).toBe(p);
+    const bashOut = sb.devenv(['export', 'bash'], {cwd: p}).stdout;
+    const viaBash = spawnSync('bash', ['--norc', '-c', `${bashOut}\nprintf %s "$HOSTILE"`], {encoding: 'utf8'});
+    expect(viaBash.stdout).toBe(HOSTILE);
+    const fishOut = sb.devenv(['export', 'fish'], {cwd: p}).stdout;
+    const viaFish = spawnSync('fish', ['--no-config', '-c', `${fishOut}\nprintf %s "$HOSTILE"`], {encoding: 'utf8'});
+    expect(viaFish.stdout).toBe(HOSTILE);
+    const gha = sb.devenv(['export', 'gha'], {cwd: p}).stdout;
+    const m = /^HOSTILE<<(DEVENV_[0-9a-f]+)\n([\s\S]*?)\n\1$/m.exec(gha);
+    expect(m?.[2]).toBe(HOSTILE);
+    const bad = sb.devenv(['export', 'xml'], {cwd: p});
+    expect(bad.status).toBe(2);
+  });
+
   test('add and remove edit devenv.toml, keep comments and update flake.nix', () => {
     const r = sb.devenv(['add', 'hello', 'python311Packages.numpy'], {cwd: p});
     expect(r.status).toBe(0);

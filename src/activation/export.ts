@@ -1,0 +1,49 @@
+// `devenv export <format>`: the project's environment for editors, CI and scripts, through
+// the same shell modules as the hook (direnv's targets are the model).
+import {randomBytes} from 'node:crypto';
+import {UsageError} from '../errors.js';
+import {requireRoot} from '../project/find.js';
+import {projectEnv} from '../services/project-env.js';
+import {shellFor} from '../shells/index.js';
+
+export const EXPORT_FORMATS = ['json', 'dotenv', 'gha', 'bash', 'zsh', 'fish'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The variables the project sets, PATH-likes already prepended to the current value. */
+export async function projectVariables(cwd: string): Promise<Record<string, string>> {
+  const root = requireRoot(cwd);
+  const {ensureEnvironment} = await import('../evaluation/evaluate.js');
+  const {entry} = await ensureEnvironment(root, {progress: true});
+  const out: Record<string, string> = {...entry.spec.vars, ...(entry.spec.hookExports ?? {})};
+  for (const [k, entries] of Object.entries(entry.spec.prepend)) {
+    const old = process.env[k];
+    out[k] = [...entries, ...(old ? [old] : [])].join(':');
+  }
+  Object.assign(out, await projectEnv(root), {DEVENV_ROOT: root});
+  return out;
+}
+
+const dotenvQuote = (v: string): string => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\$/g, '\\$')}"`;
+
+export function formatVariables(vars: Record<string, string>, format: string): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(vars, null, 2) + '\n';
+    case 'dotenv':
+      return Object.entries(vars).map(([k, v]) => `${k}=${dotenvQuote(v)}`).join('\n') + '\n';
+    case 'gha':
+      // $GITHUB_ENV syntax; a heredoc with a random delimiter carries any value, newlines included.
+      return Object.entries(vars)
+        .map(([k, v]) => {
+          const delim = `DEVENV_${randomBytes(8).toString('hex')}`;
+          return `${k}<<${delim}\n${v}\n${delim}`;
+        })
+        .join('\n') + '\n';
+    case 'bash':
+    case 'zsh':
+    case 'fish':
+      return shellFor(format).exportVars(vars);
+    default:
+      throw new UsageError(`unknown export format '${format}'`, `formats: ${EXPORT_FORMATS.join(', ')}`);
+  }
+}

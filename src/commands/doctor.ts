@@ -1,0 +1,20 @@
+import {DevenvCommand} from '../cli/base.js';
+import {formatReport, runDoctor} from '../doctor/doctor.js';
+
+export default class Doctor extends DevenvCommand {
+  static summary = 'Check nix, the shell hook and the current project, and say what to fix';
+  static description = `Checks: nix and its version, flake support, the store/daemon, the hook in this shell, direnv
+managing the same directory, flake files not tracked by git, a stale cache or failed evaluation, the
+watcher, and the project's postgres port. Outside a project only the first ones run.
+Exit code: 0 when nothing fails (warnings allowed), 1 when a check fails, 3 when nix is missing.`;
+  static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
+  static enableJsonFlag = true;
+
+  async run(): Promise<void> {
+    const report = await runDoctor(this.cwd());
+    if (this.jsonEnabled()) this.logJson(report);
+    else this.log(formatReport(report));
+    // Set, not thrown: the report is already printed (also as JSON) and must not be followed by an error.
+    process.exitCode = report.exitCode;
+  }
+}

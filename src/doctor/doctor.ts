@@ -1,0 +1,341 @@
+// `devenv doctor`: check the setup piece by piece and say what to do next for each problem.
+// Every check is independent; a check that cannot run says why instead of failing the rest.
+import {execFile, spawnSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import {createServer} from 'node:net';
+import {basename, dirname, join, relative} from 'node:path';
+import {tilde} from '../activation/render.js';
+import {readProjectState} from '../cache/project-state.js';
+import {ExitCode} from '../errors.js';
+import {FEATURES, findNix} from '../nix/nix.js';
+import {findRoot, inputFiles} from '../project/find.js';
+import {cacheStatus} from '../status/status.js';
+import {checkTrust} from '../trust/trust.js';
+import {exists, readFileOrNull} from '../util/fs.js';
+import {watcherStatus} from '../watch/state.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+export interface Check {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do about it (absent when all is well). */
+  next?: string;
+}
+
+export interface DoctorReport {
+  project: string | null;
+  checks: Check[];
+  failures: number;
+  warnings: number;
+  exitCode: number;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  error?: string;
+}
+
+function run(cmd: string, args: string[], opts: {cwd?: string; timeoutMs?: number} = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, {cwd: opts.cwd, timeout: opts.timeoutMs ?? 20_000, maxBuffer: 8 * 1024 * 1024, encoding: 'utf8'}, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & {code?: number | string; killed?: boolean}) | null;
+      resolve({
+        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+        stdout: String(stdout ?? ''),
+        stderr: String(stderr ?? ''),
+        error: e ? (e.killed ? 'timed out' : typeof e.code === 'string' ? e.code : undefined) ?? (e.message || 'failed') : undefined,
+      });
+    });
+  });
+}
+
+const lastLines = (s: string, n = 3): string =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('warning:'))
+    .slice(-n)
+    .join(' | ');
+
+// ---- nix ----------------------------------------------------------------------------------
+
+export function parseNixVersion(text: string): [number, number, number] | null {
+  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : null;
+}
+
+async function nixChecks(): Promise<Check[]> {
+  const nix = findNix();
+  if (!nix) {
+    const skipped = (id: string, title: string): Check => ({id, title, status: 'skip', detail: 'needs nix'});
+    return [
+      {
+        id: 'nix',
+        title: 'nix installed',
+        status: 'fail',
+        detail: 'nix was not found on PATH',
+        next: 'install Nix (Debian: apt-get install nix-bin; elsewhere: https://nixos.org/download), then open a new shell',
+      },
+      skipped('flakes', 'flakes usable'),
+      skipped('store', 'nix store / daemon reachable'),
+    ];
+  }
+  const [ver, flakes, store] = await Promise.all([
+    run(nix, [...FEATURES, '--version'], {timeoutMs: 10_000}),
+    run(nix, [...FEATURES, 'eval', '--expr', 'builtins ? getFlake'], {timeoutMs: 30_000}),
+    run(nix, [...FEATURES, 'store', 'ping'], {timeoutMs: 20_000}),
+  ]);
+  const checks: Check[] = [];
+  const v = parseNixVersion(ver.stdout);
+  if (ver.code !== 0 || !v) {
+    checks.push({id: 'nix', title: 'nix installed', status: 'fail', detail: `${nix} does not run: ${ver.error ?? lastLines(ver.stderr)}`, next: 'reinstall Nix, or fix PATH so a working nix comes first'});
+  } else if (v[0] < 2 || (v[0] === 2 && v[1] < 4)) {
+    checks.push({id: 'nix', title: 'nix installed', status: 'fail', detail: `${ver.stdout.trim()} at ${nix} is too old: flakes need Nix 2.4 or newer`, next: 'upgrade Nix'});
+  } else {
+    checks.push({id: 'nix', title: 'nix installed', status: 'ok', detail: `${ver.stdout.trim()} at ${nix}`});
+  }
+  if (flakes.code === 0 && flakes.stdout.trim() === 'true') {
+    checks.push({id: 'flakes', title: 'flakes usable', status: 'ok', detail: "devenv passes --extra-experimental-features 'nix-command flakes' itself"});
+  } else {
+    checks.push({
+      id: 'flakes',
+      title: 'flakes usable',
+      status: 'fail',
+      detail: flakes.code === 0 ? 'nix evaluates, but without flake support' : `nix cannot evaluate: ${flakes.error ?? lastLines(flakes.stderr)}`,
+      next: 'upgrade to Nix 2.4 or newer; check that nix.conf does not disable experimental features',
+    });
+  }
+  if (store.code === 0) {
+    const url = /Store URL:\s*(\S+)/.exec(store.stdout + store.stderr)?.[1];
+    checks.push({id: 'store', title: 'nix store / daemon reachable', status: 'ok', detail: url ? `store ${url}` : 'reachable'});
+  } else {
+    const daemon = process.env.NIX_REMOTE === 'daemon' || exists('/nix/var/nix/daemon-socket/socket');
+    checks.push({
+      id: 'store',
+      title: 'nix store / daemon reachable',
+      status: 'fail',
+      detail: `nix store ping failed: ${store.error ?? lastLines(store.stderr)}`,
+      next: daemon
+        ? 'start the daemon (sudo systemctl start nix-daemon) and check that you may use it (allowed-users in nix.conf)'
+        : 'check that /nix/store and /nix/var/nix are writable by you, or use the daemon (NIX_REMOTE=daemon)',
+    });
+  }
+  return checks;
+}
+
+// ---- hook ---------------------------------------------------------------------------------
+
+function parentPid(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parens: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** Our ancestors' pids (Linux /proc), or null when that cannot be read. */
+export function ancestors(pid = process.pid): number[] | null {
+  if (parentPid(pid) === null) return null;
+  const out: number[] = [];
+  for (let p = parentPid(pid); p && p > 1 && out.length < 64; p = parentPid(p)) out.push(p);
+  return out;
+}
+
+/** The hook exports DEVENV_HOOK=<shell>:<pid of the shell>; a value inherited from another shell does not count. */
+export function hookCheck(env: NodeJS.ProcessEnv = process.env): Check {
+  const title = 'shell hook active in this shell';
+  const shell = basename(env.SHELL || 'bash');
+  const install =
+    shell === 'fish'
+      ? "add 'devenv hook fish | source' to ~/.config/fish/config.fish"
+      : `add 'eval "$(devenv hook ${shell === 'zsh' ? 'zsh' : 'bash'})"' to ~/.${shell === 'zsh' ? 'zsh' : 'bash'}rc`;
+  const m = /^(bash|zsh|fish):(\d+)$/.exec(env.DEVENV_HOOK ?? '');
+  if (!m) {
+    return {id: 'hook', title, status: 'warn', detail: 'no devenv hook in this shell: projects load only through devenv exec/shell', next: `${install}, then open a new shell`};
+  }
+  const pid = Number(m[2]);
+  const anc = ancestors();
+  const active = anc ? anc.includes(pid) : pidAlive(pid);
+  if (!active) {
+    return {id: 'hook', title, status: 'warn', detail: `DEVENV_HOOK was inherited from another ${m[1]} (pid ${pid}); this shell did not run the hook`, next: `${install}, then open a new shell`};
+  }
+  return {id: 'hook', title, status: 'ok', detail: `${m[1]} hook (shell pid ${pid})`};
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// ---- project checks -----------------------------------------------------------------------
+
+function trustCheck(root: string): Check {
+  const t = checkTrust(root);
+  const title = 'project trusted';
+  if (t.trusted) return {id: 'trust', title, status: 'ok', detail: t.state === 'prefix' ? 'under a trusted prefix' : t.state === 'worktree' ? 'a worktree of an allowed checkout' : 'allowed'};
+  const detail = t.state === 'denied' ? 'denied: it never loads on cd' : t.state === 'changed' ? 'changed since it was allowed: it does not load on cd' : 'not allowed: it does not load on cd';
+  return {id: 'trust', title, status: 'warn', detail, next: "review flake.nix and devenv.toml, then run 'devenv allow'"};
+}
+
+export function direnvCheck(root: string, cwd: string, env: NodeJS.ProcessEnv = process.env): Check {
+  const title = 'no direnv managing the same directory';
+  // direnv uses the nearest .envrc at or above the directory, as far up as /.
+  let envrc: string | undefined;
+  for (let d = cwd; !envrc; d = dirname(d)) {
+    if (exists(join(d, '.envrc'))) envrc = join(d, '.envrc');
+    if (d === dirname(d)) break;
+  }
+  const active = env.DIRENV_DIR ? env.DIRENV_DIR.replace(/^-/, '') : undefined;
+  const activeHere = active !== undefined && (root === active || root.startsWith(active + '/') || active.startsWith(root + '/'));
+  if (!envrc && !activeHere) return {id: 'direnv', title, status: 'ok', detail: 'no .envrc here'};
+  const text = envrc ? (readFileOrNull(envrc) ?? '') : '';
+  const nixDirenv = /\buse[ \t]+(flake|nix)\b|nix[-_]direnv/.test(text);
+  const who = nixDirenv ? 'direnv with nix-direnv' : 'direnv';
+  const where = envrc ? tilde(envrc) : `DIRENV_DIR=${env.DIRENV_DIR}`;
+  return {
+    id: 'direnv',
+    title,
+    status: 'warn',
+    detail: `${who} also manages this directory (${where}${activeHere ? ', loaded in this shell' : ''}): both load an environment and undo each other's changes`,
+    next: `use one of them: remove ${envrc ? tilde(envrc) : 'the .envrc'} (or 'direnv deny'), or drop devenv's hook for this tree`,
+  };
+}
+
+export function gitCheck(root: string): Check {
+  const title = 'flake files tracked by git';
+  const git = spawnSync('git', ['-C', root, 'rev-parse', '--show-toplevel'], {encoding: 'utf8', timeout: 10_000});
+  if (git.error) return {id: 'git', title, status: 'skip', detail: 'git is not installed'};
+  if (git.status !== 0) {
+    if (/not a git repository/i.test(git.stderr)) return {id: 'git', title, status: 'ok', detail: 'not in a git repository: nix sees every file'};
+    return {id: 'git', title, status: 'warn', detail: `git cannot read this repository: ${lastLines(git.stderr, 1)}`, next: 'fix the repository (or safe.directory) so nix can read it'};
+  }
+  const files = inputFiles(root).filter(exists).map((f) => relative(root, f));
+  const ls = spawnSync('git', ['-C', root, 'ls-files', '-z', '--', ...files], {encoding: 'utf8', timeout: 10_000});
+  if (ls.status !== 0) return {id: 'git', title, status: 'warn', detail: `git ls-files failed: ${lastLines(ls.stderr, 1)}`};
+  const tracked = new Set(ls.stdout.split('\0').filter(Boolean));
+  const untracked = files.filter((f) => !tracked.has(f));
+  if (!untracked.length) return {id: 'git', title, status: 'ok', detail: `${files.length} input file${files.length === 1 ? '' : 's'} tracked`};
+  const list = untracked.slice(0, 6).join(', ') + (untracked.length > 6 ? ', ...' : '');
+  return {
+    id: 'git',
+    title,
+    status: 'fail',
+    detail: `not tracked by git, so invisible to the flake: ${list}`,
+    next: `git add ${untracked.length <= 6 ? untracked.join(' ') : '<files>'}   (or 'git add --intent-to-add' to keep them out of the next commit)`,
+  };
+}
+
+function cacheChecks(root: string): Check[] {
+  const st = readProjectState(root);
+  const out: Check[] = [];
+  let c;
+  try {
+    c = cacheStatus(root);
+  } catch (e) {
+    return [{id: 'cache', title: 'environment cache fresh', status: 'warn', detail: `cannot compute the cache key: ${(e as Error).message}`}];
+  }
+  const title = 'environment cache fresh';
+  if (c.state === 'fresh') out.push({id: 'cache', title, status: 'ok', detail: st.lastEvalAt ? `fresh (evaluated ${st.lastEvalAt})` : 'fresh'});
+  else if (c.state === 'missing') out.push({id: 'cache', title, status: 'warn', detail: `no environment yet: ${c.why ?? 'never evaluated'}`, next: "run 'devenv reload' (or cd in with the hook)"});
+  else out.push({id: 'cache', title, status: 'warn', detail: `stale: ${c.why}`, next: "run 'devenv reload', or keep 'devenv watch' running to re-evaluate after edits"});
+  if (st.lastError) {
+    out.push({
+      id: 'evaluation',
+      title: 'last evaluation succeeded',
+      status: 'fail',
+      detail: `the last evaluation${st.lastErrorAt ? ` (${st.lastErrorAt})` : ''} failed: ${lastLines(st.lastError, 4)}`,
+      next: `fix the error, then run 'devenv reload'${st.lastGoodKey ? ' (until then the last good environment is used)' : ''}`,
+    });
+  } else {
+    out.push({id: 'evaluation', title: 'last evaluation succeeded', status: 'ok', detail: st.lastEvalAt ? `yes (${st.lastEvalAt})` : 'no evaluation yet'});
+  }
+  return out;
+}
+
+export function watcherCheck(): Check {
+  const w = watcherStatus();
+  const title = 'background watcher';
+  if (w.running) {
+    const last = w.lastEvaluation ? `; last evaluation ${w.lastEvaluation.at}: ${tilde(w.lastEvaluation.root)} ${w.lastEvaluation.outcome} in ${(w.lastEvaluation.durationMs / 1000).toFixed(1)}s` : '';
+    return {id: 'watcher', title, status: 'ok', detail: `running (pid ${w.pid}, since ${w.since})${last}`};
+  }
+  if (w.stale) return {id: 'watcher', title, status: 'warn', detail: `not running: it stopped without cleaning up (pid ${w.pid} is gone)`, next: "start it again with 'devenv watch' (or its service: 'devenv watch --print-service')"};
+  return {id: 'watcher', title, status: 'ok', detail: "not running (optional: 'devenv watch' re-evaluates after edits so cd never waits)"};
+}
+
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean | string> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE' ? false : e.code ?? e.message));
+    srv.listen({port, host, exclusive: true}, () => srv.close(() => resolve(true)));
+  });
+}
+
+async function postgresCheck(root: string): Promise<Check | null> {
+  const title = 'postgres port free';
+  let layout;
+  try {
+    const {postgresLayout} = await import('../services/project-env.js');
+    layout = await postgresLayout(root);
+  } catch (e) {
+    return {id: 'postgres', title, status: 'warn', detail: `cannot read [services.postgres]: ${lastLines((e as Error).message, 1)}`, next: 'fix devenv.toml'};
+  }
+  if (!layout) return null;
+  const free = await portFree(layout.port);
+  if (free === true) return {id: 'postgres', title, status: 'ok', detail: `port ${layout.port} is free`};
+  if (typeof free === 'string') return {id: 'postgres', title, status: 'warn', detail: `cannot test port ${layout.port}: ${free}`};
+  // In use: fine if it is this project's own server (postmaster.pid: pid, data dir, start, port).
+  const pm = (readFileOrNull(join(layout.dataDir, 'postmaster.pid')) ?? '').split('\n');
+  const pid = Number(pm[0]);
+  if (pid > 0 && Number(pm[3]) === layout.port && pidAlive(pid)) {
+    return {id: 'postgres', title, status: 'ok', detail: `this project's postgres runs on port ${layout.port} (pid ${pid})`};
+  }
+  return {
+    id: 'postgres',
+    title,
+    status: 'fail',
+    detail: `port ${layout.port} (this project's postgres port) is used by another program`,
+    next: `stop that program (see 'ss -ltnp sport = :${layout.port}'), or set 'port = <free port>' under [services.postgres] in devenv.toml`,
+  };
+}
+
+// ---- report -------------------------------------------------------------------------------
+
+export async function runDoctor(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
+  const root = findRoot(cwd);
+  const checks: Check[] = [...(await nixChecks()), hookCheck(env)];
+  if (root) {
+    checks.push(trustCheck(root), direnvCheck(root, cwd, env), gitCheck(root), ...cacheChecks(root));
+    const pg = await postgresCheck(root);
+    if (pg) checks.push(pg);
+  }
+  checks.push(watcherCheck());
+  const failures = checks.filter((c) => c.status === 'fail').length;
+  const warnings = checks.filter((c) => c.status === 'warn').length;
+  const nixMissing = checks.some((c) => c.id === 'nix' && c.status === 'fail' && !findNix());
+  return {project: root, checks, failures, warnings, exitCode: nixMissing ? ExitCode.nixMissing : failures ? 1 : 0};
+}
+
+export function formatReport(r: DoctorReport): string {
+  const label: Record<CheckStatus, string> = {ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip'};
+  const lines = [r.project ? `devenv doctor: ${tilde(r.project)}` : 'devenv doctor (not in a project: project checks skipped)'];
+  for (const c of r.checks) {
+    lines.push(`  ${label[c.status]}  ${c.title}: ${c.detail}`);
+    if (c.next && c.status !== 'ok') lines.push(`        next: ${c.next}`);
+  }
+  const summary = r.failures || r.warnings ? `${r.failures} problem${r.failures === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}` : 'everything looks fine';
+  lines.push(summary);
+  return lines.join('\n');
+}
