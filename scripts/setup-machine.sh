@@ -15,7 +15,7 @@ TEST_USER="${DEVENV_TEST_USER:-devenv-test}"
 TEST_HOME="/home/$TEST_USER"
 SOCKET=/nix/var/nix/daemon-socket/socket
 DAEMON_LOG=/var/log/devenv-nix-daemon.log
-PACKAGES=(nix-bin zsh fish direnv tmux postgresql-15 postgresql-client-15 hyperfine procps git util-linux)
+PACKAGES=(nix-bin zsh fish direnv tmux postgresql-15 postgresql-client-15 hyperfine procps git util-linux strace)
 NIX_FEATURES=(--extra-experimental-features 'nix-command flakes')
 
 say() { printf 'setup: %s\n' "$*"; }

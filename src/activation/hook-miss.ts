@@ -15,11 +15,11 @@ import {shellFor} from '../shells/index.js';
 import type {Shell} from '../shells/shell.js';
 import {checkTrust} from '../trust/trust.js';
 import {exists, tryLock} from '../util/fs.js';
-import {activationPath, removeActivations, renderActivations, tilde, trustEpochFile, touchTrustEpoch} from './render.js';
+import {activationPath, ensureTrustEpoch, removeActivations, renderActivations, tilde, trustEpochFile} from './render.js';
 
 function blockedCode(shell: Shell, root: string, message: string): string {
   const files = CORE_FILES.map((f) => join(root, f));
-  if (!exists(trustEpochFile())) touchTrustEpoch();
+  ensureTrustEpoch();
   return shell.blocked(root, [...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
 }
 

@@ -14,6 +14,17 @@ import {exists, writeFileAtomic} from '../util/fs.js';
 
 export const trustEpochFile = (): string => join(stateDir(), 'trust-epoch');
 
+/**
+ * Create the epoch file if missing, dated in the past: a shell that already took its stamp
+ * before this call must not see a trust change (it would run the miss path twice).
+ */
+export function ensureTrustEpoch(): void {
+  const f = trustEpochFile();
+  if (exists(f)) return;
+  writeFileAtomic(f, '', 0o600);
+  utimesSync(f, 0, 0);
+}
+
 /** Make every shell re-check its project on the next prompt (after allow, deny, reload). */
 export function touchTrustEpoch(): void {
   const f = trustEpochFile();
@@ -64,7 +75,7 @@ export async function buildActivation(root: string, entry: CacheEntry, shell: Sh
 /** Write activate.{bash,zsh,fish}. Refuses (returns false) unless the content is trusted now. */
 export async function renderActivations(root: string, entry: CacheEntry): Promise<boolean> {
   if (!checkTrust(root).trusted) return false;
-  if (!exists(trustEpochFile())) touchTrustEpoch();
+  ensureTrustEpoch();
   for (const name of SHELL_NAMES) {
     const a = await buildActivation(root, entry, name);
     const file = activationPath(root, name);

@@ -14,7 +14,7 @@ export default class Down extends DevenvCommand {
   async run() {
     const {argv} = await this.parse(Down);
     const root = requireRoot(this.cwd());
-    const services = await selectServices(root, argv as string[]);
+    const services = await selectServices(root, argv as string[], {running: true});
     const results: StopResult[] = [];
     // Reverse start order: dependants first.
     for (const s of [...services].reverse()) {

@@ -17,7 +17,7 @@ export default class Logs extends DevenvCommand {
   async run() {
     const {args, flags} = await this.parse(Logs);
     const root = requireRoot(this.cwd());
-    const services = await selectServices(root, args.service ? [args.service] : []);
+    const services = await selectServices(root, args.service ? [args.service] : [], {running: true});
     const width = Math.max(...services.map((s) => s.name.length));
     const prefix = (name: string) => (services.length > 1 ? `${name.padEnd(width)} | ` : '');
     const out = (l: string) => process.stdout.write(l + '\n');

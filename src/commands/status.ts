@@ -1,5 +1,6 @@
 import {DevenvCommand} from '../cli/base.js';
 import {projectStatus} from '../status/status.js';
+import type {WatcherStatus} from '../watch/state.js';
 
 export default class Status extends DevenvCommand {
   static summary = "Show the project's root, trust, cache freshness, last evaluation, services and watcher";
@@ -14,8 +15,9 @@ export default class Status extends DevenvCommand {
     if (s.lastEvaluation) this.log(`last evaluation: ${s.lastEvaluation.at}${s.lastEvaluation.durationMs !== undefined ? ` in ${(s.lastEvaluation.durationMs / 1000).toFixed(1)}s` : ''}`);
     if (s.lastError) this.log(`last error (${s.lastError.at}):\n  ${s.lastError.message.split('\n').join('\n  ')}`);
     for (const svc of s.services as {name: string; state: string; port?: number; pid?: number}[]) this.log(`service:  ${svc.name} ${svc.state}${svc.port ? ` on port ${svc.port}` : ''}${svc.pid ? ` (pid ${svc.pid})` : ''}`);
-    const w = s.watcher as {running?: boolean; pid?: number} | null;
-    this.log(`watcher:  ${w?.running ? `running (pid ${w.pid})` : "not running ('devenv watch')"}`);
+    const w = s.watcher as WatcherStatus | null;
+    const last = w?.lastEvaluation ? `; last evaluation ${w.lastEvaluation.at}: ${w.lastEvaluation.root} ${w.lastEvaluation.outcome} in ${(w.lastEvaluation.durationMs / 1000).toFixed(1)}s` : '';
+    this.log(`watcher:  ${w?.running ? `running (pid ${w.pid}, since ${w.since})${last}` : "not running ('devenv watch')"}`);
     return s;
   }
 }

@@ -17,7 +17,7 @@ a project trusted by its content waits for 'devenv allow' after an edit. One wat
     '<%= config.bin %> watch --print-service launchd > ~/Library/LaunchAgents/org.devenv.watch.plist',
   ];
   static strict = false;
-  static args = {dir: Args.string({description: "project directories (default: every allowed project); with --print-service: 'systemd' or 'launchd' first"})};
+  static args = {dir: Args.string({ignoreStdin: true, description: "project directories (default: every allowed project); with --print-service: 'systemd' or 'launchd' first"})};
   static flags = {
     'print-service': Flags.boolean({description: 'print a systemd user unit (default) or launchd plist that runs the watcher at login, then exit'}),
     debounce: Flags.integer({description: 'quiet period in milliseconds before re-evaluating', default: 300, min: 0, max: 60_000}),

@@ -62,6 +62,16 @@ const lastLines = (s: string, n = 3): string =>
     .slice(-n)
     .join(' | ');
 
+/** "error: syntax error, unexpected ';' (at flake.nix:1:42)" from nix's multi-line report. */
+export function summarizeNixError(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim());
+  const i = lines.findIndex((l) => l.startsWith('error:'));
+  if (i < 0) return lastLines(text, 2);
+  const at = lines.slice(i + 1).find((l) => l.startsWith('at '));
+  const where = at ? ` (${at.slice(3).replace(/:$/, '').replace(/\/nix\/store\/[0-9a-z]{32}-source\//, '')})` : '';
+  return lines[i] + where;
+}
+
 // ---- nix ----------------------------------------------------------------------------------
 
 export function parseNixVersion(text: string): [number, number, number] | null {
@@ -130,29 +140,38 @@ async function nixChecks(): Promise<Check[]> {
 
 // ---- hook ---------------------------------------------------------------------------------
 
-function parentPid(pid: number): number | null {
+function procStat(pid: number): {ppid: number; comm: string} | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parens: fields start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[1]);
+    return {ppid: Number(fields[1]), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))};
   } catch {
     return null;
   }
 }
 
-/** Our ancestors' pids (Linux /proc), or null when that cannot be read. */
-export function ancestors(pid = process.pid): number[] | null {
-  if (parentPid(pid) === null) return null;
-  const out: number[] = [];
-  for (let p = parentPid(pid); p && p > 1 && out.length < 64; p = parentPid(p)) out.push(p);
+/** Our ancestors, nearest first (Linux /proc), or null when that cannot be read. */
+export function ancestors(pid = process.pid): {pid: number; comm: string}[] | null {
+  const self = procStat(pid);
+  if (!self) return null;
+  const out: {pid: number; comm: string}[] = [];
+  for (let p = self.ppid; p > 1 && out.length < 64; ) {
+    const st = procStat(p);
+    if (!st) break;
+    out.push({pid: p, comm: st.comm});
+    p = st.ppid;
+  }
   return out;
 }
 
 /** The hook exports DEVENV_HOOK=<shell>:<pid of the shell>; a value inherited from another shell does not count. */
 export function hookCheck(env: NodeJS.ProcessEnv = process.env): Check {
   const title = 'shell hook active in this shell';
-  const shell = basename(env.SHELL || 'bash');
+  const anc = ancestors();
+  // The shell we were started from is the nearest bash/zsh/fish above us (npx and friends add sh layers).
+  const shellAbove = anc?.find((a) => ['bash', 'zsh', 'fish'].includes(a.comm));
+  const shell = shellAbove?.comm ?? basename(env.SHELL || 'bash');
   const install =
     shell === 'fish'
       ? "add 'devenv hook fish | source' to ~/.config/fish/config.fish"
@@ -162,8 +181,7 @@ export function hookCheck(env: NodeJS.ProcessEnv = process.env): Check {
     return {id: 'hook', title, status: 'warn', detail: 'no devenv hook in this shell: projects load only through devenv exec/shell', next: `${install}, then open a new shell`};
   }
   const pid = Number(m[2]);
-  const anc = ancestors();
-  const active = anc ? anc.includes(pid) : pidAlive(pid);
+  const active = anc ? (shellAbove ? shellAbove.pid === pid : anc.some((a) => a.pid === pid)) : pidAlive(pid);
   if (!active) {
     return {id: 'hook', title, status: 'warn', detail: `DEVENV_HOOK was inherited from another ${m[1]} (pid ${pid}); this shell did not run the hook`, next: `${install}, then open a new shell`};
   }
@@ -255,7 +273,7 @@ function cacheChecks(root: string): Check[] {
       id: 'evaluation',
       title: 'last evaluation succeeded',
       status: 'fail',
-      detail: `the last evaluation${st.lastErrorAt ? ` (${st.lastErrorAt})` : ''} failed: ${lastLines(st.lastError, 4)}`,
+      detail: `the last evaluation${st.lastErrorAt ? ` (${st.lastErrorAt})` : ''} failed: ${summarizeNixError(st.lastError)}`,
       next: `fix the error, then run 'devenv reload'${st.lastGoodKey ? ' (until then the last good environment is used)' : ''}`,
     });
   } else {

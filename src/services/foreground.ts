@@ -41,6 +41,7 @@ export async function runForeground(services: Service[], io: ForegroundIO, descr
     }
     signalled = sig;
     if (started.length) io.note(`${sig}: stopping ${started.map((s) => s.name).join(', ')}`);
+    else io.note(`${sig}: stopped following; the services keep running ('devenv down' stops them)`);
     abort.abort();
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

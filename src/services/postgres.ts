@@ -22,7 +22,15 @@ import {
 } from './postgres-files.js';
 import {groupMembers, isProgram, killGroup, pidAlive, procCwd, procGroup, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
 import {type PostgresLayout, realRoot} from './project-env.js';
-import type {Service, ServiceStatus, StartOptions, StartResult, StopResult} from './service.js';
+import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
+
+const parseJson = (t: string | null): Record<string, unknown> | undefined => {
+  try {
+    return t ? JSON.parse(t) : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 export const OWNER_FILE = 'devenv-owner.json';
 const POSTGRES_NAMES = ['postgres', 'postmaster'];
@@ -35,14 +43,14 @@ export interface PostgresOptions {
   databases?: string[];
   settings?: Record<string, string | number | boolean>;
   /** The project's environment (PATH with its postgres); evaluated lazily, only `start` needs it. */
-  toolsEnv: () => Promise<NodeJS.ProcessEnv>;
+  toolsEnv: () => Promise<ToolsEnv>;
   readyTimeoutMs?: number;
   stopTimeoutMs?: number;
 }
 
-/** First executable `name` on the PATH of `env`. */
-export function whichIn(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
+/** First executable `name` in `dirs`. */
+export function whichIn(dirs: string[], name: string): string | undefined {
+  for (const dir of dirs) {
     if (!dir) continue;
     const p = join(dir, name);
     try {
@@ -140,26 +148,46 @@ export class PostgresService implements Service {
   /** The project's postgres tools, or a clear error when its environment has none. */
   private async resolveTools(): Promise<NonNullable<PostgresService['tools']>> {
     if (this.tools) return this.tools;
-    const env = await this.o.toolsEnv();
+    const {env, path} = await this.o.toolsEnv();
     const bin = {} as Record<Tool, string>;
     const missing: string[] = [];
     for (const t of TOOLS) {
-      const p = whichIn(env, t);
+      const p = whichIn(path, t);
       if (p) bin[t] = p;
       else missing.push(t);
     }
     if (missing.length) {
+      const host = whichIn((process.env.PATH ?? '').split(delimiter), missing[0]);
       throw new ServiceError(
-        `the project's environment has no PostgreSQL (${missing.join(', ')} not found on its PATH)`,
+        `the project's environment has no PostgreSQL (${missing.join(', ')} not found in its Nix environment${host ? `; ${host} on your own PATH is not used` : ''})`,
         `add [services.postgres] to devenv.toml, or postgresql_${this.l.version} to packages (or to flake.nix if you edit it yourself), then run 'devenv up' again`,
       );
     }
-    const {execa} = await import('execa');
-    const v = await execa(bin.postgres, ['--version'], {env, reject: false, stdin: 'ignore'});
-    const major = parseMajor(String(v.stdout));
-    if (v.exitCode !== 0 || major === undefined) throw new ServiceError(`${bin.postgres} --version failed: ${String(v.stderr || v.stdout).trim()}`);
+    const major = await this.binaryMajor(bin.postgres, env);
     this.tools = {env, bin, major};
     return this.tools;
+  }
+
+  /**
+   * The server binary's major version, memoized by its real path, size and mtime: running
+   * `postgres --version` on every `up` would cost a process, and execa's import, before the spawn.
+   */
+  private async binaryMajor(postgres: string, env: NodeJS.ProcessEnv): Promise<number> {
+    let id: string | undefined;
+    try {
+      const real = realpathSync(postgres);
+      const st = statSync(real);
+      id = `${real}:${st.size}:${st.mtimeMs}`;
+    } catch {}
+    const memoFile = join(projectStateDir(this.o.root), 'services', 'postgres-binary.json');
+    const memo = parseJson(readFileOrNull(memoFile));
+    if (id && memo?.id === id && typeof memo.major === 'number') return memo.major;
+    const {execa} = await import('execa');
+    const v = await execa(postgres, ['--version'], {env, reject: false, stdin: 'ignore'});
+    const major = parseMajor(String(v.stdout));
+    if (v.exitCode !== 0 || major === undefined) throw new ServiceError(`${postgres} --version failed: ${String(v.stderr || v.stdout).trim()}`);
+    if (id) writeFileAtomic(memoFile, JSON.stringify({id, major}));
+    return major;
   }
 
   async start(opts: StartOptions = {}): Promise<StartResult> {
@@ -191,7 +219,7 @@ export class PostgresService implements Service {
     await this.checkPort();
 
     ensureDir(dirname(this.l.logFile));
-    ensureDir(this.l.socketDir);
+    this.ensureSocketDir();
     this.cleanSocketDir();
     if (!readFileOrNull(join(this.l.dataDir, 'PG_VERSION'))) {
       opts.onProgress?.(`initializing ${this.l.dataDir} (initdb)`);
@@ -331,6 +359,18 @@ export class PostgresService implements Service {
     }
     for (const p of left) await waitForExit(p, 5000);
     return left.length;
+  }
+
+  /** The socket dir and its parent must be ours and closed to others (a shared /tmp is writable by all). */
+  private ensureSocketDir(): void {
+    ensureDir(this.l.socketDir);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+    for (const d of [dirname(this.l.socketDir), this.l.socketDir]) {
+      const st = statSync(d);
+      if (st.uid !== uid || st.mode & 0o022) {
+        throw new ServiceError(`${d} belongs to another user or is writable by others; not putting the PostgreSQL socket there`, `remove it, or set XDG_RUNTIME_DIR to a private dir of your own (e.g. /run/user/${uid})`);
+      }
+    }
   }
 
   /** Socket and lock files of a dead server; PostgreSQL refuses a lock file whose pid is alive again. */

@@ -221,11 +221,15 @@ export async function followFile(file: string, from: number, onLine: (line: stri
   while (!signal.aborted) {
     drain();
     await new Promise<void>((r) => {
-      const t = setTimeout(r, intervalMs);
-      signal.addEventListener('abort', () => {
+      const onAbort = () => {
         clearTimeout(t);
         r();
-      }, {once: true});
+      };
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        r();
+      }, intervalMs);
+      signal.addEventListener('abort', onAbort, {once: true});
     });
   }
   drain();

@@ -61,3 +61,9 @@ export interface Service {
   stop(): Promise<StopResult>;
   status(): Promise<ServiceStatus>;
 }
+
+/** Where a service finds its programs: the project's process env and the PATH entries its Nix env adds. */
+export interface ToolsEnv {
+  env: NodeJS.ProcessEnv;
+  path: string[];
+}

@@ -24,7 +24,6 @@ set -g _devenv_pwd ''
 set -g _devenv_seen ''
 set -g _devenv_loaded ''
 function _devenv_changed
-    test -e $_devenv_stamp; or return 0
     for __dv_f in $_devenv_watch_present
         test -e $__dv_f; and not test $__dv_f -nt $_devenv_stamp; or return 0
     end
@@ -115,8 +114,14 @@ function _devenv_hook --on-event fish_prompt
             _devenv_unload
             printf 'devenv: unloading\\n' >&2
         end
+        # Outside every project: watch for a project file appearing here or above (init, checkout).
         set -g _devenv_watch_present
         set -g _devenv_watch_absent
+        set -l __dv_d $PWD
+        while test -n "$__dv_d"
+            set -a _devenv_watch_absent $__dv_d/devenv.toml $__dv_d/flake.nix
+            set __dv_d (string replace -r '/[^/]*$' '' -- $__dv_d)
+        end
         return
     end
     set -l __dv_s $_devenv_state/roots$_devenv_r/@devenv@/activate.fish

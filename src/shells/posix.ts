@@ -118,7 +118,13 @@ _devenv_hook() {
   _devenv_seen=$_devenv_r
   if [[ -z $_devenv_r ]]; then
     if [[ -n \${DEVENV_ROOT-} ]]; then _devenv_unload; printf 'devenv: unloading\\n' >&2; fi
+    # Outside every project: watch for a project file appearing here or above (init, checkout).
     _devenv_watch_present=(); _devenv_watch_absent=()
+    local __devenv_d=$PWD
+    while [[ -n $__devenv_d ]]; do
+      _devenv_watch_absent+=("$__devenv_d/devenv.toml" "$__devenv_d/flake.nix")
+      __devenv_d=\${__devenv_d%/*}
+    done
     return $__devenv_rc
   fi
   local __devenv_s=$_devenv_state/roots$_devenv_r/@devenv@/activate.${f}

@@ -74,7 +74,8 @@ export function checkTrust(root: string, digest = contentDigest(root)): TrustChe
   if (prefixes.some((p) => isAbsolute(p) && underPrefix(root, p))) return res('prefix');
   const records = readRecords();
   const common = gitCommonDir(root);
-  if (common && records.some((r) => r.gitCommonDir === common && r.digest === digest)) return res('worktree');
+  // A record made before the checkout became a git repository has no gitCommonDir: look it up now.
+  if (common && records.some((r) => r.digest === digest && (r.gitCommonDir ?? gitCommonDir(r.root)) === common)) return res('worktree');
   return res(records.some((r) => r.root === root) ? 'changed' : 'unknown');
 }
 

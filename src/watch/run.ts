@@ -5,6 +5,7 @@ import {fileURLToPath} from 'node:url';
 import {tilde} from '../activation/render.js';
 import {DevenvError, UsageError} from '../errors.js';
 import {findRoot} from '../project/find.js';
+import {exists} from '../util/fs.js';
 import {type ServiceFormat, renderLaunchdPlist, renderSystemdUnit, serviceEnv} from './service.js';
 import {acquireWatchLock} from './state.js';
 import {Watcher, stamp} from './watcher.js';
@@ -23,6 +24,7 @@ export function printService(args: string[], cwd: string): string {
   let format: ServiceFormat = process.platform === 'darwin' ? 'launchd' : 'systemd';
   const rest = [...args];
   if (FORMATS.includes(rest[0] as ServiceFormat)) format = rest.shift() as ServiceFormat;
+  else if (rest[0] && !exists(resolve(cwd, rest[0]))) throw new UsageError(`unknown service format '${rest[0]}'`, "use 'systemd' (a systemd user unit) or 'launchd' (a macOS launch agent)");
   const roots = rest.map((d) => projectRoot(d, cwd));
   const spec = {
     node: process.execPath,
@@ -36,6 +38,7 @@ export function printService(args: string[], cwd: string): string {
 
 function projectRoot(dir: string, cwd: string): string {
   const abs = resolve(cwd, dir);
+  if (!exists(abs)) throw new UsageError(`${dir}: no such directory`, 'pass project directories, or no argument to watch every allowed project');
   const root = findRoot(abs);
   if (!root) throw new UsageError(`${dir} is not inside a devenv project (no devenv.toml or flake.nix)`, "pass project directories, or no argument to watch every allowed project");
   return root;

@@ -76,9 +76,9 @@ export function renderLaunchdPlist(s: ServiceSpec): string {
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
-    '<!-- devenv watcher. Install:',
-    '  devenv watch --print-service launchd > ~/Library/LaunchAgents/org.devenv.watch.plist',
-    '  launchctl load -w ~/Library/LaunchAgents/org.devenv.watch.plist -->',
+    // No double hyphen may appear inside an XML comment, so the comment does not quote the command.
+    '<!-- devenv watcher. Save as ~/Library/LaunchAgents/org.devenv.watch.plist, then run:',
+    '     launchctl load -w ~/Library/LaunchAgents/org.devenv.watch.plist -->',
     '<plist version="1.0">',
     '<dict>',
     '  <key>Label</key>',

@@ -3,7 +3,7 @@
 // re-creates are seen; debounces bursts (a checkout) into one evaluation; evaluates only
 // trusted content, one project at a time.
 import {type FSWatcher, watch} from 'chokidar';
-import {basename, dirname, join, sep} from 'node:path';
+import {dirname, join, sep} from 'node:path';
 import {refresh} from '../activation/hook-miss.js';
 import {activationPath, renderActivations, tilde, trustEpochFile} from '../activation/render.js';
 import {readEntry} from '../cache/entries.js';
@@ -69,7 +69,8 @@ export class Watcher {
 
   async start(): Promise<void> {
     const roots = this.opts.roots ?? discoverProjects();
-    for (const r of roots) this.add(r);
+    // Report "watching" only once the OS watches are in place: an edit right after is seen.
+    await Promise.all(roots.map((r) => this.add(r)));
     await this.watchTrust();
     this.opts.onState?.({projects: this.roots});
     // Bring stale caches up to date once at start (serially; usually all are fresh).
@@ -88,13 +89,8 @@ export class Watcher {
     await Promise.all(closing);
   }
 
-  /** Resolves when no evaluation is queued or running (tests, bench). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  private add(root: string): void {
-    if (this.projects.has(root) || this.stopped) return;
+  private add(root: string): Promise<void> {
+    if (this.projects.has(root) || this.stopped) return Promise.resolve();
     const dirs = new Set(watchDirs(root));
     const fsw = watch([...dirs], {
       ignoreInitial: true,
@@ -106,6 +102,7 @@ export class Watcher {
     fsw.on('all', (event, path) => this.onEvent(project, event, path));
     fsw.on('error', (e) => this.log(`${stamp()} ${tilde(root)} watch error: ${(e as Error).message}`));
     this.projects.set(root, project);
+    return new Promise((resolve) => fsw.once('ready', () => resolve()));
   }
 
   private onEvent(p: Project, event: string, path: string): void {
@@ -130,7 +127,7 @@ export class Watcher {
     const config = userConfigFile();
     this.trustFsw = watch([allowDir, dirname(epoch), dirname(config)], {ignoreInitial: true, depth: 0, atomic: true});
     this.trustFsw.on('all', (_event, path) => {
-      if (dirname(path) === allowDir || path === epoch || path === config || basename(path) === 'deny') this.trustDebounce.trigger();
+      if (dirname(path) === allowDir || path === epoch || path === config) this.trustDebounce.trigger();
     });
     this.trustFsw.on('error', () => {});
     await new Promise<void>((resolve) => this.trustFsw!.once('ready', () => resolve()));
@@ -143,7 +140,7 @@ export class Watcher {
       const before = this.projects.size;
       for (const r of discoverProjects()) {
         if (this.projects.has(r)) continue;
-        this.add(r);
+        void this.add(r);
         this.log(`${stamp()} ${tilde(r)} now watched`);
       }
       if (this.projects.size !== before) this.opts.onState?.({projects: this.roots});

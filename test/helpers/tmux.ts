@@ -55,7 +55,7 @@ export class ShellSession {
   private constructor(
     readonly kind: ShellKind,
     readonly dir: string,
-    private readonly env: NodeJS.ProcessEnv,
+    private readonly baseEnv: NodeJS.ProcessEnv,
   ) {
     this.socket = `dv-${process.pid}-${++socketSeq}-${kind}`;
     this.promptFile = join(dir, 'prompts');
@@ -144,7 +144,7 @@ export class ShellSession {
   private envExtra: NodeJS.ProcessEnv = {};
 
   private tmux(args: string[]) {
-    return spawnSync('tmux', ['-L', this.socket, ...args], {encoding: 'utf8', env: {...this.env, ...this.envExtra, TMUX: ''}, timeout: 20_000});
+    return spawnSync('tmux', ['-L', this.socket, ...args], {encoding: 'utf8', env: {...this.baseEnv, ...this.envExtra, TMUX: ''}, timeout: 20_000});
   }
 
   prompts(): number {
@@ -199,7 +199,8 @@ export class ShellSession {
     // The shell may still be painting the prompt's text: wait for the tag line to be on screen.
     waitUntil(() => this.pane().includes(tag), 5_000, `the command line ${tag}`, () => this.debug());
     const text = this.pane();
-    const lines = text.slice(text.lastIndexOf(tag) + tag.length).split('\n').slice(1);
+    // Trailing blanks: zsh's PROMPT_SP pads lines with spaces.
+    const lines = text.slice(text.lastIndexOf(tag) + tag.length).split('\n').slice(1).map((l) => l.trimEnd());
     while (lines.length && /^\$ ?$/.test(lines[lines.length - 1].trimEnd())) lines.pop();
     return lines.join('\n');
   }

@@ -64,6 +64,11 @@ beforeAll(() => {
 afterAll(() => {
   for (const p of projects) sb.devenv(['down'], {cwd: p});
   const left = projects.flatMap((p) => processesOf(dataDir(p)));
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL'); // never leak a server, even when down failed
+    } catch {}
+  }
   sb.cleanup();
   if (left.length) throw new Error(`servers outlived the tests: ${left.join(' ')}`);
 });
@@ -255,6 +260,38 @@ describe('bad input', () => {
     expect(r.stderr).toContain("the project's environment has no PostgreSQL");
     expect(r.stderr).toMatch(/hint: .*postgresql_15/);
     expect(existsSync(join(dataDir(p), 'PG_VERSION'))).toBe(false);
+  });
+});
+
+describe('config changes', () => {
+  test('a server still running after its [services.postgres] section was removed: ps shows it, down stops it', () => {
+    const p = join(sb.dir, 'fore');
+    const r = up(p);
+    const toml = join(p, 'devenv.toml');
+    const lines = readFileSync(toml, 'utf8').split('\n');
+    const from = lines.indexOf('[services.postgres]');
+    const to = lines.findIndex((l, i) => i > from && l.startsWith('['));
+    lines.splice(from, to - from);
+    writeFileSync(toml, lines.join('\n'));
+    expect(ps(p)).toMatchObject({state: 'running', pid: r.pid});
+    const d = sb.devenv(['down'], {cwd: p});
+    expect(d.status).toBe(0);
+    expect(d.stdout).toContain(`postgres: stopped (pid ${r.pid})`);
+    expect(processesOf(dataDir(p))).toEqual([]);
+    expect(sb.devenv(['up', '-d'], {cwd: p}).status).toBe(1);
+  });
+
+  test('a broken devenv.toml does not keep down from stopping the server', () => {
+    const p = join(sb.dir, 'taken');
+    const r = up(p);
+    const toml = join(p, 'devenv.toml');
+    const good = readFileSync(toml, 'utf8');
+    writeFileSync(toml, good + '\nbogus = [\n');
+    const d = sb.devenv(['down'], {cwd: p});
+    writeFileSync(toml, good);
+    expect(d.stdout).toContain(`postgres: stopped (pid ${r.pid})`);
+    expect(d.status).toBe(0);
+    expect(processesOf(dataDir(p))).toEqual([]);
   });
 });
 
