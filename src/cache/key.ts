@@ -3,7 +3,7 @@
 import {createHash} from 'node:crypto';
 import {existsSync} from 'node:fs';
 import {contentDigest, inputFiles} from '../project/find.js';
-import {currentSystem, nixIdentity, nixpkgsOverride} from '../nix/nix.js';
+import {currentSystem, nixpkgsOverride, nixVersionSync} from '../nix/nix.js';
 
 export const CACHE_FORMAT = 2;
 
@@ -26,7 +26,7 @@ export function computeKey(root: string): KeyParts {
   const digest = contentDigest(root, files);
   const override = nixpkgsOverride();
   const key = createHash('sha256')
-    .update(JSON.stringify([CACHE_FORMAT, digest, override ?? '', overrideDigest(override), nixIdentity() ?? 'no-nix', currentSystem()]))
+    .update(JSON.stringify([CACHE_FORMAT, digest, override ?? '', overrideDigest(override), nixVersionSync() ?? 'no-nix', currentSystem()]))
     .digest('hex')
     .slice(0, 40);
   return {key, digest, files};

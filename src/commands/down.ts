@@ -9,7 +9,7 @@ export default class Down extends DevenvCommand {
   static examples = ['<%= config.bin %> down', '<%= config.bin %> down postgres', '<%= config.bin %> down --json'];
   static strict = false;
   static enableJsonFlag = true;
-  static args = {service: Args.string({description: 'service(s) to stop (default: all)'})};
+  static args = {service: Args.string({description: 'service(s) to stop (default: all)', ignoreStdin: true})};
 
   async run() {
     const {argv} = await this.parse(Down);

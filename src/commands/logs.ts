@@ -8,7 +8,7 @@ export default class Logs extends DevenvCommand {
   static summary = "Show the project's service logs";
   static description = "Each service logs to a file under .devenv/state (PostgreSQL: postgres.log). With several services, lines carry a 'name | ' prefix.";
   static examples = ['<%= config.bin %> logs', '<%= config.bin %> logs -f postgres', '<%= config.bin %> logs -n 20'];
-  static args = {service: Args.string({description: 'service to show (default: all)'})};
+  static args = {service: Args.string({description: 'service to show (default: all)', ignoreStdin: true})};
   static flags = {
     follow: Flags.boolean({char: 'f', description: 'keep printing new lines until interrupted'}),
     lines: Flags.integer({char: 'n', description: 'only the last N lines', min: 0}),

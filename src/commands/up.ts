@@ -19,7 +19,7 @@ export default class Up extends DevenvCommand {
   static examples = ['<%= config.bin %> up', '<%= config.bin %> up -d', '<%= config.bin %> up -d --json', '<%= config.bin %> up postgres'];
   static strict = false;
   static enableJsonFlag = true;
-  static args = {service: Args.string({description: 'service(s) to start (default: all in devenv.toml)'})};
+  static args = {service: Args.string({description: 'service(s) to start (default: all in devenv.toml)', ignoreStdin: true})};
   static flags = {detach: Flags.boolean({char: 'd', description: 'start in the background and return once ready'})};
 
   async run() {

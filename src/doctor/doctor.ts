@@ -13,6 +13,7 @@ import {cacheStatus} from '../status/status.js';
 import {checkTrust} from '../trust/trust.js';
 import {exists, readFileOrNull} from '../util/fs.js';
 import {watcherStatus} from '../watch/state.js';
+import {summarizeNixError} from './nix-error.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -61,16 +62,6 @@ const lastLines = (s: string, n = 3): string =>
     .filter((l) => l && !l.startsWith('warning:'))
     .slice(-n)
     .join(' | ');
-
-/** "error: syntax error, unexpected ';' (at flake.nix:1:42)" from nix's multi-line report. */
-export function summarizeNixError(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim());
-  const i = lines.findIndex((l) => l.startsWith('error:'));
-  if (i < 0) return lastLines(text, 2);
-  const at = lines.slice(i + 1).find((l) => l.startsWith('at '));
-  const where = at ? ` (${at.slice(3).replace(/:$/, '').replace(/\/nix\/store\/[0-9a-z]{32}-source\//, '')})` : '';
-  return lines[i] + where;
-}
 
 // ---- nix ----------------------------------------------------------------------------------
 

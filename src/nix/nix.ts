@@ -1,5 +1,6 @@
 // Every call to the `nix` binary goes through here: the experimental-features flag,
 // the offline nixpkgs override and error mapping live in one place.
+import {spawnSync} from 'node:child_process';
 import {realpathSync, statSync} from 'node:fs';
 import {delimiter, join} from 'node:path';
 import {NixFailedError, NixMissingError} from '../errors.js';
@@ -74,24 +75,24 @@ export async function runNix(args: string[], opts: {cwd?: string; what?: string;
 }
 
 /**
- * Nix's version, memoized by the binary's realpath and mtime so the warm path never runs nix.
- * Returns the identity string even if the version cannot be read.
+ * Nix's version, for the cache key. Memoized by the binary's realpath, size and mtime, so
+ * the warm path runs nix only once after nix itself changed (wrappers and store paths of
+ * the same version share entries).
  */
-export async function nixVersion(): Promise<string> {
+export function nixVersionSync(): string | null {
   const id = nixIdentity();
-  if (!id) throw new NixMissingError();
-  const memoFile = join(cacheDir(), 'nix-version.json');
-  const memo = readFileOrNull(memoFile);
-  if (memo) {
-    try {
-      const m = JSON.parse(memo);
-      if (m.id === id) return m.version;
-    } catch {}
-  }
-  const {stdout} = await runNix(['--version'], {what: 'nix --version'});
-  const version = stdout.trim();
-  writeFileAtomic(memoFile, JSON.stringify({id, version}));
-  return version;
+  if (!id) return null;
+  const memoFile = join(cacheDir(), 'nix-versions.json');
+  let memo: Record<string, string> = {};
+  try {
+    memo = JSON.parse(readFileOrNull(memoFile) ?? '{}');
+  } catch {}
+  if (memo[id]) return memo[id];
+  const res = spawnSync(findNix()!, ['--version'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000});
+  if (res.status !== 0 || !res.stdout) return id;
+  memo[id] = res.stdout.trim();
+  writeFileAtomic(memoFile, JSON.stringify(memo));
+  return memo[id];
 }
 
 /** A cheap fingerprint of the nix binary, for the warm path's cache key. */

@@ -20,7 +20,7 @@ import {
   type Verdict,
   wantedDatabases,
 } from './postgres-files.js';
-import {groupMembers, isProgram, killGroup, pidAlive, procCwd, procGroup, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import {groupMembers, isProgram, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
 import {type PostgresLayout, realRoot} from './project-env.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
 
@@ -130,8 +130,7 @@ export class PostgresService implements Service {
     const v = this.inspect();
     if (v.kind !== 'ours' || (v.status && v.status !== 'ready' && v.status !== 'standby')) return false;
     if (this.tools) {
-      const {execa} = await import('execa');
-      const r = await execa(this.tools.bin.pg_isready, ['-q', '-h', this.l.socketDir, '-p', String(v.port ?? this.l.port), '-d', 'postgres', '-U', this.l.user], {env: this.tools.env, reject: false, stdin: 'ignore'});
+      const r = await runTool(this.tools.bin.pg_isready, ['-q', '-h', this.l.socketDir, '-p', String(v.port ?? this.l.port), '-d', 'postgres', '-U', this.l.user], this.tools.env);
       return r.exitCode === 0;
     }
     // Without the project's tools: can we reach the socket at all?
@@ -252,7 +251,6 @@ export class PostgresService implements Service {
   private async waitReady(pid: number, exited: (() => {code: number | null; signal: string | null} | undefined) | undefined, t0: number): Promise<void> {
     const timeout = this.o.readyTimeoutMs ?? 120_000;
     const tools = await this.resolveTools();
-    const {execa} = await import('execa');
     for (;;) {
       const ex = exited?.();
       if (ex || !pidAlive(pid)) {
@@ -263,7 +261,7 @@ export class PostgresService implements Service {
       }
       const pf = parsePidFile(readFileOrNull(join(this.l.dataDir, 'postmaster.pid')) ?? '');
       if (pf?.pid === pid && (pf.status === 'ready' || pf.status === 'standby')) {
-        const r = await execa(tools.bin.pg_isready, ['-q', '-h', this.l.socketDir, '-p', String(pf.port ?? this.l.port), '-d', 'postgres', '-U', this.l.user], {env: tools.env, reject: false, stdin: 'ignore'});
+        const r = await runTool(tools.bin.pg_isready, ['-q', '-h', this.l.socketDir, '-p', String(pf.port ?? this.l.port), '-d', 'postgres', '-U', this.l.user], tools.env);
         if (r.exitCode === 0) return;
       }
       if (Date.now() - t0 > timeout) {
@@ -326,9 +324,7 @@ export class PostgresService implements Service {
   private async createDatabases(tools: NonNullable<PostgresService['tools']>): Promise<string[]> {
     const wanted = wantedDatabases(this.o.databases, this.l.database);
     if (!wanted.length) return [];
-    const {execa} = await import('execa');
-    const psql = (sql: string) =>
-      execa(tools.bin.psql, ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-h', this.l.socketDir, '-p', String(this.l.port), '-U', this.l.user, '-d', 'postgres', '-c', sql], {env: tools.env, reject: false, stdin: 'ignore'});
+    const psql = (sql: string) => runTool(tools.bin.psql, ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-h', this.l.socketDir, '-p', String(this.l.port), '-U', this.l.user, '-d', 'postgres', '-c', sql], tools.env);
     const q = await psql(missingDatabasesQuery(wanted));
     if (q.exitCode !== 0) throw new ServiceError(`could not list databases: ${String(q.stderr).trim()}`);
     const missing = String(q.stdout).split('\n').map((s) => s.trim()).filter(Boolean);

@@ -1,6 +1,6 @@
 // Process plumbing for services, Linux /proc based: is a pid alive and what is it, start a
 // detached process group with its output in a file, stop a whole group, follow a log file.
-import {spawn} from 'node:child_process';
+import {execFile, spawn} from 'node:child_process';
 import {closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {basename} from 'node:path';
@@ -234,4 +234,20 @@ export async function followFile(file: string, from: number, onLine: (line: stri
   }
   drain();
   if (partial) onLine(partial);
+}
+
+/**
+ * Run a short tool (pg_isready, psql) without a shell and collect its output. The warm `up`
+ * path uses this instead of execa: importing execa alone costs more than PostgreSQL takes to
+ * become ready (~70 ms vs ~55 ms here), and it would sit in the middle of the readiness wait.
+ */
+export function runTool(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{exitCode: number; stdout: string; stderr: string}> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, {env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & {code?: number | string}) | null;
+      const exitCode = !e ? 0 : typeof e.code === 'number' ? e.code : 127;
+      resolve({exitCode, stdout: String(stdout), stderr: String(stderr || (e && typeof e.code !== 'number' ? e.message : ''))});
+    });
+    child.stdin?.end();
+  });
 }

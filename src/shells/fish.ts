@@ -43,13 +43,20 @@ function _devenv_find_root
         set __dv_d (string replace -r '/[^/]*$' '' -- $__dv_d)
     end
 end
+# The old value, and whether it was a shell variable only (exporting it on revert would change env).
+function _devenv_remember -a __dv_n
+    if set -q $__dv_n
+        set -gx __DEVENV_OLD_$__dv_n "$$__dv_n"
+        set -qx $__dv_n; or set -gx __DEVENV_LOCAL_$__dv_n 1
+    end
+end
 function _devenv_set -a __dv_n __dv_v
-    set -q $__dv_n; and set -gx __DEVENV_OLD_$__dv_n "$$__dv_n"
+    _devenv_remember $__dv_n
     set -gx $__dv_n $__dv_v
     set -gx DEVENV_VARS (string join ' ' -- $DEVENV_VARS $__dv_n)
 end
 function _devenv_prepend -a __dv_n __dv_v
-    set -q $__dv_n; and set -gx __DEVENV_OLD_$__dv_n (string join : -- $$__dv_n)
+    _devenv_remember $__dv_n
     set -gx __DEVENV_ADD_$__dv_n $__dv_v
     set -gx --path $__dv_n (string split : -- $__dv_v) $$__dv_n
     set -gx DEVENV_VARS (string join ' ' -- $DEVENV_VARS $__dv_n)
@@ -74,6 +81,10 @@ function _devenv_unload
             set -e -g $__dv_n
         end
         set -e -g $__dv_old
+        if set -q __DEVENV_LOCAL_$__dv_n
+            set -q $__dv_n; and set -gu $__dv_n $$__dv_n
+            set -e -g __DEVENV_LOCAL_$__dv_n
+        end
     end
     set -e -g DEVENV_VARS
     set -e -g DEVENV_ROOT

@@ -9,6 +9,9 @@ const ind = (f: Family, name: string): string => (f === 'bash' ? `\${!${name}}` 
 const indOr = (f: Family, name: string): string => (f === 'bash' ? `\${!${name}-}` : `\${(P)${name}-}`);
 const split = (f: Family, v: string): string => (f === 'bash' ? `\${${v}-}` : `\${=\${${v}-}}`);
 const local = (f: Family): string => (f === 'zsh' ? 'emulate -L zsh; ' : '');
+/** A test that the variable named by $1 is exported. */
+const exported = (f: Family): string => (f === 'bash' ? `\${!1@a} == *x*` : `\${(Pt)1} == *-export*`);
+const unexport = (f: Family): string => (f === 'bash' ? 'export -n' : 'typeset -g +x');
 
 /** Functions both shells define: state, change test, root search, apply/revert helpers, the hook. */
 export function posixCommon(f: Family, p: HookPaths): string {
@@ -56,13 +59,20 @@ _devenv_find_root() {
     __devenv_d=\${__devenv_d%/*}
   done
 }
+# The old value, and whether it was a shell variable only (exporting it on revert would change env).
+_devenv_remember() {
+  if [[ -v $1 ]]; then
+    export "__DEVENV_OLD_$1=${ind(f, '1')}"
+    [[ ${exported(f)} ]] || export "__DEVENV_LOCAL_$1=1"
+  fi
+}
 _devenv_set() {
-  if [[ -v $1 ]]; then export "__DEVENV_OLD_$1=${ind(f, '1')}"; fi
+  _devenv_remember "$1"
   export "$1=$2"
   export DEVENV_VARS="\${DEVENV_VARS-} $1"
 }
 _devenv_prepend() {
-  if [[ -v $1 ]]; then export "__DEVENV_OLD_$1=${ind(f, '1')}"; fi
+  _devenv_remember "$1"
   export "__DEVENV_ADD_$1=$2"
   if [[ -n ${indOr(f, '1')} ]]; then export "$1=$2:${ind(f, '1')}"; else export "$1=$2"; fi
   export DEVENV_VARS="\${DEVENV_VARS-} $1"
@@ -70,7 +80,8 @@ _devenv_prepend() {
 ${pathRemove}
 # Exact revert: old values back, unset what was unset; PATH-likes lose only devenv's entries.
 _devenv_unload() {
-  ${local(f)}local __devenv_n __devenv_old __devenv_add
+  # The user's IFS must not change how the list of names splits.
+  ${local(f)}local __devenv_n __devenv_old __devenv_add IFS=' '
   for __devenv_n in ${split(f, 'DEVENV_VARS')}; do
     __devenv_old=__DEVENV_OLD_$__devenv_n
     __devenv_add=__DEVENV_ADD_$__devenv_n
@@ -84,6 +95,10 @@ _devenv_unload() {
       unset "$__devenv_n"
     fi
     unset "$__devenv_old"
+    if [[ -v __DEVENV_LOCAL_$__devenv_n ]]; then
+      if [[ -v $__devenv_n ]]; then ${unexport(f)} "$__devenv_n"; fi
+      unset "__DEVENV_LOCAL_$__devenv_n"
+    fi
   done
   unset DEVENV_VARS DEVENV_ROOT
   _devenv_loaded=

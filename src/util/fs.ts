@@ -1,5 +1,5 @@
 // Atomic writes and simple cross-process locks, Node built-ins only (used on the hot path).
-import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync} from 'node:fs';
+import {closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync} from 'node:fs';
 import {dirname} from 'node:path';
 
 export function ensureDir(dir: string, mode = 0o700): void {
@@ -51,30 +51,40 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Try once to take a lock file (O_EXCL). A lock whose owner died is taken over. */
+/**
+ * Try once to take a lock file. The file appears with its owner's pid already in it (written
+ * to a temp file, then hard-linked into place), so no one can read it half-written and
+ * mistake a live lock for a stale one. A lock whose owner died is taken over.
+ */
 export function tryLock(file: string): (() => void) | null {
   ensureDir(dirname(file));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
+  writeFileSync(tmp, String(process.pid), {mode: 0o600});
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(tmp, file);
+        return () => {
+          try {
+            unlinkSync(file);
+          } catch {}
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const owner = Number.parseInt(readFileOrNull(file) ?? '', 10);
+        if (!Number.isFinite(owner) || owner <= 0 || pidAlive(owner)) return null;
+        // The owner is gone: remove its lock and retry once.
         try {
           unlinkSync(file);
         } catch {}
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number.parseInt(readFileOrNull(file) ?? '', 10);
-      if (Number.isFinite(owner) && owner > 0 && pidAlive(owner)) return null;
-      // Stale (owner gone, or written half): remove and retry once.
-      try {
-        unlinkSync(file);
-      } catch {}
+      }
     }
+    return null;
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {}
   }
-  return null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -32,6 +32,9 @@ export const SERVICE_ENV_VARS = [
 export function serviceEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of SERVICE_ENV_VARS) if (env[k] !== undefined && env[k] !== '') out[k] = env[k]!;
+  // Printed from inside a loaded project: leave out the entries that project's activation added.
+  const added = new Set((env.__DEVENV_ADD_PATH ?? '').split(':').filter(Boolean));
+  if (out.PATH && added.size) out.PATH = out.PATH.split(':').filter((d) => !added.has(d)).join(':');
   return out;
 }
 

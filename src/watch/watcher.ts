@@ -13,6 +13,7 @@ import {configDir, dataDir, stateDir} from '../paths.js';
 import {userConfigFile} from '../trust/config.js';
 import {checkTrust} from '../trust/trust.js';
 import {ensureDir} from '../util/fs.js';
+import {summarizeNixError} from '../doctor/nix-error.js';
 import {Debouncer} from './debounce.js';
 import {discoverProjects, isProject, relevantFile, skippedDir, watchDirs} from './projects.js';
 import type {LastEvaluation} from './state.js';
@@ -161,10 +162,8 @@ export class Watcher {
     const trust = checkTrust(root);
     if (!trust.trusted) {
       if (trust.state === 'denied') return say('is denied; not evaluating');
-      const why = trust.state === 'changed' ? 'changed since it was allowed' : 'is not allowed';
-      // Keyed on the content, so a further edit while waiting is not logged again.
-      if (p.said?.startsWith(why) && p.said.endsWith(trust.digest.slice(0, 12))) return;
-      return say(`${why}: waiting for 'devenv allow' (content ${trust.digest.slice(0, 12)})`);
+      // Said once: further edits while waiting add nothing new.
+      return say(`${trust.state === 'changed' ? 'changed since it was allowed' : 'is not allowed'}: waiting for 'devenv allow'`);
     }
     const {key} = computeKey(root);
     if (readEntry(key, false).status === 'hit') {
@@ -211,10 +210,10 @@ export class Watcher {
       if (!res) return; // trust changed meanwhile; the next check says so
       if (res.source === 'hit') return; // someone else (a shell, exec) evaluated it first
       outcome = res.source === 'evaluated' ? 'evaluated' : 'failed';
-      if (res.source === 'fallback') detail = ` (keeping the last good environment): ${firstLine(res.error?.message)}`;
+      if (res.source === 'fallback') detail = ` (keeping the last good environment): ${summarizeNixError(res.error?.message ?? '')}`;
     } catch (e) {
       outcome = 'failed';
-      detail = `: ${firstLine((e as Error).message)}`;
+      detail = `: ${summarizeNixError((e as Error).message ?? String(e))}`;
     }
     const durationMs = Date.now() - start;
     this.log(`${stamp()} ${tilde(root)} ${outcome} in ${(durationMs / 1000).toFixed(2)}s${detail}`);
@@ -230,8 +229,6 @@ export class Watcher {
     }
   }
 }
-
-const firstLine = (s: string | undefined): string => (s ?? 'unknown error').split('\n').find((l) => l.trim())?.trim() ?? 'unknown error';
 
 /** Local time with seconds: the log is read by people. */
 export function stamp(d = new Date()): string {

@@ -106,8 +106,12 @@ export function shellSuite(kind: ShellKind, opts: SuiteOptions = {}): void {
     writeFileSync(join(inner, 'devenv.toml'), 'packages = []\n');
     plantEvil(evil, marker);
     const env: NodeJS.ProcessEnv = {...sb.env, ...spy.env, LANG: 'C.UTF-8'};
-    // A variable the project sets that was set before (restored), and one set but empty.
-    const pre = kind === 'fish' ? "set -gx EMPTY_VAL 'was set before'; set -gx UNICODE_VAL ''" : "export EMPTY_VAL='was set before' UNICODE_VAL=";
+    // Variables the project sets that were set before: one exported, one exported but empty,
+    // one a shell variable only (it must not come back exported).
+    const pre =
+      kind === 'fish'
+        ? "set -gx EMPTY_VAL 'was set before'; set -gx UNICODE_VAL ''; set -g DASH_VAL 'shell only'"
+        : "export EMPTY_VAL='was set before' UNICODE_VAL=; DASH_VAL='shell only'";
     sh = ShellSession.start(kind, {env, dir: join(sb.dir, `session-${kind}`), cwd: work, before: [pre, opts.mainBefore?.(join(sb.dir, `session-${kind}`)) ?? ''].join('\n')});
     startPane = sh.pane();
   }, 60_000);
@@ -126,6 +130,7 @@ export function shellSuite(kind: ShellKind, opts: SuiteOptions = {}): void {
     test('a hand-written project is blocked with one line, runs no nix, and stays quiet on idle prompts', () => {
       outside = shellEnv();
       expect(outside.EMPTY_VAL).toBe('was set before');
+      expect(outside.DASH_VAL).toBeUndefined();
       expect(cd(app)).toBe(blocked(app));
       expect(sh.nodeCalls()).toEqual([expect.stringMatching(new RegExp(`/bin/run\\.js __hook ${kind} ${app}$`))]);
       expect(sh.run('true')).toBe('');
@@ -167,6 +172,7 @@ export function shellSuite(kind: ShellKind, opts: SuiteOptions = {}): void {
     test('leaving restores the environment exactly', () => {
       expect(cd(work)).toBe('devenv: unloading');
       expect(comparableEnv(shellEnv())).toEqual(comparableEnv(outside));
+      expect(sh.run('echo "[$DASH_VAL]"')).toBe('[shell only]');
     });
 
     test('entering again with a fresh cache starts no process but the shell', () => {
@@ -260,6 +266,16 @@ export function shellSuite(kind: ShellKind, opts: SuiteOptions = {}): void {
       expect(shellEnv().DEVENV_ROOT).toBe(app2);
       expect(cd(work)).toBe('devenv: unloading');
     }, EVAL_TIMEOUT);
+
+    test("the last command's exit status survives the hook (loading, idle, unloading)", () => {
+      const status = kind === 'fish' ? 'echo "rc=$status"' : 'echo "rc=$?"';
+      expect(sh.run(`cd ${shq(kind, app)}; false`)).toBe(loading(app));
+      expect(sh.run(status)).toBe('rc=1');
+      expect(sh.run('sh -c "exit 3"')).toBe('');
+      expect(sh.run(status)).toBe('rc=3');
+      expect(sh.run(`cd ${shq(kind, work)}; false`)).toBe('devenv: unloading');
+      expect(sh.run(status)).toBe('rc=1');
+    });
 
     test('installing the hook a second time is harmless', () => {
       const hookCmd = kind === 'fish' ? 'devenv hook fish | source' : `eval "$(devenv hook ${kind})"`;

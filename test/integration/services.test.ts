@@ -212,7 +212,9 @@ describe('paths', () => {
 
 describe('bad input', () => {
   let other: Server | undefined;
-  afterAll(() => other?.close());
+  afterAll(() => {
+    other?.close();
+  });
 
   test('port taken by another program: exit 5 naming the port and what to do; nothing started', async () => {
     const p = newProject('taken');

@@ -150,6 +150,8 @@ describe.each(KINDS)('%s activation and exact revert', (kind) => {
       setup('EMPTY_VAL', 'was set before'),
       setup('UNICODE_VAL', ''),
       setup('NL_VAL', 'old\nvalue'),
+      // A shell variable that is not exported stays so after the revert.
+      kind === 'fish' ? "set -g DASH_VAL 'local only'" : "DASH_VAL='local only'",
       unset('XDG_DATA_DIRS'),
       unset('FROM_HOOK'),
       setup('PATH', `/usr/bin:/bin:/nix/store/bbbb-pg-15/bin`),
@@ -158,8 +160,12 @@ describe.each(KINDS)('%s activation and exact revert', (kind) => {
       envDump(`inside-${kind}`),
       // The user edits PATH inside the project: both their entries must survive leaving.
       kind === 'fish' ? 'set -gx PATH /opt/first $PATH /opt/last' : 'export PATH="/opt/first:$PATH:/opt/last"',
+      // A user's odd IFS does not change how the revert splits its list of names.
+      kind === 'fish' ? '' : "IFS=$'\\n'",
       '_devenv_unload',
+      kind === 'fish' ? '' : "IFS=$' \\t\\n'",
       envDump(`after-${kind}`),
+      `printf '%s' "$DASH_VAL" > ${q(join(dir, `local-${kind}`))}`,
       // Loading twice in a row (sibling to sibling) leaves one copy of everything.
       `_devenv_source ${q(script)}`,
       `_devenv_source ${q(script)}`,
@@ -194,6 +200,8 @@ describe.each(KINDS)('%s activation and exact revert', (kind) => {
     expect(after.EMPTY_VAL).toBe('was set before');
     expect(after.UNICODE_VAL).toBe('');
     expect('XDG_DATA_DIRS' in after).toBe(false);
+    expect('DASH_VAL' in after).toBe(false);
+    expect(readFileSync(join(dir, `local-${kind}`), 'utf8')).toBe('local only');
 
     const twice = read(`twice-${kind}`);
     expect(twice.PATH).toBe(`/nix/store/aaaa-python3-3.11/bin:/nix/store/bbbb-pg-15/bin:${after.PATH}`);

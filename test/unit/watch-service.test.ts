@@ -8,6 +8,7 @@ import {join} from 'node:path';
 import {renderLaunchdPlist, renderSystemdUnit, serviceEnv, systemdQuote, xmlEscape} from '../../src/watch/service.js';
 import {evaluatedUnder, relevantFile, skippedDir, watchDirs} from '../../src/watch/projects.js';
 import {parseNixVersion} from '../../src/doctor/doctor.js';
+import {summarizeNixError} from '../../src/doctor/nix-error.js';
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'devenv-watch-unit-')));
 afterAll(() => rmSync(base, {recursive: true, force: true}));
@@ -75,6 +76,11 @@ describe('serviceEnv', () => {
   test('carries PATH, XDG dirs and devenv settings, nothing else', () => {
     expect(serviceEnv({PATH: '/bin', XDG_STATE_HOME: '/s', DEVENV_NIXPKGS: 'path:/n', HOME: '/h', SECRET_TOKEN: 'x', NIX_REMOTE: ''})).toEqual({PATH: '/bin', XDG_STATE_HOME: '/s', DEVENV_NIXPKGS: 'path:/n'});
   });
+
+  test("printed inside a loaded project: the project's PATH entries are left out", () => {
+    const env = {PATH: '/nix/store/a-py/bin:/nix/store/b-pg/bin:/home/me/bin:/usr/bin', __DEVENV_ADD_PATH: '/nix/store/a-py/bin:/nix/store/b-pg/bin'};
+    expect(serviceEnv(env).PATH).toBe('/home/me/bin:/usr/bin');
+  });
 });
 
 describe('watched paths', () => {
@@ -124,5 +130,22 @@ describe('parseNixVersion', () => {
     expect(parseNixVersion('nix (Nix) 2.24.10\n')).toEqual([2, 24, 10]);
     expect(parseNixVersion('nix (Nix) 2.3')).toEqual([2, 3, 0]);
     expect(parseNixVersion('garbage')).toBeNull();
+  });
+});
+
+describe('summarizeNixError', () => {
+  test("nix's multi-line report becomes one line with the project-relative location", () => {
+    const text = `nix print-dev-env failed:
+warning: Git tree '/src/app' is dirty
+error: syntax error, unexpected ';'
+
+       at /nix/store/1bpl4b802lxd0yp6qasxb0hkpw2jjxpd-source/flake.nix:1:42:
+
+            1| { outputs = { self }: { devShells = 42 ; ; }; }
+             |                                          ^`;
+    expect(summarizeNixError(text)).toBe("error: syntax error, unexpected ';' (flake.nix:1:42)");
+    expect(summarizeNixError("error: attribute 'noSuchPackage' missing")).toBe("error: attribute 'noSuchPackage' missing");
+    expect(summarizeNixError('warning: x\nsomething broke\nbadly')).toBe('something broke | badly');
+    expect(summarizeNixError('')).toBe('unknown error');
   });
 });

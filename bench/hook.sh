@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The shell hook against direnv's, side by side in one run, as ratios (machines are noisy).
+#   bash bench/hook.sh [--idle N] [--cycles N] [--rounds N] [--check]
+# 1. idle prompt: N calls of the PROMPT_COMMAND entry inside one bash process, sitting in a
+#    loaded project with nothing changed: `_devenv_hook` vs direnv's `_direnv_hook`.
+#    Target: devenv <= 0.02x direnv.
+# 2. enter + leave with a fresh cache (cd in, prompt, cd out, prompt), N cycles: devenv's hook
+#    (sources its pre-rendered activation script) vs direnv with an .envrc that sources a saved
+#    `nix print-dev-env` output (what nix-direnv does on a warm cache). Target: <= 0.2x.
+# Timing is bash's $EPOCHREALTIME around the loop inside the shell (no process per sample, so
+# hyperfine, which times whole processes, would mostly measure bash and node start-up).
+# The timed devenv loops are checked to start no node (a logging wrapper stands in for it).
+# --check: exit 1 when a target is missed.
+set -euo pipefail
+export LC_ALL=C # $EPOCHREALTIME with a '.' decimal point
+
+IDLE=1000
+CYCLES=100
+ROUNDS=3
+CHECK=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --idle) IDLE=$2; shift 2 ;;
+    --cycles) CYCLES=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --check) CHECK=1; shift ;;
+    *) echo "usage: bash bench/hook.sh [--idle N] [--cycles N] [--rounds N] [--check]" >&2; exit 2 ;;
+  esac
+done
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEVENV="$REPO/bin/run.js"
+NODE="$(command -v node)"
+DIRENV="$(command -v direnv)" || { echo "bench/hook.sh: direnv not found (apt-get install direnv)" >&2; exit 2; }
+[ -f "$REPO/dist/hot.js" ] || { echo "bench/hook.sh: build first (npm run build)" >&2; exit 2; }
+
+TMP="$(mktemp -d /tmp/devenv-bench-hook-XXXXXX)"
+trap 'rm -rf "$TMP"' EXIT
+for d in config cache state data run; do mkdir -p -m 700 "$TMP/home/$d"; done
+export XDG_CONFIG_HOME="$TMP/home/config" XDG_CACHE_HOME="$TMP/home/cache" XDG_STATE_HOME="$TMP/home/state"
+export XDG_DATA_HOME="$TMP/home/data" XDG_RUNTIME_DIR="$TMP/home/run"
+export DEVENV_NIXPKGS="path:$REPO/test/fixtures/nixpkgs-offline"
+export NIX_CONFIG=$'substituters =\nexperimental-features = nix-command flakes'
+export DIRENV_LOG_FORMAT='' # both sides print nothing
+unset DEVENV_ROOT DEVENV_VARS DIRENV_DIR DIRENV_DIFF DIRENV_WATCHES DIRENV_FILE
+
+WORK="$TMP/work"
+APP="$WORK/app"   # devenv's project
+DAPP="$WORK/dapp" # direnv's copy of it
+mkdir -p "$APP" "$DAPP"
+
+echo "bench/hook.sh: preparing (one nix evaluation)..." >&2
+(cd "$APP" && "$NODE" "$DEVENV" init python >/dev/null)
+# The first entry evaluates and renders the activation scripts; after it the cache is fresh.
+(cd "$APP" && PWD="$APP" "$NODE" "$DEVENV" __hook bash "$APP" >/dev/null 2>&1)
+[ -f "$XDG_STATE_HOME/devenv/roots$APP/@devenv@/activate.bash" ] || { echo "bench/hook.sh: no activation script rendered" >&2; exit 1; }
+
+cp "$APP/flake.nix" "$DAPP/"
+nix print-dev-env --extra-experimental-features 'nix-command flakes' --no-write-lock-file \
+  --override-input nixpkgs "$DEVENV_NIXPKGS" "path:$APP" >"$DAPP/dev-env.sh" 2>/dev/null
+cat >"$DAPP/.envrc" <<'EOF'
+# What nix-direnv does on a warm cache: watch the flake files, source the saved environment.
+watch_file flake.nix flake.lock
+source ./dev-env.sh
+EOF
+"$DIRENV" allow "$DAPP" >/dev/null 2>&1
+
+"$NODE" "$DEVENV" hook bash >"$TMP/devenv-hook.bash"
+"$DIRENV" hook bash >"$TMP/direnv-hook.bash"
+SPY_LOG="$TMP/node-calls.log"
+: >"$SPY_LOG"
+printf '#!/bin/sh\nprintf "%%s\\n" "$*" >> "%s"\nexec "%s" "$@"\n' "$SPY_LOG" "$NODE" >"$TMP/node-spy"
+chmod +x "$TMP/node-spy"
+
+# Each prints the loop's total microseconds. $1: devenv|direnv, $2: idle|cycle, $3: count.
+run_case() {
+  bash --norc --noprofile -c '
+    set -u
+    tool=$1 mode=$2 n=$3 app=$4 dapp=$5 work=$6 tmp=$7
+    if [[ $tool == devenv ]]; then
+      source "$tmp/devenv-hook.bash"; _devenv_node=$tmp/node-spy; hook=_devenv_hook; proj=$app
+    else
+      source "$tmp/direnv-hook.bash"; hook=_direnv_hook; proj=$dapp
+    fi
+    cd "$proj"; $hook 2>/dev/null
+    if [[ $tool == devenv ]]; then [[ ${DEVENV_ROOT-} == "$app" ]]; else [[ -n ${DIRENV_DIR-} ]]; fi || { echo "$tool did not load $proj" >&2; exit 1; }
+    [[ $(command -v python3) == /nix/store/* ]] || { echo "$tool: python3 is not from /nix/store" >&2; exit 1; }
+    if [[ $mode == cycle ]]; then cd "$work"; $hook 2>/dev/null; fi
+    : > "$tmp/node-calls.log"
+    if [[ $mode == idle ]]; then
+      t0=$EPOCHREALTIME
+      for ((i = 0; i < n; i++)); do $hook; done
+      t1=$EPOCHREALTIME
+    else
+      t0=$EPOCHREALTIME
+      for ((i = 0; i < n; i++)); do cd "$proj"; $hook; cd "$work"; $hook; done 2>/dev/null
+      t1=$EPOCHREALTIME
+      [[ -z ${DEVENV_ROOT-} && -z ${DIRENV_DIR-} ]] || { echo "$tool did not unload" >&2; exit 1; }
+    fi
+    if [[ $tool == devenv && -s $tmp/node-calls.log ]]; then echo "devenv started node in the timed loop:" >&2; cat "$tmp/node-calls.log" >&2; exit 1; fi
+    echo $((${t1/./} - ${t0/./}))
+  ' bench "$1" "$2" "$3" "$APP" "$DAPP" "$WORK" "$TMP"
+}
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+measure() { # $1: idle|cycle, $2: count -> sets DEVENV_US DIRENV_US (median totals)
+  local dv=() de=() r
+  for ((r = 0; r < ROUNDS; r++)); do
+    dv+=("$(run_case devenv "$1" "$2")")
+    de+=("$(run_case direnv "$1" "$2")")
+  done
+  DEVENV_US=$(median "${dv[@]}")
+  DIRENV_US=$(median "${de[@]}")
+}
+
+verdict() { # $1 ratio, $2 target
+  if awk -v r="$1" -v t="$2" 'BEGIN {exit !(r <= t)}'; then echo "ok (target <= ${2}x)"; else MISSED=1; echo "MISSED (target <= ${2}x)"; fi
+}
+
+MISSED=0
+echo "bench/hook.sh: idle prompt, $IDLE calls x $ROUNDS rounds..." >&2
+measure idle "$IDLE"
+IDLE_DV=$DEVENV_US IDLE_DE=$DIRENV_US
+echo "bench/hook.sh: enter+leave, $CYCLES cycles x $ROUNDS rounds..." >&2
+measure cycle "$CYCLES"
+CYC_DV=$DEVENV_US CYC_DE=$DIRENV_US
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", a / b}'; }
+per() { awk -v t="$1" -v n="$2" 'BEGIN {v = t / n; if (v >= 1000) printf "%.2f ms", v / 1000; else printf "%.1f us", v}'; }
+R1=$(ratio "$IDLE_DV" "$IDLE_DE")
+R2=$(ratio "$CYC_DV" "$CYC_DE")
+echo
+echo "idle prompt (nothing changed), per prompt:  devenv $(per "$IDLE_DV" "$IDLE")   direnv $(per "$IDLE_DE" "$IDLE")   ratio ${R1}x  $(verdict "$R1" 0.02)"
+echo "enter+leave (fresh cache), per cycle:       devenv $(per "$CYC_DV" "$CYCLES")   direnv $(per "$CYC_DE" "$CYCLES")   ratio ${R2}x  $(verdict "$R2" 0.2)"
+echo "(bash $BASH_VERSION, direnv $("$DIRENV" version), $(nproc) cores; medians of $ROUNDS rounds)"
+if [ "$CHECK" = 1 ] && [ "$MISSED" = 1 ]; then exit 1; fi
