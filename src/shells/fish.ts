@@ -116,7 +116,8 @@ function _devenv_hook --on-event fish_prompt
     end
     set -g _devenv_pwd $PWD
     _devenv_find_root
-    if test "$_devenv_r" = "$_devenv_seen"; and not _devenv_changed
+    # Outside every project a new directory means new places to watch: go on to rebuild the list.
+    if test -n "$_devenv_r" -a "$_devenv_r" = "$_devenv_seen"; and not _devenv_changed
         return
     end
     set -g _devenv_seen $_devenv_r

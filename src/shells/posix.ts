@@ -129,7 +129,8 @@ _devenv_hook() {
   _devenv_pwd=$PWD
   local _devenv_r
   _devenv_find_root
-  if [[ $_devenv_r == "$_devenv_seen" ]] && ! _devenv_changed; then return $__devenv_rc; fi
+  # Outside every project a new directory means new places to watch: go on to rebuild the list.
+  if [[ -n $_devenv_r && $_devenv_r == "$_devenv_seen" ]] && ! _devenv_changed; then return $__devenv_rc; fi
   _devenv_seen=$_devenv_r
   if [[ -z $_devenv_r ]]; then
     if [[ -n \${DEVENV_ROOT-} ]]; then _devenv_unload; printf 'devenv: unloading\\n' >&2; fi

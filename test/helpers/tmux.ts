@@ -196,13 +196,18 @@ export class ShellSession {
     this.type(line ? `${line} ${tag}` : '');
     this.waitPrompts(n + 1, timeoutMs);
     if (!line) return '';
-    // The shell may still be painting the prompt's text: wait for the tag line to be on screen.
-    waitUntil(() => this.pane().includes(tag), 5_000, `the command line ${tag}`, () => this.debug());
-    const text = this.pane();
-    // Trailing blanks: zsh's PROMPT_SP pads lines with spaces.
-    const lines = text.slice(text.lastIndexOf(tag) + tag.length).split('\n').slice(1).map((l) => l.trimEnd());
-    while (lines.length && /^\$ ?$/.test(lines[lines.length - 1].trimEnd())) lines.pop();
-    return lines.join('\n');
+    // tmux reads the pty on its own schedule: the output is complete once the new prompt, which
+    // the shell writes after the hook's messages, shows below the command line.
+    const after = (text: string): string[] | undefined => {
+      const i = text.lastIndexOf(tag);
+      if (i < 0) return undefined;
+      // Trailing blanks: zsh's PROMPT_SP pads lines with spaces.
+      const rest = text.slice(i + tag.length).split('\n').slice(1).map((l) => l.trimEnd());
+      return rest.length && rest[rest.length - 1] === '$' ? rest.slice(0, -1) : undefined;
+    };
+    let lines: string[] | undefined;
+    waitUntil(() => (lines = after(this.pane())) !== undefined, 5_000, `the prompt after ${tag}`, () => this.debug());
+    return lines!.join('\n');
   }
 
   /** The shell's exported environment, read with `env -0` (exact bytes). */

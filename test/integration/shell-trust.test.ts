@@ -1,4 +1,4 @@
-// Trust through a real interactive bash: init allows, deny unloads at the next prompt, allow
+// Trust through a real interactive bash: init allows (and the next prompt loads), deny unloads at the next prompt, allow
 // --prefix trusts by path, a git worktree of an allowed checkout is trusted and a clone is not,
 // explicit `devenv exec` needs no allow, and devenv's own files are private (0700/0600).
 // One evaluation for the whole file: every other project has the same content.
@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawnSync} from 'node:child_process';
 import {appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, statSync} from 'node:fs';
 import {join} from 'node:path';
-import {initProject, makeSandbox, nixSpy, type Sandbox} from '../helpers/env.js';
+import {makeSandbox, nixSpy, type Sandbox} from '../helpers/env.js';
 import {comparableEnv, ShellSession} from '../helpers/tmux.js';
 
 const EVAL_TIMEOUT = 240_000;
@@ -36,7 +36,8 @@ const mode = (p: string) => statSync(p).mode & 0o777;
 beforeAll(() => {
   sb = makeSandbox('devenv-trust-');
   spy = nixSpy(sb);
-  proj = initProject(sb, 'proj', ['python']);
+  proj = join(sb.dir, 'proj');
+  mkdirSync(proj);
   sh = ShellSession.start('bash', {env: {...sb.env, ...spy.env, ...GIT_ENV, LANG: 'C.UTF-8'}, dir: join(sb.dir, 'session'), cwd: sb.dir});
   outside = sh.env();
 }, 60_000);
@@ -46,9 +47,14 @@ afterAll(() => {
 });
 
 describe('trust through the bash hook', () => {
-  test('a project made by devenv init loads on cd without allow', () => {
-    expect(cd(proj, EVAL_TIMEOUT)).toContain(loading(proj));
+  test('devenv init in the current directory loads at the next prompt, no allow needed', () => {
+    expect(cd(proj)).toBe('');
+    const out = sh.run('devenv init python', EVAL_TIMEOUT).split('\n');
+    expect(out[0]).toMatch(/^devenv: created devenv\.toml, flake\.nix/);
+    expect(out).toContain(loading(proj));
     expect(evals()).toBe(1);
+    expect(cd(sb.dir)).toBe('devenv: unloading');
+    expect(cd(proj)).toBe(loading(proj));
   }, EVAL_TIMEOUT);
 
   test('deny inside the project unloads at the next prompt and removes its activation scripts', () => {

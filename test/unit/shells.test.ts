@@ -232,6 +232,26 @@ describe.each(KINDS)('%s activation and exact revert', (kind) => {
     utimesSync(join(root, 'flake.nix'), past, past);
   });
 
+  test('outside every project, a project file appearing here (devenv init, a checkout) is noticed at the next prompt', () => {
+    const log = join(dir, `node-new-${kind}.log`);
+    writeFileSync(log, '');
+    const fresh = join(dir, `fresh-${kind}`);
+    // Stands in for node: answers like an untrusted project (watch its file, say so).
+    const answer = join(dir, `answer-${kind}`);
+    writeFileSync(answer, sh.blocked(fresh, [join(fresh, 'devenv.toml')], [], 'devenv: blocked') + '\n');
+    const fakeNode = join(dir, `fake-node-new-${kind}`);
+    writeFileSync(fakeNode, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\ncat '${answer}'\n`, {mode: 0o755});
+    const other = join(dir, `other-${kind}`, 'deep');
+    mkdirSync(fresh, {recursive: true});
+    mkdirSync(other, {recursive: true});
+    const hook = sh.hook({...paths, nodeBin: fakeNode});
+    // The shell starts elsewhere, then moves: the watch list must follow the directory.
+    const lines = [hook, `cd ${q(other)}`, '_devenv_hook', `cd ${q(fresh)}`, '_devenv_hook', '_devenv_hook', `: > ${q(join(fresh, 'devenv.toml'))}`, '_devenv_hook', '_devenv_hook'];
+    const r = runScript(kind, lines.join('\n') + '\n');
+    expect(r.stderr).toBe('devenv: blocked\n');
+    expect(readFileSync(log, 'utf8')).toBe(`/nonexistent/run.js __hook ${kind} ${fresh}\n`);
+  });
+
   test('a child shell inherits the revert state and can unload too', () => {
     const hook = sh.hook(paths);
     const child = kind === 'fish' ? `fish --no-config -c ${q(`${hook}\n_devenv_unload\ncommand env -0`)}` : `${kind} ${kind === 'zsh' ? '-f' : '--norc'} -c ${q(`${hook}\n_devenv_unload\ncommand env -0`)}`;
