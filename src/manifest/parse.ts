@@ -32,6 +32,7 @@ function describe(err: ErrorObject, path: string[]): string {
     case 'type':
       return `${key} must be ${p.type === 'integer' ? 'a whole number' : p.type === 'array' ? 'a list' : p.type === 'object' ? 'a table' : `a ${p.type}`}`;
     case 'pattern':
+      if (String(p.pattern).startsWith('^[^\\u0000')) return `${key} holds a control character (only tab, newline and carriage return are allowed: nix cannot pass the others through)`;
       if (path[0] === 'packages') return `${key}: '${err.data}' is not a nixpkgs attribute name (letters, digits, _ ' - and dots, e.g. python311Packages.numpy)`;
       return `${key}: '${err.data}' is not allowed here (must match ${p.pattern})`;
     case 'propertyNames':

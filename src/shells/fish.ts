@@ -106,8 +106,16 @@ function _devenv_slow
     if test $pipestatus[1] -eq 0
         eval $__dv_code
     else
+        # devenv failed (or was interrupted): retry when a project file or trust changes.
         set -g _devenv_watch_present $_devenv_epoch
         set -g _devenv_watch_absent
+        for __dv_f in $_devenv_r/devenv.toml $_devenv_r/flake.nix $_devenv_r/flake.lock
+            if test -e $__dv_f
+                set -g -a _devenv_watch_present $__dv_f
+            else
+                set -g -a _devenv_watch_absent $__dv_f
+            end
+        end
     end
 end
 function _devenv_hook --on-event fish_prompt

@@ -119,7 +119,12 @@ _devenv_slow() {
   if __devenv_code=$("$_devenv_node" "$_devenv_bin" __hook ${f} "$_devenv_r"); then
     eval "$__devenv_code"
   else
+    # devenv failed (or was interrupted): retry when a project file or trust changes.
+    local __devenv_f
     _devenv_watch_present=("$_devenv_epoch"); _devenv_watch_absent=()
+    for __devenv_f in "$_devenv_r/devenv.toml" "$_devenv_r/flake.nix" "$_devenv_r/flake.lock"; do
+      if [[ -e $__devenv_f ]]; then _devenv_watch_present+=("$__devenv_f"); else _devenv_watch_absent+=("$__devenv_f"); fi
+    done
   fi
 }
 _devenv_hook() {

@@ -58,6 +58,11 @@ describe('devenv.toml parsing and validation', () => {
     expect(err('[env]\nshellHook = "x"\n').message).toMatch(/'shellHook' cannot be used/);
   });
 
+  test('control characters other than tab, newline and CR are refused with the reason', () => {
+    expect(err('[env]\nX = "a\\u001bb"\n').message).toBe('devenv.toml:2:1: env.X holds a control character (only tab, newline and carriage return are allowed: nix cannot pass the others through)');
+    expect(parseManifest('[env]\nX = "a\\tb\\nc"\n').env).toEqual({X: 'a\tb\nc'});
+  });
+
   test('nixpkgs url must be a flake reference without quotes or interpolation', () => {
     expect(err('[nixpkgs]\nurl = "github:a/b\\" + x"\n').message).toMatch(/nixpkgs\.url/);
   });
