@@ -11,7 +11,7 @@ import {FEATURES, findNix} from '../nix/nix.js';
 import {findRoot, inputFiles} from '../project/find.js';
 import {cacheStatus} from '../status/status.js';
 import {checkTrust} from '../trust/trust.js';
-import {exists, readFileOrNull} from '../util/fs.js';
+import {exists, pidAlive, readFileOrNull} from '../util/fs.js';
 import {watcherStatus} from '../watch/state.js';
 import {summarizeNixError} from './nix-error.js';
 
@@ -179,14 +179,6 @@ export function hookCheck(env: NodeJS.ProcessEnv = process.env): Check {
   return {id: 'hook', title, status: 'ok', detail: `${m[1]} hook (shell pid ${pid})`};
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 // ---- project checks -----------------------------------------------------------------------
 

@@ -4,19 +4,11 @@ import {execFile, spawn} from 'node:child_process';
 import {closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {basename} from 'node:path';
+import {pidAlive} from '../util/fs.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  // A zombie is dead for our purposes (its parent has not reaped it yet).
-  return procState(pid) !== 'Z';
-}
+export {pidAlive};
 
 /** /proc/<pid>/stat fields after the command name: [state, ppid, pgrp, session, ...]. */
 function procStat(pid: number): string[] | undefined {

@@ -1,7 +1,7 @@
 // Shared hook code for bash and zsh: they differ in indirect expansion, word splitting and
 // hook registration; everything else (state machine, revert) is the same text.
 import {ansiCQuote as q} from './quote.js';
-import type {Activation, HookPaths} from './shell.js';
+import type {Activation, HookPaths, Shell} from './shell.js';
 
 type Family = 'bash' | 'zsh';
 
@@ -191,4 +191,20 @@ export function posixBlocked(quote: (s: string) => string, _root: string, presen
     `_devenv_watch_absent=(${absent.map(quote).join(' ')})`,
     `printf '%s\\n' ${quote(message)} >&2`,
   ].join('\n');
+}
+
+/** bash and zsh differ only in their hook text; quoting, activation and snippets are shared. */
+export function posixShell(f: Family, hook: (p: HookPaths) => string): Shell {
+  const say = (message: string): string => `printf '%s\\n' ${q(message)} >&2`;
+  return {
+    name: f,
+    quote: q,
+    hook,
+    activationScript: (a, self) => posixActivation(f, a, self),
+    blocked: (root, present, absent, message) => posixBlocked(q, root, present, absent, message),
+    unload: (message) => `_devenv_unload${message ? `; ${say(message)}` : ''}`,
+    say,
+    load: (script) => `_devenv_source ${q(script)}`,
+    exportVars: (vars) => Object.entries(vars).map(([k, v]) => `export ${k}=${q(v)}`).join('\n') + '\n',
+  };
 }

@@ -42,13 +42,17 @@ export function exists(p: string): boolean {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process exists and is not a zombie (a zombie is dead for our purposes). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const stat = readFileOrNull(`/proc/${pid}/stat`);
+  // Field 3, after the parenthesised command name, is the state letter.
+  return !stat || stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 /**

@@ -3,7 +3,7 @@
 import {closeSync, openSync, readFileSync, unlinkSync, writeSync} from 'node:fs';
 import {join} from 'node:path';
 import {stateDir} from '../paths.js';
-import {ensureDir, readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {ensureDir, readFileOrNull, writeFileAtomic, pidAlive} from '../util/fs.js';
 
 export interface LastEvaluation {
   root: string;
@@ -45,12 +45,7 @@ export function readWatchFile(): WatchFile | null {
 
 /** Alive, and (where /proc tells) still a devenv watcher rather than a reused pid. */
 export function isWatcherPid(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!pidAlive(pid)) return false;
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     return argv.includes('watch');
