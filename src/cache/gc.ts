@@ -1,5 +1,8 @@
 // `devenv gc`: drop cache entries (and their GC roots) not used for a while.
-import {listEntries, removeEntry} from './entries.js';
+import {readdirSync, rmSync} from 'node:fs';
+import {join} from 'node:path';
+import {gcrootsDir} from '../paths.js';
+import {listEntries, readEntry, removeEntry} from './entries.js';
 
 export interface GcResult {
   removed: {key: string; lastUsed: string}[];
@@ -27,6 +30,22 @@ export function collectGarbage(olderThanMs: number, dryRun: boolean, protect: st
     res.bytes += e.bytes;
     if (!dryRun) removeEntry(e.key);
   }
+  if (!dryRun) removeUnusedInputRoots();
   return res;
+}
+
+/** Shared input roots no remaining entry refers to. */
+function removeUnusedInputRoots(): void {
+  const used = new Set<string>();
+  for (const e of listEntries()) {
+    const r = readEntry(e.key, false);
+    if (r.status === 'hit') for (const root of r.entry.roots) used.add(root);
+  }
+  const dir = join(gcrootsDir(), 'inputs');
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {}
+  for (const n of names) if (!used.has(join(dir, n))) rmSync(join(dir, n), {recursive: true, force: true});
 }
 

@@ -2,6 +2,7 @@
 // content key, a per-project lock, real `nix print-dev-env`, GC roots, and fallback to the
 // last good environment when evaluation fails.
 import {spawnSync} from 'node:child_process';
+import {createHash} from 'node:crypto';
 import {mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {computeKey} from '../cache/key.js';
@@ -10,11 +11,11 @@ import {readProjectState, updateProjectState} from '../cache/project-state.js';
 import {DevenvError, ExitCode, NixFailedError} from '../errors.js';
 import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {applyToEnv, type EnvSpec, isShellName} from '../env/spec.js';
-import {overrideArgs, runNix} from '../nix/nix.js';
+import {nixpkgsOverride, overrideArgs, runNix} from '../nix/nix.js';
 import {gcrootsDir, projectStateDir} from '../paths.js';
 import {contentDigest, fileDigests} from '../project/find.js';
 import {syncFlake} from '../project/sync.js';
-import {withLock} from '../util/fs.js';
+import {exists, readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
 import {startProgress} from './progress.js';
 import {debug} from '../util/debug.js';
 
@@ -58,27 +59,41 @@ function captureHookExports(root: string, spec: EnvSpec): Record<string, string>
   return Object.keys(out).length ? out : undefined;
 }
 
+/**
+ * GC roots for the flake's inputs (nixpkgs above all: costly to fetch again), shared by every
+ * entry with the same flake.lock and override, so a cold evaluation after an edit runs no
+ * extra nix call. The project's own source is not rooted: it is local and cheap to re-add.
+ * Runs alongside the evaluation; failing to root is not fatal.
+ */
+async function inputRoots(root: string): Promise<{dir: string; done: Promise<void>} | undefined> {
+  const lock = readFileOrNull(join(root, 'flake.lock')) ?? '';
+  const override = nixpkgsOverride() ?? '';
+  const id = createHash('sha256').update(`${lock}\0${override}\0${override ? contentDigest(override.replace(/^path:/, '').replace(/[?#].*$/, '')) : ''}`).digest('hex').slice(0, 32);
+  const dir = join(gcrootsDir(), 'inputs', id);
+  if (exists(join(dir, 'done'))) return {dir, done: Promise.resolve()};
+  const done = (async () => {
+    const archived = await runNix(['flake', 'archive', '--json', ...overrideArgs(), root], {cwd: root, what: 'nix flake archive'});
+    const paths: string[] = [];
+    const collect = (node: {path?: string; inputs?: Record<string, unknown>}, top: boolean) => {
+      if (node.path && !top) paths.push(node.path);
+      for (const child of Object.values(node.inputs ?? {})) collect(child as typeof node, false);
+    };
+    collect(JSON.parse(archived.stdout), true);
+    mkdirSync(dir, {recursive: true, mode: 0o700});
+    // One nix build roots them all: out-links are input, input-1, input-2, ...
+    if (paths.length) await runNix(['build', '--out-link', join(dir, 'input'), ...paths], {what: 'nix build (gc roots)'});
+    writeFileAtomic(join(dir, 'done'), paths.join('\n') + '\n');
+  })().catch((e) => debug(`rooting inputs failed: ${(e as Error).message}`));
+  return {dir, done};
+}
+
 async function evaluateOnce(root: string, key: string): Promise<CacheEntry> {
   const rootsDir = join(gcrootsDir(), key);
   rmSync(rootsDir, {recursive: true, force: true});
   mkdirSync(rootsDir, {recursive: true, mode: 0o700});
-  // Root the flake's inputs while the environment evaluates, so nix-collect-garbage cannot
-  // remove the sources a re-evaluation needs. Failing to root is not fatal.
   const roots = [join(rootsDir, 'profile')];
-  const rootInputs = runNix(['flake', 'archive', '--json', ...overrideArgs(), root], {cwd: root, what: 'nix flake archive'})
-    .then(async (archived) => {
-      const paths: string[] = [];
-      const collect = (node: {path?: string; inputs?: Record<string, unknown>}) => {
-        if (node.path) paths.push(node.path);
-        for (const child of Object.values(node.inputs ?? {})) collect(child as typeof node);
-      };
-      collect(JSON.parse(archived.stdout));
-      if (!paths.length) return;
-      // One nix build roots them all: out-links are input, input-1, input-2, ...
-      await runNix(['build', '--out-link', join(rootsDir, 'input'), ...paths], {what: 'nix build (gc roots)'});
-      roots.push(join(rootsDir, 'input'), ...paths.slice(1).map((_, i) => join(rootsDir, `input-${i + 1}`)));
-    })
-    .catch((e) => debug(`rooting inputs failed: ${(e as Error).message}`));
+  const inputs = await inputRoots(root);
+  if (inputs) roots.push(inputs.dir);
   const start = Date.now();
   const printed = await runNix(['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...overrideArgs(), root], {cwd: root, what: 'nix print-dev-env'});
   const durationMs = Date.now() - start;
@@ -93,9 +108,20 @@ async function evaluateOnce(root: string, key: string): Promise<CacheEntry> {
   const hookExports = captureHookExports(root, spec);
   debug('captured shellHook exports');
   if (hookExports) spec.hookExports = hookExports;
-  await rootInputs;
+  await inputs?.done;
   debug('rooted inputs');
   return {format: 0, key, createdAt: new Date().toISOString(), durationMs, inputs: [], spec, roots} as CacheEntry;
+}
+
+/**
+ * Without a flake.lock, nix writes one during the first evaluation: the inputs would change
+ * under it (and the cache would never settle). Lock first, as devenv's own write, so a
+ * trusted project stays trusted. Not with DEVENV_NIXPKGS, which never writes the lock.
+ */
+async function ensureLockFile(root: string): Promise<void> {
+  if (nixpkgsOverride() || exists(join(root, 'flake.lock'))) return;
+  const {keepTrustAcross} = await import('../trust/trust.js');
+  await keepTrustAcross(root, () => runNix(['flake', 'lock', root], {cwd: root, what: 'nix flake lock'}));
 }
 
 /** Find or build the environment of the project at `root`. */
@@ -116,6 +142,7 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
   return withLock(lockFile, async () => {
     try {
       await syncFlake(root);
+      await ensureLockFile(root);
     } catch (e) {
       return fallbackOrThrow(root, e as DevenvError, strict, opts);
     }

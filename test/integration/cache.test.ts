@@ -172,3 +172,24 @@ test('status --json and gc', () => {
   expect(bad.status).toBe(2);
   expect(bad.stderr).toContain('30d');
 });
+
+test('without the override, the first evaluation writes flake.lock first and the project stays allowed', () => {
+  // nixpkgs as a local path input: real locking, no network.
+  const q = initProject(sb, 'locked', ['python']);
+  const fixture = sb.env.DEVENV_NIXPKGS!;
+  const toml = join(q, 'devenv.toml');
+  writeFileSync(toml, readFileSync(toml, 'utf8').replace('url = "github:NixOS/nixpkgs/nixos-24.05"', `url = "${fixture}"`));
+  expect(sb.devenv(['allow'], {cwd: q}).status).toBe(0);
+  const env = {DEVENV_NIXPKGS: ''};
+  writeFileSync(spy.log, '');
+  const r = sb.devenv(['exec', '--', 'python3', '--version'], {cwd: q, env: {...spy.env, ...env}});
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(/Python 3\.11/);
+  expect(readFileSync(join(q, 'flake.lock'), 'utf8')).toContain('"nixpkgs"');
+  expect(evals()).toBe(1);
+  const s = JSON.parse(sb.devenv(['status', '--json'], {cwd: q, env: {...spy.env, ...env}}).stdout);
+  expect(s).toMatchObject({trust: 'allowed', cache: {state: 'fresh'}});
+  writeFileSync(spy.log, '');
+  expect(sb.devenv(['exec', '--', 'true'], {cwd: q, env: {...spy.env, ...env}}).status).toBe(0);
+  expect(spy.calls()).toEqual([]);
+});
