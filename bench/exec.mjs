@@ -60,7 +60,7 @@ try {
   time('node', [DEVENV, 'exec', '--', 'true'], small); // warm up the store and the cache
 
   const warm = sideBySide({node: () => time('node', ['-e', '0'], small), exec: () => time('node', [DEVENV, 'exec', '--', 'true'], small)}, runs * 2);
-  const heavyRuns = Math.max(5, Math.floor(runs / 3));
+  const heavyRuns = Math.max(5, runs);
   const h = sideBySide({bare: bare(heavy), devenv: cold(heavy)}, heavyRuns);
   const s = sideBySide({node: () => time('node', ['-e', '0'], small), bare: bare(small), devenv: cold(small)}, runs);
 

@@ -7,6 +7,7 @@ import {applyToEnv} from '../env/spec.js';
 import {UsageError} from '../errors.js';
 import {requireRoot} from '../project/find.js';
 import {projectEnv} from '../services/project-env.js';
+import {debug} from '../util/debug.js';
 
 export interface ExecOptions {
   cwd: string;
@@ -26,7 +27,9 @@ export async function execInEnv(opts: ExecOptions): Promise<number> {
     const {ensureEnvironment} = await import('../evaluation/evaluate.js');
     entry = (await ensureEnvironment(root, {progress: true, strict: opts.strict})).entry;
   }
+  debug('environment ready');
   const env = applyToEnv(process.env, entry.spec, {...(await projectEnv(root)), DEVENV_ROOT: root});
+  debug('spawning');
   return new Promise((resolve) => {
     const child = spawn(opts.argv[0], opts.argv.slice(1), {stdio: 'inherit', env, cwd: opts.cwd});
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
@@ -37,6 +40,7 @@ export async function execInEnv(opts: ExecOptions): Promise<number> {
       resolve(e.code === 'ENOENT' ? 127 : 126);
     });
     child.on('exit', (code, signal) => {
+      debug('child exited');
       for (const [s, h] of handlers) process.off(s, h);
       if (signal) {
         process.kill(process.pid, signal);
