@@ -7,6 +7,7 @@ export default class Allowed extends DevenvCommand {
   static enableJsonFlag = true;
 
   async run() {
+    await this.parse(Allowed);
     const res = listAllowed();
     for (const p of res.projects) this.log(`${p.root}  ${p.current === 'allowed' || p.current === 'prefix' ? 'allowed' : `${p.current} since allowed`} (${p.allowedAt})`);
     for (const p of res.prefixes) this.log(`${p}/*  trusted by prefix`);

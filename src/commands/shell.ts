@@ -7,6 +7,7 @@ export default class Shell extends DevenvCommand {
   static examples = ['<%= config.bin %> shell'];
 
   async run() {
+    await this.parse(Shell);
     const shell = process.env.SHELL || 'bash';
     this.exit(await execInEnv({cwd: this.cwd(), argv: [shell]}));
   }

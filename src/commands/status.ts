@@ -8,6 +8,7 @@ export default class Status extends DevenvCommand {
   static enableJsonFlag = true;
 
   async run() {
+    await this.parse(Status);
     const s = await projectStatus(this.cwd());
     this.log(`project:  ${s.root}`);
     this.log(`trust:    ${s.trust}${s.trusted ? '' : " (run 'devenv allow' to load it on cd)"}`);

@@ -7,6 +7,7 @@ export default class Templates extends DevenvCommand {
   static enableJsonFlag = true;
 
   async run() {
+    await this.parse(Templates);
     const list = listTemplates().map((t) => ({name: t.name, description: t.description, includes: t.includes}));
     const width = Math.max(...list.map((t) => t.name.length));
     for (const t of list) this.log(`${t.name.padEnd(width)}  ${t.description}`);

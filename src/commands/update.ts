@@ -7,6 +7,7 @@ export default class Update extends DevenvCommand {
   static enableJsonFlag = true;
 
   async run() {
+    await this.parse(Update);
     const res = await updateProject(this.cwd());
     this.log(res.note ?? 'devenv: flake.lock updated');
     this.log(`devenv: evaluated in ${(res.durationMs / 1000).toFixed(1)}s`);

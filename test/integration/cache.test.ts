@@ -192,4 +192,49 @@ test('without the override, the first evaluation writes flake.lock first and the
   writeFileSync(spy.log, '');
   expect(sb.devenv(['exec', '--', 'true'], {cwd: q, env: {...spy.env, ...env}}).status).toBe(0);
   expect(spy.calls()).toEqual([]);
+  // update re-locks and re-evaluates, as devenv's own write: still allowed.
+  const up = sb.devenv(['update'], {cwd: q, env: {...spy.env, ...env}});
+  expect(up.stderr).toBe('');
+  expect(up.status).toBe(0);
+  expect(spy.calls().some((c) => c.includes('flake update'))).toBe(true);
+  expect(JSON.parse(sb.devenv(['status', '--json'], {cwd: q, env}).stdout).trust).toBe('allowed');
+});
+
+test('reload re-evaluates; shell runs $SHELL in the environment with its exit code', () => {
+  writeFileSync(spy.log, '');
+  const r = JSON.parse(sb.devenv(['reload', '--json'], {cwd: p, env: spy.env}).stdout);
+  expect(r).toMatchObject({root: p, source: 'evaluated'});
+  expect(evals()).toBe(1);
+  const sh = sb.devenv(['shell'], {cwd: p, env: {SHELL: '/bin/sh'}, input: 'echo "root=$DEVENV_ROOT"; command -v python3; exit 3\n'});
+  expect(sh.status).toBe(3);
+  expect(sh.stdout).toContain(`root=${p}`);
+  expect(sh.stdout).toMatch(/\/nix\/store\/.*python3/);
+});
+
+test('a result whose inputs changed during evaluation is not stored', async () => {
+  const q = join(sb.dir, 'moving');
+  spawnSync('mkdir', ['-p', q]);
+  const flake = (mark: string) => `{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {
+    devShells.x86_64-linux.default = pkgs.mkShell { MARK = "${mark}"; X = builtins.toString (pkgs.evalWork 3000000); };
+  };
+}
+`;
+  writeFileSync(join(q, 'flake.nix'), flake('old'));
+  writeFileSync(spy.log, '');
+  const child = spawn(process.execPath, [DEVENV, 'exec', '--', 'sh', '-c', 'echo $MARK'], {cwd: q, env: {...sb.env, ...spy.env, PWD: q}});
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const exited = new Promise((r) => child.on('exit', r));
+  while (evals() === 0) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  writeFileSync(join(q, 'flake.nix'), flake('new')); // saved while nix evaluates the old one
+  await exited;
+  expect(out.trim()).toBe('new');
+  expect(evals()).toBe(2);
+  // The old content was never cached: going back evaluates again.
+  writeFileSync(join(q, 'flake.nix'), flake('old'));
+  expect(exec(['sh', '-c', 'echo $MARK'], {}, q).stdout.trim()).toBe('old');
+  expect(evals()).toBe(3);
 });

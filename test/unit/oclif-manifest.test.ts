@@ -27,3 +27,11 @@ test('no command argument reads stdin', () => {
     for (const a of args) expect([f, a.includes('ignoreStdin: true')]).toEqual([f, true]);
   }
 });
+
+// A command that never parses prints oclif's "did not parse its arguments" warning on stderr
+// and silently ignores --json and unknown flags.
+test('every command parses its argv', () => {
+  for (const f of readdirSync(join(REPO, 'src', 'commands')).filter((x) => x.endsWith('.ts'))) {
+    expect([f, readFileSync(join(REPO, 'src', 'commands', f), 'utf8').includes('await this.parse(')]).toEqual([f, true]);
+  }
+});

@@ -1,0 +1,60 @@
+// Ctrl-C during a first entry (nothing cached yet, nix evaluating) cancels cleanly: the shell
+// is usable at once, nothing is loaded, no nix is left running, and the next entry works.
+import {afterAll, beforeAll, expect, test} from '@jest/globals';
+import {spawnSync} from 'node:child_process';
+import {mkdirSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {makeSandbox, type Sandbox} from '../helpers/env.js';
+import {ShellSession, sleepMs, waitUntil, type ShellKind} from '../helpers/tmux.js';
+
+let sb: Sandbox;
+beforeAll(() => {
+  sb = makeSandbox('devenv-int-');
+});
+afterAll(() => sb.cleanup());
+
+/** A project (one per shell, so none hits another's cache) whose evaluation takes seconds. */
+function slowProject(kind: string): string {
+  const project = join(sb.dir, kind, 'slow');
+  mkdirSync(project, {recursive: true});
+  writeFileSync(
+    join(project, 'flake.nix'),
+    `{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {
+    devShells.x86_64-linux.default = pkgs.mkShell { packages = [ pkgs.python311 ]; SHELL_KIND = "${kind}"; X = builtins.toString (pkgs.evalWork 6000000); };
+  };
+}
+`,
+  );
+  expect(sb.devenv(['allow'], {cwd: project}).status).toBe(0);
+  return project;
+}
+
+const nixRunning = (project: string) => spawnSync('pgrep', ['-f', `print-dev-env.*${project}`], {encoding: 'utf8'}).stdout.trim();
+
+for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) {
+  test(`${kind}: Ctrl-C during the first evaluation leaves the shell usable and loads nothing`, () => {
+    const project = slowProject(kind);
+    const sh = ShellSession.start(kind, {env: sb.env, dir: join(sb.dir, `s-${kind}`), cwd: join(sb.dir, kind)});
+    try {
+      sh.type(`cd ${project}`);
+      waitUntil(() => nixRunning(project) !== '', 30_000, 'nix print-dev-env to start', () => sh.debug());
+      sleepMs(200);
+      sh.keys('C-c');
+      // The shell answers at once, with nothing loaded.
+      expect(sh.run('printenv DEVENV_ROOT || echo still-here:none', 10_000)).toBe('still-here:none');
+      waitUntil(() => nixRunning(project) === '', 10_000, 'nix to stop', () => sh.debug());
+      // Idle prompts do not start the evaluation again by themselves.
+      const calls = sh.nodeCalls().length;
+      sh.run('true');
+      expect(sh.nodeCalls().length).toBe(calls);
+      // Entering again evaluates (no stale lock) and loads.
+      sh.run('cd ..');
+      expect(sh.run('cd slow', 120_000)).toMatch(/devenv: loading .*slow/);
+      expect(sh.run('command -v python3')).toMatch(/^\/nix\/store\//);
+    } finally {
+      sh.close();
+    }
+  }, 240_000);
+}
