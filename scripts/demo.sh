@@ -27,14 +27,13 @@ chown "$DEMO_USER:" "$WORK/.bashrc"
 echo
 echo "== devenv demo as $DEMO_USER in $WORK (nixpkgs replaced by the offline package set) =="
 runuser -u "$DEMO_USER" -- env -i HOME="/home/$DEMO_USER" USER="$DEMO_USER" LOGNAME="$DEMO_USER" \
-  PATH="$NODE_DIR:/usr/local/bin:/usr/bin:/bin" TERM=dumb NIX_REMOTE=daemon \
+  PATH="$NODE_DIR:/usr/local/bin:/usr/bin:/bin" TERM=dumb COLUMNS=250 NIX_REMOTE=daemon \
   "NIX_CONFIG=substituters =
 experimental-features = nix-command flakes" \
   DEVENV_NIXPKGS="path:$REPO/test/fixtures/nixpkgs-offline" \
   bash --rcfile "$WORK/.bashrc" -i 2>&1 <<DEMO | grep -v -e 'cannot set terminal process group' -e 'no job control in this shell'
-mkdir -p "$WORK/app" && cd "$WORK/app"
-devenv init python-postgres
 cd "$WORK"
+devenv init python-postgres --dir app
 echo "-- entering the project: the hook loads its environment"
 cd app
 command -v python3

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
+import {resolve} from 'node:path';
 import {initProject} from '../project/init.js';
 
 export default class Init extends DevenvCommand {
@@ -17,7 +18,7 @@ export default class Init extends DevenvCommand {
 
   async run() {
     const {argv, flags} = await this.parse(Init);
-    const res = initProject({dir: flags.dir, templates: argv as string[], force: flags.force, name: flags.name});
+    const res = initProject({dir: resolve(this.cwd(), flags.dir), templates: argv as string[], force: flags.force, name: flags.name});
     this.log(`devenv: created ${res.written.map((f) => f.slice(res.root.length + 1)).join(', ')} in ${res.root} (${res.templates.join(' + ')})`);
     if (res.gitTracked) this.log('devenv: marked them with git add --intent-to-add (a flake only sees files git knows)');
     this.log("next: 'devenv exec -- <cmd>', or cd in with the shell hook ('devenv hook --help')");

@@ -1,5 +1,6 @@
 // `devenv init`: write devenv.toml, flake.nix and a .gitignore line from composed templates.
 import {spawnSync} from 'node:child_process';
+import {mkdirSync} from 'node:fs';
 import {basename, join, resolve} from 'node:path';
 import {FileExistsError} from '../errors.js';
 import {renderFlake} from '../flake/render.js';
@@ -38,6 +39,7 @@ export function initProject(opts: InitOptions): InitResult {
   parseManifest(tomlText); // our own output must validate
   const files = {toml: join(root, 'devenv.toml'), flake: join(root, 'flake.nix')};
   if (!opts.force) for (const f of Object.values(files)) if (exists(f)) throw new FileExistsError(f);
+  mkdirSync(root, {recursive: true});
 
   writeFileAtomic(files.toml, tomlText, 0o644);
   writeFileAtomic(files.flake, renderFlake(manifest, manifestDigest(tomlText)), 0o644);

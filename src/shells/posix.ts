@@ -69,13 +69,13 @@ _devenv_remember() {
 _devenv_set() {
   _devenv_remember "$1"
   export "$1=$2"
-  export DEVENV_VARS="\${DEVENV_VARS-} $1"
+  export DEVENV_VARS="\${DEVENV_VARS:+$DEVENV_VARS }$1"
 }
 _devenv_prepend() {
   _devenv_remember "$1"
   export "__DEVENV_ADD_$1=$2"
   if [[ -n ${indOr(f, '1')} ]]; then export "$1=$2:${ind(f, '1')}"; else export "$1=$2"; fi
-  export DEVENV_VARS="\${DEVENV_VARS-} $1"
+  export DEVENV_VARS="\${DEVENV_VARS:+$DEVENV_VARS }$1"
 }
 ${pathRemove}
 # Exact revert: old values back, unset what was unset; PATH-likes lose only devenv's entries.
