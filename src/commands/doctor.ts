@@ -11,6 +11,7 @@ Exit code: 0 when nothing fails (warnings allowed), 1 when a check fails, 3 when
   static enableJsonFlag = true;
 
   async run(): Promise<void> {
+    await this.parse(Doctor);
     const report = await runDoctor(this.cwd());
     if (this.jsonEnabled()) this.logJson(report);
     else this.log(formatReport(report));
