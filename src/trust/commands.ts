@@ -1,5 +1,8 @@
 // Core of allow / deny / allowed, shared by the commands and the watcher.
+import {statSync} from 'node:fs';
+import {homedir} from 'node:os';
 import {resolve} from 'node:path';
+import {DevenvError} from '../errors.js';
 import {removeActivations, touchTrustEpoch} from '../activation/render.js';
 import {requireRoot} from '../project/find.js';
 import {syncFlake} from '../project/sync.js';
@@ -27,7 +30,16 @@ export function denyProject(dir: string): {root: string; removed: number} {
 }
 
 export function allowPrefix(dir: string): string[] {
-  const prefixes = addPrefix(resolve(dir));
+  const abs = resolve(dir);
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {}
+  if (!isDir) throw new DevenvError(`${abs} is not a directory; not trusting it as a prefix`, {hint: 'give an existing directory of your own, e.g. devenv allow --prefix ~/src'});
+  if (abs === '/' || abs === homedir()) {
+    throw new DevenvError(`refusing to trust everything under ${abs}`, {hint: 'trust the directories where your own projects live, e.g. ~/src'});
+  }
+  const prefixes = addPrefix(abs);
   touchTrustEpoch();
   return prefixes;
 }

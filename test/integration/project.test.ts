@@ -186,4 +186,15 @@ describe('devenv.toml edits and errors', () => {
     expect(r.stderr).toContain('no devenv project here');
     expect(r.stderr).toContain('devenv init');
   });
+
+  test('a prefix must be an existing directory and not / or $HOME; nothing is written otherwise', () => {
+    const cfg = join(sb.env.XDG_CONFIG_HOME!, 'devenv', 'config.toml');
+    const missing = sb.devenv(['allow', '--prefix', join(sb.dir, 'no-such-dir')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('is not a directory');
+    const root = sb.devenv(['allow', '--prefix', '/']);
+    expect(root.status).toBe(1);
+    expect(root.stderr).toContain('refusing to trust everything under /');
+    expect(existsSync(cfg)).toBe(false);
+  });
 });
