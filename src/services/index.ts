@@ -78,6 +78,9 @@ export async function projectServices(root: string, opts: {running?: boolean} = 
       user: process.env.USER || process.env.LOGNAME || 'postgres',
       database: 'postgres',
       version: DEFAULT_POSTGRES,
+      // Only used to stop a leftover server: no password is needed or created.
+      passwordFile: '',
+      password: '',
     };
     out.push(new PostgresService({root, layout, toolsEnv: () => projectToolsEnv(root)}));
   }

@@ -310,7 +310,7 @@ export class PostgresService implements Service {
     mkdirSync(dirname(this.l.dataDir), {recursive: true});
     const {execa} = await import('execa');
     // Into a temp dir, then rename: an interrupted initdb never leaves a half cluster in place.
-    const r = await execa(tools.bin.initdb, ['-D', tmp, '-U', this.l.user, '--auth=trust', '--no-locale', '-E', 'UTF8'], {env: tools.env, reject: false, stdin: 'ignore', all: true});
+    const r = await execa(tools.bin.initdb, ['-D', tmp, '-U', this.l.user, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${this.l.passwordFile}`, '--no-locale', '-E', 'UTF8'], {env: tools.env, reject: false, stdin: 'ignore', all: true});
     appendFileSync(this.l.logFile, `--- devenv: initdb (${new Date().toISOString()})\n${String(r.all ?? '')}\n`);
     if (r.exitCode !== 0) {
       rmSync(tmp, {recursive: true, force: true});

@@ -1,6 +1,6 @@
 // Values that depend on where a project lives (its root, service dirs and ports). They are
 // applied at activation, never baked into the content-keyed cache entry.
-import {createHash} from 'node:crypto';
+import {createHash, randomBytes} from 'node:crypto';
 import {realpathSync} from 'node:fs';
 import {join} from 'node:path';
 import {projectStateDir, runtimeDir} from '../paths.js';
@@ -15,6 +15,21 @@ export interface PostgresLayout {
   user: string;
   database: string;
   version: number;
+  /** Password for TCP connections (scram-sha-256); the socket, private to the user, needs none. */
+  passwordFile: string;
+  password: string;
+}
+
+/**
+ * The TCP password of a project's server: random, created once, kept in the user's state dir
+ * (0600) rather than in the project, where a cloned repository could plant a known one.
+ */
+function projectPassword(file: string): string {
+  const existing = readFileOrNull(file)?.trim();
+  if (existing) return existing;
+  const pw = randomBytes(18).toString('base64url');
+  writeFileAtomic(file, pw + '\n', 0o600);
+  return pw;
 }
 
 const userName = (): string => process.env.USER || process.env.LOGNAME || 'postgres';
@@ -42,7 +57,10 @@ export async function postgresLayout(root: string): Promise<PostgresLayout | und
   if (!postgresEnabled(m)) return undefined;
   const pg = m.services!.postgres!;
   const real = realRoot(root);
+  const passwordFile = join(projectStateDir(real), 'postgres.password');
   return {
+    passwordFile,
+    password: projectPassword(passwordFile),
     port: pg.port ?? projectPort(real, 'postgres'),
     dataDir: join(root, '.devenv', 'state', 'postgres'),
     socketDir: socketDirFor(real),
@@ -60,7 +78,7 @@ export function postgresEnv(l: PostgresLayout): Record<string, string> {
     PGDATA: l.dataDir,
     PGUSER: l.user,
     PGDATABASE: l.database,
-    DATABASE_URL: `postgresql://${encodeURIComponent(l.user)}@127.0.0.1:${l.port}/${encodeURIComponent(l.database)}`,
+    DATABASE_URL: `postgresql://${encodeURIComponent(l.user)}:${encodeURIComponent(l.password)}@127.0.0.1:${l.port}/${encodeURIComponent(l.database)}`,
   };
 }
 

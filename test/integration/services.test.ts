@@ -94,7 +94,13 @@ describe('two projects at once', () => {
     expect(r.status).toBe(0);
     const [row, url] = r.stdout.trim().split('\n');
     expect(row).toBe(`alpha|127.0.0.1|${a.port}`);
-    expect(url).toBe(`postgresql://${process.env.USER}@127.0.0.1:${a.port}/alpha`);
+    expect(url).toMatch(new RegExp(`^postgresql://${process.env.USER}:[A-Za-z0-9_-]{24}@127\\.0\\.0\\.1:${a.port}/alpha$`));
+  });
+
+  test('TCP needs the project password: another local user cannot just connect to 127.0.0.1', () => {
+    const r = sb.devenv(['exec', '--', 'sh', '-c', `PGPASSWORD= psql -X -w -h 127.0.0.1 -p ${a.port} -d alpha -tAc 'select 1'`], {cwd: alpha});
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/password/);
   });
 
   test('TCP listens on 127.0.0.1 only; the socket is in the short runtime dir', () => {
