@@ -100,7 +100,9 @@ export async function refresh(root: string, opts: {exclusive?: boolean} = {}): P
   try {
     const {ensureEnvironment} = await import('../evaluation/evaluate.js');
     const res = await ensureEnvironment(root, {quiet: true});
-    await renderActivations(root, res.entry);
+    // A failed evaluation keeps serving the last good env: re-rendering the same scripts would
+    // only make every shell reload it and print "loading" again.
+    if (res.source !== 'fallback' || !exists(activationPath(root, 'bash'))) await renderActivations(root, res.entry);
     return res;
   } finally {
     release();

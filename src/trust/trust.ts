@@ -2,7 +2,7 @@
 // An allow record binds the absolute path to the content digest of the project's inputs,
 // so an edit, a pull or a copy elsewhere is blocked until `devenv allow`.
 import {createHash} from 'node:crypto';
-import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {readdirSync, readFileSync, realpathSync, rmSync, statSync} from 'node:fs';
 import {dirname, isAbsolute, join, resolve, sep} from 'node:path';
 import {dataDir} from '../paths.js';
 import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
@@ -70,6 +70,9 @@ export function checkTrust(root: string, digest = contentDigest(root)): TrustChe
   const res = (state: TrustState): TrustCheck => ({state, trusted: state === 'allowed' || state === 'prefix' || state === 'worktree', digest});
   if (readFileOrNull(denyFile(root)) !== null) return res('denied');
   if (readFileOrNull(allowFile(root, digest)) !== null) return res('allowed');
+  // Entered through a symlink: the same directory, allowed under its real path.
+  const real = realPath(root);
+  if (real !== root && readFileOrNull(denyFile(real)) === null && readFileOrNull(allowFile(real, digest)) !== null) return res('allowed');
   const prefixes = readUserConfig().trust?.prefixes ?? [];
   if (prefixes.some((p) => isAbsolute(p) && underPrefix(root, p))) return res('prefix');
   const records = readRecords();
@@ -79,23 +82,38 @@ export function checkTrust(root: string, digest = contentDigest(root)): TrustChe
   return res(records.some((r) => r.root === root) ? 'changed' : 'unknown');
 }
 
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** Allowing through a symlinked path allows the real directory too (the same files). */
 export function allow(root: string, digest = contentDigest(root)): AllowRecord {
-  rmSync(denyFile(root), {force: true});
-  const rec: AllowRecord = {root, digest, allowedAt: new Date().toISOString(), gitCommonDir: gitCommonDir(root)};
-  writeFileAtomic(allowFile(root, digest), JSON.stringify(rec) + '\n');
-  return rec;
+  const at = new Date().toISOString();
+  let rec: AllowRecord | undefined;
+  for (const r of new Set([root, realPath(root)])) {
+    rmSync(denyFile(r), {force: true});
+    const one: AllowRecord = {root: r, digest, allowedAt: at, gitCommonDir: gitCommonDir(r)};
+    writeFileAtomic(allowFile(r, digest), JSON.stringify(one) + '\n');
+    rec ??= one;
+  }
+  return rec!;
 }
 
 /** Remove every allow record of the root and remember the denial. */
 export function deny(root: string): number {
+  const roots = new Set([root, realPath(root)]);
   let removed = 0;
   for (const r of readRecords()) {
-    if (r.root === root) {
+    if (roots.has(r.root)) {
       rmSync(allowFile(r.root, r.digest), {force: true});
       removed++;
     }
   }
-  writeFileAtomic(denyFile(root), JSON.stringify({root, deniedAt: new Date().toISOString()}) + '\n');
+  for (const r of roots) writeFileAtomic(denyFile(r), JSON.stringify({root: r, deniedAt: new Date().toISOString()}) + '\n');
   return removed;
 }
 

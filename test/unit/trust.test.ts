@@ -1,7 +1,7 @@
 // Trust decisions on real files in temp dirs (no nix needed).
 import {afterAll, beforeEach, describe, expect, test} from '@jest/globals';
 import {spawnSync} from 'node:child_process';
-import {cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync} from 'node:fs';
+import {cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {addPrefix, allow, checkTrust, deny} from '../../src/trust/trust.js';
@@ -88,4 +88,20 @@ describe('trust', () => {
     git(base, 'clone', '-q', p, clone);
     expect(checkTrust(clone).trusted).toBe(false);
   });
+});
+
+test('a project entered through a symlink is the same project', () => {
+  const p = project('real-dir');
+  const link = join(base, 'link-dir');
+  symlinkSync(p, link);
+  allow(p);
+  expect(checkTrust(link).state).toBe('allowed');
+  const q = project('real-2');
+  const link2 = join(base, 'link-2');
+  symlinkSync(q, link2);
+  allow(link2); // allowed through the link
+  expect(checkTrust(q).state).toBe('allowed');
+  deny(link2);
+  expect(checkTrust(q).state).toBe('denied');
+  expect(checkTrust(link2).state).toBe('denied');
 });
