@@ -3,6 +3,7 @@ import {DevenvCommand} from '../cli/base.js';
 import {allowPrefix, allowProject} from '../trust/commands.js';
 
 export default class Allow extends DevenvCommand {
+  static aliases = ['trust:allow'];
   static summary = "Trust a project's current flake.nix, flake.lock and devenv.toml";
   static description = 'Trust is bound to the absolute path and the content: any later edit, pull or copy elsewhere blocks automatic loading until you allow again. --prefix trusts every project under a directory of your own, whatever its content.';
   static examples = ['<%= config.bin %> allow', '<%= config.bin %> allow ~/src/app', '<%= config.bin %> allow --prefix ~/src'];

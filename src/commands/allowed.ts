@@ -2,6 +2,7 @@ import {DevenvCommand} from '../cli/base.js';
 import {listAllowed} from '../trust/commands.js';
 
 export default class Allowed extends DevenvCommand {
+  static aliases = ['trust:list'];
   static summary = 'List allowed projects and trusted prefixes';
   static examples = ['<%= config.bin %> allowed', '<%= config.bin %> allowed --json'];
   static enableJsonFlag = true;

@@ -3,6 +3,7 @@ import {DevenvCommand} from '../cli/base.js';
 import {denyProject} from '../trust/commands.js';
 
 export default class Deny extends DevenvCommand {
+  static aliases = ['trust:deny'];
   static summary = 'Stop trusting a project; shells inside it unload at their next prompt';
   static examples = ['<%= config.bin %> deny', '<%= config.bin %> deny ~/src/app'];
   static enableJsonFlag = true;

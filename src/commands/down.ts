@@ -4,6 +4,7 @@ import {selectServices, type StopResult} from '../services/index.js';
 import {requireRoot} from '../project/find.js';
 
 export default class Down extends DevenvCommand {
+  static aliases = ['services:down'];
   static summary = "Stop the project's services";
   static description = 'A fast, clean shutdown (open transactions roll back, committed data stays), then whatever is left of the process group is killed. Needs no Nix evaluation. Servers of other projects are never touched.';
   static examples = ['<%= config.bin %> down', '<%= config.bin %> down postgres', '<%= config.bin %> down --json'];

@@ -5,6 +5,7 @@ import {fileSize, followFile, tailLines} from '../services/process.js';
 import {requireRoot} from '../project/find.js';
 
 export default class Logs extends DevenvCommand {
+  static aliases = ['services:logs'];
   static summary = "Show the project's service logs";
   static description = "Each service logs to a file under .devenv/state (PostgreSQL: postgres.log). With several services, lines carry a 'name | ' prefix.";
   static examples = ['<%= config.bin %> logs', '<%= config.bin %> logs -f postgres', '<%= config.bin %> logs -n 20'];

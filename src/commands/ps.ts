@@ -3,6 +3,7 @@ import {servicesStatus} from '../services/index.js';
 import {requireRoot} from '../project/find.js';
 
 export default class Ps extends DevenvCommand {
+  static aliases = ['services:ps'];
   static summary = "List the project's services: pid, port, state and data dir";
   static description = "States: running, starting, stopping, stopped, crashed (a stale pid file; 'devenv up' recovers), foreign (something that is not this project's server holds its files).";
   static examples = ['<%= config.bin %> ps', '<%= config.bin %> ps --json'];

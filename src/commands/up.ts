@@ -13,6 +13,7 @@ export function describeStart(r: StartResult): string {
 }
 
 export default class Up extends DevenvCommand {
+  static aliases = ['services:up'];
   static summary = "Start the project's services (PostgreSQL)";
   static description =
     "Binaries come from the project's Nix environment; data stays in .devenv/state. In the foreground the logs stream with a 'name | ' prefix and Ctrl-C stops what this run started; with -d it returns once every service is ready. Running it twice starts nothing the second time.";
