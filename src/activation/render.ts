@@ -66,7 +66,9 @@ export async function buildActivation(root: string, entry: CacheEntry, shell: Sh
     vars,
     prepend: spec.prepend,
     shellHook: shell === 'bash' ? spec.shellHook : undefined,
-    watchPresent: [...files.filter(exists), activationPath(root, shell), trustEpochFile()],
+    // The script itself: a deny deletes it and a re-render (watcher, refresh) replaces it, and
+    // either must reach the shell. The trust epoch is not needed once loaded.
+    watchPresent: [...files.filter(exists), activationPath(root, shell)],
     watchAbsent: files.filter((f) => !exists(f)),
     message: `devenv: loading ${tilde(root)}${desc ? ` (${desc})` : ''}`,
   };

@@ -25,7 +25,8 @@ set -g _devenv_seen ''
 set -g _devenv_loaded ''
 function _devenv_changed
     for __dv_f in $_devenv_watch_present
-        test -e $__dv_f; and not test $__dv_f -nt $_devenv_stamp; or return 0
+        # Unchanged only if strictly older than the stamp (file times are coarse).
+        test -e $__dv_f; and test $_devenv_stamp -nt $__dv_f; or return 0
     end
     for __dv_f in $_devenv_watch_absent
         test -e $__dv_f; and return 0
@@ -169,7 +170,7 @@ end`;
     lines.push(`# devenv activation for ${a.root.replace(/[\r\n]/g, '?')} (fish); rendered by devenv from trusted content. Do not edit.`);
     lines.push('if test "$argv[1]" = check');
     lines.push('    true');
-    for (const f of a.watchPresent) lines.push(`    and test -e ${q(f)}; and not test ${q(f)} -nt ${q(self)}`);
+    for (const f of a.watchPresent) if (f !== self) lines.push(`    and test -e ${q(f)}; and test ${q(self)} -nt ${q(f)}`);
     for (const f of a.watchAbsent) lines.push(`    and not test -e ${q(f)}`);
     lines.push('else');
     for (const [k, v] of Object.entries(a.vars)) lines.push(`    _devenv_set ${k} ${q(v)}`);
@@ -187,6 +188,8 @@ end`;
       `set -g _devenv_watch_present ${present.map(q).join(' ')}`,
       `set -g _devenv_watch_absent ${absent.map(q).join(' ')}`,
       `printf '%s\\n' ${q(message)} >&2`,
+      // A fresh stamp now that node has read the files (file times are coarse).
+      '_devenv_touch',
     ].join('\n');
   },
 

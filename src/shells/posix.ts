@@ -46,7 +46,9 @@ _devenv_loaded=
 _devenv_changed() {
   ${local(f)}local __devenv_f
   for __devenv_f in "\${_devenv_watch_present[@]}"; do
-    [[ -e $__devenv_f && ! $__devenv_f -nt $_devenv_stamp ]] || return 0
+    # Unchanged only if strictly older than the stamp: file times are coarse (a kernel tick),
+    # so an edit in the same tick as the stamp has an equal time and must count as a change.
+    [[ -e $__devenv_f && $_devenv_stamp -nt $__devenv_f ]] || return 0
   done
   for __devenv_f in "\${_devenv_watch_absent[@]}"; do [[ -e $__devenv_f ]] && return 0; done
   return 1
@@ -167,7 +169,8 @@ export function posixActivation(f: Family, a: Activation, self: string): string 
   const lines: string[] = [];
   lines.push(`# devenv activation for ${a.root.replace(/[\r\n]/g, '?')} (${f}); rendered by devenv from trusted content. Do not edit.`);
   lines.push(`if [[ \${1-} == check ]]; then`);
-  for (const file of a.watchPresent) lines.push(`  [[ -e ${q(file)} && ! ${q(file)} -nt ${q(self)} ]] || return 99`);
+  // Fresh only if this script is strictly newer than each input (equal times are ambiguous).
+  for (const file of a.watchPresent) if (file !== self) lines.push(`  [[ -e ${q(file)} && ${q(self)} -nt ${q(file)} ]] || return 99`);
   for (const file of a.watchAbsent) lines.push(`  [[ -e ${q(file)} ]] && return 99`);
   lines.push('  return 0');
   lines.push('fi');
@@ -190,6 +193,9 @@ export function posixBlocked(quote: (s: string) => string, _root: string, presen
     `_devenv_watch_present=(${present.map(quote).join(' ')})`,
     `_devenv_watch_absent=(${absent.map(quote).join(' ')})`,
     `printf '%s\\n' ${quote(message)} >&2`,
+    // Node has read the files by now: a fresh stamp, so an edit made in the same clock tick
+    // as the earlier one does not count as a change again (file times are coarse).
+    '_devenv_touch',
   ].join('\n');
 }
 

@@ -232,6 +232,22 @@ describe.each(KINDS)('%s activation and exact revert', (kind) => {
     utimesSync(join(root, 'flake.nix'), past, past);
   });
 
+  test('an edit in the same clock tick as the prompt (equal file times) still counts as a change', () => {
+    const log = join(dir, `node-tick-${kind}.log`);
+    writeFileSync(log, '');
+    const fakeNode = join(dir, `fake-node-tick-${kind}`);
+    writeFileSync(fakeNode, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\n`, {mode: 0o755});
+    const hook = sh.hook({...paths, nodeBin: fakeNode});
+    const toml = q(join(root, 'devenv.toml'));
+    // touch -r gives the edited file exactly the stamp's time, as a coarse clock does.
+    const sameTick = kind === 'fish' ? `command touch -r $_devenv_stamp ${toml}` : `command touch -r "$_devenv_stamp" ${toml}`;
+    const r = runScript(kind, [hook, `cd ${q(root)}`, '_devenv_hook', sameTick, '_devenv_hook'].join('\n') + '\n');
+    expect(r.stderr).toBe(`${act.message}\n`);
+    expect(readFileSync(log, 'utf8')).toBe(`/nonexistent/run.js __hook ${kind} ${root}\n`);
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(root, 'devenv.toml'), past, past);
+  });
+
   test('outside every project, a project file appearing here (devenv init, a checkout) is noticed at the next prompt', () => {
     const log = join(dir, `node-new-${kind}.log`);
     writeFileSync(log, '');
@@ -240,7 +256,9 @@ describe.each(KINDS)('%s activation and exact revert', (kind) => {
     const answer = join(dir, `answer-${kind}`);
     writeFileSync(answer, sh.blocked(fresh, [join(fresh, 'devenv.toml')], [], 'devenv: blocked') + '\n');
     const fakeNode = join(dir, `fake-node-new-${kind}`);
-    writeFileSync(fakeNode, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\ncat '${answer}'\n`, {mode: 0o755});
+    // Real node takes tens of ms; file times are coarse (a kernel tick), so an instant fake would
+    // leave the edit and both stamps in one tick, which no real prompt does.
+    writeFileSync(fakeNode, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nsleep 0.03\ncat '${answer}'\n`, {mode: 0o755});
     const other = join(dir, `other-${kind}`, 'deep');
     mkdirSync(fresh, {recursive: true});
     mkdirSync(other, {recursive: true});
