@@ -1,0 +1,35 @@
+// The warm path (exec, the hook's internal calls) must not load oclif, execa, ajv or the TOML
+// parser: each costs more than the whole warm exec. Walk the static import graph from
+// src/hot.ts (dynamic `await import()` is the cold path's business) and allow only Node
+// built-ins and our own modules.
+import {expect, test} from '@jest/globals';
+import {readFileSync} from 'node:fs';
+import {dirname, join, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+
+function staticImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  // `import x from '...'` and `export ... from '...'`, but not `import type` and not `await import(...)`.
+  return [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^'"]*?from\s+'([^']+)'|^import\s+'([^']+)'/gm)].map((m) => m[1] ?? m[2]);
+}
+
+test('the hot path statically imports only Node built-ins and devenv modules', () => {
+  const seen = new Set<string>();
+  const foreign: string[] = [];
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const spec of staticImports(file)) {
+      if (spec.startsWith('node:')) continue;
+      if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      else foreign.push(`${file.slice(SRC.length)} imports ${spec}`);
+    }
+  };
+  // hot.ts itself, and what it loads for `exec` and for the hook's miss path.
+  for (const entry of ['hot.ts', 'exec/exec.ts', 'activation/hook-miss.ts']) visit(join(SRC, entry));
+  expect(foreign).toEqual([]);
+  // And the walk really covered exec and the hook's miss path.
+  expect([...seen].map((f) => f.slice(SRC.length))).toEqual(expect.arrayContaining(['exec/exec.ts', 'cache/key.ts', 'cache/entries.ts', 'shells/bash.ts', 'trust/trust.ts']));
+});
