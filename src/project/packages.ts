@@ -5,7 +5,8 @@ import {editPackages} from '../manifest/edit.js';
 import {parseManifest} from '../manifest/parse.js';
 import {flakeOwnership} from '../flake/render.js';
 import {keepTrustAcross} from '../trust/trust.js';
-import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
+import {projectStateDir} from '../paths.js';
 import {requireRoot} from './find.js';
 import {syncFlake} from './sync.js';
 
@@ -18,6 +19,11 @@ export interface PackagesResult {
 
 export async function editProjectPackages(cwd: string, op: 'add' | 'remove', names: string[], opts: {force?: boolean} = {}): Promise<PackagesResult> {
   const root = requireRoot(cwd);
+  // Read-modify-write of devenv.toml: two concurrent edits must not lose one another.
+  return withLock(join(projectStateDir(root), 'edit.lock'), () => editLocked(root, op, names, opts));
+}
+
+async function editLocked(root: string, op: 'add' | 'remove', names: string[], opts: {force?: boolean}): Promise<PackagesResult> {
   const tomlFile = join(root, 'devenv.toml');
   const text = readFileOrNull(tomlFile);
   if (text === null) throw new DevenvError(`${root} has a flake.nix but no devenv.toml`, {hint: "add packages to flake.nix by hand, or run 'devenv init --force' to let devenv manage it"});

@@ -1,9 +1,9 @@
 // init, templates, add/remove, manifest errors and escaping, through the real CLI and real nix.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
+import {DEVENV, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
 
 let sb: Sandbox;
 beforeAll(() => {
@@ -135,6 +135,23 @@ describe('devenv.toml edits and errors', () => {
     expect(readFileSync(join(p, 'devenv.toml'), 'utf8')).toContain('packages = ["hello"]');
     const missing = sb.devenv(['remove', 'nope'], {cwd: p});
     expect(missing.stderr).toContain('nope is not in devenv.toml');
+  });
+
+  test('concurrent adds do not lose one another', async () => {
+    const q = initProject(sb, 'concurrent-adds', ['minimal']);
+    const names = ['git', 'cmake', 'openssl', 'hello'];
+    await Promise.all(
+      names.map(
+        (n) =>
+          new Promise<void>((done) => {
+            const c = spawn(process.execPath, [DEVENV, 'add', n], {cwd: q, env: {...sb.env, PWD: q}, stdio: 'ignore'});
+            c.on('exit', () => done());
+          }),
+      ),
+    );
+    const pkgs = /^packages = \[(.*)\]$/m.exec(readFileSync(join(q, 'devenv.toml'), 'utf8'))![1];
+    expect(pkgs.split(', ').map((x) => JSON.parse(x)).sort()).toEqual([...names].sort());
+    for (const n of names) expect(readFileSync(join(q, 'flake.nix'), 'utf8')).toContain(`pkgs.${n}`);
   });
 
   test('a malformed devenv.toml gets file:line:col and nothing is written', () => {
