@@ -2,13 +2,13 @@
 // clone of an evaluated project hits at once. Built-ins only (warm path).
 import {createHash} from 'node:crypto';
 import {existsSync} from 'node:fs';
-import {contentDigest, inputFiles} from '../project/find.js';
+import {contentDigest, digestOf, fileDigests, inputFiles} from '../project/find.js';
 import {currentSystem, nixpkgsOverride, nixVersionSync} from '../nix/nix.js';
 
 export const CACHE_FORMAT = 2;
 
 /** For a local override (path:/dir or /dir), its .nix content counts too. */
-function overrideDigest(ref: string | undefined): string {
+export function overrideDigest(ref: string | undefined): string {
   if (!ref) return '';
   const m = /^(?:path:)?(\/[^?#]*)/.exec(ref);
   if (!m || !existsSync(m[1])) return '';
@@ -17,17 +17,21 @@ function overrideDigest(ref: string | undefined): string {
 
 export interface KeyParts {
   key: string;
+  /** Content digest of the inputs: what trust is bound to, as well as part of the key. */
   digest: string;
   files: string[];
+  /** Per input file (relative name) sha256, to say later which one changed. */
+  perFile: Record<string, string>;
 }
 
 export function computeKey(root: string): KeyParts {
   const files = inputFiles(root);
-  const digest = contentDigest(root, files);
+  const perFile = fileDigests(root, files);
+  const digest = digestOf(perFile);
   const override = nixpkgsOverride();
   const key = createHash('sha256')
     .update(JSON.stringify([CACHE_FORMAT, digest, override ?? '', overrideDigest(override), nixVersionSync() ?? 'no-nix', currentSystem()]))
     .digest('hex')
     .slice(0, 40);
-  return {key, digest, files};
+  return {key, digest, files, perFile};
 }

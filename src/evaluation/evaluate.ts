@@ -5,7 +5,7 @@ import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
-import {computeKey} from '../cache/key.js';
+import {CACHE_FORMAT, computeKey, type KeyParts, overrideDigest} from '../cache/key.js';
 import {type CacheEntry, readEntry, removeEntry, writeEntry} from '../cache/entries.js';
 import {readProjectState, updateProjectState} from '../cache/project-state.js';
 import {DevenvError, ExitCode, NixFailedError} from '../errors.js';
@@ -13,7 +13,6 @@ import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {applyToEnv, type EnvSpec, isShellName} from '../env/spec.js';
 import {nixpkgsOverride, overrideArgs, runNix} from '../nix/nix.js';
 import {gcrootsDir, projectStateDir} from '../paths.js';
-import {contentDigest, fileDigests} from '../project/find.js';
 import {syncFlake} from '../project/sync.js';
 import {exists, readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
 import {startProgress} from './progress.js';
@@ -68,7 +67,7 @@ function captureHookExports(root: string, spec: EnvSpec): Record<string, string>
 async function inputRoots(root: string): Promise<{dir: string; done: Promise<void>} | undefined> {
   const lock = readFileOrNull(join(root, 'flake.lock')) ?? '';
   const override = nixpkgsOverride() ?? '';
-  const id = createHash('sha256').update(`${lock}\0${override}\0${override ? contentDigest(override.replace(/^path:/, '').replace(/[?#].*$/, '')) : ''}`).digest('hex').slice(0, 32);
+  const id = createHash('sha256').update(`${lock}\0${override}\0${overrideDigest(override)}`).digest('hex').slice(0, 32);
   const dir = join(gcrootsDir(), 'inputs', id);
   if (exists(join(dir, 'done'))) return {dir, done: Promise.resolve()};
   const done = (async () => {
@@ -87,7 +86,7 @@ async function inputRoots(root: string): Promise<{dir: string; done: Promise<voi
   return {dir, done};
 }
 
-async function evaluateOnce(root: string, key: string): Promise<CacheEntry> {
+async function evaluateOnce(root: string, {key, files}: KeyParts): Promise<CacheEntry> {
   const rootsDir = join(gcrootsDir(), key);
   rmSync(rootsDir, {recursive: true, force: true});
   mkdirSync(rootsDir, {recursive: true, mode: 0o700});
@@ -110,7 +109,7 @@ async function evaluateOnce(root: string, key: string): Promise<CacheEntry> {
   if (hookExports) spec.hookExports = hookExports;
   await inputs?.done;
   debug('rooted inputs');
-  return {format: 0, key, createdAt: new Date().toISOString(), durationMs, inputs: [], spec, roots} as CacheEntry;
+  return {format: CACHE_FORMAT, key, createdAt: new Date().toISOString(), durationMs, inputs: files.map((f) => f.slice(root.length + 1)), spec, roots};
 }
 
 /**
@@ -153,15 +152,13 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
     const progress = opts.progress ? startProgress(`evaluating ${root}`) : undefined;
     try {
       // Evaluate until the inputs hold still; never store a result whose inputs changed meanwhile.
+      // The key holds the content digest, so an unchanged key means unchanged inputs.
       for (let attempt = 0; ; attempt++) {
-        const before = contentDigest(root, parts.files);
-        const entry = await evaluateOnce(root, parts.key);
+        const entry = await evaluateOnce(root, parts);
         const after = computeKey(root);
-        if (after.key === parts.key && contentDigest(root, parts.files) === before) {
-          entry.format = (await import('../cache/key.js')).CACHE_FORMAT;
-          entry.inputs = parts.files.map((f) => f.slice(root.length + 1));
+        if (after.key === parts.key) {
           writeEntry(entry);
-          updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, inputDigests: fileDigests(root, parts.files)});
+          updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, inputDigests: parts.perFile});
           progress?.done(`evaluated in ${(entry.durationMs / 1000).toFixed(1)}s`);
           return {entry, source: 'evaluated' as const};
         }

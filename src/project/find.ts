@@ -65,31 +65,28 @@ export function inputFiles(root: string, limit = 300): string[] {
   return files;
 }
 
-/** sha256 over the relative names and contents of the input files (absent files count too). */
-export function contentDigest(root: string, files = inputFiles(root)): string {
-  const h = createHash('sha256');
-  for (const f of files) {
-    h.update(f.slice(root.length + 1));
-    h.update('\0');
-    try {
-      h.update(createHash('sha256').update(readFileSync(f)).digest('hex'));
-    } catch {
-      h.update('absent');
-    }
-    h.update('\n');
-  }
-  return h.digest('hex');
-}
-
 /** Per-file sha256 ("absent" for missing files), keyed by name relative to the root. */
 export function fileDigests(root: string, files = inputFiles(root)): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of files) {
+    let digest: string;
     try {
-      out[f.slice(root.length + 1)] = createHash('sha256').update(readFileSync(f)).digest('hex');
+      digest = createHash('sha256').update(readFileSync(f)).digest('hex');
     } catch {
-      out[f.slice(root.length + 1)] = 'absent';
+      digest = 'absent';
     }
+    out[f.slice(root.length + 1)] = digest;
   }
   return out;
+}
+
+/** One sha256 over per-file digests (names included, absent files count too). */
+export function digestOf(perFile: Record<string, string>): string {
+  const h = createHash('sha256');
+  for (const [name, digest] of Object.entries(perFile)) h.update(`${name}\0${digest}\n`);
+  return h.digest('hex');
+}
+
+export function contentDigest(root: string, files = inputFiles(root)): string {
+  return digestOf(fileDigests(root, files));
 }

@@ -1,8 +1,8 @@
 // `devenv status`: where the project is, whether it is trusted, how fresh its cache is and why.
 import {readEntry} from '../cache/entries.js';
-import {computeKey} from '../cache/key.js';
+import {computeKey, type KeyParts} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
-import {fileDigests, requireRoot} from '../project/find.js';
+import {requireRoot} from '../project/find.js';
 import {checkTrust} from '../trust/trust.js';
 
 export interface CacheStatus {
@@ -23,14 +23,13 @@ export interface Status {
   watcher: unknown;
 }
 
-export function cacheStatus(root: string): CacheStatus {
-  const {key, files} = computeKey(root);
+export function cacheStatus(root: string, parts: KeyParts = computeKey(root)): CacheStatus {
+  const {key, perFile: now} = parts;
   const read = readEntry(key, false);
   if (read.status === 'hit') return {state: 'fresh', key};
   const st = readProjectState(root);
   const corrupt = read.status === 'corrupt' ? read.reason : undefined;
   if (!st.lastGoodKey) return {state: 'missing', key, why: corrupt ? `cache entry unreadable: ${corrupt}` : 'never evaluated', corrupt};
-  const now = fileDigests(root, files);
   const before = st.inputDigests ?? {};
   const changed = [...new Set([...Object.keys(now), ...Object.keys(before)])].filter((f) => now[f] !== before[f]);
   const why = corrupt
@@ -43,7 +42,8 @@ export function cacheStatus(root: string): CacheStatus {
 
 export async function projectStatus(cwd: string): Promise<Status> {
   const root = requireRoot(cwd);
-  const trust = checkTrust(root);
+  const parts = computeKey(root);
+  const trust = checkTrust(root, parts.digest);
   const st = readProjectState(root);
   let services: unknown[] = [];
   try {
@@ -59,7 +59,7 @@ export async function projectStatus(cwd: string): Promise<Status> {
     root,
     trust: trust.state,
     trusted: trust.trusted,
-    cache: cacheStatus(root),
+    cache: cacheStatus(root, parts),
     lastEvaluation: st.lastEvalAt ? {at: st.lastEvalAt, durationMs: st.lastDurationMs} : undefined,
     lastError: st.lastError ? {at: st.lastErrorAt, message: st.lastError} : undefined,
     services,
