@@ -5,10 +5,11 @@ import {spawn} from 'node:child_process';
 import {join, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {readEntry} from '../cache/entries.js';
-import {computeKey} from '../cache/key.js';
+import {inputDigest, keyFor} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import {DevenvError} from '../errors.js';
 import type {EnsureResult} from '../evaluation/evaluate.js';
+import {strictFromEnv} from '../nix/nix.js';
 import {projectStateDir} from '../paths.js';
 import {CORE_FILES, findRoot} from '../project/find.js';
 import {shellFor} from '../shells/index.js';
@@ -40,7 +41,10 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
     if (loaded) out.push(shell.unload('devenv: unloading'));
     return out.join('\n');
   }
-  const trust = checkTrust(root);
+  // One read of the inputs serves the trust check, the cache key and the render; no nix
+  // (not even --version) runs before trust is settled.
+  const inputs = inputDigest(root);
+  const trust = checkTrust(root, inputs.digest);
   if (!trust.trusted) {
     removeActivations(root);
     const why = trust.state === 'denied' ? 'is denied' : trust.state === 'changed' ? 'changed since it was allowed' : 'is not allowed';
@@ -55,14 +59,13 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
     return out.join('\n');
   }
 
-  const {key} = computeKey(root);
-  let hit = readEntry(key);
+  let hit = readEntry(keyFor(inputs).key);
+  let renderDigest: string | undefined = inputs.digest;
   let note: string | undefined;
   if (hit.status !== 'hit') {
     const state = readProjectState(root);
     const good = state.lastGoodKey ? readEntry(state.lastGoodKey) : undefined;
-    const strict = process.env.DEVENV_STRICT === '1';
-    if (good?.status === 'hit' && !strict) {
+    if (good?.status === 'hit' && !strictFromEnv()) {
       // Serve the last good environment now; the next prompt after the refresh loads the new one.
       hit = good;
       note = `devenv: ${tilde(root)} changed; using the previous environment while it re-evaluates in the background`;
@@ -71,6 +74,8 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
         const {ensureEnvironment} = await import('../evaluation/evaluate.js');
         const res = await ensureEnvironment(root, {progress: true});
         hit = {status: 'hit', entry: res.entry};
+        // Evaluation may have regenerated flake.nix: check trust against what is there now.
+        renderDigest = undefined;
       } catch (e) {
         const err = e as DevenvError;
         process.stderr.write(`devenv: could not load ${tilde(root)}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
@@ -80,7 +85,7 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
       }
     }
   }
-  await renderActivations(root, hit.entry);
+  await renderActivations(root, hit.entry, renderDigest);
   // Only after rendering the old env: a refresh that finished first would be overwritten by it.
   if (note) refreshInBackground(root);
   out.push(shell.load(activationPath(root, shell.name)));

@@ -53,35 +53,48 @@ export function describeEnv(entry: CacheEntry): string {
   return names.slice(0, 6).join(', ') + (names.length > 6 ? ', ...' : '');
 }
 
-export async function buildActivation(root: string, entry: CacheEntry, shell: ShellName): Promise<Activation> {
+/** What all three shells' activations share: computed once per render. */
+async function sharedActivation(root: string, entry: CacheEntry) {
   const spec = entry.spec;
-  const vars: Record<string, string> = {...spec.vars};
   // bash runs the real shellHook; recording its exports first makes them revert too.
-  for (const [k, v] of Object.entries(spec.hookExports ?? {})) vars[k] = v;
-  Object.assign(vars, await projectEnv(root));
+  const vars: Record<string, string> = {...spec.vars, ...(spec.hookExports ?? {}), ...(await projectEnv(root))};
   const files = [...new Set([...CORE_FILES, ...entry.inputs])].map((f) => join(root, f));
+  const present = files.filter(exists);
   const desc = describeEnv(entry);
   return {
     root,
     vars,
     prepend: spec.prepend,
-    shellHook: shell === 'bash' ? spec.shellHook : undefined,
-    // The script itself: a deny deletes it and a re-render (watcher, refresh) replaces it, and
-    // either must reach the shell. The trust epoch is not needed once loaded.
-    watchPresent: [...files.filter(exists), activationPath(root, shell)],
-    watchAbsent: files.filter((f) => !exists(f)),
+    present,
+    absent: files.filter((f) => !present.includes(f)),
     message: `devenv: loading ${tilde(root)}${desc ? ` (${desc})` : ''}`,
   };
 }
 
-/** Write activate.{bash,zsh,fish}. Refuses (returns false) unless the content is trusted now. */
-export async function renderActivations(root: string, entry: CacheEntry): Promise<boolean> {
-  if (!checkTrust(root).trusted) return false;
-  ensureTrustEpoch();
+function activationFor(shared: Awaited<ReturnType<typeof sharedActivation>>, entry: CacheEntry, shell: ShellName): Activation {
+  return {
+    root: shared.root,
+    vars: shared.vars,
+    prepend: shared.prepend,
+    shellHook: shell === 'bash' ? entry.spec.shellHook : undefined,
+    // The script itself: a deny deletes it and a re-render (watcher, refresh) replaces it, and
+    // either must reach the shell. The trust epoch is not needed once loaded.
+    watchPresent: [...shared.present, activationPath(shared.root, shell)],
+    watchAbsent: shared.absent,
+    message: shared.message,
+  };
+}
+
+/**
+ * Write activate.{bash,zsh,fish}. Refuses (returns false) unless the content is trusted now;
+ * `digest` is the content digest the caller already computed, if any.
+ */
+export async function renderActivations(root: string, entry: CacheEntry, digest?: string): Promise<boolean> {
+  if (!checkTrust(root, digest).trusted) return false;
+  const shared = await sharedActivation(root, entry);
   for (const name of SHELL_NAMES) {
-    const a = await buildActivation(root, entry, name);
     const file = activationPath(root, name);
-    writeFileAtomic(file, shellFor(name).activationScript(a, file), 0o600);
+    writeFileAtomic(file, shellFor(name).activationScript(activationFor(shared, entry, name), file), 0o600);
   }
   return true;
 }

@@ -15,23 +15,35 @@ export function overrideDigest(ref: string | undefined): string {
   return contentDigest(m[1], inputFiles(m[1]));
 }
 
-export interface KeyParts {
-  key: string;
-  /** Content digest of the inputs: what trust is bound to, as well as part of the key. */
+export interface InputDigest {
+  /** Content digest of the inputs: what trust is bound to, and part of the key. */
   digest: string;
   files: string[];
   /** Per input file (relative name) sha256, to say later which one changed. */
   perFile: Record<string, string>;
 }
 
-export function computeKey(root: string): KeyParts {
+export interface KeyParts extends InputDigest {
+  key: string;
+}
+
+/** The project's inputs, read once. Runs no nix, so it may run before any trust check. */
+export function inputDigest(root: string): InputDigest {
   const files = inputFiles(root);
   const perFile = fileDigests(root, files);
-  const digest = digestOf(perFile);
+  return {digest: digestOf(perFile), files, perFile};
+}
+
+/** The cache key for these inputs (may run `nix --version` once per nix binary). */
+export function keyFor(inputs: InputDigest): KeyParts {
   const override = nixpkgsOverride();
   const key = createHash('sha256')
-    .update(JSON.stringify([CACHE_FORMAT, digest, override ?? '', overrideDigest(override), nixVersionSync() ?? 'no-nix', currentSystem()]))
+    .update(JSON.stringify([CACHE_FORMAT, inputs.digest, override ?? '', overrideDigest(override), nixVersionSync() ?? 'no-nix', currentSystem()]))
     .digest('hex')
     .slice(0, 40);
-  return {key, digest, files, perFile};
+  return {...inputs, key};
+}
+
+export function computeKey(root: string): KeyParts {
+  return keyFor(inputDigest(root));
 }

@@ -11,7 +11,7 @@ import {readProjectState, updateProjectState} from '../cache/project-state.js';
 import {DevenvError, ExitCode, NixFailedError} from '../errors.js';
 import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {applyToEnv, type EnvSpec, isShellName} from '../env/spec.js';
-import {nixpkgsOverride, overrideArgs, runNix} from '../nix/nix.js';
+import {nixpkgsOverride, overrideArgs, runNix, strictFromEnv} from '../nix/nix.js';
 import {gcrootsDir, projectStateDir} from '../paths.js';
 import {syncFlake} from '../project/sync.js';
 import {exists, readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
@@ -36,7 +36,6 @@ export interface EnsureResult {
   error?: DevenvError;
 }
 
-const strictFromEnv = (): boolean => process.env.DEVENV_STRICT === '1' || process.env.DEVENV_STRICT === 'true';
 
 /** Run the shellHook once in bash at evaluation time and record what it exported (for zsh, fish, exec). */
 function captureHookExports(root: string, spec: EnvSpec): Record<string, string> | undefined {

@@ -16,6 +16,9 @@ export function nixpkgsOverride(): string | undefined {
   return v && v.trim() ? v.trim() : undefined;
 }
 
+/** `DEVENV_STRICT=1` (or true): a failed evaluation is an error, not a fallback to the last good env. */
+export const strictFromEnv = (): boolean => process.env.DEVENV_STRICT === '1' || process.env.DEVENV_STRICT === 'true';
+
 export function overrideArgs(): string[] {
   const o = nixpkgsOverride();
   return o ? ['--override-input', 'nixpkgs', o, '--no-write-lock-file'] : [];

@@ -15,11 +15,14 @@ const isFile = (p: string): boolean => {
   }
 };
 
+/** A directory holding devenv.toml or flake.nix. */
+export const isProjectRoot = (dir: string): boolean => MARKERS.some((m) => isFile(join(dir, m)));
+
 /** Walk up from `start` to the nearest directory holding devenv.toml or flake.nix. */
 export function findRoot(start: string): string | null {
   let dir = resolve(start);
   for (;;) {
-    if (MARKERS.some((m) => isFile(join(dir, m)))) return dir;
+    if (isProjectRoot(dir)) return dir;
     const up = dirname(dir);
     if (up === dir) return null;
     dir = up;
@@ -54,7 +57,7 @@ export function inputFiles(root: string, limit = 300): string[] {
       const p = join(dir, e.name);
       if (e.isDirectory()) {
         if (SKIP.has(e.name) || e.name.startsWith('result')) continue;
-        if (MARKERS.some((m) => isFile(join(p, m)))) continue; // nested project
+        if (isProjectRoot(p)) continue; // nested project
         walk(p, depth + 1);
       } else if (e.isFile() && e.name.endsWith('.nix') && !(dir === root && e.name === 'flake.nix')) {
         files.push(p);

@@ -1,6 +1,6 @@
 // `devenv status`: where the project is, whether it is trusted, how fresh its cache is and why.
 import {readEntry} from '../cache/entries.js';
-import {computeKey, type KeyParts} from '../cache/key.js';
+import {computeKey, inputDigest, keyFor, type KeyParts} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import {requireRoot} from '../project/find.js';
 import {checkTrust} from '../trust/trust.js';
@@ -42,8 +42,8 @@ export function cacheStatus(root: string, parts: KeyParts = computeKey(root)): C
 
 export async function projectStatus(cwd: string): Promise<Status> {
   const root = requireRoot(cwd);
-  const parts = computeKey(root);
-  const trust = checkTrust(root, parts.digest);
+  const inputs = inputDigest(root);
+  const trust = checkTrust(root, inputs.digest);
   const st = readProjectState(root);
   let services: unknown[] = [];
   try {
@@ -59,7 +59,7 @@ export async function projectStatus(cwd: string): Promise<Status> {
     root,
     trust: trust.state,
     trusted: trust.trusted,
-    cache: cacheStatus(root, parts),
+    cache: cacheStatus(root, keyFor(inputs)),
     lastEvaluation: st.lastEvalAt ? {at: st.lastEvalAt, durationMs: st.lastDurationMs} : undefined,
     lastError: st.lastError ? {at: st.lastErrorAt, message: st.lastError} : undefined,
     services,

@@ -1,19 +1,11 @@
 // Which projects the watcher looks after, and which directories of each it watches.
-import {readdirSync, statSync} from 'node:fs';
+import {readdirSync} from 'node:fs';
 import {dirname, join, relative, resolve, sep} from 'node:path';
 import {stateDir} from '../paths.js';
-import {CORE_FILES, MARKERS, inputFiles} from '../project/find.js';
+import {CORE_FILES, inputFiles, isProjectRoot as isProject} from '../project/find.js';
 import {allowedProjects, trustPrefixes} from '../trust/trust.js';
 
-const isFile = (p: string): boolean => {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-};
-
-export const isProject = (root: string): boolean => MARKERS.some((m) => isFile(join(root, m)));
+export {isProject};
 
 const STATE_MARK = '@devenv@';
 

@@ -6,12 +6,13 @@ import {type FSWatcher, watch} from 'chokidar';
 import {dirname, join, sep} from 'node:path';
 import {refresh} from '../activation/hook-miss.js';
 import {activationPath, renderActivations, tilde, trustEpochFile} from '../activation/render.js';
-import {readEntry} from '../cache/entries.js';
-import {computeKey} from '../cache/key.js';
+import {type CacheEntry, readEntry} from '../cache/entries.js';
+import {inputDigest, keyFor} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import {configDir, dataDir, stateDir} from '../paths.js';
 import {userConfigFile} from '../trust/config.js';
 import {checkTrust} from '../trust/trust.js';
+import {CORE_FILES} from '../project/find.js';
 import {ensureDir} from '../util/fs.js';
 import {summarizeNixError} from '../doctor/nix-error.js';
 import {Debouncer} from './debounce.js';
@@ -159,16 +160,18 @@ export class Watcher {
       this.log(`${stamp()} ${tilde(root)} ${why}`);
     };
     if (!isProject(root)) return say('has no devenv.toml or flake.nix now; waiting');
-    const trust = checkTrust(root);
+    const inputs = inputDigest(root);
+    const trust = checkTrust(root, inputs.digest);
     if (!trust.trusted) {
       if (trust.state === 'denied') return say('is denied; not evaluating');
       // Said once: further edits while waiting add nothing new.
       return say(`${trust.state === 'changed' ? 'changed since it was allowed' : 'is not allowed'}: waiting for 'devenv allow'`);
     }
-    const {key} = computeKey(root);
-    if (readEntry(key, false).status === 'hit') {
+    const {key} = keyFor(inputs);
+    const hit = readEntry(key, false);
+    if (hit.status === 'hit') {
       p.said = undefined;
-      this.renderIfStale(root, key);
+      this.renderIfStale(root, hit.entry, inputs.digest);
       return;
     }
     const st = readProjectState(root);
@@ -179,13 +182,12 @@ export class Watcher {
   }
 
   /** Cache fresh (exec or a shell evaluated it) but activation scripts older than the inputs: render. */
-  private renderIfStale(root: string, key: string): void {
+  private renderIfStale(root: string, entry: CacheEntry, digest: string): void {
     const act = mtime(activationPath(root, 'bash'));
     if (act < 0) return; // never loaded in a shell: nothing to keep fresh
-    const newest = Math.max(...['devenv.toml', 'flake.nix', 'flake.lock'].map((f) => mtime(join(root, f))));
+    const newest = Math.max(...CORE_FILES.map((f) => mtime(join(root, f))));
     if (newest <= act) return;
-    const hit = readEntry(key, false);
-    if (hit.status === 'hit') void renderActivations(root, hit.entry).catch(() => {});
+    void renderActivations(root, entry, digest).catch(() => {});
   }
 
   private pump(): void {
