@@ -1,7 +1,7 @@
 // Per-project state (path-dependent, unlike cache entries): last evaluation, last good key, last error.
 import {join} from 'node:path';
 import {projectStateDir} from '../paths.js';
-import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {readJson, writeFileAtomic} from '../util/fs.js';
 
 export interface ProjectState {
   lastKey?: string;
@@ -19,13 +19,7 @@ export interface ProjectState {
 export const stateFile = (root: string): string => join(projectStateDir(root), 'state.json');
 
 export function readProjectState(root: string): ProjectState {
-  const t = readFileOrNull(stateFile(root));
-  if (!t) return {};
-  try {
-    return JSON.parse(t);
-  } catch {
-    return {};
-  }
+  return readJson<ProjectState>(stateFile(root)) ?? {};
 }
 
 export function updateProjectState(root: string, patch: Partial<ProjectState>): ProjectState {

@@ -1,11 +1,11 @@
 // Every call to the `nix` binary goes through here: the experimental-features flag,
 // the offline nixpkgs override and error mapping live in one place.
 import {spawnSync} from 'node:child_process';
-import {realpathSync, statSync} from 'node:fs';
+import {statSync} from 'node:fs';
 import {delimiter, join} from 'node:path';
 import {NixFailedError, NixMissingError} from '../errors.js';
 import {cacheDir} from '../paths.js';
-import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {fileIdentity, readJson, writeFileAtomic} from '../util/fs.js';
 import {debug} from '../util/debug.js';
 
 export const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -86,10 +86,7 @@ export function nixVersionSync(): string | null {
   const id = nixIdentity();
   if (!id) return null;
   const memoFile = join(cacheDir(), 'nix-versions.json');
-  let memo: Record<string, string> = {};
-  try {
-    memo = JSON.parse(readFileOrNull(memoFile) ?? '{}');
-  } catch {}
+  const memo = readJson<Record<string, string>>(memoFile) ?? {};
   if (memo[id]) return memo[id];
   const res = spawnSync(findNix()!, ['--version'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000});
   if (res.status !== 0 || !res.stdout) return id;
@@ -101,12 +98,5 @@ export function nixVersionSync(): string | null {
 /** A cheap fingerprint of the nix binary, for the warm path's cache key. */
 export function nixIdentity(): string | null {
   const nix = findNix();
-  if (!nix) return null;
-  try {
-    const real = realpathSync(nix);
-    const st = statSync(real);
-    return `${real}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return null;
-  }
+  return (nix && fileIdentity(nix)) || null;
 }

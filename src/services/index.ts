@@ -4,11 +4,11 @@ import {createHash} from 'node:crypto';
 import {join} from 'node:path';
 import {DevenvError, UsageError} from '../errors.js';
 import {projectStateDir, runtimeDir} from '../paths.js';
-import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
 import {PostgresService} from './postgres.js';
 import {DEFAULT_POSTGRES} from '../manifest/model.js';
 import {findPort} from './ports.js';
-import {type PostgresLayout, postgresLayout, projectEnv, realRoot, socketDirFor} from './project-env.js';
+import {type PostgresLayout, postgresLayout, projectEnv, realRoot, socketDirFor, userName} from './project-env.js';
 import type {Service, ServiceStatus, ToolsEnv} from './service.js';
 
 export type {Service, ServiceState, ServiceStatus, StartResult, StopResult} from './service.js';
@@ -38,17 +38,16 @@ interface ServicesConfig {
 async function servicesConfig(root: string): Promise<ServicesConfig> {
   const toml = readFileOrNull(join(root, 'devenv.toml'));
   if (toml === null) return {};
-  const digest = createHash('sha256').update(JSON.stringify([toml, runtimeDir(), process.env.USER ?? '', process.env.LOGNAME ?? '', realRoot(root)])).digest('hex');
+  const digest = createHash('sha256').update(JSON.stringify([toml, runtimeDir(), userName(), realRoot(root)])).digest('hex');
   const memoFile = join(projectStateDir(root), 'services', 'config.json');
-  try {
-    const m = JSON.parse(readFileOrNull(memoFile) ?? '');
-    if (m.digest === digest) return m.config;
-  } catch {}
-  const {readManifest} = await import('../manifest/parse.js');
-  const pg = readManifest(join(root, 'devenv.toml')).services?.postgres ?? {};
-  const layout = await postgresLayout(root);
+  const memo = readMemo<ServicesConfig>(memoFile, digest);
+  if (memo) return memo;
+  const {parseManifest} = await import('../manifest/parse.js');
+  const manifest = parseManifest(toml, join(root, 'devenv.toml'));
+  const pg = manifest.services?.postgres ?? {};
+  const layout = await postgresLayout(root, manifest);
   const config: ServicesConfig = layout ? {postgres: {layout, databases: pg.databases, settings: pg.settings}} : {};
-  writeFileAtomic(memoFile, JSON.stringify({digest, config}));
+  writeMemo(memoFile, digest, config);
   return config;
 }
 
@@ -75,7 +74,7 @@ export async function projectServices(root: string, opts: {running?: boolean} = 
       dataDir: join(root, '.devenv', 'state', 'postgres'),
       socketDir: socketDirFor(real),
       logFile: join(root, '.devenv', 'state', 'postgres.log'),
-      user: process.env.USER || process.env.LOGNAME || 'postgres',
+      user: userName(),
       database: 'postgres',
       version: DEFAULT_POSTGRES,
       // Only used to stop a leftover server: no password is needed or created.

@@ -4,7 +4,7 @@ import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {stateDir} from '../paths.js';
-import {readFileOrNull, tryLock, writeFileAtomic} from '../util/fs.js';
+import {readJson, tryLock, writeFileAtomic} from '../util/fs.js';
 
 const RANGE_START = 20000;
 const RANGE_SIZE = 20000;
@@ -13,11 +13,7 @@ const registryFile = (): string => join(stateDir(), 'ports.json');
 type Registry = Record<string, string>; // "port:service" key -> root
 
 function readRegistry(): Registry {
-  try {
-    return JSON.parse(readFileOrNull(registryFile()) ?? '{}');
-  } catch {
-    return {};
-  }
+  return readJson<Registry>(registryFile()) ?? {};
 }
 
 function lockSync(file: string): () => void {

@@ -6,7 +6,7 @@ import {createConnection} from 'node:net';
 import {delimiter, dirname, join} from 'node:path';
 import {ServiceError} from '../errors.js';
 import {projectStateDir} from '../paths.js';
-import {ensureDir, readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
+import {ensureDir, fileIdentity, readFileOrNull, readMemo, withLock, writeFileAtomic, writeMemo} from '../util/fs.js';
 import {portOwner} from './ports.js';
 import {
   judge,
@@ -23,14 +23,6 @@ import {
 import {groupMembers, isProgram, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
 import {type PostgresLayout, realRoot} from './project-env.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
-
-const parseJson = (t: string | null): Record<string, unknown> | undefined => {
-  try {
-    return t ? JSON.parse(t) : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 export const OWNER_FILE = 'devenv-owner.json';
 const POSTGRES_NAMES = ['postgres', 'postmaster'];
@@ -172,20 +164,15 @@ export class PostgresService implements Service {
    * `postgres --version` on every `up` would cost a process, and execa's import, before the spawn.
    */
   private async binaryMajor(postgres: string, env: NodeJS.ProcessEnv): Promise<number> {
-    let id: string | undefined;
-    try {
-      const real = realpathSync(postgres);
-      const st = statSync(real);
-      id = `${real}:${st.size}:${st.mtimeMs}`;
-    } catch {}
+    const id = fileIdentity(postgres);
     const memoFile = join(projectStateDir(this.o.root), 'services', 'postgres-binary.json');
-    const memo = parseJson(readFileOrNull(memoFile));
-    if (id && memo?.id === id && typeof memo.major === 'number') return memo.major;
+    const memo = id ? readMemo<number>(memoFile, id) : undefined;
+    if (typeof memo === 'number') return memo;
     const {execa} = await import('execa');
     const v = await execa(postgres, ['--version'], {env, reject: false, stdin: 'ignore'});
     const major = parseMajor(String(v.stdout));
     if (v.exitCode !== 0 || major === undefined) throw new ServiceError(`${postgres} --version failed: ${String(v.stderr || v.stdout).trim()}`);
-    if (id) writeFileAtomic(memoFile, JSON.stringify({id, major}));
+    if (id) writeMemo(memoFile, id, major);
     return major;
   }
 

@@ -1,10 +1,10 @@
 // Values that depend on where a project lives (its root, service dirs and ports). They are
 // applied at activation, never baked into the content-keyed cache entry.
 import {createHash, randomBytes} from 'node:crypto';
-import {realpathSync} from 'node:fs';
+import type {Manifest} from '../manifest/model.js';
 import {join} from 'node:path';
 import {projectStateDir, runtimeDir} from '../paths.js';
-import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {readFileOrNull, readMemo, realPath, writeFileAtomic, writeMemo} from '../util/fs.js';
 import {projectPort} from './ports.js';
 
 export interface PostgresLayout {
@@ -32,7 +32,7 @@ function projectPassword(file: string): string {
   return pw;
 }
 
-const userName = (): string => process.env.USER || process.env.LOGNAME || 'postgres';
+export const userName = (): string => process.env.USER || process.env.LOGNAME || 'postgres';
 
 /** Socket dirs live in a short per-user runtime dir: Unix socket paths stop at ~107 bytes. */
 export function socketDirFor(root: string): string {
@@ -40,20 +40,18 @@ export function socketDirFor(root: string): string {
 }
 
 /** A project reached through a symlink is the same project: same port, same socket dir. */
-export function realRoot(root: string): string {
-  try {
-    return realpathSync(root);
-  } catch {
-    return root;
-  }
-}
+export const realRoot = realPath;
 
-export async function postgresLayout(root: string): Promise<PostgresLayout | undefined> {
-  const {readManifest} = await import('../manifest/parse.js');
+/** `manifest`, when the caller has parsed devenv.toml already (it is read otherwise). */
+export async function postgresLayout(root: string, manifest?: Manifest): Promise<PostgresLayout | undefined> {
   const {postgresEnabled, DEFAULT_POSTGRES} = await import('../manifest/model.js');
-  const tomlFile = join(root, 'devenv.toml');
-  if (readFileOrNull(tomlFile) === null) return undefined;
-  const m = readManifest(tomlFile);
+  let m = manifest;
+  if (!m) {
+    const tomlFile = join(root, 'devenv.toml');
+    if (readFileOrNull(tomlFile) === null) return undefined;
+    const {readManifest} = await import('../manifest/parse.js');
+    m = readManifest(tomlFile);
+  }
   if (!postgresEnabled(m)) return undefined;
   const pg = m.services!.postgres!;
   const real = realRoot(root);
@@ -90,13 +88,8 @@ export async function projectEnv(root: string): Promise<Record<string, string>> 
   const toml = readFileOrNull(join(root, 'devenv.toml')) ?? '';
   const digest = createHash('sha256').update(toml).update('\0').update(runtimeDir()).update(userName()).digest('hex');
   const memoFile = join(projectStateDir(root), 'project-env.json');
-  const memo = readFileOrNull(memoFile);
-  if (memo) {
-    try {
-      const m = JSON.parse(memo);
-      if (m.digest === digest) return m.env;
-    } catch {}
-  }
+  const memo = readMemo<Record<string, string>>(memoFile, digest);
+  if (memo) return memo;
   const env: Record<string, string> = {DEVENV_STATE: join(root, '.devenv', 'state')};
   try {
     const pg = await postgresLayout(root);
@@ -105,6 +98,6 @@ export async function projectEnv(root: string): Promise<Record<string, string>> 
     // An invalid devenv.toml is reported by evaluation; activation still gets the basics.
     return env;
   }
-  writeFileAtomic(memoFile, JSON.stringify({digest, env}));
+  writeMemo(memoFile, digest, env);
   return env;
 }

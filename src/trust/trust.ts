@@ -2,10 +2,10 @@
 // An allow record binds the absolute path to the content digest of the project's inputs,
 // so an edit, a pull or a copy elsewhere is blocked until `devenv allow`.
 import {createHash} from 'node:crypto';
-import {readdirSync, readFileSync, realpathSync, rmSync, statSync} from 'node:fs';
+import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
 import {dirname, isAbsolute, join, resolve, sep} from 'node:path';
 import {dataDir} from '../paths.js';
-import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {readFileOrNull, readJson, realPath, writeFileAtomic} from '../util/fs.js';
 import {contentDigest} from '../project/find.js';
 import {readUserConfig, writeUserConfigPrefixes} from './config.js';
 
@@ -46,13 +46,7 @@ function readRecords(): AllowRecord[] {
   } catch {
     return [];
   }
-  const out: AllowRecord[] = [];
-  for (const n of names) {
-    try {
-      out.push(JSON.parse(readFileSync(join(allowDir(), n), 'utf8')));
-    } catch {}
-  }
-  return out;
+  return names.map((n) => readJson<AllowRecord>(join(allowDir(), n))).filter((r): r is AllowRecord => r !== undefined);
 }
 
 function underPrefix(root: string, prefix: string): boolean {
@@ -80,14 +74,6 @@ export function checkTrust(root: string, digest = contentDigest(root)): TrustChe
   // A record made before the checkout became a git repository has no gitCommonDir: look it up now.
   if (common && records.some((r) => r.digest === digest && (r.gitCommonDir ?? gitCommonDir(r.root)) === common)) return res('worktree');
   return res(records.some((r) => r.root === root) ? 'changed' : 'unknown');
-}
-
-function realPath(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
 }
 
 /** Allowing through a symlinked path allows the real directory too (the same files). */

@@ -1,5 +1,5 @@
 // Atomic writes and simple cross-process locks, Node built-ins only (used on the hot path).
-import {closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync} from 'node:fs';
 import {dirname} from 'node:path';
 
 export function ensureDir(dir: string, mode = 0o700): void {
@@ -30,6 +30,47 @@ export function readFileOrNull(file: string): string | null {
     return readFileSync(file, 'utf8');
   } catch {
     return null;
+  }
+}
+
+/** A file's parsed JSON, or undefined when it is missing or not valid JSON. */
+export function readJson<T>(file: string): T | undefined {
+  const text = readFileOrNull(file);
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A value memoized in `file` for `digest` (what it was derived from); undefined on a miss. */
+export function readMemo<T>(file: string, digest: string): T | undefined {
+  const m = readJson<{digest?: string; value?: T}>(file);
+  return m?.digest === digest ? m.value : undefined;
+}
+
+export function writeMemo(file: string, digest: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify({digest, value}));
+}
+
+/** The real path (symlinks resolved), or the path itself when it cannot be resolved. */
+export function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** realpath, size and mtime of a file: changes when the binary behind `p` is replaced. */
+export function fileIdentity(p: string): string | undefined {
+  try {
+    const real = realpathSync(p);
+    const st = statSync(real);
+    return `${real}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,7 +3,7 @@
 import {closeSync, openSync, readFileSync, unlinkSync, writeSync} from 'node:fs';
 import {join} from 'node:path';
 import {stateDir} from '../paths.js';
-import {ensureDir, readFileOrNull, writeFileAtomic, pidAlive} from '../util/fs.js';
+import {ensureDir, pidAlive, readJson, writeFileAtomic} from '../util/fs.js';
 
 export interface LastEvaluation {
   root: string;
@@ -33,14 +33,8 @@ export interface WatcherStatus {
 export const watchFile = (): string => join(stateDir(), 'watch.json');
 
 export function readWatchFile(): WatchFile | null {
-  const t = readFileOrNull(watchFile());
-  if (!t) return null;
-  try {
-    const w = JSON.parse(t);
-    return typeof w?.pid === 'number' ? w : null;
-  } catch {
-    return null;
-  }
+  const w = readJson<WatchFile>(watchFile());
+  return typeof w?.pid === 'number' ? w : null;
 }
 
 /** Alive, and (where /proc tells) still a devenv watcher rather than a reused pid. */
