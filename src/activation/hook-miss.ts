@@ -36,6 +36,8 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
   const pwd = process.env.PWD || process.cwd();
   const root = rootArg || findRoot(pwd);
   const loaded = process.env.DEVENV_ROOT || undefined;
+  // Inside the loaded project, but a project of its own (nested).
+  const nested = !!loaded && root !== null && root !== loaded && root.startsWith(loaded + sep);
   const out: string[] = [];
   if (!root) {
     if (loaded) out.push(shell.unload('devenv: unloading'));
@@ -49,7 +51,7 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
     removeActivations(root);
     const why = trust.state === 'denied' ? 'is denied' : trust.state === 'changed' ? 'changed since it was allowed' : 'is not allowed';
     const msg = `devenv: ${tilde(root)} ${why}; run 'devenv allow' to trust its flake.nix, flake.lock and devenv.toml`;
-    if (loaded && loaded !== root && root.startsWith(loaded + sep)) {
+    if (nested) {
       // Nested untrusted project: keep the trusted parent loaded (direnv#1493).
       out.push(blockedCode(shell, root, `${msg} (keeping ${tilde(loaded)} loaded)`));
     } else {
@@ -79,7 +81,7 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
       } catch (e) {
         const err = e as DevenvError;
         process.stderr.write(`devenv: could not load ${tilde(root)}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
-        if (loaded && loaded !== root && !root.startsWith(loaded + sep)) out.push(shell.unload('devenv: unloading'));
+        if (loaded && loaded !== root && !nested) out.push(shell.unload('devenv: unloading'));
         out.push(blockedCode(shell, root, `devenv: fix the error above and save; devenv retries when a file changes`));
         return out.join('\n');
       }

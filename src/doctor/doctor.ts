@@ -2,7 +2,6 @@
 // Every check is independent; a check that cannot run says why instead of failing the rest.
 import {execFile, spawnSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
-import {createServer} from 'node:net';
 import {basename, dirname, join, relative} from 'node:path';
 import {tilde} from '../activation/render.js';
 import {readProjectState} from '../cache/project-state.js';
@@ -11,7 +10,8 @@ import {FEATURES, findNix} from '../nix/nix.js';
 import {findRoot, inputFiles} from '../project/find.js';
 import {cacheStatus} from '../status/status.js';
 import {checkTrust} from '../trust/trust.js';
-import {exists, pidAlive, readFileOrNull} from '../util/fs.js';
+import {exists, readFileOrNull} from '../util/fs.js';
+import {pidAlive} from '../util/proc.js';
 import {watcherStatus} from '../watch/state.js';
 import {summarizeNixError} from './nix-error.js';
 
@@ -276,14 +276,6 @@ export function watcherCheck(): Check {
   return {id: 'watcher', title, status: 'ok', detail: "not running (optional: 'devenv watch' re-evaluates after edits so cd never waits)"};
 }
 
-export function portFree(port: number, host = '127.0.0.1'): Promise<boolean | string> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE' ? false : e.code ?? e.message));
-    srv.listen({port, host, exclusive: true}, () => srv.close(() => resolve(true)));
-  });
-}
-
 async function postgresCheck(root: string): Promise<Check | null> {
   const title = 'postgres port free';
   let layout;
@@ -294,13 +286,15 @@ async function postgresCheck(root: string): Promise<Check | null> {
     return {id: 'postgres', title, status: 'warn', detail: `cannot read [services.postgres]: ${lastLines((e as Error).message, 1)}`, next: 'fix devenv.toml'};
   }
   if (!layout) return null;
-  const free = await portFree(layout.port);
-  if (free === true) return {id: 'postgres', title, status: 'ok', detail: `port ${layout.port} is free`};
-  if (typeof free === 'string') return {id: 'postgres', title, status: 'warn', detail: `cannot test port ${layout.port}: ${free}`};
-  // In use: fine if it is this project's own server (postmaster.pid: pid, data dir, start, port).
-  const pm = (readFileOrNull(join(layout.dataDir, 'postmaster.pid')) ?? '').split('\n');
-  const pid = Number(pm[0]);
-  if (pid > 0 && Number(pm[3]) === layout.port && pidAlive(pid)) {
+  const {portFree} = await import('../services/process.js');
+  const {parsePidFile} = await import('../services/postgres-files.js');
+  const port = await portFree(layout.port);
+  if (port.free) return {id: 'postgres', title, status: 'ok', detail: `port ${layout.port} is free`};
+  if (port.code !== 'EADDRINUSE') return {id: 'postgres', title, status: 'warn', detail: `cannot test port ${layout.port}: ${port.code}`};
+  // In use: fine if it is this project's own server (postmaster.pid names the port and a live pid).
+  const pm = parsePidFile(readFileOrNull(join(layout.dataDir, 'postmaster.pid')) ?? '');
+  const pid = pm?.pid ?? 0;
+  if (pm && pm.port === layout.port && pidAlive(pid)) {
     return {id: 'postgres', title, status: 'ok', detail: `this project's postgres runs on port ${layout.port} (pid ${pid})`};
   }
   return {

@@ -4,21 +4,11 @@ import {execFile, spawn} from 'node:child_process';
 import {closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {basename} from 'node:path';
-import {pidAlive} from '../util/fs.js';
+import {pidAlive, procStat} from '../util/proc.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export {pidAlive};
-
-/** /proc/<pid>/stat fields after the command name: [state, ppid, pgrp, session, ...]. */
-function procStat(pid: number): string[] | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
 
 export const procState = (pid: number): string | undefined => procStat(pid)?.[0];
 export const procGroup = (pid: number): number | undefined => {

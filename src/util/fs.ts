@@ -1,6 +1,7 @@
 // Atomic writes and simple cross-process locks, Node built-ins only (used on the hot path).
 import {closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync} from 'node:fs';
 import {dirname} from 'node:path';
+import {pidAlive} from './proc.js';
 
 export function ensureDir(dir: string, mode = 0o700): void {
   mkdirSync(dir, {recursive: true, mode});
@@ -81,19 +82,6 @@ export function exists(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Whether a process exists and is not a zombie (a zombie is dead for our purposes). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = readFileOrNull(`/proc/${pid}/stat`);
-  // Field 3, after the parenthesised command name, is the state letter.
-  return !stat || stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 /**

@@ -3,7 +3,8 @@
 import {closeSync, openSync, readFileSync, unlinkSync, writeSync} from 'node:fs';
 import {join} from 'node:path';
 import {stateDir} from '../paths.js';
-import {ensureDir, pidAlive, readJson, writeFileAtomic} from '../util/fs.js';
+import {ensureDir, readJson, writeFileAtomic} from '../util/fs.js';
+import {pidAlive} from '../util/proc.js';
 
 export interface LastEvaluation {
   root: string;
