@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepare this (Debian 12) machine for devenv's test suite.  Idempotent; run as
-# root, non-interactively (CI=true, no stdin).
+# Prepare this Debian 12 or 13 machine for devenv's test suite.  Idempotent;
+# run as root, non-interactively (CI=true, no stdin).  Nix runs with its
+# defaults: the build sandbox stays on.
 #
 #  - installs the Debian packages the tests use (apt-get update only when
 #    something is missing);
@@ -8,14 +9,16 @@
 #  - creates the unprivileged test user `devenv-test` (group nix-users):
 #    PostgreSQL refuses to run as root, and real users run multi-user Nix;
 #  - starts `nix-daemon` in the background (setsid) unless one is running;
-#  - checks that the test user can talk to the daemon.
+#  - checks that the test user can talk to the daemon;
+#  - puts the offline package set's Debian packages into the store
+#    (scripts/offline-root.sh) and builds them once, rooted against GC.
 set -euo pipefail
 
 TEST_USER="${DEVENV_TEST_USER:-devenv-test}"
 TEST_HOME="/home/$TEST_USER"
 SOCKET=/nix/var/nix/daemon-socket/socket
 DAEMON_LOG=/var/log/devenv-nix-daemon.log
-PACKAGES=(nix-bin zsh fish direnv tmux postgresql-15 postgresql-client-15 hyperfine procps git util-linux strace)
+PACKAGES=(nix-bin zsh fish direnv tmux hyperfine procps git util-linux strace debootstrap ca-certificates)
 NIX_FEATURES=(--extra-experimental-features 'nix-command flakes')
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -108,4 +111,17 @@ else
   printf '%s\n' "$out" >&2
   die "$TEST_USER cannot use the nix daemon"
 fi
+# --- the offline package set ------------------------------------------------------
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$REPO/scripts/offline-root.sh"
+# Build it once now, as the test user would (through the daemon, in the sandbox),
+# and keep it: tests then measure devenv, not this one-time relinking.
+mkdir -p /nix/var/nix/gcroots/devenv-offline
+if ! out=$(NIX_REMOTE=daemon NIX_CONFIG='substituters =' nix "${NIX_FEATURES[@]}" build --no-write-lock-file \
+      --out-link /nix/var/nix/gcroots/devenv-offline/debian-bookworm \
+      "path:$REPO/test/fixtures/nixpkgs-offline#legacyPackages.$(uname -m)-linux.debian" 2>&1 </dev/null); then
+  printf '%s\n' "$out" >&2
+  die "building the offline package set failed"
+fi
+say "offline package set built: $(readlink /nix/var/nix/gcroots/devenv-offline/debian-bookworm)"
 say "done"

@@ -46,6 +46,42 @@ export interface NixResult {
   stderr: string;
 }
 
+// nix children of this process. Nix only notices SIGINT between evaluation steps, and a
+// long pure evaluation can take many seconds to get there; when the user interrupts
+// devenv, its nix must not outlive it, so it gets SIGINT and, after a short grace, SIGKILL.
+const running = new Set<import('node:child_process').ChildProcess>();
+let signalsHooked = false;
+const GRACE_MS = 400;
+
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      // Someone else (watch, logs) owns this signal's exit: only stop the children.
+      const owned = process.listenerCount(sig) === 0;
+      const exit = () => {
+        if (owned) process.kill(process.pid, sig);
+      };
+      for (const child of running) child.kill('SIGINT');
+      const timer = setTimeout(() => {
+        for (const child of running) child.kill('SIGKILL');
+        exit();
+      }, running.size > 0 ? GRACE_MS : 0);
+      timer.unref();
+      // Re-raise once the children are gone, so the exit status says which signal.
+      const done = () => {
+        if (running.size === 0) {
+          clearTimeout(timer);
+          exit();
+        }
+      };
+      for (const child of running) child.once('close', done);
+      done();
+    });
+  }
+}
+
 /**
  * Run nix with the standard flags. Throws NixMissingError / NixFailedError.
  * Uses node:child_process rather than execa: importing execa costs ~90 ms here, about a tenth
@@ -58,16 +94,20 @@ export async function runNix(args: string[], opts: {cwd?: string; what?: string;
   debug(`nix ${args.slice(0, 2).join(' ')} start`);
   return new Promise((resolve, reject) => {
     const child = spawn(nix, [...FEATURES, ...args], {cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal});
+    hookSignals();
+    running.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e: NodeJS.ErrnoException) => {
+      running.delete(child);
       if (e.code === 'ENOENT') reject(new NixMissingError());
       else if (e.name === 'AbortError') reject(new NixFailedError(opts.what ?? `nix ${args[0]}`, 'cancelled'));
       else reject(new NixFailedError(opts.what ?? `nix ${args[0]}`, e.message));
     });
     child.on('close', (code, signal) => {
+      running.delete(child);
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
       debug(`nix ${args.slice(0, 2).join(' ')} done (exit ${code ?? signal})`);

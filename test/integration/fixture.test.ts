@@ -1,6 +1,7 @@
 // The offline nixpkgs stand-in (test/fixtures/nixpkgs-offline) must give a
 // real `nix print-dev-env` result: a shell whose PATH holds only /nix/store
-// bin dirs with the machine's Python 3.11 and PostgreSQL 15 behind them.
+// bin dirs with Debian bookworm's Python 3.11 and PostgreSQL 15 behind them,
+// loading nothing of the host, built with Nix's sandbox on.
 // Runs real Nix (multi-user: NIX_REMOTE=daemon when run by scripts/run-tests.sh).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,7 +16,7 @@ const TIMEOUT = 120_000;
 const NIX_FLAGS = ['--extra-experimental-features', 'nix-command flakes'];
 
 const SAMPLE_FLAKE = `{
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
   outputs = { self, nixpkgs }:
     let
       forSystem = s: let pkgs = nixpkgs.legacyPackages.\${s}; in {
@@ -130,6 +131,36 @@ describe('nixpkgs-offline fixture', () => {
     for (const bin of ['initdb', 'pg_ctl', 'pg_isready', 'psql', 'createdb']) {
       expect(which(bin).startsWith('/nix/store/')).toBe(true);
     }
+  }, TIMEOUT);
+
+  test('every library python3 and postgres load comes from the store', () => {
+    for (const bin of [which('python3'), which('postgres'), which('psql')]) {
+      // The dynamic loader lists what it would load, itself included.
+      const r = run(fs.realpathSync(bin), [], project, { ...nixEnv(), LD_TRACE_LOADED_OBJECTS: '1' });
+      expect(r.status).toBe(0);
+      const loaded = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+      expect(loaded.length).toBeGreaterThan(2);
+      for (const line of loaded) {
+        const target = line.includes('=>') ? line.split('=>')[1].trim() : line;
+        if (target.startsWith('linux-vdso')) continue;
+        expect(`${bin}: ${target}`).toMatch(/: \/nix\/store\//);
+      }
+    }
+  }, TIMEOUT);
+
+  test('builds are sandboxed wherever the kernel allows it', () => {
+    // Can this kernel give an unprivileged user a user namespace (what the sandbox needs)?
+    const userns = spawnSync('unshare', ['--user', '--map-root-user', 'true'], { encoding: 'utf8' });
+    if (userns.status !== 0) {
+      // A kernel without user namespaces: say so loudly rather than pass quietly.
+      throw new Error(`this kernel refuses user namespaces (${userns.stderr.trim()}); the sandbox cannot be checked`);
+    }
+    const nonce = `${process.pid}-${Date.now()}`;
+    const expr = `(builtins.getFlake "path:${FIXTURE}").legacyPackages.\${builtins.currentSystem}.sandboxProbe "${nonce}"`;
+    const r = run('nix', ['build', '--impure', '--no-link', '--json', '--expr', expr, ...NIX_FLAGS], project);
+    if (r.status !== 0) throw new Error(`nix build failed (${r.status}):\n${r.stderr}`);
+    const out = (JSON.parse(r.stdout) as Array<{ outputs: { out: string } }>)[0].outputs.out;
+    expect(fs.readFileSync(out, 'utf8').trim()).toBe('sandboxed');
   }, TIMEOUT);
 
   test('the shell derivation builds (it can be rooted with --profile)', () => {
