@@ -43,15 +43,24 @@ else
 fi
 
 # --- Nix groups and build users -----------------------------------------------
+# Build users get uids of their own range (DEVENV_NIXBLD_UID_BASE+1..+10): before a build
+# nix kills every process of its build user's uid, so a Debian root running its own
+# nix-daemon on this machine must not share uids with the host's build users, or each
+# daemon kills the other's builds (seen as "builder failed due to signal 9").
+UID_BASE="${DEVENV_NIXBLD_UID_BASE:-30000}"
 if ! getent group nixbld >/dev/null; then
   say "creating group nixbld"
   groupadd --system nixbld
 fi
 for i in $(seq 1 10); do
+  uid=$((UID_BASE + i))
   if ! getent passwd "nixbld$i" >/dev/null; then
-    say "creating build user nixbld$i"
-    useradd --system --no-create-home --home-dir /var/empty --shell /usr/sbin/nologin \
+    say "creating build user nixbld$i (uid $uid)"
+    useradd --system --uid "$uid" --no-create-home --home-dir /var/empty --shell /usr/sbin/nologin \
       --gid nixbld --groups nixbld --comment "Nix build user $i" "nixbld$i"
+  elif [ -n "${DEVENV_NIXBLD_UID_BASE:-}" ] && [ "$(id -u "nixbld$i")" != "$uid" ]; then
+    say "moving build user nixbld$i to uid $uid"
+    usermod -u "$uid" "nixbld$i"
   fi
 done
 if ! getent group nix-users >/dev/null; then
