@@ -8,8 +8,8 @@ import {renderManifest} from '../manifest/render.js';
 import {parseManifest} from '../manifest/parse.js';
 import {allow} from '../trust/trust.js';
 import {exists, readFileOrNull, writeFileAtomic} from '../util/fs.js';
-import {composeTemplates} from './templates.js';
-import {manifestDigest} from './sync.js';
+import {composeTemplates} from '../project/templates.js';
+import {manifestDigest} from '../project/sync.js';
 
 export interface InitOptions {
   dir: string;
