@@ -23,7 +23,11 @@ export async function projectVariables(cwd: string): Promise<Record<string, stri
   return out;
 }
 
-const dotenvQuote = (v: string): string => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\$/g, '\\$')}"`;
+/**
+ * Double quotes with \\, ", $ and ` escaped: inert when sourced by sh (`set -a; . ./.env`, no
+ * command or variable substitution whatever the value) and read back verbatim by dotenv parsers.
+ */
+const dotenvQuote = (v: string): string => `"${v.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
 
 export function formatVariables(vars: Record<string, string>, format: string): string {
   switch (format) {
