@@ -1,16 +1,17 @@
 // Render the per-shell activation scripts for a trusted project into the user's state dir.
 // The shells source them on `cd` without starting node; only trusted content gets here.
-import {rmSync, utimesSync} from 'node:fs';
-import {homedir} from 'node:os';
-import {join} from 'node:path';
+import {mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync} from 'node:fs';
+import {dirname, join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
-import {projectStateDir, stateDir} from '../paths.js';
+import {projectStateDir, shellIndexLink, stateDir, tilde} from '../paths.js';
 import {CORE_FILES} from '../project/find.js';
+import {watchedGitIndex} from '../project/inputs.js';
+import {projectAt} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {SHELL_NAMES, shellFor} from '../shells/index.js';
 import type {Activation, ShellName} from '../shells/shell.js';
 import {checkTrust} from '../trust/trust.js';
-import {exists, writeFileAtomic} from '../util/fs.js';
+import {exists, realPath, writeFileAtomic} from '../util/fs.js';
 
 export const trustEpochFile = (): string => join(stateDir(), 'trust-epoch');
 
@@ -35,10 +36,7 @@ export function touchTrustEpoch(): void {
 
 export const activationPath = (root: string, shell: ShellName): string => join(projectStateDir(root), `activate.${shell}`);
 
-export function tilde(p: string): string {
-  const h = homedir();
-  return h && h !== '/' && (p === h || p.startsWith(h + '/')) ? '~' + p.slice(h.length) : p;
-}
+export {tilde};
 
 /** "python3 3.11, postgresql 15" from the store paths on the env's PATH. */
 export function describeEnv(entry: CacheEntry): string {
@@ -58,7 +56,8 @@ async function sharedActivation(root: string, entry: CacheEntry) {
   const spec = entry.spec;
   // bash runs the real shellHook; recording its exports first makes them revert too.
   const vars: Record<string, string> = {...spec.vars, ...(spec.hookExports ?? {}), ...(await projectEnv(root))};
-  const files = [...new Set([...CORE_FILES, ...entry.inputs])].map((f) => join(root, f));
+  const index = watchedGitIndex(projectAt(root));
+  const files = [...[...new Set([...CORE_FILES, ...entry.inputs])].map((f) => join(root, f)), ...(index ? [index] : [])];
   const present = files.filter(exists);
   const desc = describeEnv(entry);
   return {
@@ -96,7 +95,38 @@ export async function renderActivations(root: string, entry: CacheEntry, digest?
     const file = activationPath(root, name);
     writeFileAtomic(file, shellFor(name).activationScript(activationFor(shared, entry, name), file), 0o600);
   }
+  linkShellIndex(root);
   return true;
+}
+
+/**
+ * Point the shell's index (roots/<path>/@devenv@, see paths.ts) at the project's state dir, for
+ * the path the shell knows and the real one. A path too long for the index is simply not indexed.
+ */
+export function linkShellIndex(root: string): void {
+  const target = projectStateDir(root);
+  for (const r of new Set([root, realPath(root)])) {
+    const link = shellIndexLink(r);
+    try {
+      if (readlinkSync(link) === target) continue;
+    } catch {}
+    try {
+      mkdirSync(dirname(link), {recursive: true, mode: 0o700});
+      const tmp = `${link}.tmp-${process.pid}`;
+      rmSync(tmp, {force: true});
+      symlinkSync(target, tmp);
+      renameSync(tmp, link);
+    } catch {}
+  }
+}
+
+/** The path a shell should source: through its index when that is in place (the prompt compares paths). */
+export function shellActivationPath(root: string, shell: ShellName): string {
+  const viaIndex = join(shellIndexLink(root), `activate.${shell}`);
+  try {
+    if (readlinkSync(shellIndexLink(root)) === projectStateDir(root)) return viaIndex;
+  } catch {}
+  return activationPath(root, shell);
 }
 
 export function removeActivations(root: string): void {

@@ -7,8 +7,9 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {renderLaunchdPlist, renderSystemdUnit, serviceEnv, systemdQuote, xmlEscape} from '../../src/watch/service.js';
 import {evaluatedUnder, relevantFile, skippedDir, watchDirs} from '../../src/watch/projects.js';
-import {parseNixVersion} from '../../src/doctor/doctor.js';
-import {summarizeNixError} from '../../src/doctor/nix-error.js';
+import {updateProjectState} from '../../src/cache/project-state.js';
+import {parseNixVersion} from '../../src/usecases/doctor.js';
+import {summarizeNixError} from '../../src/nix/nix-error.js';
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'devenv-watch-unit-')));
 afterAll(() => rmSync(base, {recursive: true, force: true}));
@@ -92,23 +93,22 @@ describe('watched paths', () => {
   writeFileSync(join(root, 'nix', 'deep', 'a.nix'), '{}');
   writeFileSync(join(root, 'node_modules', 'x', 'b.nix'), '{}');
 
-  test('watch dirs: the root and the way to every input, not bulky dirs or unrelated ones', () => {
-    expect(watchDirs(root)).toEqual([root, join(root, 'nix'), join(root, 'nix', 'deep')]);
+  test('watch dirs: the root and the way to every input (nix copies every file of a path flake)', () => {
+    expect(watchDirs(root)).toEqual([root, join(root, 'nix'), join(root, 'nix', 'deep'), join(root, 'node_modules'), join(root, 'node_modules', 'x'), join(root, 'src')]);
   });
 
-  test('relevant files: core files at the root and .nix anywhere outside skipped dirs', () => {
+  test('relevant files: any file nix copies; not .git, .devenv or node_modules', () => {
     expect(relevantFile(root, join(root, 'devenv.toml'))).toBe(true);
     expect(relevantFile(root, join(root, 'flake.lock'))).toBe(true);
-    expect(relevantFile(root, join(root, 'nix', 'devenv.toml'))).toBe(false);
     expect(relevantFile(root, join(root, 'nix', 'x.nix'))).toBe(true);
-    expect(relevantFile(root, join(root, 'devenv.toml.tmp-123-abc'))).toBe(false);
-    expect(relevantFile(root, join(root, '.flake.nix.swp'))).toBe(false);
-    expect(relevantFile(root, join(root, 'node_modules', 'x', 'b.nix'))).toBe(false);
-    expect(relevantFile(root, join(root, 'result-dev', 'c.nix'))).toBe(false);
+    expect(relevantFile(root, join(root, 'hook.sh'))).toBe(true);
+    expect(relevantFile(root, join(root, 'build', 'settings.json'))).toBe(true);
+    expect(relevantFile(root, join(root, '.devenv', 'state', 'postgres.log'))).toBe(false);
+    expect(relevantFile(root, join(root, '.git', 'index'))).toBe(false);
   });
 
   test('a project living in a dir named like a skipped one is not skipped itself', () => {
-    const r = join(base, 'build');
+    const r = join(base, '.devenv');
     expect(skippedDir(r, r)).toBe(false);
     expect(skippedDir(r, join(r, 'nix'))).toBe(false);
     expect(skippedDir(r, join(r, '.git'))).toBe(true);
@@ -117,7 +117,7 @@ describe('watched paths', () => {
   test('evaluated projects under a prefix are found from their state dirs', () => {
     const state = join(base, 'state');
     process.env.XDG_STATE_HOME = state;
-    for (const p of ['/home/me/src/a', '/home/me/src/deep/b', '/home/me/other/c']) mkdirSync(join(state, 'devenv', 'roots', p, '@devenv@'), {recursive: true});
+    for (const p of ['/home/me/src/a', '/home/me/src/deep/b', '/home/me/other/c']) updateProjectState(p, {lastEvalAt: 'now'});
     expect(evaluatedUnder('/home/me/src').sort()).toEqual(['/home/me/src/a', '/home/me/src/deep/b']);
     expect(evaluatedUnder('/home/me/src/a')).toEqual(['/home/me/src/a']);
     expect(evaluatedUnder('/nowhere')).toEqual([]);
