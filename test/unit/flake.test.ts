@@ -22,12 +22,32 @@ describe('generated flake', () => {
 
   test('pins nixpkgs, covers four systems, lists packages, env and hook', () => {
     const f = renderFlake(m);
-    expect(f).toContain('inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";');
+    expect(f).toContain('inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";');
     for (const s of ['x86_64-linux', 'aarch64-linux', 'x86_64-darwin', 'aarch64-darwin']) expect(f).toContain(`"${s}"`);
     expect(f).toContain('pkgs.python311');
     expect(f).toContain('pkgs.postgresql_15');
-    expect(f).toContain('X = "y";');
+    expect(f).toMatch(/ env = \{\n +X = "y";\n +\};/);
     expect(f).toContain('shellHook = "echo hi";');
+  });
+
+  test('imports nixpkgs with the [nixpkgs.config] of devenv.toml, escaped', () => {
+    const f = renderFlake({...m, nixpkgs: {config: {allowUnfree: true, permittedInsecurePackages: ['nodejs-20.20.2', 'a"${b}']}}});
+    expect(f).toContain('let pkgs = import nixpkgs { inherit system; config = configFor system; overlays = [ ]; };');
+    expect(f).toMatch(/config = \{\n +allowUnfree = true;\n +permittedInsecurePackages = \[ "nodejs-20\.20\.2" "a\\"\\\$\{b\}" \];\n +\};/);
+    expect(renderFlake(m)).toContain('config = { };');
+    expect(f).not.toContain('legacyPackages');
+  });
+
+  test('keeps darwin and opts x86_64-darwin in where nixpkgs 26.11+ requires it', () => {
+    const f = renderFlake(m);
+    expect(f).toContain('system == "x86_64-darwin" && builtins.compareVersions (nixpkgs.lib.trivial.release or "0") "26.11" >= 0');
+    expect(f).toContain('allowDeprecatedx86_64Darwin = "force";');
+  });
+
+  test('env goes through mkShell\'s env (exported under __structuredAttrs too); none, no env attribute', () => {
+    const f = renderFlake({...m, env: {A: '1', 'with': '$x'}});
+    expect(f).toMatch(/env = \{\n +A = "1";\n +"with" = "\\\$x";\n +\};/);
+    expect(renderFlake({name: 'x'})).not.toContain('env =');
   });
 
   test('knows its own output from a hand-edited or foreign flake', () => {
