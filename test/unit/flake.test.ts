@@ -1,6 +1,7 @@
 import {describe, expect, test} from '@jest/globals';
 import {flakeOwnership, renderFlake} from '../../src/flake/render.js';
 import {nixAttrName, nixAttrPath, nixString} from '../../src/flake/nix-string.js';
+import {inputUrls, lockState, originalOf} from '../../src/flake/lock.js';
 
 describe('Nix string escaping', () => {
   test('escapes backslash, quote and every dollar', () => {
@@ -55,5 +56,30 @@ describe('generated flake', () => {
     expect(flakeOwnership(f)).toBe('generated');
     expect(flakeOwnership(f.replace('pkgs.python311', 'pkgs.python312'))).toBe('edited');
     expect(flakeOwnership('{ outputs = _: {}; }')).toBe('foreign');
+  });
+});
+
+describe('flake.lock against flake.nix', () => {
+  const lock = (original: Record<string, string>) => JSON.stringify({nodes: {nixpkgs: {locked: {...original, narHash: 'sha256-x', lastModified: 1}, original}, root: {inputs: {nixpkgs: 'nixpkgs'}}}, root: 'root', version: 7});
+  const flake = (url: string) => renderFlake({name: 'app', nixpkgs: {url}});
+
+  test('a lock of the URL flake.nix names is current', () => {
+    expect(inputUrls(flake('github:NixOS/nixpkgs/nixos-26.05'))).toEqual({nixpkgs: 'github:NixOS/nixpkgs/nixos-26.05'});
+    expect(lockState(flake('github:NixOS/nixpkgs/nixos-26.05'), lock({type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-26.05'}))).toBe('current');
+    expect(lockState(flake('path:/src/nixpkgs'), lock({type: 'path', path: '/src/nixpkgs'}))).toBe('current');
+    expect(lockState(flake('github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567'), lock({type: 'github', owner: 'NixOS', repo: 'nixpkgs', rev: '0123456789abcdef0123456789abcdef01234567'}))).toBe('current');
+  });
+
+  test('a changed [nixpkgs] url makes the lock stale', () => {
+    expect(lockState(flake('github:NixOS/nixpkgs/nixos-26.05'), lock({type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-24.05'}))).toBe('stale');
+    expect(lockState(flake('path:/src/other'), lock({type: 'path', path: '/src/nixpkgs'}))).toBe('stale');
+    expect(lockState(flake('github:NixOS/nixpkgs/nixos-26.05'), '{"nodes":{"root":{}},"root":"root","version":7}')).toBe('stale');
+    expect(lockState(flake('github:NixOS/nixpkgs/nixos-26.05'), 'not json')).toBe('stale');
+  });
+
+  test('forms devenv cannot compare are left to nix', () => {
+    expect(lockState(flake('git+https://example.org/nixpkgs?ref=main'), lock({type: 'git', url: 'https://example.org/nixpkgs', ref: 'main'}))).toBe('unknown');
+    expect(lockState('{ inputs = { nixpkgs = { url = "github:a/b"; }; }; outputs = _: {}; }', lock({type: 'github', owner: 'a', repo: 'b'}))).toBe('unknown');
+    expect(originalOf('github:NixOS/nixpkgs?ref=nixos-26.05')).toBeUndefined();
   });
 });
