@@ -146,3 +146,17 @@ describe('macOS systems', () => {
     expect(existsSync(join(p, 'flake.lock'))).toBe(false);
   });
 });
+
+describe('[env] under __structuredAttrs', () => {
+  test('mkShell\'s env reaches the shell when the shell derivation uses structured attributes; top-level attributes do not', () => {
+    const p = initProject(sb, 'structured', ['minimal']);
+    setToml(p, (s) => s.replace('[env]', '[env]\nGREETING = "hello"'));
+    expect(sb.devenv(['generate'], {cwd: p}).status).toBe(0);
+    // The user owns the flake from here on: structured attributes, plus a top-level variable for contrast.
+    const flake = join(p, 'flake.nix');
+    writeFileSync(flake, readFileSync(flake, 'utf8').replace('env = {', '__structuredAttrs = true;\n            TOPLEVEL = "lost";\n            env = {'));
+    const r = sb.devenv(['exec', '--', 'sh', '-c', 'printf "%s|%s|%s" "$GREETING" "${TOPLEVEL-unset}" "${NIX_ATTRS_JSON_FILE-unset}"'], {cwd: p, env: strict});
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hello|unset|unset');
+  });
+});
