@@ -16,7 +16,7 @@ export interface ProjectState {
   errorShownFor?: string;
   /** Per input file (relative name) sha256 at the last good evaluation, to say why the cache is stale. */
   inputDigests?: Record<string, string>;
-  /** flake.nix + flake.lock pair that `nix flake lock` last confirmed (URL forms devenv cannot compare). */
+  /** Input URLs + flake.lock that `nix flake lock` last confirmed (URL forms devenv cannot compare). */
   lockCheckedFor?: string;
 }
 

@@ -138,16 +138,20 @@ async function evaluateOnce(p: Project, {key, digest}: KeyParts, opts: EnsureOpt
  * a flake.lock, or with one that locks an input from another URL than flake.nix now names
  * (a changed [nixpkgs] url), nix would write flake.lock itself during the evaluation (and the
  * inputs would change under it). Not with DEVENV_NIXPKGS, which never writes the lock.
- * A URL form devenv cannot compare costs one `nix flake lock` per flake.nix/flake.lock pair.
+ * A URL form devenv cannot compare costs one `nix flake lock` per pair of input URLs and flake.lock.
  */
 async function ensureLockFile(p: Project): Promise<void> {
   if (nixpkgsOverride()) return;
   const lockFile = join(p.real, 'flake.lock');
   const flakeText = readFileOrNull(join(p.real, 'flake.nix')) ?? '';
   const lockText = readFileOrNull(lockFile);
-  const pair = (lock: string | null) => createHash('sha256').update(`${flakeText}\0${lock}`).digest('hex');
+  const {inputUrls, lockState} = await import('../flake/lock.js');
+  // Keyed on the input URLs (the whole flake.nix when it names none devenv can read), so an
+  // edit of the package list does not ask nix again.
+  const urls = inputUrls(flakeText);
+  const inputs = Object.keys(urls).length ? JSON.stringify(urls) : flakeText;
+  const pair = (lock: string | null) => createHash('sha256').update(`${inputs}\0${lock}`).digest('hex');
   if (lockText !== null) {
-    const {lockState} = await import('../flake/lock.js');
     const state = lockState(flakeText, lockText);
     if (state === 'current') return;
     if (state === 'unknown' && readProjectState(p.root).lockCheckedFor === pair(lockText)) return;

@@ -126,6 +126,30 @@ describe('a changed nixpkgs URL', () => {
   });
 });
 
+describe('a nixpkgs URL devenv cannot compare with its lock', () => {
+  test('is checked by nix once, not again after an edit of the package list', () => {
+    const p = initProject(sb, 'gitinput', ['minimal']);
+    const repo = join(sb.dir, 'nixpkgs-git');
+    cpSync(FIXTURE, repo, {recursive: true});
+    const git = (...args: string[]) => spawnSync('git', args, {cwd: repo, encoding: 'utf8', env: {...sb.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t'}});
+    git('init', '-q', '-b', 'main');
+    git('add', '-A', '-f');
+    expect(git('commit', '-qm', 'fixture').status).toBe(0);
+    const noOverride = {...spy.env, DEVENV_NIXPKGS: '', ...strict};
+    setToml(p, (s) => s.replace(/^url = ".*"$/m, `url = "git+file://${repo}"`));
+    expect(sb.devenv(['allow'], {cwd: p}).status).toBe(0);
+    writeFileSync(spy.log, '');
+    expect(sb.devenv(['exec', '--', 'true'], {cwd: p, env: noOverride}).status).toBe(0);
+    expect(spy.calls().filter((c) => c.includes(' flake lock '))).toHaveLength(1);
+    setToml(p, (s) => s.replace('packages = []', 'packages = ["hello"]'));
+    expect(sb.devenv(['allow'], {cwd: p}).status).toBe(0);
+    writeFileSync(spy.log, '');
+    expect(sb.devenv(['exec', '--', 'hello'], {cwd: p, env: noOverride}).stdout).toContain('Hello, world!');
+    expect(spy.calls().filter((c) => c.includes(' flake lock '))).toEqual([]);
+    expect(status(p, noOverride)).toMatchObject({trust: 'allowed', cache: {state: 'fresh'}});
+  });
+});
+
 describe('macOS systems', () => {
   test('every system evaluates, x86_64-darwin too where nixpkgs 26.11 wants the opt-in', () => {
     const p = initProject(sb, 'darwin', ['python-postgres']);
