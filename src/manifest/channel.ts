@@ -2,7 +2,8 @@
 // offers. schema/devenv.schema.json and manifest validation derive from this one table
 // (test/unit/manifest.test.ts fails when the schema file drifts from it).
 //
-// Read from NixOS/nixpkgs release-26.05 (branched May 2026, supported to 2026-12-31):
+// Read from NixOS/nixpkgs release-26.05 (supported to 2026-12-31): its release notes, aliases.nix,
+// the PRs that removed or marked packages before the branch-off, and pkgs/servers/sql/postgresql:
 // - Python: python310 was dropped before 26.05 (nixpkgs#490538); python311..python314 are
 //   released interpreters; python315 is the 3.15 pre-release (added at 3.15.0a1).
 // - Node.js: nodejs_22, nodejs_24 (the default `nodejs`), nodejs_26 (`nodejs_latest`);
