@@ -11,7 +11,8 @@
 //   (EOL 2026-04-30, nixpkgs#511784), so it refuses to evaluate: not offered.
 // - PostgreSQL: postgresql_14..postgresql_18 (postgresql_13 removed 2025-11-17;
 //   postgresql_19 came to master after the branch-off). postgresql_14 leaves in 26.11.
-// When 26.11 is tagged: re-read these lists, bump CHANNEL, and `devenv update` moves a project.
+// When 26.11 is tagged: re-read these lists and bump CHANNEL (new projects pin it); an existing
+// project moves by changing [nixpkgs] url, and `devenv update` follows its branch meanwhile.
 
 export interface VersionEntry {
   /** What devenv.toml says: "3.11", "24", 15. */
