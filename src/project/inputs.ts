@@ -228,5 +228,9 @@ export function watchedInputs(p: Project, inputs: InputDigest, limit = 200): str
   return out;
 }
 
-/** git rewrites its index on every pull, checkout or add: a cheap sign that tracked files changed. */
-export const watchedGitIndex = (p: Project): string | undefined => (p.git ? join(p.git.gitDir, 'index') : undefined);
+/**
+ * Cheap signs that git changed the tracked files under a shell: HEAD moves on a checkout,
+ * ORIG_HEAD on a pull, merge, rebase or reset. (Not the index: every add or commit rewrites it,
+ * which would reload the shell for nothing.)
+ */
+export const watchedGitFiles = (p: Project): string[] => (p.git ? [join(p.git.gitDir, 'HEAD'), join(p.git.gitDir, 'ORIG_HEAD')] : []);
