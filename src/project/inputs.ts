@@ -16,7 +16,7 @@ import {type Project, stagingDir} from './project.js';
 export interface InputDigest {
   /** One sha256 over every input's name and digest: what trust is bound to, and part of the key. */
   digest: string;
-  /** Input names, relative to the flake source's top (the git work tree, or the root). */
+  /** Input names (files, symlinks; for a path flake also dirs), relative to the flake source's top (the git work tree, or the root). */
   files: string[];
   /** Per input: sha256 of the content ('x' prefix when executable), 'l:<target>', 'd', 'absent', 'submodule'. */
   perFile: Record<string, string>;
@@ -142,7 +142,8 @@ function digestInputs(top: string, memoFile: string, names: string[], submodules
       }
       changed = true;
     }
-    perFile[name] = digest;
+    // Directories are copied, but count only through their files (as in git, which has none).
+    if (digest !== 'd') perFile[name] = digest;
     if (now - Math.max(st.mtimeMs, st.ctimeMs) > RACY_MS) next[name] = [sig, digest];
     else changed = true;
   }

@@ -57,7 +57,7 @@ export function prefixProblem(dir: string): string | undefined {
   try {
     st = statSync(dir);
   } catch {
-    return `${dir} does not exist`;
+    return `${dir} is not a directory (it does not exist)`;
   }
   if (!st.isDirectory()) return `${dir} is not a directory`;
   if (uid >= 0 && st.uid !== uid) return `${dir} belongs to another user`;

@@ -90,6 +90,29 @@ describe('trust covers exactly what nix reads', () => {
   });
 });
 
+test("a shell's loaded environment goes stale on a pull that changes any tracked file, not on a commit", () => {
+  const p = readerProject(join(sb.dir, 'reader-pull'));
+  git(p, 'init', '-q', '-b', 'main');
+  git(p, 'add', '-A');
+  git(p, 'commit', '-qm', 'one');
+  git(p, 'checkout', '-qb', 'upstream');
+  writeFileSync(join(p, 'conf', 'settings.json'), '{"greeting": "pulled"}');
+  git(p, 'commit', '-qam', 'upstream change');
+  git(p, 'checkout', '-q', 'main');
+  expect(sb.devenv(['allow'], {cwd: p}).status).toBe(0);
+  expect(hook(p).stdout).toContain('_devenv_source');
+  const script = join(sb.env.XDG_STATE_HOME!, 'devenv', 'roots', p, '@devenv@', 'activate.bash');
+  const fresh = () => spawnSync('bash', ['--norc', '-c', `sleep 0.02; source '${script}' check`]).status;
+  expect(fresh()).toBe(0);
+  writeFileSync(join(p, 'notes.txt'), 'x');
+  git(p, 'add', 'notes.txt');
+  git(p, 'commit', '-qm', 'local work');
+  expect(fresh()).toBe(0);
+  git(p, 'merge', '-q', '--no-edit', 'upstream');
+  expect(fresh()).toBe(99);
+  expect(hook(p).stdout).toContain('changed since it was allowed');
+});
+
 describe('one identity for every path to a project', () => {
   test('deny through a symlinked parent blocks the real path too, and the other way round', () => {
     const realParent = join(sb.dir, 'real-parent');
