@@ -47,7 +47,7 @@ export interface AllowedListing {
 
 export function listAllowed(): AllowedListing {
   return {
-    projects: allowedProjects().map(({files: _files, ...r}) => {
+    projects: allowedProjects().map((r) => {
       let current: string;
       try {
         current = checkTrust(r.root).state;
