@@ -105,12 +105,14 @@ async function evaluateOnce(p: Project, {key, digest}: KeyParts, opts: EnsureOpt
   const roots = [join(rootsDir, 'profile')];
   const start = Date.now();
   // A non-git project is copied (filtered) first; the copy's digest is what nix will read.
+  let inputs: Awaited<ReturnType<typeof inputRoots>>;
   const {result: printed, staged} = await runOnFlake(p, ['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...overrideArgs()], 'nix print-dev-env', {
     beforeNix: async (s) => {
       if (s && s.digest !== digest) throw new InputsChanged();
+      // Rooting the inputs runs alongside the evaluation.
+      inputs = await inputRoots(p);
     },
   });
-  const inputs = await inputRoots(p);
   if (inputs) roots.push(inputs.dir);
   const durationMs = Date.now() - start;
   // Nix read the work tree itself (git): make sure it read the content that was checked.

@@ -26,11 +26,11 @@ export async function allowProject(dir: string): Promise<AllowRecord> {
 /** Trust every project under a directory of the user's own that no one else can write to. */
 export function allowPrefix(dir: string): string[] {
   const abs = realPath(resolve(dir));
-  const problem = prefixProblem(abs);
-  if (problem) throw new DevenvError(`${problem}; not trusting it as a prefix`, {hint: 'give a directory of your own that only you can write to, e.g. devenv allow --prefix ~/src'});
   if (abs === '/' || abs === realPath(homedir())) {
     throw new DevenvError(`refusing to trust everything under ${abs}`, {hint: 'trust the directories where your own projects live, e.g. ~/src'});
   }
+  const problem = prefixProblem(abs);
+  if (problem) throw new DevenvError(`${problem}; not trusting it as a prefix`, {hint: 'give a directory of your own that only you can write to, e.g. devenv allow --prefix ~/src'});
   const prefixes = trustPrefixes();
   if (!prefixes.some((p) => realPath(p) === abs)) {
     addUserConfigPrefix(abs);
@@ -47,7 +47,7 @@ export interface AllowedListing {
 
 export function listAllowed(): AllowedListing {
   return {
-    projects: allowedProjects().map(({files: _files, ...r}) => {
+    projects: allowedProjects().map((r) => {
       let current: string;
       try {
         current = checkTrust(r.root).state;

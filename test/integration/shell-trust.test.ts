@@ -29,7 +29,8 @@ const git = (cwd: string, ...args: string[]) => {
 };
 const sameContentProject = (dir: string) => {
   mkdirSync(dir, {recursive: true});
-  for (const f of ['devenv.toml', 'flake.nix']) cpSync(join(proj, f), join(dir, f));
+  // Every file nix copies: the content is what keys the cache.
+  for (const f of ['devenv.toml', 'flake.nix', '.gitignore']) cpSync(join(proj, f), join(dir, f));
 };
 const mode = (p: string) => statSync(p).mode & 0o777;
 
