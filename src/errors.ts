@@ -95,12 +95,3 @@ export class ServiceError extends DevenvError {
     super(message, {exitCode: ExitCode.service, hint, code: 'service_error'});
   }
 }
-
-/** One-line (plus hint) rendering for stderr. */
-export function formatError(err: unknown): string {
-  if (err instanceof DevenvError) {
-    return `devenv: ${err.message}` + (err.hint ? `\n  hint: ${err.hint}` : '');
-  }
-  const e = err as Error;
-  return `devenv: unexpected error: ${e?.stack ?? String(err)}`;
-}

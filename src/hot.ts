@@ -1,6 +1,6 @@
 // Entry for the hot commands that bin/run.js sends here without loading oclif:
 // `exec`, and the hook's internal calls (`__hook`, `__refresh`). Node built-ins only at import.
-import {formatError, DevenvError} from './errors.js';
+import {presentError} from './cli/present.js';
 import {currentDir} from './usecases/cwd.js';
 
 export async function runHot(argv: string[]): Promise<number> {
@@ -23,7 +23,6 @@ export async function runHot(argv: string[]): Promise<number> {
     }
     return 2;
   } catch (e) {
-    process.stderr.write(formatError(e) + '\n');
-    return e instanceof DevenvError ? e.exitCode : 1;
+    return presentError(e);
   }
 }
