@@ -63,7 +63,8 @@ export function toDevenvError(err: unknown, commands: string[] = [], argv: strin
   if (err instanceof DevenvError) return err;
   const e = (err ?? {}) as OclifLike;
   const message = typeof e.message === 'string' ? e.message : String(err);
-  const notFound = /^command (\S+) not found$/.exec(message.trim());
+  const notFound = /^command (\S+) not found\.?$/i.exec(message.trim());
+  if (notFound?.[1].startsWith('-')) return new UsageError(`unknown flag ${notFound[1]}`, help());
   if (notFound) {
     const parts = notFound[1].split(':');
     for (let n = parts.length - 1; n > 0; n--) {
@@ -73,6 +74,11 @@ export function toDevenvError(err: unknown, commands: string[] = [], argv: strin
     return new UsageError(`unknown command '${parts.join(' ')}'`, help());
   }
   if (e.oclif?.exit === ExitCode.usage || e.parse) return new UsageError(usageMessage(message), help(e.parse?.input?.context?.id ?? commandOf(argv, commands)));
+  // A file system fault (ENOTDIR, EACCES, ENOSPC...) is the machine's, not a bug: say which path.
+  const sys = err as NodeJS.ErrnoException;
+  if (typeof sys.code === 'string' && /^E[A-Z]+$/.test(sys.code) && sys.syscall) {
+    return new DevenvError(message.split('\n')[0], {code: 'io_error', hint: 'a file or directory devenv needs cannot be used: check that it exists with the right type and that you may write it'});
+  }
   const wrapped = new DevenvError(`unexpected error: ${message.split('\n')[0]}`, {
     code: 'internal',
     hint: process.env.DEVENV_DEBUG ? undefined : 'this is a bug in devenv; DEVENV_DEBUG=1 shows where it happened',

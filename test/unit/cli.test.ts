@@ -1,7 +1,7 @@
 // What the CLI says when it is used wrongly, and that README's tables tell what the commands do.
 // Runs the built bin/run.js; no nix is involved (parsing fails before any work).
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
-import {readFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {ExitCode} from '../../src/errors.js';
 import {makeSandbox, REPO, type Sandbox} from '../helpers/env.js';
@@ -64,6 +64,8 @@ describe('usage errors go through one presenter', () => {
       expectUsageError(['templates', 'extra'], json, /unexpected argument: extra/);
       expectUsageError(['status', 'a', 'b'], json, /unexpected arguments: a b/);
       expectUsageError(['frobnicate'], json, /unknown command 'frobnicate'/);
+      expectUsageError(['help', 'frobnicate'], json, /unknown command 'frobnicate'/);
+      expectUsageError(['--bogus'], json, /unknown flag --bogus/);
       expectUsageError(['hook', 'tcsh'], json, /expected tcsh to be one of: bash, zsh, fish/);
       expectUsageError(['logs', '-n', 'many'], json, /--lines: /);
     }
@@ -101,6 +103,15 @@ describe('README tells what the commands do', () => {
     }
   });
 
+  test("every error code devenv uses is in the exit-code table's --json column", () => {
+    const files = (dir: string): string[] => readdirSync(dir, {withFileTypes: true}).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+    const codes = new Set(['user_error', 'nix_failed']);
+    for (const f of files(join(REPO, 'src'))) for (const m of readFileSync(f, 'utf8').matchAll(/\bcode: '([a-z_]+)'/g)) codes.add(m[1]);
+    const table = README.slice(README.indexOf('| exit | meaning |'));
+    const missing = [...codes].filter((c) => !table.includes(`\`${c}\``));
+    expect(missing).toEqual([]);
+  });
+
   test('the command table names every command with exactly its flags', () => {
     const table = README.slice(README.indexOf('## Commands'), README.indexOf('\n\n', README.indexOf('| command |')));
     // Each backticked usage in the first column: `devenv up [-d] [--json]`, `deny [dir]`.
@@ -135,4 +146,91 @@ describe('README tells what the commands do', () => {
     }
     expect(bad).toEqual([]);
   });
+});
+
+describe('what the commands say matches what happened (no nix needed)', () => {
+  test('a deleted project is listed as missing, and deny forgets it', () => {
+    const p = join(sb.dir, 'gone');
+    mkdirSync(p);
+    expect(sb.devenv(['init', 'minimal'], {cwd: p}).status).toBe(0);
+    expect(sb.devenv(['allowed']).stdout).toMatch(new RegExp(`^${p}  allowed `, 'm'));
+    rmSync(p, {recursive: true});
+    const listed = sb.devenv(['allowed']);
+    expect(listed.stdout).toMatch(new RegExp(`^${p}  missing: the directory is gone \\('devenv deny ${p}' forgets it\\)`, 'm'));
+    expect(listed.stdout).not.toContain('changed since allowed');
+    expect(JSON.parse(sb.devenv(['allowed', '--json']).stdout).projects).toEqual([expect.objectContaining({root: p, current: 'missing'})]);
+    const d = sb.devenv(['deny', p]);
+    expect(d.status).toBe(0);
+    expect(d.stdout).toContain(`forgot ${p}`);
+    expect(sb.devenv(['allowed']).stdout).toBe('devenv: nothing allowed yet\n');
+    // A path devenv never knew is an error, not a silent success.
+    const again = sb.devenv(['deny', p]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain(`${p} does not exist`);
+  });
+
+  test('remove of a package a section brings in names that section', () => {
+    const p = join(sb.dir, 'py');
+    mkdirSync(p);
+    expect(sb.devenv(['init', 'python'], {cwd: p}).status).toBe(0);
+    const before = readFileSync(join(p, 'devenv.toml'), 'utf8');
+    const r = sb.devenv(['remove', 'python311'], {cwd: p});
+    expect(r.stderr).toBe('devenv: python311 is not in the packages list; [languages.python] in devenv.toml brings it in (remove or change that section to drop it)\n');
+    expect(readFileSync(join(p, 'devenv.toml'), 'utf8')).toBe(before);
+  });
+
+  test("up in a project with a flake of its own does not suggest 'init', which would refuse", () => {
+    const p = join(sb.dir, 'foreign');
+    mkdirSync(p);
+    writeFileSync(join(p, 'flake.nix'), '{ outputs = { self }: { }; }\n');
+    const r = sb.devenv(['up', '-d'], {cwd: p});
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('defines no services');
+    expect(r.stderr).toContain('[services.postgres]');
+    expect(r.stderr).not.toMatch(/devenv init/);
+    expect(sb.devenv(['init', 'postgres'], {cwd: p}).status).toBe(1); // what it used to suggest
+  });
+
+  test('an unexpected error on a hook miss is one line, no stack, and blocks until a file changes', () => {
+    const p = join(sb.dir, 'hookfail');
+    mkdirSync(p);
+    writeFileSync(join(p, 'devenv.toml'), 'name = "x"\n');
+    const state = join(sb.dir, 'bad-state');
+    mkdirSync(join(state, 'devenv'), {recursive: true});
+    writeFileSync(join(state, 'devenv', 'roots'), 'not a directory');
+    const r = sb.devenv(['__hook', 'bash', p], {cwd: p, env: {XDG_STATE_HOME: state}});
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stderr).toMatch(/^devenv: ENOTDIR: not a directory[^\n]*\n {2}hint: [^\n]+\n$/);
+    // The shell gets block code: it watches the project's files instead of calling node on every prompt.
+    expect(r.stdout).toContain(`_devenv_watch_present=($'${p}/devenv.toml'`);
+    expect(r.stdout).toContain('will try again when a project file changes');
+  });
+});
+
+test('devenv add then remove keeps a devenv.toml full of comments as it was', () => {
+  const p = join(sb.dir, 'comments');
+  mkdirSync(p);
+  const text = `# top comment
+name = "comments"   # odd   spacing
+
+packages = [
+  "git",   # version control
+  # "cmake", # re-enable for the C build
+  'jq',
+]   # after
+
+[env]
+# keep me
+A = "b"  # and me
+`;
+  writeFileSync(join(p, 'devenv.toml'), text);
+  const add = sb.devenv(['add', 'hello', 'openssl'], {cwd: p});
+  expect(add.status).toBe(0);
+  expect(readFileSync(join(p, 'devenv.toml'), 'utf8')).toBe(text.replace("  'jq',\n", "  'jq',\n  \"hello\",\n  \"openssl\",\n"));
+  expect(readFileSync(join(p, 'flake.nix'), 'utf8')).toContain('pkgs.openssl');
+  expect(sb.devenv(['remove', 'hello', 'openssl'], {cwd: p}).status).toBe(0);
+  expect(readFileSync(join(p, 'devenv.toml'), 'utf8')).toBe(text);
+  expect(sb.devenv(['remove', 'git'], {cwd: p}).status).toBe(0);
+  expect(readFileSync(join(p, 'devenv.toml'), 'utf8')).toBe(text.replace('  "git",   # version control\n', ''));
 });
