@@ -79,6 +79,8 @@ describe('nix failures devenv can name are told where the user sees them', () =>
       expect([attempt, e.stderr]).toEqual([attempt, expect.stringMatching(/\n {2}hint: git add flake\.nix, or 'git add --intent-to-add flake\.nix'/)]);
       expect([attempt, e.stderr]).not.toEqual([attempt, expect.stringContaining('fix the error above')]);
     }
+    // git init changed what nix sees (only tracked files), so trust asks again first.
+    expect(sb.devenv(['allow'], {cwd: p}).status).toBe(0);
     const hook = sb.devenv(['__hook', 'bash', p], {cwd: p});
     expect(hook.stderr).toContain('hint: git add flake.nix');
     const st = JSON.parse(sb.devenv(['status', '--json'], {cwd: p}).stdout);

@@ -1,10 +1,11 @@
 // What the CLI says when it is used wrongly, and that README's tables tell what the commands do.
 // Runs the built bin/run.js; no nix is involved (parsing fails before any work).
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
+import {spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {ExitCode} from '../../src/errors.js';
-import {makeSandbox, REPO, type Sandbox} from '../helpers/env.js';
+import {DEVENV, makeSandbox, REPO, type Sandbox} from '../helpers/env.js';
 
 interface ManifestCommand {
   id: string;
@@ -27,9 +28,36 @@ afterAll(() => sb.cleanup());
 
 const JSON_KEYS = ['error', 'exitCode', 'hint', 'message', 'ok'];
 
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run devenv asynchronously, a few at a time (each run loads oclif: ~0.5 s of CPU). */
+async function runMany(argvs: string[][], width = 3): Promise<Run[]> {
+  const out: Run[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < argvs.length) {
+      const i = next++;
+      out[i] = await new Promise<Run>((done) => {
+        const c = spawn(process.execPath, [DEVENV, ...argvs[i]], {cwd: sb.dir, env: {...sb.env, PWD: sb.dir}});
+        let stdout = '';
+        let stderr = '';
+        c.stdout.on('data', (d) => (stdout += d));
+        c.stderr.on('data', (d) => (stderr += d));
+        c.on('close', (status) => done({status, stdout, stderr}));
+      });
+    }
+  };
+  await Promise.all(Array.from({length: width}, worker));
+  return out;
+}
+
 /** A usage error: exit 2, one short message with a hint, no oclif internals, no stack. */
-function expectUsageError(args: string[], json: boolean, message: RegExp) {
-  const r = sb.devenv(json ? [...args, '--json'] : args);
+function expectUsageError(args: string[], json: boolean, message: RegExp, ran?: Run) {
+  const r = ran ?? sb.devenv(json ? [...args, '--json'] : args);
   const what = `devenv ${args.join(' ')}${json ? ' --json' : ''}`;
   expect([what, r.status]).toEqual([what, 2]);
   if (json) {
@@ -48,14 +76,16 @@ function expectUsageError(args: string[], json: boolean, message: RegExp) {
 }
 
 describe('usage errors go through one presenter', () => {
-  test('every command, given a bogus flag, exits 2 with one short message, with and without --json', () => {
+  test('every command, given a bogus flag, exits 2 with one short message, with and without --json', async () => {
     expect(commands.length).toBeGreaterThan(15);
-    for (const c of commands) {
-      const words = c.id.split(':');
-      expectUsageError([...words, '--bogus'], false, /^devenv: unknown flag --bogus\n/);
+    const argvs = commands.flatMap((c) => [[...c.id.split(':'), '--bogus'], [...c.id.split(':'), '--bogus', '--json']]);
+    const runs = await runMany(argvs);
+    commands.forEach((c, i) => {
+      const args = [...c.id.split(':'), '--bogus'];
+      expectUsageError(args, false, /^devenv: unknown flag --bogus\n/, runs[2 * i]);
       // A command without --json also calls --json unknown, still in the JSON shape asked for.
-      expectUsageError([...words, '--bogus'], true, c.enableJsonFlag ? /^unknown flag --bogus$/ : /^unknown flags --bogus, --json$/);
-    }
+      expectUsageError(args, true, c.enableJsonFlag ? /^unknown flag --bogus$/ : /^unknown flags --bogus, --json$/, runs[2 * i + 1]);
+    });
   });
 
   test('missing and extra arguments, unknown commands and bad option values', () => {
@@ -64,11 +94,12 @@ describe('usage errors go through one presenter', () => {
       expectUsageError(['templates', 'extra'], json, /unexpected argument: extra/);
       expectUsageError(['status', 'a', 'b'], json, /unexpected arguments: a b/);
       expectUsageError(['frobnicate'], json, /unknown command 'frobnicate'/);
-      expectUsageError(['help', 'frobnicate'], json, /unknown command 'frobnicate'/);
       expectUsageError(['--bogus'], json, /unknown flag --bogus/);
       expectUsageError(['hook', 'tcsh'], json, /expected tcsh to be one of: bash, zsh, fish/);
       expectUsageError(['logs', '-n', 'many'], json, /--lines: /);
     }
+    // help has no --json of its own.
+    expectUsageError(['help', 'frobnicate'], false, /unknown command 'frobnicate'/);
   });
 
   test('--json after -- belongs to the command exec runs', () => {
@@ -197,7 +228,7 @@ describe('what the commands say matches what happened (no nix needed)', () => {
     writeFileSync(join(p, 'devenv.toml'), 'name = "x"\n');
     const state = join(sb.dir, 'bad-state');
     mkdirSync(join(state, 'devenv'), {recursive: true});
-    writeFileSync(join(state, 'devenv', 'roots'), 'not a directory');
+    writeFileSync(join(state, 'devenv', 'projects'), 'not a directory');
     const r = sb.devenv(['__hook', 'bash', p], {cwd: p, env: {XDG_STATE_HOME: state}});
     expect(r.status).toBe(0);
     expect(r.stderr).not.toMatch(/^\s+at /m);
