@@ -100,6 +100,8 @@ export function errorJson(err: DevenvError): {ok: false; error: string; message:
 /** Print `err` for the user and return the exit code to use. */
 export function presentError(err: unknown, opts: {json?: boolean; commands?: string[]; argv?: string[]} = {}): number {
   if (isExit(err)) return err.oclif.exit;
+  // oclif's way of saying the user pressed Ctrl-C: nothing to explain.
+  if ((err as Error | undefined)?.message === 'SIGINT') return 130;
   const e = toDevenvError(err, opts.commands, opts.argv);
   if (opts.json) process.stdout.write(JSON.stringify(errorJson(e), null, 2) + '\n');
   else process.stderr.write(formatError(e) + '\n');
