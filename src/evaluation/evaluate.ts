@@ -12,10 +12,11 @@ import {DevenvError, ExitCode, NixFailedError} from '../errors.js';
 import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {applyToEnv, type EnvSpec, isShellName} from '../env/spec.js';
 import {nixpkgsOverride, overrideArgs, runNix, strictFromEnv} from '../nix/nix.js';
+import {diagnoseNixError} from '../nix/nix-error.js';
 import {gcrootsDir, projectStateDir} from '../paths.js';
 import {watchedInputs} from '../project/inputs.js';
 import {type Project, projectAt} from '../project/project.js';
-import {syncFlake} from '../project/sync.js';
+import {syncFlake, warnFlakeDrift} from '../project/sync.js';
 import {checkTrust} from '../trust/trust.js';
 import {runOnFlake} from './flake-run.js';
 import {exists, readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
@@ -166,14 +167,17 @@ async function ensureLockFile(p: Project): Promise<void> {
 /** Find or build the environment of the project at `root`. */
 export async function ensureEnvironment(root: string, opts: EnsureOptions = {}): Promise<EnsureResult> {
   const strict = opts.strict ?? strictFromEnv();
+  if (!opts.quiet) warnFlakeDrift(root);
   const p = projectAt(root);
   let parts = computeKey(p);
   if (!opts.force) {
     const hit = readEntry(parts.key);
     if (hit.status === 'hit') return {entry: hit.entry, source: 'hit'};
-    // This exact content already failed: do not run nix again until something changes.
+    // This exact content already failed: do not run nix again until something changes. Not for
+    // the failures the nix error table names: they depend on git's index or the machine (an
+    // untracked file, the daemon), so 'git add flake.nix' must work without another edit.
     const st = readProjectState(root);
-    if (st.lastError && st.lastKey === parts.key) {
+    if (st.lastError && st.lastKey === parts.key && !diagnoseNixError(st.lastError)) {
       return fallbackOrThrow(root, new DevenvError(st.lastError, {exitCode: ExitCode.nixFailed, code: 'nix_failed', hint: "fix the error and save, or run 'devenv reload'"}), strict, opts, parts.key);
     }
   }
@@ -205,7 +209,7 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
         if (entry && after.key === parts.key) {
           writeEntry(entry);
           updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, inputDigests: parts.perFile});
-          progress?.done(`evaluated in ${(entry.durationMs / 1000).toFixed(1)}s`);
+          progress?.done('done');
           return {entry, source: 'evaluated' as const};
         }
         if (attempt >= 2) throw new DevenvError('the project kept changing while it was evaluated; not caching the result', {hint: "run 'devenv reload' once the files are saved"});

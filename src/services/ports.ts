@@ -75,3 +75,8 @@ export function portOwner(port: number): string | undefined {
   for (const [k, r] of Object.entries(readRegistry())) if (Number(k.split(':')[0]) === port) return r;
   return undefined;
 }
+
+/** What to do about a port another program holds: the same words in `up` and `doctor`. */
+export function portTakenHint(port: number): string {
+  return `stop the program using port ${port} (ss -ltnp 'sport = :${port}' shows it), or set another one: port = <1024-65535> under [services.postgres] in devenv.toml`;
+}

@@ -99,7 +99,9 @@ export function checkTrust(root: string, digest = digestOf(root)): TrustCheck {
   const common = gitCommonDir(real);
   // A record made before the checkout became a git repository has no gitCommonDir: look it up now.
   if (common && records.some((r) => r.digest === digest && (r.gitCommonDir ?? gitCommonDir(r.root)) === common)) return res('worktree');
-  return res(records.some((r) => r.root === real) ? 'changed' : 'unknown');
+  // Changed: this project was allowed, or (a worktree) another checkout of the same repository was.
+  const known = records.some((r) => r.root === real || (common !== undefined && (r.gitCommonDir ?? gitCommonDir(r.root)) === common));
+  return res(known ? 'changed' : 'unknown');
 }
 
 /** The inputs whose content differs from the newest allow of this project (for status). */
@@ -123,8 +125,8 @@ export function allow(root: string, inputs: InputDigest = readInputs(projectAt(r
   return rec;
 }
 
-/** Remove every allow record of the project and remember the denial (for every spelling of it). */
-export function deny(root: string): number {
+/** Remove every allow record of the project and remember the denial (`remember: false`: only forget it). */
+export function deny(root: string, opts: {remember?: boolean} = {}): number {
   const real = realPath(root);
   let removed = 0;
   for (const r of readRecords()) {
@@ -134,7 +136,7 @@ export function deny(root: string): number {
       removed++;
     }
   }
-  writeFileAtomic(denyFile(real), JSON.stringify({root: real, deniedAt: new Date().toISOString()}) + '\n');
+  if (opts.remember !== false) writeFileAtomic(denyFile(real), JSON.stringify({root: real, deniedAt: new Date().toISOString()}) + '\n');
   return removed;
 }
 

@@ -1,4 +1,5 @@
 // `devenv allow [dir]`, `allow --prefix D` and `allowed`.
+import {existsSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {touchTrustEpoch} from '../activation/render.js';
 import {DevenvError} from '../errors.js';
@@ -50,7 +51,8 @@ export function listAllowed(): AllowedListing {
     projects: allowedProjects().map((r) => {
       let current: string;
       try {
-        current = checkTrust(r.root).state;
+        // A deleted project is not 'changed': its files are gone ('devenv deny <path>' forgets it).
+        current = existsSync(r.root) ? checkTrust(r.root).state : 'missing';
       } catch {
         current = 'missing';
       }

@@ -106,6 +106,70 @@ describe('editing packages keeps the rest of the file', () => {
   });
 });
 
+describe('add and remove edit the document, not a re-serialisation', () => {
+  // Everything a user may have written around and inside the list.
+  const FULL = `# devenv.toml for the API   (top comment)
+name   =   "api"   # odd spacing kept
+
+packages = [   # tools we need
+    "git",        # version control
+  # "cmake", # re-enable for the C build
+    'jq'   ,   # literal string, odd spacing
+
+    # a blank line above and this note stay
+    "python311Packages.numpy" # last one, no trailing comma
+]   # after the list
+
+[languages.python]
+version = "3.11"   # keep
+
+[env]
+NOTE = "packages = [\\"not\\", \\"this\\"]  # not a comment"
+`;
+
+  test('add then remove of the same names gives back the file byte for byte', () => {
+    const added = editPackages(FULL, 'add', ['hello', 'openssl']);
+    expect(parseManifest(added.text).packages).toEqual(['git', 'jq', 'python311Packages.numpy', 'hello', 'openssl']);
+    // Every line of the original is still there, in order; only the new elements are new.
+    expect(added.text).toBe(FULL.replace('"python311Packages.numpy" # last one', '"python311Packages.numpy", # last one').replace('# last one, no trailing comma\n', '# last one, no trailing comma\n    "hello",\n    "openssl",\n'));
+    const back = editPackages(added.text, 'remove', ['hello', 'openssl']);
+    expect(back.text).toBe(FULL.replace('"python311Packages.numpy" # last one', '"python311Packages.numpy", # last one'));
+  });
+
+  test('remove takes an element with its own comment and leaves every other comment', () => {
+    const r = editPackages(FULL, 'remove', ['jq', 'git']);
+    expect(parseManifest(r.text).packages).toEqual(['python311Packages.numpy']);
+    expect(r.text).toBe(FULL.replace("    \"git\",        # version control\n", '').replace("    'jq'   ,   # literal string, odd spacing\n", ''));
+    expect(r.text).toContain('# "cmake", # re-enable for the C build');
+    expect(r.text).toContain('# a blank line above and this note stay');
+    expect(r.text).toContain(']   # after the list');
+  });
+
+  test('single-line lists stay single-line, trailing commas and inline comments kept', () => {
+    const one = 'packages = [ "git" , "jq", ]  # tools\n[env]\nA = "b" # c\n';
+    expect(editPackages(one, 'add', ['hello']).text).toBe('packages = [ "git" , "jq", "hello", ]  # tools\n[env]\nA = "b" # c\n');
+    expect(editPackages(one, 'remove', ['git']).text).toBe('packages = [ "jq", ]  # tools\n[env]\nA = "b" # c\n');
+    expect(editPackages(one, 'remove', ['jq']).text).toBe('packages = [ "git" , ]  # tools\n[env]\nA = "b" # c\n');
+    expect(editPackages('packages = [] # none yet\n', 'add', ['git', 'jq']).text).toBe('packages = ["git", "jq"] # none yet\n');
+    expect(editPackages('packages = ["a", "b", "c"]\n', 'remove', ['b']).text).toBe('packages = ["a", "c"]\n');
+    expect(editPackages('packages = ["a", "b", "c"]\n', 'remove', ['c', 'a']).text).toBe('packages = ["b"]\n');
+  });
+
+  test('an empty multi-line list with only comments gets the new element inside, comments kept', () => {
+    const empty = 'packages = [\n  # "cmake",\n]\n';
+    expect(editPackages(empty, 'add', ['git']).text).toBe('packages = [\n  # "cmake",\n  "git",\n]\n');
+    const closing = 'packages = [\n  "git"]\n';
+    const r = editPackages(closing, 'add', ['jq']);
+    expect(parseManifest(r.text).packages).toEqual(['git', 'jq']);
+    expect(r.text).toBe('packages = [\n  "git",\n  "jq",\n]\n');
+  });
+
+  test('a package a section brings in is named with that section', () => {
+    const py = 'packages = ["git"]\n\n[languages.python]\nversion = "3.11"\n';
+    expect(editPackages(py, 'remove', ['python311'])).toEqual({text: py, changed: [], skipped: ['python311'], providedBy: {python311: '[languages.python]'}});
+  });
+});
+
 test('rendered manifests validate and round-trip', () => {
   const m = {name: 'app', packages: ['git'], languages: {python: {version: '3.11'}}, services: {postgres: {version: 15, databases: ['app']}}, env: {Q: 'a"b\\c\n${x}'}, shell: {hook: 'echo "hi"'}};
   expect(parseManifest(renderManifest(m, 'test'))).toEqual({...m, nixpkgs: {url: 'github:NixOS/nixpkgs/nixos-26.05'}});
