@@ -4,6 +4,7 @@ import {mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync} fr
 import {dirname, join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
 import {projectStateDir, shellIndexLink, stateDir, tilde} from '../paths.js';
+import {dotenvNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
 import {watchedGitIndex} from '../project/inputs.js';
 import {projectAt} from '../project/project.js';
@@ -57,7 +58,8 @@ async function sharedActivation(root: string, entry: CacheEntry) {
   // bash runs the real shellHook; recording its exports first makes them revert too.
   const vars: Record<string, string> = {...spec.vars, ...(spec.hookExports ?? {}), ...(await projectEnv(root))};
   const index = watchedGitIndex(projectAt(root));
-  const files = [...[...new Set([...CORE_FILES, ...entry.inputs])].map((f) => join(root, f)), ...(index ? [index] : [])];
+  // The dotenv files too: an edit must reach the shell (and be checked against trust).
+  const files = [...[...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root)])].map((f) => join(root, f)), ...(index ? [index] : [])];
   const present = files.filter(exists);
   const desc = describeEnv(entry);
   return {

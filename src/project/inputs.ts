@@ -10,6 +10,7 @@ import {chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync
 import {dirname, join, relative} from 'node:path';
 import {DevenvError} from '../errors.js';
 import {readJson, writeFileAtomic} from '../util/fs.js';
+import {dotenvNames} from './dotenv.js';
 import {CORE_FILES} from './find.js';
 import {type Project, stagingDir} from './project.js';
 
@@ -81,7 +82,10 @@ export function inputNames(p: Project): {names: string[]; submodules: Set<string
     const files = gitFiles(p.git.top);
     return {names: files.map((f) => f.name), submodules: new Set(files.filter((f) => f.submodule).map((f) => f.name))};
   }
-  return {names: treeEntries(p.real), submodules: new Set()};
+  // Secrets stay out of the store: dotenv files (configured, or named like one) are no input.
+  const dotenv = new Set(dotenvNames(p.real));
+  const isDotenv = (n: string): boolean => dotenv.has(n) || /(^|\/)\.env(\.[^/]*)?$/.test(n);
+  return {names: treeEntries(p.real).filter((n) => !isDotenv(n)), submodules: new Set()};
 }
 
 const statSig = (st: Stats): string => `${st.mode}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;

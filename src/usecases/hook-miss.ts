@@ -9,6 +9,7 @@ import {readProjectState} from '../cache/project-state.js';
 import {DevenvError} from '../errors.js';
 import {strictFromEnv} from '../nix/nix.js';
 import {tilde} from '../paths.js';
+import {dotenvNames} from '../project/dotenv.js';
 import {CORE_FILES, findRoot} from '../project/find.js';
 import {readInputs} from '../project/inputs.js';
 import {currentDir, projectAt} from '../project/project.js';
@@ -19,7 +20,7 @@ import {exists} from '../util/fs.js';
 import {refreshInBackground} from './refresh.js';
 
 function blockedCode(shell: Shell, root: string, message: string): string {
-  const files = CORE_FILES.map((f) => join(root, f));
+  const files = [...CORE_FILES, ...dotenvNames(root)].map((f) => join(root, f));
   ensureTrustEpoch();
   return shell.blocked(root, [...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
 }
@@ -80,7 +81,17 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
       }
     }
   }
-  await renderActivations(root, hit.entry, renderDigest);
+  try {
+    await renderActivations(root, hit.entry, renderDigest);
+  } catch (e) {
+    // A malformed dotenv file (or another activation-time fault): say where, keep watching.
+    const err = e as DevenvError;
+    process.stderr.write(`devenv: could not load ${tilde(root)}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+    removeActivations(root);
+    if (loaded && loaded !== root && !nested) out.push(shell.unload('devenv: unloading'));
+    out.push(blockedCode(shell, root, `devenv: fix the error above and save; devenv retries when a file changes`));
+    return out.join('\n');
+  }
   // Only after rendering the old env: a refresh that finished first would be overwritten by it.
   if (note) refreshInBackground(root);
   out.push(shell.load(shellActivationPath(root, shell.name)));
