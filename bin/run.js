@@ -2,7 +2,7 @@
 // Hot commands (exec, the hook's internal calls) skip oclif entirely: loading it alone
 // costs more than the whole warm path. Everything else goes to oclif.
 const argv = process.argv.slice(2);
-const HOT = new Set(['exec', '__hook', '__refresh']);
+const HOT = new Set(['exec', '__hook', '__refresh', '__setup']);
 
 if (HOT.has(argv[0]) && !argv.includes('--help') && !(argv[0] === 'exec' && argv[1] !== '--' && argv[1]?.startsWith('-'))) {
   const {runHot} = await import('../dist/hot.js');

@@ -16,6 +16,11 @@ export async function runHot(argv: string[]): Promise<number> {
       process.stdout.write((await hookMiss(rest[0], rest[1])) + '\n');
       return 0;
     }
+    if (cmd === '__setup') {
+      const {backgroundSetup} = await import('./usecases/setup.js');
+      await backgroundSetup(rest[0]);
+      return 0;
+    }
     if (cmd === '__refresh') {
       const {refresh} = await import('./usecases/refresh.js');
       await refresh(rest[0], {exclusive: true});

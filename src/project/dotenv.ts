@@ -24,27 +24,55 @@ export class DotenvError extends DevenvError {
 /** A configured name is usable when it stays inside the project (relative, no '..'). */
 export const safeDotenvName = (f: string): boolean => f !== '' && !isAbsolute(f) && !normalize(f).split('/').includes('..') && !f.includes('\0');
 
-/** [dotenv] files of the project at `root`, in order (memoized per devenv.toml content). */
-export function dotenvNames(root: string): string[] {
+/** What activation needs of devenv.toml beyond the flake: dotenv files and language setup. */
+export interface ActivationConfig {
+  dotenv: string[];
+  python?: {venv: boolean; requirements?: string};
+  node?: {install?: string};
+}
+
+/** Lock files an install command reads (with package.json, whose scripts it runs). */
+export const NODE_LOCKS: Record<string, string> = {npm: 'package-lock.json', pnpm: 'pnpm-lock.yaml', yarn: 'yarn.lock'};
+
+/** The project's ActivationConfig, memoized per devenv.toml content (the warm path parses no TOML). */
+export function activationConfig(root: string): ActivationConfig {
   const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null || !toml.includes('dotenv')) return [];
+  if (toml === null || !/dotenv|languages/.test(toml)) return {dotenv: []};
   const digest = createHash('sha256').update(toml).digest('hex');
-  const memo = join(projectStateDir(root), 'dotenv-names.json');
-  const hit = readMemo<string[]>(memo, digest);
+  const memo = join(projectStateDir(root), 'activation-config.json');
+  const hit = readMemo<ActivationConfig>(memo, digest);
   if (hit) return hit;
-  let names: string[] = [];
+  const out: ActivationConfig = {dotenv: []};
   try {
     // Lazily and synchronously: trust checks are synchronous, and this runs only when devenv.toml changed.
-    const TOML = createRequire(import.meta.url)('@iarna/toml') as {parse(t: string): {dotenv?: {files?: unknown}}};
-    const files = TOML.parse(toml).dotenv?.files;
-    if (Array.isArray(files)) names = files.filter((f): f is string => typeof f === 'string' && safeDotenvName(f));
+    type Raw = {dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}};
+    const TOML = createRequire(import.meta.url)('@iarna/toml') as {parse(t: string): Raw};
+    const raw = TOML.parse(toml);
+    const files = raw.dotenv?.files;
+    if (Array.isArray(files)) out.dotenv = files.filter((f): f is string => typeof f === 'string' && safeDotenvName(f));
+    const py = raw.languages?.python;
+    if (py) out.python = {venv: py.venv === true, ...(typeof py.requirements === 'string' && safeDotenvName(py.requirements) ? {requirements: py.requirements} : {})};
+    const node = raw.languages?.node;
+    if (node) out.node = typeof node.install === 'string' && NODE_LOCKS[node.install.split(' ')[0]] ? {install: node.install} : {};
   } catch {
     // An invalid devenv.toml is reported by evaluation with its location.
   }
   try {
-    writeMemo(memo, digest, names);
+    writeMemo(memo, digest, out);
   } catch {}
-  return names;
+  return out;
+}
+
+/** [dotenv] files of the project at `root`, in order. */
+export const dotenvNames = (root: string): string[] => activationConfig(root).dotenv;
+
+/** Files whose content decides a language setup (pip, npm ci), relative to the root. */
+export function setupInputNames(root: string): string[] {
+  const c = activationConfig(root);
+  const out: string[] = [];
+  if (c.python?.venv && c.python.requirements) out.push(c.python.requirements);
+  if (c.node?.install) out.push('package.json', NODE_LOCKS[c.node.install.split(' ')[0]]);
+  return out;
 }
 
 /** The file's bytes, or null when it does not exist. A symlink is refused: the repository could plant one. */
@@ -66,10 +94,13 @@ function readNoFollow(file: string, name: string): string | null {
   }
 }
 
-/** Per configured file: sha256 of its content, or 'absent'. Empty when none is configured. */
+/**
+ * Per file trust covers beyond nix's inputs (dotenv files, and the files a setup runs code
+ * from: requirements, package.json, lock files): sha256 of its content, or 'absent'.
+ */
 export function dotenvDigests(root: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of dotenvNames(root)) {
+  for (const name of [...new Set([...dotenvNames(root), ...setupInputNames(root)])]) {
     let text: string | null;
     try {
       text = readNoFollow(join(root, name), name);

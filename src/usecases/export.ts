@@ -2,6 +2,7 @@
 // the same shell modules as the hook (direnv's targets are the model).
 import {randomBytes} from 'node:crypto';
 import {UsageError} from '../errors.js';
+import {withLanguages} from '../project/languages.js';
 import {openProject} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {shellFor} from '../shells/index.js';
@@ -14,8 +15,9 @@ export async function projectVariables(cwd: string): Promise<Record<string, stri
   const {root} = openProject(cwd);
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {entry} = await ensureEnvironment(root, {progress: true});
-  const out: Record<string, string> = {...entry.spec.vars, ...(entry.spec.hookExports ?? {})};
-  for (const [k, entries] of Object.entries(entry.spec.prepend)) {
+  const spec = withLanguages(entry.spec, root);
+  const out: Record<string, string> = {...spec.vars, ...(spec.hookExports ?? {})};
+  for (const [k, entries] of Object.entries(spec.prepend)) {
     const old = process.env[k];
     out[k] = [...entries, ...(old ? [old] : [])].join(':');
   }

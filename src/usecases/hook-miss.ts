@@ -9,7 +9,7 @@ import {readProjectState} from '../cache/project-state.js';
 import {DevenvError} from '../errors.js';
 import {strictFromEnv} from '../nix/nix.js';
 import {tilde} from '../paths.js';
-import {dotenvNames} from '../project/dotenv.js';
+import {dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES, findRoot} from '../project/find.js';
 import {readInputs} from '../project/inputs.js';
 import {currentDir, projectAt} from '../project/project.js';
@@ -18,9 +18,10 @@ import type {Shell} from '../shells/shell.js';
 import {checkTrust} from '../trust/trust.js';
 import {exists} from '../util/fs.js';
 import {refreshInBackground} from './refresh.js';
+import {setupOnEntry} from './setup.js';
 
 function blockedCode(shell: Shell, root: string, message: string): string {
-  const files = [...CORE_FILES, ...dotenvNames(root)].map((f) => join(root, f));
+  const files = [...CORE_FILES, ...dotenvNames(root), ...setupInputNames(root)].map((f) => join(root, f));
   ensureTrustEpoch();
   return shell.blocked(root, [...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
 }
@@ -96,6 +97,7 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
   if (note) refreshInBackground(root);
   out.push(shell.load(shellActivationPath(root, shell.name)));
   if (note) out.push(shell.say(note));
+  for (const line of setupOnEntry(root, hit.entry.spec)) out.push(shell.say(line));
   return out.join('\n');
 }
 

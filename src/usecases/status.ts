@@ -5,6 +5,7 @@ import {type CacheStatus, cacheStatus} from '../cache/status.js';
 import {readInputs} from '../project/inputs.js';
 import {openProject} from '../project/project.js';
 import {changedSinceAllow, checkTrust} from '../trust/trust.js';
+import {setupStatus} from './setup.js';
 
 export type {CacheStatus};
 
@@ -21,6 +22,8 @@ export interface Status {
   lastError?: {at?: string; message: string};
   services: unknown[];
   watcher: unknown;
+  /** Language setup (.venv, pip, node install): running, last failure, last success. */
+  setup?: ReturnType<typeof setupStatus>;
 }
 
 export async function projectStatus(cwd: string): Promise<Status> {
@@ -49,5 +52,6 @@ export async function projectStatus(cwd: string): Promise<Status> {
     lastError: st.lastError ? {at: st.lastErrorAt, message: st.lastError} : undefined,
     services,
     watcher,
+    setup: setupStatus(p.root),
   };
 }
