@@ -26,6 +26,9 @@ export interface InputDigest {
 /** Runtime state devenv keeps in a project; never part of what nix reads. */
 export const STATE_DIR_NAME = '.devenv';
 
+/** What language setup makes in the project (the venv, node_modules): never read by nix. */
+export const SETUP_DIRS = ['.venv', 'node_modules'];
+
 /** Where input names are relative to. */
 export const sourceTop = (p: Project): string => p.git?.top ?? p.real;
 
@@ -66,7 +69,7 @@ function treeEntries(root: string): string[] {
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (e.name === STATE_DIR_NAME) continue;
+        if (e.name === STATE_DIR_NAME || (!rel && SETUP_DIRS.includes(e.name))) continue;
         out.push(r);
         walk(join(dir, e.name), r);
       } else if (e.isFile() || e.isSymbolicLink()) out.push(r);
