@@ -17,7 +17,7 @@ export default class Generate extends DevenvCommand {
   async run() {
     const {args, flags} = await this.parse(Generate);
     if (args.target === 'envrc') {
-      const r = generateEnvrc(this.cwd(), {force: flags.force});
+      const r = await generateEnvrc(this.cwd(), {force: flags.force});
       this.log(r.result === 'written' ? `devenv: wrote ${r.file}; run 'direnv allow' once for it (devenv's trust still decides what loads)` : `devenv: ${r.file} is up to date`);
       return r;
     }

@@ -8,6 +8,7 @@ import {DevenvError} from '../errors.js';
 import {activationConfig, dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {VENV_DIR} from '../project/languages.js';
 import {openProject} from '../project/project.js';
+import {keepTrustAcross} from '../trust/trust.js';
 import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
 import {projectVariables} from './export.js';
 
@@ -27,14 +28,15 @@ export function envrcText(root: string): string {
   ].join('\n');
 }
 
-export function generateEnvrc(cwd: string, opts: {force?: boolean} = {}): {root: string; file: string; result: 'written' | 'unchanged'} {
+/** devenv's own write: a trusted project stays trusted (a path flake's every file is an input). */
+export async function generateEnvrc(cwd: string, opts: {force?: boolean} = {}): Promise<{root: string; file: string; result: 'written' | 'unchanged'}> {
   const {root} = openProject(cwd);
   const file = join(root, '.envrc');
   const text = envrcText(root);
   const current = readFileOrNull(file);
   if (current === text) return {root, file, result: 'unchanged'};
   if (current !== null && !current.startsWith(ENVRC_MARK) && !opts.force) throw new DevenvError(`${file} exists and was not written by devenv; not overwriting it`, {hint: 'pass --force to replace it', code: 'file_exists'});
-  writeFileAtomic(file, text, 0o644);
+  await keepTrustAcross(root, () => writeFileAtomic(file, text, 0o644));
   return {root, file, result: 'written'};
 }
 
@@ -59,7 +61,9 @@ export async function generateVscode(cwd: string): Promise<{root: string; file: 
   const add: Record<string, unknown> = {'terminal.integrated.env.linux': {...((settings['terminal.integrated.env.linux'] as object) ?? {}), PATH: vars.PATH}};
   if (activationConfig(root).python?.venv) add['python.defaultInterpreterPath'] = join(root, VENV_DIR, 'bin', 'python');
   const merged = {...settings, ...add};
-  mkdirSync(dir, {recursive: true});
-  writeFileAtomic(file, JSON.stringify(merged, null, 2) + '\n', 0o644);
+  await keepTrustAcross(root, () => {
+    mkdirSync(dir, {recursive: true});
+    writeFileAtomic(file, JSON.stringify(merged, null, 2) + '\n', 0o644);
+  });
   return {root, file, keys: Object.keys(add)};
 }
