@@ -3,7 +3,7 @@
 // costs more than the whole warm path. Everything else goes to oclif; whatever it throws
 // (usage errors included) is printed by the one presenter, dist/cli/present.js.
 const argv = process.argv.slice(2);
-const HOT = new Set(['exec', '__hook', '__refresh']);
+const HOT = new Set(['exec', '__hook', '__refresh', '__setup']);
 
 if (HOT.has(argv[0]) && !argv.includes('--help') && !(argv[0] === 'exec' && argv[1] !== '--' && argv[1]?.startsWith('-'))) {
   const {runHot} = await import('../dist/hot.js');

@@ -23,6 +23,11 @@ export async function runHot(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    if (cmd === '__setup') {
+      const {backgroundSetup} = await import('./usecases/setup.js');
+      await backgroundSetup(rest[0]);
+      return 0;
+    }
     if (cmd === '__refresh') {
       const {refresh} = await import('./usecases/refresh.js');
       await refresh(rest[0], {exclusive: true});

@@ -4,7 +4,9 @@ import {mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync} fr
 import {dirname, join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
 import {projectStateDir, shellIndexLink, stateDir, tilde} from '../paths.js';
+import {dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
+import {withLanguages} from '../project/languages.js';
 import {watchedGitFiles} from '../project/inputs.js';
 import {projectAt} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
@@ -53,10 +55,11 @@ export function describeEnv(entry: CacheEntry): string {
 
 /** What all three shells' activations share: computed once per render. */
 async function sharedActivation(root: string, entry: CacheEntry) {
-  const spec = entry.spec;
+  const spec = withLanguages(entry.spec, root);
   // bash runs the real shellHook; recording its exports first makes them revert too.
   const vars: Record<string, string> = {...spec.vars, ...(spec.hookExports ?? {}), ...(await projectEnv(root))};
-  const files = [...[...new Set([...CORE_FILES, ...entry.inputs])].map((f) => join(root, f)), ...watchedGitFiles(projectAt(root))];
+  // The dotenv and setup files too: an edit must reach the shell (and be checked against trust).
+  const files = [...[...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root)])].map((f) => join(root, f)), ...watchedGitFiles(projectAt(root))];
   const present = files.filter(exists);
   const desc = describeEnv(entry);
   return {

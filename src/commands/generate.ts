@@ -1,16 +1,31 @@
-import {Flags} from '@oclif/core';
+import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
+import {generateEnvrc, generateVscode} from '../usecases/editors.js';
 import {generateFlake} from '../usecases/generate.js';
 
 export default class Generate extends DevenvCommand {
-  static summary = 'Regenerate flake.nix from devenv.toml';
-  static description = 'devenv does this by itself while flake.nix is unedited; --force overwrites a flake.nix you edited by hand.';
-  static examples = ['<%= config.bin %> generate', '<%= config.bin %> generate --force'];
+  static summary = 'Regenerate flake.nix from devenv.toml, or write editor files (envrc, vscode)';
+  static description =
+    'flake: devenv does this by itself while flake.nix is unedited; --force overwrites a flake.nix you edited by hand.\n' +
+    'envrc: a .envrc for direnv-based editor plugins that loads `devenv export` (only while devenv trusts the project).\n' +
+    'vscode: merges the venv interpreter and the environment PATH into .vscode/settings.json.';
+  static examples = ['<%= config.bin %> generate', '<%= config.bin %> generate --force', '<%= config.bin %> generate envrc', '<%= config.bin %> generate vscode'];
   static enableJsonFlag = true;
-  static flags = {force: Flags.boolean({description: 'overwrite a hand-edited flake.nix'})};
+  static args = {target: Args.string({ignoreStdin: true, options: ['flake', 'envrc', 'vscode'], default: 'flake', description: 'what to write'})};
+  static flags = {force: Flags.boolean({description: 'overwrite a hand-edited flake.nix (or a .envrc devenv did not write)'})};
 
   async run() {
-    const {flags} = await this.parse(Generate);
+    const {args, flags} = await this.parse(Generate);
+    if (args.target === 'envrc') {
+      const r = await generateEnvrc(this.cwd(), {force: flags.force});
+      this.log(r.result === 'written' ? `devenv: wrote ${r.file}; run 'direnv allow' once for it (devenv's trust still decides what loads)` : `devenv: ${r.file} is up to date`);
+      return r;
+    }
+    if (args.target === 'vscode') {
+      const r = await generateVscode(this.cwd());
+      this.log(`devenv: set ${r.keys.join(', ')} in ${r.file}`);
+      return r;
+    }
     const {root, result} = await generateFlake(this.cwd(), {force: flags.force});
     this.log(result === 'written' ? 'devenv: flake.nix regenerated' : 'devenv: flake.nix is up to date');
     return {root, result};

@@ -19,6 +19,9 @@ export default class Status extends DevenvCommand {
     if (s.flakeDrift) this.log(`flake:    ${s.flakeDrift.message}\n  hint: ${s.flakeDrift.hint}`);
     if (s.lastError) this.log(`last error (${s.lastError.at}):\n  ${s.lastError.message.split('\n').join('\n  ')}${s.lastError.hint ? `\n  hint: ${s.lastError.hint}` : ''}`);
     for (const svc of s.services as {name: string; state: string; port?: number; pid?: number}[]) this.log(`service:  ${svc.name} ${svc.state}${svc.port ? ` on port ${svc.port}` : ''}${svc.pid ? ` (pid ${svc.pid})` : ''}`);
+    if (s.setup?.running) this.log(`setup:    running: ${s.setup.running.steps} (pid ${s.setup.running.pid}, since ${s.setup.running.since})`);
+    if (s.setup?.failed) this.log(`setup:    failed (${s.setup.failed.step}, ${s.setup.failed.at}):\n  ${s.setup.failed.output.split('\n').join('\n  ')}`);
+    else if (s.setup?.lastOk && !s.setup.running) this.log(`setup:    done ${s.setup.lastOk}`);
     const w = s.watcher as WatcherStatus | null;
     const last = w?.lastEvaluation ? `; last evaluation ${w.lastEvaluation.at}: ${w.lastEvaluation.root} ${w.lastEvaluation.outcome} in ${(w.lastEvaluation.durationMs / 1000).toFixed(1)}s` : '';
     this.log(`watcher:  ${w?.running ? `running (pid ${w.pid}, since ${w.since})${last}` : "not running ('devenv watch')"}`);

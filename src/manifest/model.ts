@@ -22,13 +22,15 @@ export interface Manifest {
   packages?: string[];
   nixpkgs?: {url?: string; config?: NixpkgsConfig};
   languages?: {
-    python?: {version?: string};
-    node?: {version?: string};
+    python?: {version?: string; venv?: boolean; requirements?: string};
+    node?: {version?: string; install?: string};
     rust?: Record<string, never>;
     go?: Record<string, never>;
   };
   services?: {postgres?: PostgresConfig};
   env?: Record<string, string>;
+  /** Read at activation only; never part of the flake (see project/dotenv.ts). */
+  dotenv?: {files?: string[]};
   shell?: {hook?: string};
 }
 

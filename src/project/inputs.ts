@@ -10,6 +10,7 @@ import {chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync
 import {dirname, join, relative} from 'node:path';
 import {DevenvError} from '../errors.js';
 import {readJson, writeFileAtomic} from '../util/fs.js';
+import {dotenvNames} from './dotenv.js';
 import {CORE_FILES} from './find.js';
 import {type Project, stagingDir} from './project.js';
 
@@ -24,6 +25,9 @@ export interface InputDigest {
 
 /** Runtime state devenv keeps in a project; never part of what nix reads. */
 export const STATE_DIR_NAME = '.devenv';
+
+/** What language setup makes in the project (the venv, node_modules): never read by nix. */
+export const SETUP_DIRS = ['.venv', 'node_modules'];
 
 /** Where input names are relative to. */
 export const sourceTop = (p: Project): string => p.git?.top ?? p.real;
@@ -65,7 +69,7 @@ function treeEntries(root: string): string[] {
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (e.name === STATE_DIR_NAME) continue;
+        if (e.name === STATE_DIR_NAME || (!rel && SETUP_DIRS.includes(e.name))) continue;
         out.push(r);
         walk(join(dir, e.name), r);
       } else if (e.isFile() || e.isSymbolicLink()) out.push(r);
@@ -81,7 +85,10 @@ export function inputNames(p: Project): {names: string[]; submodules: Set<string
     const files = gitFiles(p.git.top);
     return {names: files.map((f) => f.name), submodules: new Set(files.filter((f) => f.submodule).map((f) => f.name))};
   }
-  return {names: treeEntries(p.real), submodules: new Set()};
+  // Secrets stay out of the store: dotenv files (configured, or named like one) are no input.
+  const dotenv = new Set(dotenvNames(p.real));
+  const isDotenv = (n: string): boolean => dotenv.has(n) || /(^|\/)\.env(\.[^/]*)?$/.test(n);
+  return {names: treeEntries(p.real).filter((n) => !isDotenv(n)), submodules: new Set()};
 }
 
 const statSig = (st: Stats): string => `${st.mode}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;

@@ -22,7 +22,8 @@ export async function projectToolsEnv(root: string): Promise<ToolsEnv> {
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {applyToEnv} = await import('../env/spec.js');
   const {entry} = await ensureEnvironment(root, {progress: true});
-  const env = applyToEnv(process.env, entry.spec, {...(await projectEnv(root)), DEVENV_ROOT: root});
+  const {withLanguages} = await import('../project/languages.js');
+  const env = applyToEnv(process.env, withLanguages(entry.spec, root), {...(await projectEnv(root)), DEVENV_ROOT: root});
   const own = entry.spec.prepend.PATH ?? (entry.spec.vars.PATH ? entry.spec.vars.PATH.split(':') : []);
   return {env, path: own.filter(Boolean)};
 }

@@ -4,6 +4,7 @@ import {createHash, randomBytes} from 'node:crypto';
 import type {Manifest} from '../manifest/model.js';
 import {join} from 'node:path';
 import {projectStateDir, runtimeDir} from '../paths.js';
+import {readDotenv} from '../project/dotenv.js';
 import {readFileOrNull, readMemo, realPath, writeFileAtomic, writeMemo} from '../util/fs.js';
 import {projectPort} from './ports.js';
 
@@ -81,10 +82,15 @@ export function postgresEnv(l: PostgresLayout): Record<string, string> {
 }
 
 /**
- * The project's own variables. Memoized per devenv.toml content so the warm exec path
- * does not parse TOML.
+ * The project's own variables: its layout (memoized per devenv.toml content so the warm exec
+ * path does not parse TOML), then its [dotenv] files, read fresh and never stored.
  */
 export async function projectEnv(root: string): Promise<Record<string, string>> {
+  const layout = await layoutEnv(root);
+  return {...layout, ...readDotenv(root)};
+}
+
+async function layoutEnv(root: string): Promise<Record<string, string>> {
   const toml = readFileOrNull(join(root, 'devenv.toml')) ?? '';
   const digest = createHash('sha256').update(toml).update('\0').update(runtimeDir()).update(userName()).digest('hex');
   const memoFile = join(projectStateDir(root), 'project-env.json');

@@ -7,6 +7,7 @@ import {createHash} from 'node:crypto';
 import {readdirSync, rmSync, statSync} from 'node:fs';
 import {dirname, isAbsolute, join, sep} from 'node:path';
 import {dataDir} from '../paths.js';
+import {dotenvDigests} from '../project/dotenv.js';
 import {type InputDigest, readInputs} from '../project/inputs.js';
 import {gitCommonDir, projectAt} from '../project/project.js';
 import {readFileOrNull, readJson, realPath, writeFileAtomic} from '../util/fs.js';
@@ -89,7 +90,18 @@ export interface TrustCheck {
 
 const digestOf = (root: string): string => readInputs(projectAt(root)).digest;
 
-export function checkTrust(root: string, digest = digestOf(root)): TrustCheck {
+/**
+ * What trust is bound to: the inputs' digest, and the content of the [dotenv] files (not
+ * inputs of nix, so not in the input digest or the cache key). No dotenv: the input digest.
+ */
+function trustDigest(root: string, inputDigest: string): {digest: string; dotenv: Record<string, string>} {
+  const dotenv = dotenvDigests(root);
+  if (!Object.keys(dotenv).length) return {digest: inputDigest, dotenv};
+  return {digest: sha(`${inputDigest}\0dotenv\0${JSON.stringify(dotenv)}`), dotenv};
+}
+
+export function checkTrust(root: string, inputDigest = digestOf(root)): TrustCheck {
+  const {digest} = trustDigest(root, inputDigest);
   const res = (state: TrustState): TrustCheck => ({state, trusted: state === 'allowed' || state === 'prefix' || state === 'worktree', digest});
   const real = realPath(root);
   if (readFileOrNull(denyFile(real)) !== null) return res('denied');
@@ -112,16 +124,18 @@ export function changedSinceAllow(root: string, inputs: InputDigest): string[] {
     .sort((a, b) => (a.allowedAt < b.allowedAt ? 1 : -1))[0];
   const then = last && readJson<Record<string, string>>(filesFile(real, last.digest));
   if (!then) return [];
-  return [...new Set([...Object.keys(then), ...Object.keys(inputs.perFile)])].filter((f) => then[f] !== inputs.perFile[f]).sort();
+  const now = {...inputs.perFile, ...trustDigest(root, inputs.digest).dotenv};
+  return [...new Set([...Object.keys(then), ...Object.keys(now)])].filter((f) => then[f] !== now[f]).sort();
 }
 
 /** Allow the project's current content, under its real path (every spelling of it). */
 export function allow(root: string, inputs: InputDigest = readInputs(projectAt(root))): AllowRecord {
   const real = realPath(root);
   rmSync(denyFile(real), {force: true});
-  const rec: AllowRecord = {root: real, digest: inputs.digest, allowedAt: new Date().toISOString(), gitCommonDir: gitCommonDir(real)};
-  writeFileAtomic(filesFile(real, inputs.digest), JSON.stringify(inputs.perFile));
-  writeFileAtomic(allowFile(real, inputs.digest), JSON.stringify(rec) + '\n');
+  const {digest, dotenv} = trustDigest(root, inputs.digest);
+  const rec: AllowRecord = {root: real, digest, allowedAt: new Date().toISOString(), gitCommonDir: gitCommonDir(real)};
+  writeFileAtomic(filesFile(real, digest), JSON.stringify({...inputs.perFile, ...dotenv}));
+  writeFileAtomic(allowFile(real, digest), JSON.stringify(rec) + '\n');
   return rec;
 }
 

@@ -5,6 +5,8 @@ import {readEntry} from '../cache/entries.js';
 import {computeKey} from '../cache/key.js';
 import {applyToEnv} from '../env/spec.js';
 import {UsageError} from '../errors.js';
+import {runningSetup, setupPlan} from '../languages/setup.js';
+import {withLanguages} from '../project/languages.js';
 import {openProject} from '../project/project.js';
 import {warnFlakeDrift} from '../project/sync.js';
 import {projectEnv} from '../services/project-env.js';
@@ -30,8 +32,12 @@ export async function execInEnv(opts: ExecOptions): Promise<number> {
     const {ensureEnvironment} = await import('../evaluation/evaluate.js');
     entry = (await ensureEnvironment(root, {progress: true, strict: opts.strict})).entry;
   }
+  if (setupPlan(root, entry.spec).steps.length || runningSetup(root)) {
+    const {setupBeforeExec} = await import('./setup.js');
+    await setupBeforeExec(root, entry.spec);
+  }
   debug('environment ready');
-  const env = applyToEnv(process.env, entry.spec, {...(await projectEnv(root)), DEVENV_ROOT: root});
+  const env = applyToEnv(process.env, withLanguages(entry.spec, root), {...(await projectEnv(root)), DEVENV_ROOT: root});
   debug('spawning');
   return new Promise((resolve) => {
     const child = spawn(opts.argv[0], opts.argv.slice(1), {stdio: 'inherit', env, cwd: opts.cwd});

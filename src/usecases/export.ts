@@ -1,7 +1,8 @@
 // `devenv export <format>`: the project's environment for editors, CI and scripts, through
 // the same shell modules as the hook (direnv's targets are the model).
 import {randomBytes} from 'node:crypto';
-import {UsageError} from '../errors.js';
+import {NotAllowedError, UsageError} from '../errors.js';
+import {withLanguages} from '../project/languages.js';
 import {openProject} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {shellFor} from '../shells/index.js';
@@ -10,12 +11,18 @@ export const EXPORT_FORMATS = ['json', 'dotenv', 'gha', 'bash', 'zsh', 'fish'] a
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** The variables the project sets, PATH-likes already prepended to the current value. */
-export async function projectVariables(cwd: string): Promise<Record<string, string>> {
+export async function projectVariables(cwd: string, opts: {requireTrust?: boolean} = {}): Promise<Record<string, string>> {
   const {root} = openProject(cwd);
+  if (opts.requireTrust) {
+    const {checkTrust} = await import('../trust/trust.js');
+    const t = checkTrust(root);
+    if (!t.trusted) throw new NotAllowedError(root, t.state === 'denied' ? 'is denied' : t.state === 'changed' ? 'changed since it was allowed' : 'is not allowed');
+  }
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {entry} = await ensureEnvironment(root, {progress: true});
-  const out: Record<string, string> = {...entry.spec.vars, ...(entry.spec.hookExports ?? {})};
-  for (const [k, entries] of Object.entries(entry.spec.prepend)) {
+  const spec = withLanguages(entry.spec, root);
+  const out: Record<string, string> = {...spec.vars, ...(spec.hookExports ?? {})};
+  for (const [k, entries] of Object.entries(spec.prepend)) {
     const old = process.env[k];
     out[k] = [...entries, ...(old ? [old] : [])].join(':');
   }

@@ -9,6 +9,7 @@ import {readProjectState} from '../cache/project-state.js';
 import {DevenvError} from '../errors.js';
 import {strictFromEnv} from '../nix/nix.js';
 import {tilde} from '../paths.js';
+import {dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES, findRoot} from '../project/find.js';
 import {readInputs} from '../project/inputs.js';
 import {warnFlakeDrift} from '../project/sync.js';
@@ -18,9 +19,10 @@ import type {Shell} from '../shells/shell.js';
 import {checkTrust} from '../trust/trust.js';
 import {exists} from '../util/fs.js';
 import {refreshInBackground} from './refresh.js';
+import {setupOnEntry} from './setup.js';
 
 function blockedCode(shell: Shell, root: string, message: string): string {
-  const files = CORE_FILES.map((f) => join(root, f));
+  const files = [...CORE_FILES, ...dotenvNames(root), ...setupInputNames(root)].map((f) => join(root, f));
   ensureTrustEpoch();
   return shell.blocked(root, [...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
 }
@@ -90,11 +92,22 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
       }
     }
   }
-  await renderActivations(root, hit.entry, renderDigest);
+  try {
+    await renderActivations(root, hit.entry, renderDigest);
+  } catch (e) {
+    // A malformed dotenv file (or another activation-time fault): say where, keep watching.
+    const err = e as DevenvError;
+    process.stderr.write(`devenv: could not load ${tilde(root)}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+    removeActivations(root);
+    if (loaded && loaded !== root && !nested) out.push(shell.unload('devenv: unloading'));
+    out.push(blockedCode(shell, root, `devenv: fix the error above and save; devenv retries when a file changes`));
+    return out.join('\n');
+  }
   // Only after rendering the old env: a refresh that finished first would be overwritten by it.
   if (note) refreshInBackground(root);
   out.push(shell.load(shellActivationPath(root, shell.name)));
   if (note) out.push(shell.say(note));
+  for (const line of setupOnEntry(root, hit.entry.spec)) out.push(shell.say(line));
   return out.join('\n');
 }
 

@@ -60,8 +60,11 @@ export function initProject(opts: InitOptions): InitResult {
   const written = [files.toml, files.flake];
   const gitignore = join(root, '.gitignore');
   const current = readFileOrNull(gitignore);
-  if (current === null || !/^\/?\.devenv\/?$/m.test(current)) {
-    writeFileAtomic(gitignore, `${current ?? ''}${current && !current.endsWith('\n') ? '\n' : ''}.devenv/\n`, 0o644);
+  // devenv's state, and what language setup makes (a venv, node_modules): never committed.
+  const ignores = ['.devenv', ...(manifest.languages?.python?.venv ? ['.venv'] : []), ...(manifest.languages?.node ? ['node_modules'] : [])];
+  const missing = ignores.filter((d) => !new RegExp(`^/?${d.replace('.', '\\.')}/?$`, 'm').test(current ?? ''));
+  if (missing.length) {
+    writeFileAtomic(gitignore, `${current ?? ''}${current && !current.endsWith('\n') ? '\n' : ''}${missing.map((d) => `${d}/\n`).join('')}`, 0o644);
     written.push(gitignore);
   }
   // A flake only sees files git knows about: mark ours so the first evaluation works.

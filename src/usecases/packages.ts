@@ -1,6 +1,7 @@
 // `devenv add` / `devenv remove`: edit devenv.toml's packages, then bring flake.nix up to date.
 import {join} from 'node:path';
-import {DevenvError} from '../errors.js';
+import {DevenvError, UsageError} from '../errors.js';
+import {ATTR_RE, checkPackageNames} from './search.js';
 import {editPackages} from '../manifest/edit.js';
 import {parseManifest} from '../manifest/parse.js';
 import {flakeOwnership} from '../flake/render.js';
@@ -20,6 +21,8 @@ export interface PackagesResult {
 
 export async function editProjectPackages(cwd: string, op: 'add' | 'remove', names: string[], opts: {force?: boolean} = {}): Promise<PackagesResult> {
   const p = openProject(cwd);
+  // A bad name is the argument's fault, not devenv.toml's: say so before any edit.
+  if (op === 'add') for (const n of names) if (!ATTR_RE.test(n)) throw new UsageError(`'${n}' is not a nixpkgs attribute name`, "names are letters, digits, _ ' - and dots, e.g. jq or python311Packages.numpy; nothing was written");
   // Read-modify-write of devenv.toml: two concurrent edits must not lose one another.
   return withLock(join(p.stateDir, 'edit.lock'), () => editLocked(p.root, op, names, opts));
 }
@@ -35,6 +38,8 @@ async function editLocked(root: string, op: 'add' | 'remove', names: string[], o
   }
   const result = editPackages(text, op, names, tomlFile);
   if (!result.changed.length) return {root, changed: [], skipped: result.skipped, ...(result.providedBy ? {providedBy: result.providedBy} : {}), flake: 'unchanged'};
+  // Only names that exist in the pinned nixpkgs get written (a missing one fails the next exec).
+  if (op === 'add') await checkPackageNames(root, result.changed);
   return keepTrustAcross(root, async (): Promise<PackagesResult> => {
     writeFileAtomic(tomlFile, result.text, 0o644);
     const flakeResult = await syncFlake(root, {force: opts.force, manifest: parseManifest(result.text, tomlFile)});

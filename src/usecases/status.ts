@@ -7,6 +7,7 @@ import {readInputs} from '../project/inputs.js';
 import {type FlakeDrift, flakeDrift} from '../project/sync.js';
 import {openProject} from '../project/project.js';
 import {changedSinceAllow, checkTrust} from '../trust/trust.js';
+import {setupStatus} from './setup.js';
 
 export type {CacheStatus};
 
@@ -25,6 +26,8 @@ export interface Status {
   flakeDrift: FlakeDrift | null;
   services: unknown[];
   watcher: unknown;
+  /** Language setup (.venv, pip, node install): running, last failure, last success. */
+  setup?: ReturnType<typeof setupStatus>;
 }
 
 export async function projectStatus(cwd: string): Promise<Status> {
@@ -54,6 +57,7 @@ export async function projectStatus(cwd: string): Promise<Status> {
     flakeDrift: flakeDrift(p.root) ?? null,
     services,
     watcher,
+    setup: setupStatus(p.root),
   };
 }
 

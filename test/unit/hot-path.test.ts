@@ -48,7 +48,7 @@ export const LAYERS: string[][] = [
   ['trust'],
   ['cache'],
   ['evaluation'],
-  ['services'],
+  ['services', 'languages'],
   ['activation'],
   ['watch'],
   ['usecases'],

@@ -1,0 +1,208 @@
+// Language setup: the project's .venv (made with the environment's Python, remade when that
+// Python changes), `pip install -r <requirements>` when the requirements' content changes, and
+// the node install command when the lock file's content changes. It runs outside the prompt
+// (the hook starts `__setup` detached; exec waits for it), one at a time per project (a lock),
+// and records what it did in the user's state dir: the digest of what was installed last, and
+// a failure with the tool's output (shown once, then kept for `status`). A failure keeps the
+// last good venv / node_modules. Built-ins only at import (exec's warm path).
+import {spawn} from 'node:child_process';
+import {createHash} from 'node:crypto';
+import {lstatSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {join} from 'node:path';
+import {applyToEnv, type EnvSpec} from '../env/spec.js';
+import {projectStateDir} from '../paths.js';
+import {activationConfig, NODE_LOCKS} from '../project/dotenv.js';
+import {VENV_DIR, withLanguages} from '../project/languages.js';
+import {readJson, writeFileAtomic, withLock, exists} from '../util/fs.js';
+import {pidAlive} from '../util/proc.js';
+
+export type StepName = 'venv' | 'requirements' | 'node';
+
+export interface SetupState {
+  /** The python3 the venv was made with. */
+  python?: string;
+  /** Digest of the requirements last installed successfully. */
+  requirements?: string;
+  /** Digest of package.json + lock last installed successfully. */
+  node?: string;
+  running?: {pid: number; since: string; steps: StepName[]};
+  failed?: {step: StepName; digest: string; at: string; output: string; shown?: boolean};
+  lastOk?: string;
+}
+
+const stateFile = (root: string) => join(projectStateDir(root), 'setup.json');
+const lockFile = (root: string) => join(projectStateDir(root), 'setup.lock');
+export const setupLog = (root: string): string => join(projectStateDir(root), 'setup.log');
+
+export const readSetupState = (root: string): SetupState => readJson<SetupState>(stateFile(root)) ?? {};
+const writeState = (root: string, s: SetupState) => writeFileAtomic(stateFile(root), JSON.stringify(s, null, 2) + '\n');
+
+const sha = (parts: (string | null)[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+const readOrNull = (f: string): string | null => {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+/** The environment's python3: the first one on the env's own PATH entries (store paths). */
+export function envPython(spec: EnvSpec): string | undefined {
+  for (const dir of spec.prepend.PATH ?? []) {
+    const p = join(dir, 'python3');
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {}
+  }
+  return undefined;
+}
+
+interface Plan {
+  steps: StepName[];
+  python?: string;
+  reqDigest?: string;
+  nodeDigest?: string;
+}
+
+/** What setup would do now (empty steps: nothing). Reads a few small files, starts nothing. */
+export function setupPlan(root: string, spec: EnvSpec): Plan {
+  const c = activationConfig(root);
+  const st = readSetupState(root);
+  const plan: Plan = {steps: []};
+  const sameFailure = (step: StepName, digest: string) => st.failed?.step === step && st.failed.digest === digest;
+  if (c.python?.venv) {
+    plan.python = envPython(spec);
+    const venvOk = plan.python && st.python === plan.python && exists(join(root, VENV_DIR, 'pyvenv.cfg'));
+    if (plan.python && !venvOk && !sameFailure('venv', plan.python)) plan.steps.push('venv');
+    if (c.python.requirements) {
+      const text = readOrNull(join(root, c.python.requirements));
+      if (text !== null) {
+        plan.reqDigest = sha([plan.python ?? '', c.python.requirements, text]);
+        if ((!venvOk || st.requirements !== plan.reqDigest) && !sameFailure('requirements', plan.reqDigest)) plan.steps.push('requirements');
+      }
+    }
+  }
+  if (c.node?.install) {
+    const lock = NODE_LOCKS[c.node.install.split(' ')[0]];
+    const pkg = readOrNull(join(root, 'package.json'));
+    if (pkg !== null) {
+      plan.nodeDigest = sha([c.node.install, pkg, readOrNull(join(root, lock))]);
+      if (st.node !== plan.nodeDigest && !sameFailure('node', plan.nodeDigest)) plan.steps.push('node');
+    }
+  }
+  return plan;
+}
+
+export function markRunning(root: string, pid: number, steps: StepName[]): void {
+  writeState(root, {...readSetupState(root), running: {pid, since: new Date().toISOString(), steps}});
+}
+
+/** The setup that is running now, if any (its pid is alive). */
+export function runningSetup(root: string): SetupState['running'] | undefined {
+  const r = readSetupState(root).running;
+  return r && pidAlive(r.pid) ? r : undefined;
+}
+
+export const describeSteps = (steps: StepName[], root: string): string => {
+  const c = activationConfig(root);
+  return steps
+    .map((s) => (s === 'venv' ? `creating ${VENV_DIR}` : s === 'requirements' ? `pip install -r ${c.python?.requirements}` : (c.node?.install ?? 'node install')))
+    .join(', ');
+};
+
+/** Run one command; output goes to `sink` and the tail is kept for the failure record. */
+function run(cmd: string[], opts: {cwd: string; env: NodeJS.ProcessEnv; sink: (b: Buffer) => void}): Promise<{code: number; output: string}> {
+  return new Promise((resolve) => {
+    let tail = '';
+    const child = spawn(cmd[0], cmd.slice(1), {cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe']});
+    const take = (b: Buffer) => {
+      opts.sink(b);
+      tail = (tail + b.toString('utf8')).slice(-8000);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('error', (e) => resolve({code: 127, output: `${cmd[0]}: ${e.message}`}));
+    child.on('close', (code) => resolve({code: code ?? 1, output: tail}));
+  });
+}
+
+/** The lines of pip/npm output that say what went wrong (errors first, else the last lines). */
+function errorSummary(output: string): string {
+  const lines = output.split('\n').map((l) => l.trimEnd()).filter(Boolean);
+  const errs = lines.filter((l) => /^(ERROR|error|npm ERR!|npm error|E:|Error)/.test(l));
+  return (errs.length ? errs : lines.slice(-6)).slice(0, 12).join('\n');
+}
+
+export interface SetupResult {
+  ran: StepName[];
+  failed?: {step: StepName; output: string};
+}
+
+/**
+ * Bring the project's setup up to date, under the project's setup lock (waiting for one that
+ * runs already, then re-planning). `sink` receives the tools' output.
+ */
+export async function runSetup(root: string, spec: EnvSpec, sink: (b: Buffer) => void, onWait?: () => void): Promise<SetupResult> {
+  return withLock(lockFile(root), async () => {
+    const plan = setupPlan(root, spec);
+    if (!plan.steps.length) return {ran: []};
+    const st = readSetupState(root);
+    st.running = {pid: process.pid, since: new Date().toISOString(), steps: plan.steps};
+    writeState(root, st);
+    const c = activationConfig(root);
+    const env = applyToEnv(process.env, withLanguages(spec, root), {PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1', DEVENV_ROOT: root});
+    delete env.PYTHONHOME;
+    const ran: StepName[] = [];
+    const fail = (step: StepName, digest: string, output: string): SetupResult => {
+      st.failed = {step, digest, at: new Date().toISOString(), output: errorSummary(output) || `${step} failed`};
+      return {ran, failed: {step, output: st.failed.output}};
+    };
+    try {
+      for (const step of plan.steps) {
+        if (step === 'venv') {
+          const dir = join(root, VENV_DIR);
+          let isLink = false;
+          let isVenv = false;
+          try {
+            isLink = lstatSync(dir).isSymbolicLink();
+            isVenv = exists(join(dir, 'pyvenv.cfg'));
+            if (isLink || !isVenv) return fail('venv', plan.python!, `${VENV_DIR} exists and is not a virtualenv devenv can replace; move it away`);
+          } catch {}
+          // Made with another Python (or half made): a venv cannot change its interpreter in place.
+          if (isVenv) rmSync(dir, {recursive: true, force: true});
+          const r = await run([plan.python!, '-m', 'venv', dir], {cwd: root, env, sink});
+          if (r.code !== 0) return fail('venv', plan.python!, r.output);
+          st.python = plan.python;
+          st.requirements = undefined;
+        } else if (step === 'requirements') {
+          const req = c.python!.requirements!;
+          const args = req.endsWith('pyproject.toml') ? ['-e', join(root, req, '..')] : ['-r', join(root, req)];
+          const r = await run([join(root, VENV_DIR, 'bin', 'python'), '-m', 'pip', 'install', ...args], {cwd: root, env, sink});
+          if (r.code !== 0) return fail('requirements', plan.reqDigest!, r.output);
+          st.requirements = plan.reqDigest;
+        } else {
+          const r = await run(c.node!.install!.split(' '), {cwd: root, env, sink});
+          if (r.code !== 0) return fail('node', plan.nodeDigest!, r.output);
+          st.node = plan.nodeDigest;
+        }
+        ran.push(step);
+        if (st.failed?.step === step) st.failed = undefined;
+      }
+      st.lastOk = new Date().toISOString();
+      return {ran};
+    } finally {
+      st.running = undefined;
+      writeState(root, st);
+    }
+  }, onWait);
+}
+
+/** A failure not yet shown to the user: returned once, then marked shown. */
+export function takeUnshownFailure(root: string): SetupState['failed'] | undefined {
+  const st = readSetupState(root);
+  if (!st.failed || st.failed.shown) return undefined;
+  const f = st.failed;
+  st.failed = {...f, shown: true};
+  writeState(root, st);
+  return f;
+}

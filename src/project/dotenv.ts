@@ -1,0 +1,198 @@
+// [dotenv] files: variables read from the project's .env files at activation (hook, exec, shell,
+// up, export), never by nix: they are not inputs of the flake, not part of the cache key and
+// never copied into the store. Their content is part of trust (trust/trust.ts folds it in), so
+// a changed .env is not applied until allowed. Built-ins only at import (hot path); TOML is
+// parsed lazily, once per devenv.toml content.
+import {createHash} from 'node:crypto';
+import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {isAbsolute, join, normalize} from 'node:path';
+import {DevenvError} from '../errors.js';
+import {projectStateDir} from '../paths.js';
+import {readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
+
+/** Names a dotenv file may not set: devenv's own, and what the environment builds by prepending. */
+const RESERVED = new Set(['PATH', 'XDG_DATA_DIRS', 'PWD', 'OLDPWD', 'SHLVL', '_', 'HOME', 'USER', 'SHELL', 'TERM', 'VIRTUAL_ENV']);
+const reserved = (k: string): boolean => RESERVED.has(k) || k.startsWith('DEVENV_') || k.startsWith('__DEVENV_');
+
+export class DotenvError extends DevenvError {
+  constructor(location: string, message: string) {
+    super(`${location}: ${message}`, {hint: `fix ${location.replace(/:\d+$/, '')}; the environment was not changed`, code: 'dotenv_invalid'});
+  }
+}
+
+/** A configured name is usable when it stays inside the project (relative, no '..'). */
+export const safeDotenvName = (f: string): boolean => f !== '' && !isAbsolute(f) && !normalize(f).split('/').includes('..') && !f.includes('\0');
+
+/** What activation needs of devenv.toml beyond the flake: dotenv files and language setup. */
+export interface ActivationConfig {
+  dotenv: string[];
+  python?: {venv: boolean; requirements?: string};
+  node?: {install?: string};
+}
+
+/** Lock files an install command reads (with package.json, whose scripts it runs). */
+export const NODE_LOCKS: Record<string, string> = {npm: 'package-lock.json', pnpm: 'pnpm-lock.yaml', yarn: 'yarn.lock'};
+
+/** The project's ActivationConfig, memoized per devenv.toml content (the warm path parses no TOML). */
+export function activationConfig(root: string): ActivationConfig {
+  const toml = readFileOrNull(join(root, 'devenv.toml'));
+  if (toml === null || !/dotenv|languages/.test(toml)) return {dotenv: []};
+  const digest = createHash('sha256').update(toml).digest('hex');
+  const memo = join(projectStateDir(root), 'activation-config.json');
+  const hit = readMemo<ActivationConfig>(memo, digest);
+  if (hit) return hit;
+  const out: ActivationConfig = {dotenv: []};
+  try {
+    // Lazily and synchronously: trust checks are synchronous, and this runs only when devenv.toml changed.
+    type Raw = {dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}};
+    const TOML = createRequire(import.meta.url)('@iarna/toml') as {parse(t: string): Raw};
+    const raw = TOML.parse(toml);
+    const files = raw.dotenv?.files;
+    if (Array.isArray(files)) out.dotenv = files.filter((f): f is string => typeof f === 'string' && safeDotenvName(f));
+    const py = raw.languages?.python;
+    if (py) out.python = {venv: py.venv === true, ...(typeof py.requirements === 'string' && safeDotenvName(py.requirements) ? {requirements: py.requirements} : {})};
+    const node = raw.languages?.node;
+    if (node) out.node = typeof node.install === 'string' && NODE_LOCKS[node.install.split(' ')[0]] ? {install: node.install} : {};
+  } catch {
+    // An invalid devenv.toml is reported by evaluation with its location.
+  }
+  try {
+    writeMemo(memo, digest, out);
+  } catch {}
+  return out;
+}
+
+/** [dotenv] files of the project at `root`, in order. */
+export const dotenvNames = (root: string): string[] => activationConfig(root).dotenv;
+
+/** Files whose content decides a language setup (pip, npm ci), relative to the root. */
+export function setupInputNames(root: string): string[] {
+  const c = activationConfig(root);
+  const out: string[] = [];
+  if (c.python?.venv && c.python.requirements) out.push(c.python.requirements);
+  if (c.node?.install) out.push('package.json', NODE_LOCKS[c.node.install.split(' ')[0]]);
+  return out;
+}
+
+/** The file's bytes, or null when it does not exist. A symlink is refused: the repository could plant one. */
+function readNoFollow(file: string, name: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    if (code === 'ELOOP') throw new DotenvError(name, 'is a symbolic link; devenv reads dotenv files only as regular files');
+    throw new DotenvError(name, `cannot be read (${code})`);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new DotenvError(name, 'is not a regular file');
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Per file trust covers beyond nix's inputs (dotenv files, and the files a setup runs code
+ * from: requirements, package.json, lock files): sha256 of its content, or 'absent'.
+ */
+export function dotenvDigests(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of [...new Set([...dotenvNames(root), ...setupInputNames(root)])]) {
+    let text: string | null;
+    try {
+      text = readNoFollow(join(root, name), name);
+    } catch (e) {
+      text = `unreadable:${(e as Error).message}`;
+    }
+    out[name] = text === null ? 'absent' : createHash('sha256').update(text).digest('hex');
+  }
+  return out;
+}
+
+const ESCAPES: Record<string, string> = {n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\', $: '$', '`': '`'};
+
+/**
+ * Parse dotenv text: `KEY=value` lines, optional `export `, `#` comments, blank lines.
+ * Values are literal (no ${VAR} expansion, no command substitution): unquoted (trimmed, a
+ * ` #` starts a comment), '...' verbatim, "..." with \n \r \t \" \\ \$ \` escapes and may span
+ * lines. Any other line is an error naming file:line; the value itself is never echoed.
+ */
+export function parseDotenv(text: string, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const src = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+  const lines = src.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const fail = (msg: string): never => {
+      throw new DotenvError(`${name}:${lineNo}`, msg);
+    };
+    const line = lines[i].trimStart();
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/s.exec(line);
+    if (!m) {
+      const key = /^(?:export\s+)?([^=\s]*)/.exec(line)?.[1] ?? '';
+      fail(line.includes('=') ? `'${key.slice(0, 40)}' is not a variable name (letters, digits and _, not starting with a digit)` : 'expected KEY=value');
+    }
+    const key = m![1];
+    if (reserved(key)) fail(`${key} cannot be set from a dotenv file (devenv manages it)`);
+    let rest = m![2];
+    let value: string;
+    if (rest.startsWith("'")) {
+      const end = rest.indexOf("'", 1);
+      if (end < 0) fail('unterminated single quote');
+      value = rest.slice(1, end);
+      rest = rest.slice(end + 1);
+    } else if (rest.startsWith('"')) {
+      const startLine = lineNo;
+      let buf = rest;
+      let j = 1;
+      let acc = '';
+      for (;;) {
+        if (j >= buf.length) {
+          // A double-quoted value may continue on the next lines (verbatim).
+          if (i + 1 >= lines.length) throw new DotenvError(`${name}:${startLine}`, 'unterminated double quote');
+          i++;
+          buf += '\n' + lines[i];
+          acc += '\n';
+          j++;
+          continue;
+        }
+        const c = buf[j];
+        if (c === '\\' && j + 1 < buf.length) {
+          acc += ESCAPES[buf[j + 1]] ?? `\\${buf[j + 1]}`;
+          j += 2;
+        } else if (c === '"') {
+          j++;
+          break;
+        } else {
+          acc += c;
+          j++;
+        }
+      }
+      value = acc;
+      rest = buf.slice(j);
+    } else {
+      const hash = rest.search(/\s#/);
+      value = (hash >= 0 ? rest.slice(0, hash) : rest).trim();
+      rest = '';
+    }
+    const trailing = rest.trim();
+    if (trailing !== '' && !trailing.startsWith('#')) fail(`unexpected text after the closing quote of ${key}`);
+    if (/[\0]/.test(value)) fail(`${key} holds a NUL byte`);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** The variables of every configured dotenv file, later files winning; a missing file is skipped. */
+export function readDotenv(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of dotenvNames(root)) {
+    const text = readNoFollow(join(root, name), name);
+    if (text !== null) Object.assign(out, parseDotenv(text, name));
+  }
+  return out;
+}
