@@ -21,6 +21,20 @@ export interface Manifest {
   services?: {postgres?: PostgresConfig};
   env?: Record<string, string>;
   shell?: {hook?: string};
+  // Teams (src/teams): binary caches and remote builders, passed to nix only once allowed.
+  cache?: CacheConfig;
+  nix?: NixConfig;
+}
+
+export interface CacheConfig {
+  substituters?: string[];
+  'trusted-public-keys'?: string[];
+  push?: string;
+}
+
+export interface NixConfig {
+  builders?: string[];
+  'builders-use-substitutes'?: boolean;
 }
 
 export const DEFAULT_NIXPKGS_URL = 'github:NixOS/nixpkgs/nixos-24.05';
