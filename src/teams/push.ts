@@ -1,6 +1,6 @@
 // `devenv cache push`: Nix's own `nix copy` to any store URL, signed on the way by the user's key
 // (binary caches sign through their `secret-key` parameter, read by the nix client process alone).
-import {DevenvError} from '../errors.js';
+import {DevenvError, ExitCode} from '../errors.js';
 import {runNix} from '../nix/nix.js';
 
 const BINARY_CACHE = /^(file|https?|s3):\/\//;
@@ -40,9 +40,24 @@ const copiedCount = (stderr: string): number => stderr.split('\n').filter((l) =>
 export async function copyClosure(paths: string[], url: string): Promise<CopyResult> {
   const info = await runNix(['path-info', '--recursive', ...paths], {what: 'nix path-info'});
   const total = info.stdout.split('\n').filter(Boolean).length;
-  const res = await runNix(['copy', '--to', url, ...paths], {what: `nix copy --to ${displayUrl(url)}`});
+  const res = await runNix(['copy', '--to', url, ...paths], {what: `nix copy --to ${displayUrl(url)}`}).catch((e) => {
+    throw unsupportedStore(e, url);
+  });
   const copied = copiedCount(res.stderr);
   return {total, copied, already: Math.max(0, total - copied)};
+}
+
+/** Nix without S3 support (Debian's nix-bin 2.8, for one) cannot open s3:// at all: say so plainly. */
+export function unsupportedStore(e: unknown, url: string): unknown {
+  const msg = (e as Error)?.message ?? '';
+  if (/don't know how to open Nix store/.test(msg) || /not built with S3 support/.test(msg)) {
+    return new DevenvError(`this nix cannot open ${displayUrl(url)}: it was built without support for that store type`, {
+      hint: url.startsWith('s3://') ? 'use a Nix built with S3 support (the official installer\'s is), or push to file:// / ssh:// on a host and serve that directory over HTTPS' : 'use file://, http(s)://, ssh:// or ssh-ng://',
+      code: 'nix_failed',
+      exitCode: ExitCode.nixFailed,
+    });
+  }
+  return e;
 }
 
 /** Count what `nix flake archive --to` copied (its stderr), given the archive's JSON. */

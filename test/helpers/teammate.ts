@@ -14,8 +14,13 @@ export interface Teammate {
   nixDir: string;
   /** Run a command with B's /nix in place of the host's. */
   run(cmd: string, args: string[], opts?: {cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number}): SpawnSyncReturns<string>;
-  /** devenv as B (B's XDG dirs are the sandbox's). */
+  /** devenv as B (with B's own XDG dirs). */
   devenv(args: string[], opts?: {cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number}): SpawnSyncReturns<string>;
+  /**
+   * devenv as B on a multi-user Nix: B's own nix-daemon (run as B, so B is not one of its
+   * trusted users) with `daemonConfig` as its nix.conf, for the length of one command.
+   */
+  devenvWithDaemon(daemonConfig: string, args: string[], opts?: {cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number}): SpawnSyncReturns<string>;
   /** Derivations built in B's store so far (one log file each). */
   builds(): string[];
   /** Store paths in B's store (names). */
@@ -30,8 +35,14 @@ export function makeTeammate(sb: Sandbox, name: string): Teammate {
   mkdirSync(nixDir, {recursive: true});
   const uid = String(process.getuid!());
   const gid = String(process.getgid!());
+  // B's own XDG dirs too: cache entries name store paths, which only B's store has.
+  const xdg: NodeJS.ProcessEnv = {};
+  for (const [v, d] of [['XDG_CONFIG_HOME', 'config'], ['XDG_CACHE_HOME', 'cache'], ['XDG_STATE_HOME', 'state'], ['XDG_DATA_HOME', 'data'], ['XDG_RUNTIME_DIR', 'run']]) {
+    xdg[v] = join(root, 'home', d);
+    mkdirSync(xdg[v]!, {recursive: true, mode: 0o700});
+  }
   const baseEnv = (extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
-    const env: NodeJS.ProcessEnv = {...sb.env, ...extra};
+    const env: NodeJS.ProcessEnv = {...sb.env, ...xdg, ...extra};
     delete env.NIX_REMOTE; // B's own local store, not the host's daemon
     return env;
   };
@@ -47,6 +58,13 @@ export function makeTeammate(sb: Sandbox, name: string): Teammate {
     },
     devenv(args, opts = {}) {
       return t.run(process.execPath, [DEVENV, ...args], opts);
+    },
+    devenvWithDaemon(daemonConfig, args, opts = {}) {
+      // Waits for the daemon's socket (bounded), runs devenv against it, stops the daemon.
+      const script = `NIX_CONFIG="$DAEMON_CONFIG" nix-daemon >>"$DAEMON_LOG" 2>&1 & d=$!
+        i=0; while [ ! -S /nix/var/nix/daemon-socket/socket ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+        NIX_REMOTE=daemon "$@"; rc=$?; kill $d; wait $d 2>/dev/null; exit $rc`;
+      return t.run('sh', ['-c', script, 'sh', process.execPath, DEVENV, ...args], {...opts, env: {...opts.env, DAEMON_CONFIG: daemonConfig, DAEMON_LOG: join(root, 'daemon.log')}});
     },
     builds() {
       const out: string[] = [];

@@ -163,6 +163,27 @@ describe('teammate B, with an empty store of their own', () => {
     }
   }, 600_000);
 
+  test("on a daemon that does not trust B, doctor prints the nix.conf lines, and with them B gets the env with zero builds", () => {
+    const b = makeTeammate(sbB, 'b-daemon');
+    const p = cloneFor(sbB, 'proj-daemon', [`file://${cacheDir}`], [pubKey]);
+    expect(b.devenv(['generate'], {cwd: p}).status).toBe(0);
+    expect(b.devenv(['allow'], {cwd: p}).status).toBe(0);
+    const plain = 'substituters =\nexperimental-features = nix-command flakes';
+    const d = b.devenvWithDaemon(plain, ['doctor'], {cwd: p});
+    expect(d.status).toBe(1);
+    expect(d.stdout).toMatch(/FAIL {2}project's binary caches and builders usable: the nix daemon ignores file:\/\//);
+    const lines = d.stdout.split('\n').map((l) => l.trim()).filter((l) => /^extra-trusted-(substituters|public-keys) = /.test(l));
+    expect(lines).toEqual([`extra-trusted-substituters = file://${cacheDir}`, `extra-trusted-public-keys = ${pubKey}`]);
+    // The admin adds exactly those lines to the daemon's nix.conf: B is still not trusted, but the cache now counts.
+    const fixed = [plain, ...lines].join('\n');
+    expect(b.devenvWithDaemon(fixed, ['doctor'], {cwd: p}).stdout).toMatch(/ok +project's binary caches and builders usable: passed to nix/);
+    const r = b.devenvWithDaemon(fixed, ['exec', '--', 'team-hello'], {cwd: p});
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(helloA);
+    expect(b.builds()).toEqual([]);
+    expect(JSON.parse(b.devenv(['status', '--json'], {cwd: p}).stdout).teams.lastNix).toMatchObject({built: 0, ignoredSubstituters: [], from: [`file://${cacheDir}`]});
+  }, 600_000);
+
   test('a cache signed by a key the project does not trust is refused; B builds instead and says why', () => {
     const other = sbB.devenv(['cache', 'key', 'generate', '--name', 'someone-else-1']);
     expect(other.status).toBe(0);
@@ -234,11 +255,12 @@ exec unshare -Urm sh -c '${"mount --bind \"$0/nix\" /nix && u=$1 && g=$2 && shif
     const st = JSON.parse(b.devenv(['status', '--json'], {cwd: p, env}).stdout).teams.lastNix;
     expect(st.remote).toEqual([spec.split(' ')[0]]);
     expect(b.devenv(['status'], {cwd: p, env}).stdout).toMatch(/last nix run: built \d+ \(on ssh-ng:\/\/[^)]+@127\.0\.0\.1\)/);
-    // Built on C: its store has the output; B's has it too (copied back), and B built nothing itself.
+    // Built on C: C's store has the output and C's own build log; B has the output copied back.
     const out = readdirSync(join(dir, 'C', 'nix', 'store')).filter((n) => n.endsWith('-team-hello-1.0'));
     expect(out.length).toBe(1);
     expect(b.storePaths()).toContain(out[0]);
-    expect(b.builds().filter((d) => d.endsWith('-team-hello-1.0.drv'))).toEqual([]);
+    const cLogs = spawnSync('find', [join(dir, 'C', 'nix', 'var', 'log', 'nix', 'drvs'), '-name', '*-team-hello-1.0.drv*'], {encoding: 'utf8'}).stdout.trim();
+    expect(cLogs).not.toBe('');
   }, 600_000);
 });
 

@@ -7,7 +7,8 @@ import {join} from 'node:path';
 import {parseManifest} from '../../src/manifest/parse.js';
 import {renderFlakeBody} from '../../src/flake/render.js';
 import {nixConfFix, nixOptionArgs, parseNixActivity, parseTeamSettings, teamSettingsOf} from '../../src/teams/settings.js';
-import {pushUrl} from '../../src/teams/push.js';
+import {pushUrl, unsupportedStore} from '../../src/teams/push.js';
+import {NixFailedError} from '../../src/errors.js';
 import {generateKey, signingKey} from '../../src/teams/keys.js';
 
 const KEY = 'cache.example.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=';
@@ -122,4 +123,13 @@ test("keys are ed25519 in Nix's format, the secret 0600, never overwritten", () 
     else process.env.XDG_CONFIG_HOME = old;
     rmSync(dir, {recursive: true, force: true});
   }
+});
+
+test("a nix without S3 support gets a plain message, not nix's", () => {
+  const e = unsupportedStore(new NixFailedError('nix copy', "error: don't know how to open Nix store 's3://b'"), 's3://b?region=x&secret-key=/k') as Error & {hint: string; exitCode: number};
+  expect(e.message).toBe('this nix cannot open s3://b: it was built without support for that store type');
+  expect(e.hint).toMatch(/Nix built with S3 support/);
+  expect(e.exitCode).toBe(4);
+  const other = new Error('disk full');
+  expect(unsupportedStore(other, 'file:///c')).toBe(other);
 });
