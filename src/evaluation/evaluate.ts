@@ -170,14 +170,31 @@ function teamNotices(p: Project, team: Awaited<ReturnType<typeof projectTeamSett
 const userName = (): string => process.env.USER || process.env.LOGNAME || String(process.getuid?.() ?? 'you');
 
 /**
- * Without a flake.lock, nix writes one during the first evaluation: the inputs would change
- * under it (and the cache would never settle). Lock first, as devenv's own write, so a
- * trusted project stays trusted. Not with DEVENV_NIXPKGS, which never writes the lock.
+ * Lock before evaluating, as devenv's own write, so a trusted project stays trusted: without
+ * a flake.lock, or with one that locks an input from another URL than flake.nix now names
+ * (a changed [nixpkgs] url), nix would write flake.lock itself during the evaluation (and the
+ * inputs would change under it). Not with DEVENV_NIXPKGS, which never writes the lock.
+ * A URL form devenv cannot compare costs one `nix flake lock` per pair of input URLs and flake.lock.
  */
 async function ensureLockFile(p: Project): Promise<void> {
-  if (nixpkgsOverride() || exists(join(p.real, 'flake.lock'))) return;
+  if (nixpkgsOverride()) return;
+  const lockFile = join(p.real, 'flake.lock');
+  const flakeText = readFileOrNull(join(p.real, 'flake.nix')) ?? '';
+  const lockText = readFileOrNull(lockFile);
+  const {inputUrls, lockState} = await import('../flake/lock.js');
+  // Keyed on the input URLs (the whole flake.nix when it names none devenv can read), so an
+  // edit of the package list does not ask nix again.
+  const urls = inputUrls(flakeText);
+  const inputs = Object.keys(urls).length ? JSON.stringify(urls) : flakeText;
+  const pair = (lock: string | null) => createHash('sha256').update(`${inputs}\0${lock}`).digest('hex');
+  if (lockText !== null) {
+    const state = lockState(flakeText, lockText);
+    if (state === 'current') return;
+    if (state === 'unknown' && readProjectState(p.root).lockCheckedFor === pair(lockText)) return;
+  }
   const {keepTrustAcross} = await import('../trust/trust.js');
   await keepTrustAcross(p.root, () => runOnFlake(p, ['flake', 'lock'], 'nix flake lock'));
+  updateProjectState(p.root, {lockCheckedFor: pair(readFileOrNull(lockFile))});
 }
 
 /** Find or build the environment of the project at `root`. */
