@@ -20,6 +20,9 @@ SOCKET=/nix/var/nix/daemon-socket/socket
 DAEMON_LOG=/var/log/devenv-nix-daemon.log
 PACKAGES=(nix-bin zsh fish direnv tmux hyperfine procps git util-linux strace debootstrap ca-certificates
   systemd python3)  # the last two for the watcher tests: systemd-analyze verify, plistlib
+# The teams test runs its own unprivileged sshd on loopback as a remote builder (ssh-ng://).
+# Note: where systemd runs, installing openssh-server also enables the system's sshd.
+PACKAGES+=(openssh-server)
 NIX_FEATURES=(--extra-experimental-features 'nix-command flakes')
 
 say() { printf 'setup: %s\n' "$*"; }

@@ -18,6 +18,23 @@ export interface ProjectState {
   inputDigests?: Record<string, string>;
   /** Input URLs + flake.lock that `nix flake lock` last confirmed (URL forms devenv cannot compare). */
   lockCheckedFor?: string;
+  // Teams (src/teams): what the last evaluation's nix did, and the last notice printed about it.
+  lastNix?: LastNixRun;
+  teamNoticeShown?: string;
+}
+
+export interface LastNixRun {
+  /** Derivations built (here or on a remote builder) and paths fetched from caches. */
+  built: number;
+  substituted: number;
+  from: string[];
+  remote?: string[];
+  /** Paths refused for their signature. */
+  refused?: {count: number; from: string[]};
+  /** The project's substituters the daemon ignored (user not trusted). */
+  ignoredSubstituters: string[];
+  settingsPassed: boolean;
+  notPassedBecause?: string;
 }
 
 export const stateFile = (root: string): string => join(projectStateDir(root), 'state.json');

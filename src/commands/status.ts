@@ -22,6 +22,24 @@ export default class Status extends DevenvCommand {
     if (s.setup?.running) this.log(`setup:    running: ${s.setup.running.steps} (pid ${s.setup.running.pid}, since ${s.setup.running.since})`);
     if (s.setup?.failed) this.log(`setup:    failed (${s.setup.failed.step}, ${s.setup.failed.at}):\n  ${s.setup.failed.output.split('\n').join('\n  ')}`);
     else if (s.setup?.lastOk && !s.setup.running) this.log(`setup:    done ${s.setup.lastOk}`);
+    if (s.teams) {
+      const t = s.teams;
+      const c = t.settings;
+      const state = t.passed ? 'passed to nix' : `not passed to nix (${t.notPassedBecause ?? 'no settings'})`;
+      if (c.substituters.length || c.trustedPublicKeys.length) this.log(`caches:   ${c.substituters.join(', ') || '(keys only)'}; ${state}`);
+      if (c.trustedPublicKeys.length) this.log(`keys:     ${c.trustedPublicKeys.join(', ')}`);
+      if (c.push) this.log(`push to:  ${c.push}`);
+      if (c.builders.length) this.log(`builders: ${c.builders.map((b) => b.split(' ')[0]).join(', ')}${c.buildersUseSubstitutes ? ' (use substitutes)' : ''}; ${state}`);
+      const n = t.lastNix;
+      if (n) {
+        const from = n.from.length ? ` from ${n.from.join(', ')}` : '';
+        const remote = n.remote?.length ? ` (on ${n.remote.join(', ')})` : '';
+        let line = n.built === 0 && n.substituted === 0 ? 'everything was already in the store' : `built ${n.built}${remote}, substituted ${n.substituted}${from}`;
+        if (n.refused) line += `; ${n.refused.count} refused from ${n.refused.from.join(', ')} (signature not trusted)`;
+        if (n.ignoredSubstituters.length) line += `; the daemon ignored ${n.ignoredSubstituters.join(', ')} (not a trusted user: see 'devenv doctor')`;
+        this.log(`last nix run: ${line}`);
+      }
+    }
     const w = s.watcher as WatcherStatus | null;
     const last = w?.lastEvaluation ? `; last evaluation ${w.lastEvaluation.at}: ${w.lastEvaluation.root} ${w.lastEvaluation.outcome} in ${(w.lastEvaluation.durationMs / 1000).toFixed(1)}s` : '';
     this.log(`watcher:  ${w?.running ? `running (pid ${w.pid}, since ${w.since})${last}` : "not running ('devenv watch')"}`);

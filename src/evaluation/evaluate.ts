@@ -18,6 +18,8 @@ import {watchedInputs} from '../project/inputs.js';
 import {type Project, projectAt} from '../project/project.js';
 import {syncFlake, warnFlakeDrift} from '../project/sync.js';
 import {checkTrust} from '../trust/trust.js';
+import {nixOptionArgs, parseNixActivity, projectTeamSettings, untrustedMessage} from '../teams/settings.js';
+import type {LastNixRun} from '../cache/project-state.js';
 import {runOnFlake} from './flake-run.js';
 import {exists, readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
 import {startProgress} from './progress.js';
@@ -98,7 +100,10 @@ async function inputRoots(p: Project): Promise<{dir: string; done: Promise<void>
   return {dir, done};
 }
 
-async function evaluateOnce(p: Project, {key, digest}: KeyParts, opts: EnsureOptions): Promise<CacheEntry> {
+async function evaluateOnce(p: Project, parts: KeyParts, opts: EnsureOptions, report: {nix?: LastNixRun}): Promise<CacheEntry> {
+  const {key, digest} = parts;
+  // Teams: the project's caches and builders, only for content that is allowed.
+  const team = await projectTeamSettings(p, parts);
   const root = p.root;
   const rootsDir = join(gcrootsDir(), key);
   rmSync(rootsDir, {recursive: true, force: true});
@@ -107,7 +112,7 @@ async function evaluateOnce(p: Project, {key, digest}: KeyParts, opts: EnsureOpt
   const start = Date.now();
   // A non-git project is copied (filtered) first; the copy's digest is what nix will read.
   let inputs: Awaited<ReturnType<typeof inputRoots>>;
-  const {result: printed, staged} = await runOnFlake(p, ['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...overrideArgs()], 'nix print-dev-env', {
+  const {result: printed, staged} = await runOnFlake(p, ['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...nixOptionArgs(team.passed ? team.settings : undefined), ...overrideArgs()], 'nix print-dev-env', {
     beforeNix: async (s) => {
       if (s && s.digest !== digest) throw new InputsChanged();
       // Rooting the inputs runs alongside the evaluation.
@@ -116,6 +121,18 @@ async function evaluateOnce(p: Project, {key, digest}: KeyParts, opts: EnsureOpt
   });
   if (inputs) roots.push(inputs.dir);
   const durationMs = Date.now() - start;
+  const act = parseNixActivity(printed.stderr);
+  report.nix = {
+    built: act.built.length,
+    substituted: act.substituted.length,
+    from: [...new Set(act.substituted.map((s) => s.from))],
+    remote: act.remote.length ? [...new Set(act.remote.map((r) => r.on))] : undefined,
+    refused: act.refused.length ? {count: act.refused.length, from: [...new Set(act.refused.map((r) => r.from))]} : undefined,
+    ignoredSubstituters: act.ignoredSubstituters.filter((s) => team.settings.substituters.includes(s)),
+    settingsPassed: team.passed,
+    notPassedBecause: team.passed ? undefined : team.reason,
+  };
+  if (!opts.quiet) teamNotices(p, team, report.nix);
   // Nix read the work tree itself (git): make sure it read the content that was checked.
   const now = staged ?? computeKey(p);
   if (now.digest !== digest) throw new InputsChanged();
@@ -135,6 +152,25 @@ async function evaluateOnce(p: Project, {key, digest}: KeyParts, opts: EnsureOpt
   debug('rooted inputs');
   return {format: CACHE_FORMAT, key, createdAt: new Date().toISOString(), durationMs, inputs: watchedInputs(p, now), spec, roots};
 }
+
+/** Say once per project state why the project's caches did not help: not allowed, not trusted by the daemon, refused signatures. */
+function teamNotices(p: Project, team: Awaited<ReturnType<typeof projectTeamSettings>>, run: LastNixRun): void {
+  const s = team.settings;
+  const has = s.substituters.length || s.builders.length;
+  if (!has) return;
+  const notes: string[] = [];
+  if (!team.passed && team.reason) notes.push(`devenv: this project's [cache]/[nix] settings were not passed to nix: ${team.reason} (run 'devenv allow' after reviewing devenv.toml)`);
+  if (run.ignoredSubstituters.length) notes.push(`devenv: ${untrustedMessage(s, userName())}`);
+  if (run.refused) notes.push(`devenv: ${run.refused.count} path(s) in ${run.refused.from.join(', ')} were refused: not signed by a key in [cache] trusted-public-keys (or the daemon's); nix built them here instead`);
+  const text = notes.join('\n');
+  if (!text) return;
+  const st = readProjectState(p.root);
+  if (st.teamNoticeShown === text) return;
+  process.stderr.write(text + '\n');
+  updateProjectState(p.root, {teamNoticeShown: text});
+}
+
+const userName = (): string => process.env.USER || process.env.LOGNAME || String(process.getuid?.() ?? 'you');
 
 /**
  * Lock before evaluating, as devenv's own write, so a trusted project stays trusted: without
@@ -200,15 +236,16 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
       // The key holds the content digest, so an unchanged key means unchanged inputs.
       for (let attempt = 0; ; attempt++) {
         let entry: CacheEntry | undefined;
+        const report: {nix?: LastNixRun} = {};
         try {
-          entry = await evaluateOnce(p, parts, opts);
+          entry = await evaluateOnce(p, parts, opts, report);
         } catch (e) {
           if (!(e instanceof InputsChanged)) throw e;
         }
         const after = computeKey(p);
         if (entry && after.key === parts.key) {
           writeEntry(entry);
-          updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, inputDigests: parts.perFile});
+          updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, inputDigests: parts.perFile, lastNix: report.nix});
           progress?.done('done');
           return {entry, source: 'evaluated' as const};
         }

@@ -32,6 +32,20 @@ export interface Manifest {
   /** Read at activation only; never part of the flake (see project/dotenv.ts). */
   dotenv?: {files?: string[]};
   shell?: {hook?: string};
+  // Teams (src/teams): binary caches and remote builders, passed to nix only once allowed.
+  cache?: CacheConfig;
+  nix?: NixConfig;
+}
+
+export interface CacheConfig {
+  substituters?: string[];
+  'trusted-public-keys'?: string[];
+  push?: string;
+}
+
+export interface NixConfig {
+  builders?: string[];
+  'builders-use-substitutes'?: boolean;
 }
 
 export const DEFAULT_NIXPKGS_URL = CHANNEL.url;

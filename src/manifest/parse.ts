@@ -82,6 +82,9 @@ function describe(err: ErrorObject, path: string[]): string {
       return `${key}: '${p.propertyName}' cannot be used as a name here` + (path[0] === 'env' ? ' (environment variable names are letters, digits and _, and some names are reserved for devenv or nix)' : '');
     case 'uniqueItems':
       return `${key} lists the same item twice`;
+    case 'not':
+      if (path[0] === 'cache') return `${key}: a store URL here must not name a secret-key (signing keys stay in your own config dir; 'devenv cache push' adds yours)`;
+      return `${key} ${err.message}`;
     case 'minimum':
     case 'maximum':
       return `${key} must be ${err.keyword === 'minimum' ? '>=' : '<='} ${p.limit}`;

@@ -15,6 +15,9 @@ import {pidAlive} from '../util/proc.js';
 import {watcherStatus} from '../watch/state.js';
 import {diagnoseNixError, summarizeNixError} from '../nix/nix-error.js';
 import {flakeDrift} from '../project/sync.js';
+import {openProject} from '../project/project.js';
+import {readInputs} from '../project/inputs.js';
+import {daemonIgnores, hasSettings, nixConfFix, projectTeamSettings} from '../teams/settings.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -327,6 +330,30 @@ async function postgresCheck(root: string): Promise<Check | null> {
   };
 }
 
+// ---- teams: the project's caches and builders ---------------------------------------------
+
+async function teamsCheck(root: string): Promise<Check | null> {
+  const title = "project's binary caches and builders usable";
+  const p = openProject(root);
+  const team = await projectTeamSettings(p, readInputs(p));
+  const s = team.settings;
+  if (!hasSettings(s)) return null;
+  if (!team.passed) return {id: 'teams', title, status: 'warn', detail: `[cache]/[nix] are not passed to nix: ${team.reason}`, next: "review devenv.toml, then run 'devenv allow'"};
+  const nix = findNix();
+  if (!nix) return {id: 'teams', title, status: 'skip', detail: 'needs nix'};
+  const res = await daemonIgnores(s, async (args) => run(nix, [...FEATURES, ...args], {timeoutMs: 20_000}));
+  if (!res.ignored.length && !res.buildersIgnored) return {id: 'teams', title, status: 'ok', detail: `passed to nix: ${[...s.substituters, ...s.builders.map((b) => `builder ${b.split(' ')[0]}`)].join(', ') || 'keys only'}`};
+  const user = process.env.USER || process.env.LOGNAME || 'you';
+  const fix = nixConfFix({...s, substituters: res.ignored, builders: res.buildersIgnored ? s.builders : []}, user);
+  return {
+    id: 'teams',
+    title,
+    status: 'fail',
+    detail: `the nix daemon ignores ${[...res.ignored, ...(res.buildersIgnored ? ['the builders'] : [])].join(', ')}: ${user} is not a trusted user, so nix builds everything itself`,
+    next: `add to /etc/nix/nix.conf, then restart the daemon (sudo systemctl restart nix-daemon):\n${fix.map((l) => `            ${l}`).join('\n')}\n        or make ${user} trusted (root-equivalent for the store): trusted-users = root ${user}`,
+  };
+}
+
 // ---- report -------------------------------------------------------------------------------
 
 export async function runDoctor(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
@@ -334,6 +361,8 @@ export async function runDoctor(cwd: string, env: NodeJS.ProcessEnv = process.en
   const checks: Check[] = [...(await nixChecks()), hookCheck(env)];
   if (root) {
     checks.push(trustCheck(root), direnvCheck(root, cwd, env), gitCheck(root), driftCheck(root), ...cacheChecks(root));
+    const teams = await teamsCheck(root).catch((e) => ({id: 'teams', title: "project's binary caches and builders usable", status: 'warn' as const, detail: `cannot check: ${(e as Error).message.split('\n')[0]}`}));
+    if (teams) checks.push(teams);
     const pg = await postgresCheck(root);
     if (pg) checks.push(pg);
   }

@@ -8,6 +8,8 @@ import {type FlakeDrift, flakeDrift} from '../project/sync.js';
 import {openProject} from '../project/project.js';
 import {changedSinceAllow, checkTrust} from '../trust/trust.js';
 import {setupStatus} from './setup.js';
+import {hasSettings, projectTeamSettings, type TeamSettings} from '../teams/settings.js';
+import type {LastNixRun} from '../cache/project-state.js';
 
 export type {CacheStatus};
 
@@ -28,6 +30,8 @@ export interface Status {
   watcher: unknown;
   /** Language setup (.venv, pip, node install): running, last failure, last success. */
   setup?: ReturnType<typeof setupStatus>;
+  /** Teams: the project's caches and builders, whether they reach nix, and what the last evaluation's nix did. */
+  teams?: {settings: TeamSettings; passed: boolean; notPassedBecause?: string; lastNix?: LastNixRun};
 }
 
 export async function projectStatus(cwd: string): Promise<Status> {
@@ -45,7 +49,9 @@ export async function projectStatus(cwd: string): Promise<Status> {
     const mod = await import('../watch/state.js');
     watcher = mod.watcherStatus();
   } catch {}
+  const team = await projectTeamSettings(p, inputs);
   return {
+    teams: hasSettings(team.settings) || st.lastNix ? {settings: team.settings, passed: team.passed, notPassedBecause: team.passed ? undefined : team.reason, lastNix: st.lastNix} : undefined,
     root: p.root,
     real: p.real !== p.root ? p.real : undefined,
     trust: trust.state,

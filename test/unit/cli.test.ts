@@ -146,12 +146,18 @@ describe('README tells what the commands do', () => {
   test('the command table names every command with exactly its flags', () => {
     const table = README.slice(README.indexOf('## Commands'), README.indexOf('\n\n', README.indexOf('| command |')));
     // Each backticked usage in the first column: `devenv up [-d] [--json]`, `deny [dir]`.
-    const usages = new Map<string, string>();
+    const spelled: string[] = [];
     for (const row of table.split('\n').filter((l) => l.startsWith('| `'))) {
-      for (const m of row.split(' | ')[0].matchAll(/`(?:devenv )?([a-z]+)([^`]*)`/g)) usages.set(m[1], m[2]);
+      for (const m of row.split(' | ')[0].matchAll(/`(?:devenv )?([a-z][^`]*)`/g)) spelled.push(m[1]);
     }
+    // A command's usage is the one spelled with its words (`cache push [--to URL]`), the rest its flags.
+    const usageOf = (id: string): string | undefined => {
+      const words = id.replace(/:/g, ' ');
+      const u = spelled.find((x) => x === words || x.startsWith(`${words} `));
+      return u === undefined ? undefined : u.slice(words.length);
+    };
     for (const c of commands) {
-      const usage = usages.get(c.id);
+      const usage = usageOf(c.id);
       expect([c.id, usage !== undefined]).toEqual([c.id, true]);
       const listed = new Set([...(usage ?? '').matchAll(/(?<![\w-])(--?[a-z][\w-]*)/g)].map((m) => m[1]));
       const real = new Set<string>();

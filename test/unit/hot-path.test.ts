@@ -46,6 +46,7 @@ export const LAYERS: string[][] = [
   ['nix', 'flake'],
   ['project'],
   ['trust'],
+  ['teams'],
   ['cache'],
   ['evaluation'],
   ['services', 'languages'],

@@ -6,9 +6,13 @@ import {fileURLToPath} from 'node:url';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
+/** Command files under src/commands, nested topics included (cache/key/generate.ts is `cache:key:generate`). */
+const commandFiles = (): string[] =>
+  (readdirSync(join(REPO, 'src', 'commands'), {recursive: true}) as string[]).filter((f) => f.endsWith('.ts')).sort();
+
 test('oclif.manifest.json agrees with src/commands', () => {
   const manifest = JSON.parse(readFileSync(join(REPO, 'oclif.manifest.json'), 'utf8'));
-  const commands = readdirSync(join(REPO, 'src', 'commands')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+  const commands = commandFiles().map((f) => f.slice(0, -3).split('/').join(':')).sort();
   expect(Object.keys(manifest.commands).sort()).toEqual(commands);
   for (const [id, c] of Object.entries(manifest.commands) as [string, {summary?: string; description?: string; examples?: unknown[]; flags: Record<string, unknown>}][]) {
     expect([id, !!(c.summary || c.description)]).toEqual([id, true]);
@@ -21,7 +25,7 @@ test('oclif.manifest.json agrees with src/commands', () => {
 // oclif reads a missing argument from stdin when stdin is piped; a command run from a
 // script (or the demo) would then swallow the script. Every argument must opt out.
 test('no command argument reads stdin', () => {
-  for (const f of readdirSync(join(REPO, 'src', 'commands')).filter((x) => x.endsWith('.ts'))) {
+  for (const f of commandFiles()) {
     const text = readFileSync(join(REPO, 'src', 'commands', f), 'utf8');
     const args = text.match(/Args\.\w+\(\{[^}]*\}/g) ?? [];
     for (const a of args) expect([f, a.includes('ignoreStdin: true')]).toEqual([f, true]);
