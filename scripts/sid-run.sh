@@ -25,7 +25,22 @@ if [ "${1:-}" = --inside ]; then
   fi
   [ "$(id -u "$TEST_USER")" = "$TEST_UID" ] || usermod -u "$TEST_UID" "$TEST_USER"
   DEVENV_SETUP_PACKAGES=0 bash "$WORKDIR/scripts/setup-machine.sh" >&2
-  printf 'sid-run: %s\n' "$(nix --version); $(bash --version | head -1); $(zsh --version); $(fish --version); direnv $(direnv version)" >&2
+  # Nix's defaults, sandbox included: a build that could see the root's /usr would prove the
+  # sandbox off (or silently fallen back), and every result after it meaningless.
+  [ "$(nix --extra-experimental-features nix-command config show sandbox)" = true ] ||
+    { echo "sid-run: ERROR: the sandbox is off in the root's nix.conf" >&2; exit 1; }
+  probe="$(mktemp -d)"
+  cat >"$probe/probe.nix" <<EOF
+derivation {
+  name = "devenv-sandbox-probe"; system = builtins.currentSystem; builder = "/bin/sh"; nonce = "$probe $RANDOM";
+  args = [ "-c" "if [ -e /usr ] || [ -e /home ] || [ -e /var ]; then echo 'sees the root: not sandboxed'; exit 1; fi; echo > \$out" ];
+}
+EOF
+  chmod -R a+rX "$probe"
+  runuser -u "$TEST_USER" -- env -i PATH="$PATH" HOME=/tmp NIX_REMOTE=daemon nix-build --no-out-link "$probe/probe.nix" >/dev/null 2>"$probe/log" ||
+    { cat "$probe/log" >&2; echo "sid-run: ERROR: builds in the root are not sandboxed" >&2; exit 1; }
+  rm -rf "$probe"
+  printf 'sid-run: sandboxed builds; %s\n' "$(nix --version); $(bash --version | head -1); $(zsh --version); $(fish --version); direnv $(direnv version)" >&2
   set +e
   # For debugging: DEVENV_SID_EXEC='command' runs that (as root, daemon up) instead of jest.
   if [ -n "${DEVENV_SID_EXEC:-}" ]; then bash -c "$DEVENV_SID_EXEC"; exit $?; fi
@@ -49,10 +64,14 @@ flock 9
 rm -rf "$ROOT/tmp"
 mkdir -m 1777 "$ROOT/tmp"
 
-# Paths bind-mounted at the same place inside: the repository, the results dir, and whatever
-# DEVENV_SID_BINDS lists (colon-separated, read-only).
+# Paths bind-mounted at the same place inside: the repository, the results dir, read-only the
+# offline package set's staged Debian tree (scripts/offline-root.sh staged it on the host; the
+# root's setup adds it to the root's own store), and whatever DEVENV_SID_BINDS lists
+# (colon-separated, read-only).
 BINDS=("$WORKDIR" "$OUT_DIR")
 RO_BINDS=()
+OFFLINE_CACHE="${DEVENV_OFFLINE_CACHE:-/var/cache/devenv-offline}"
+[ -d "$OFFLINE_CACHE" ] && RO_BINDS+=("$OFFLINE_CACHE")
 IFS=: read -r -a extra <<<"${DEVENV_SID_BINDS:-}"
 for p in "${extra[@]}"; do [ -n "$p" ] && RO_BINDS+=("$p"); done
 
