@@ -61,8 +61,8 @@ for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) {
   }, 240_000);
 }
 
-// Nix 2.34 notices SIGINT/SIGTERM only between evaluation steps, so it cannot be left to the
-// signal alone (a supervisor's SIGTERM, or a Ctrl-C whose nix is in a long builtin loop).
+// Nix (2.8 and 2.34 alike) notices SIGINT/SIGTERM only between evaluation steps, so stopping
+// it cannot be left to a signal that reached devenv alone (a supervisor's SIGTERM, a kill).
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   test(`${sig} to devenv alone (not its process group) stops its nix at once and devenv dies of it`, async () => {
     // Tens of seconds of evaluation on any Nix: a nix that outlives devenv is seen.
