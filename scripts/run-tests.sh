@@ -4,9 +4,13 @@
 #   2. npm ci (when node_modules is missing or older than package-lock.json)
 #      and npm run build, as root;
 #   3. jest as the unprivileged user `devenv-test` against the nix-daemon
-#      (NIX_REMOTE=daemon), forwarding this script's arguments to jest:
-#        scripts/run-tests.sh test/unit
-#   4. a closing line "N passed, N failed[, N skipped]" from jest's JSON.
+#      (NIX_REMOTE=daemon, scripts/run-jest.sh), forwarding this script's arguments
+#      to jest:  scripts/run-tests.sh test/unit
+#   4. without arguments, the same suite again inside a Debian sid root with current
+#      Nix, bash, zsh, fish and direnv (scripts/sid-root.sh, scripts/sid-run.sh);
+#      DEVENV_SUITES="host", "sid" or "host sid" chooses explicitly;
+#   5. one closing line "N passed, N failed[, N skipped]" for all of it, from jest's
+#      JSON; the exit code is non-zero when any suite failed.
 # If the test user cannot read the repository (e.g. it sits under /root), the
 # repository is copied to /tmp/devenv-ci-XXXXXX (owned by the test user) and
 # the tests run there.  Set DEVENV_KEEP_CI_COPY=1 to keep that copy.
@@ -26,9 +30,6 @@ bash "$REPO/scripts/setup-machine.sh"
 cd "$REPO"
 bash "$REPO/scripts/build.sh"
 
-NODE_BIN="$(command -v node)" || die "node not found"
-NODE_DIR="$(dirname "$(readlink -f "$NODE_BIN")")"
-
 as_test_user() {
   runuser -u "$TEST_USER" -- "$@"
 }
@@ -44,14 +45,19 @@ if ! as_test_user test -r "$REPO/package.json" -a -x "$REPO" -a -r "$REPO/node_m
   chmod 0755 "$COPY"
   WORKDIR="$COPY"
 fi
-as_test_user test -x "$NODE_BIN" </dev/null || die "$TEST_USER cannot run $NODE_BIN"
+
+# --- which suites --------------------------------------------------------------------
+# The whole suite (no arguments) runs on the host and again inside a Debian sid root (current
+# Nix, bash, zsh, fish, direnv: scripts/sid-root.sh). With arguments (a subset), only the host
+# runs, unless DEVENV_SUITES says otherwise ("host", "sid" or "host sid").
+SUITES="${DEVENV_SUITES:-}"
+if [ -z "$SUITES" ]; then
+  if [ "$#" -eq 0 ]; then SUITES="host sid"; else SUITES="host"; fi
+fi
 
 # --- per-run scratch owned by the test user ------------------------------------------
 OUT_DIR="$(mktemp -d /tmp/devenv-jest-out-XXXXXX)"
-CACHE_DIR="/tmp/devenv-jest-cache-$TEST_USER"
-mkdir -p "$CACHE_DIR"
-chown -R "$TEST_USER:" "$OUT_DIR" "$CACHE_DIR"
-RESULTS="$OUT_DIR/results.json"
+chown "$TEST_USER:" "$OUT_DIR"
 
 cleanup() {
   rm -rf "$OUT_DIR"
@@ -59,52 +65,47 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A clean environment for the test user: only what the tests need, plus
-# pass-through of CI, TERM and DEVENV_* variables.
-TEST_ENV=(
-  HOME="$TEST_HOME"
-  USER="$TEST_USER"
-  LOGNAME="$TEST_USER"
-  SHELL=/bin/bash
-  PATH="$NODE_DIR:/usr/local/bin:/usr/bin:/bin"
-  LANG="${LANG:-C.UTF-8}"
-  TMPDIR=/tmp
-  NIX_REMOTE=daemon
-  "NIX_CONFIG=substituters =
-experimental-features = nix-command flakes"
-  # The repository is owned by root; let git (also when run by nix) read it.
-  GIT_CONFIG_COUNT=1
-  GIT_CONFIG_KEY_0=safe.directory
-  GIT_CONFIG_VALUE_0='*'
-)
-[ -n "${CI:-}" ] && TEST_ENV+=(CI="$CI")
-[ -n "${TERM:-}" ] && TEST_ENV+=(TERM="$TERM")
-while IFS='=' read -r name _; do
-  TEST_ENV+=("$name=${!name}")
-done < <(env | grep -E '^DEVENV_[A-Za-z0-9_]*=' || true)
+RESULTS=()
+RC=0
+for suite in $SUITES; do
+  case "$suite" in
+    host)
+      say "host suite: jest as $TEST_USER in $WORKDIR${*:+ (args: $*)}"
+      bash "$REPO/scripts/run-jest.sh" "$WORKDIR" "$OUT_DIR/host.json" "$@" || RC=1
+      RESULTS+=("host=$OUT_DIR/host.json")
+      ;;
+    sid)
+      ROOT="$(bash "$REPO/scripts/sid-root.sh")" || die "could not make the Debian sid root"
+      say "sid suite: jest as $TEST_USER inside $ROOT${*:+ (args: $*)}"
+      bash "$REPO/scripts/sid-run.sh" "$ROOT" "$WORKDIR" "$OUT_DIR/sid.json" "$@" || RC=1
+      RESULTS+=("sid=$OUT_DIR/sid.json")
+      ;;
+    *) die "unknown suite '$suite' in DEVENV_SUITES (host, sid)" ;;
+  esac
+done
 
-say "jest as $TEST_USER in $WORKDIR${*:+ (args: $*)}"
-set +e
-(cd "$WORKDIR" && runuser -u "$TEST_USER" -- env -i "${TEST_ENV[@]}" \
-  node --experimental-vm-modules node_modules/jest/bin/jest.js \
-    --cacheDirectory "$CACHE_DIR" --json --outputFile "$RESULTS" "$@" </dev/null)
-JEST_RC=$?
-set -e
-
-if [ ! -s "$RESULTS" ]; then
-  die "jest produced no JSON results (exit code $JEST_RC)"
-fi
-
-SUMMARY="$(node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  let line = `${r.numPassedTests} passed, ${r.numFailedTests} failed`;
-  if (r.numPendingTests > 0) line += `, ${r.numPendingTests} skipped`;
-  console.log(line);
-  process.exit(r.numFailedTests > 0 || r.numFailedTestSuites > 0 || r.numRuntimeErrorTestSuites > 0 ? 1 : 0);
-' "$RESULTS")" && SUMMARY_RC=0 || SUMMARY_RC=$?
-
-echo
-echo "$SUMMARY"
-if [ "$JEST_RC" -ne 0 ] || [ "$SUMMARY_RC" -ne 0 ]; then
-  exit 1
-fi
+# One closing line for all suites; each suite's own counts just above it.
+node -e '
+  const fs = require("fs");
+  const total = {passed: 0, failed: 0, skipped: 0};
+  let bad = false;
+  const lines = [];
+  for (const arg of process.argv.slice(1)) {
+    const [name, file] = arg.split(/=(.*)/s);
+    let r;
+    try { r = JSON.parse(fs.readFileSync(file, "utf8")); } catch {
+      lines.push(`run-tests: ${name} suite produced no results`);
+      total.failed += 1; bad = true; continue;
+    }
+    const failedSuites = r.numFailedTestSuites + r.numRuntimeErrorTestSuites;
+    lines.push(`run-tests: ${name} suite: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped` +
+      (failedSuites ? ` (${failedSuites} test files failed)` : ""));
+    total.passed += r.numPassedTests; total.failed += r.numFailedTests; total.skipped += r.numPendingTests;
+    if (r.numFailedTests > 0 || failedSuites > 0 || r.numTotalTests === 0) bad = true;
+  }
+  let line = `${total.passed} passed, ${total.failed} failed`;
+  if (total.skipped > 0) line += `, ${total.skipped} skipped`;
+  console.log("\n" + lines.join("\n") + "\n" + line);
+  process.exit(bad ? 1 : 0);
+' "${RESULTS[@]}" || RC=1
+exit "$RC"

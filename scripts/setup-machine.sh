@@ -4,7 +4,8 @@
 # defaults: the build sandbox stays on.
 #
 #  - installs the Debian packages the tests use (apt-get update only when
-#    something is missing);
+#    something is missing); DEVENV_SETUP_PACKAGES=0 skips this (the Debian sid root of
+#    scripts/sid-root.sh comes with its own package list);
 #  - makes sure the Nix build users (nixbld) and the nix-users group exist;
 #  - creates the unprivileged test user `devenv-test` (group nix-users):
 #    PostgreSQL refuses to run as root, and real users run multi-user Nix;
@@ -33,6 +34,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 # --- Debian packages --------------------------------------------------------
 missing=()
+[ "${DEVENV_SETUP_PACKAGES:-1}" = 0 ] && PACKAGES=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
@@ -42,7 +44,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   say "installing: ${missing[*]}"
   apt-get update -qq </dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
-else
+elif [ "${#PACKAGES[@]}" -gt 0 ]; then
   say "packages present"
 fi
 

@@ -14,15 +14,15 @@ export interface FlakeRun {
 }
 
 /**
- * `nix <args> <ref>` for the project. `staged`: the copy is already up to date (a second command
+ * `nix <args> <ref>` (or `nix <args> <refFlag> <ref>`) for the project. `staged`: the copy is already up to date (a second command
  * of one evaluation). `beforeNix` sees the copy's digest before nix runs. A flake.lock nix
  * wrote into the copy is brought back to the project (nix would have written it there).
  */
-export async function runOnFlake(p: Project, args: string[], what: string, opts: {staged?: boolean; beforeNix?: (staged: InputDigest | undefined) => Promise<void> | void} = {}): Promise<FlakeRun> {
+export async function runOnFlake(p: Project, args: string[], what: string, opts: {staged?: boolean; beforeNix?: (staged: InputDigest | undefined) => Promise<void> | void; refFlag?: string} = {}): Promise<FlakeRun> {
   let staged: InputDigest | undefined;
   if (!p.git && !opts.staged) staged = stageSource(p);
   await opts.beforeNix?.(staged);
-  const result = await runNix([...args, p.flake.ref], {cwd: p.flake.cwd, what});
+  const result = await runNix([...args, ...(opts.refFlag ? [opts.refFlag] : []), p.flake.ref], {cwd: p.flake.cwd, what});
   if (!p.git) {
     const lock = readFileOrNull(join(p.flake.cwd, 'flake.lock'));
     if (lock !== null && lock !== readFileOrNull(join(p.real, 'flake.lock'))) writeFileAtomic(join(p.real, 'flake.lock'), lock, 0o644);

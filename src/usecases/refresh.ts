@@ -2,6 +2,7 @@
 import {spawn} from 'node:child_process';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {NixFailedError} from '../errors.js';
 import {activationPath, removeActivations, renderActivations, touchTrustEpoch} from '../activation/render.js';
 import type {EnsureResult} from '../evaluation/evaluate.js';
 import {projectStateDir} from '../paths.js';
@@ -32,7 +33,14 @@ export async function updateProject(cwd: string) {
     note = `devenv: DEVENV_NIXPKGS overrides nixpkgs (${nixpkgsOverride()}); flake.lock left as it is`;
   } else {
     const {runOnFlake} = await import('../evaluation/flake-run.js');
-    await keepTrustAcross(root, () => runOnFlake(p, ['flake', 'update'], 'nix flake update'));
+    // Nix 2.19 and later read `flake update`'s arguments as input names and take the flake
+    // with --flake ('path:.' was "invalid flake input"); Nix before 2.19 knows no --flake.
+    const update = () =>
+      runOnFlake(p, ['flake', 'update'], 'nix flake update', {refFlag: '--flake'}).catch((e: unknown) => {
+        if (e instanceof NixFailedError && /unrecogni[sz]ed flag '--flake'/.test(e.stderr)) return runOnFlake(p, ['flake', 'update'], 'nix flake update');
+        throw e;
+      });
+    await keepTrustAcross(root, update);
   }
   const res = await reloadProject(root, {strict: true});
   return {...res, note};

@@ -1,10 +1,10 @@
 // Ctrl-C during a first entry (nothing cached yet, nix evaluating) cancels cleanly: the shell
 // is usable at once, nothing is loaded, no nix is left running, and the next entry works.
 import {afterAll, beforeAll, expect, test} from '@jest/globals';
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {makeSandbox, type Sandbox} from '../helpers/env.js';
+import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
 import {ShellSession, sleepMs, waitUntil, type ShellKind} from '../helpers/tmux.js';
 
 let sb: Sandbox;
@@ -14,7 +14,7 @@ beforeAll(() => {
 afterAll(() => sb.cleanup());
 
 /** A project (one per shell, so none hits another's cache) whose evaluation takes seconds. */
-function slowProject(kind: string): string {
+function slowProject(kind: string, work = 6000000): string {
   const project = join(sb.dir, kind, 'slow');
   mkdirSync(project, {recursive: true});
   writeFileSync(
@@ -22,7 +22,7 @@ function slowProject(kind: string): string {
     `{
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
   outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {
-    devShells.x86_64-linux.default = pkgs.mkShell { packages = [ pkgs.python311 ]; SHELL_KIND = "${kind}"; X = builtins.toString (pkgs.evalWork 6000000); };
+    devShells.x86_64-linux.default = pkgs.mkShell { packages = [ pkgs.python311 ]; SHELL_KIND = "${kind}"; X = builtins.toString (pkgs.evalWork ${work}); };
   };
 }
 `,
@@ -59,4 +59,20 @@ for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) {
       sh.close();
     }
   }, 240_000);
+}
+
+// Nix (2.8 and 2.34 alike) notices SIGINT/SIGTERM only between evaluation steps, so stopping
+// it cannot be left to a signal that reached devenv alone (a supervisor's SIGTERM, a kill).
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  test(`${sig} to devenv alone (not its process group) stops its nix at once and devenv dies of it`, async () => {
+    // Tens of seconds of evaluation on any Nix: a nix that outlives devenv is seen.
+    const project = slowProject(`signal-${sig}`, 30000000);
+    const child = spawn(process.execPath, [DEVENV, 'exec', '--', 'true'], {cwd: project, env: {...sb.env, PWD: project}, stdio: 'ignore'});
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({code, signal})));
+    waitUntil(() => nixRunning(project) !== '', 30_000, 'nix print-dev-env to start', () => '');
+    sleepMs(200);
+    child.kill(sig);
+    expect(await exited).toEqual({code: null, signal: sig});
+    waitUntil(() => nixRunning(project) === '', 5_000, 'nix to stop', () => spawnSync('ps', ['-eo', 'pid,ppid,args'], {encoding: 'utf8'}).stdout);
+  }, 120_000);
 }
