@@ -6,7 +6,45 @@ export interface PostgresConfig {
   databases?: string[];
   port?: number;
   settings?: Record<string, string | number | boolean>;
+  seed?: string;
 }
+
+// --- issue 12: more services, processes, tasks ---
+export interface RedisConfig {
+  enable?: boolean;
+  port?: number;
+  settings?: Record<string, string | number | boolean>;
+}
+
+export interface MysqlConfig {
+  enable?: boolean;
+  databases?: string[];
+  port?: number;
+  settings?: Record<string, string | number | boolean>;
+  seed?: string;
+}
+
+export type ReadyCheck = 'tcp' | 'http' | {tcp?: number; http?: string; exec?: string};
+
+export interface ProcessConfig {
+  exec: string;
+  port?: 'auto' | number;
+  ready?: ReadyCheck;
+  after?: string[];
+  restart?: 'never' | 'on-failure' | 'always';
+  max_restarts?: number;
+  env?: Record<string, string>;
+}
+
+export interface TaskConfig {
+  exec: string;
+  after?: string[];
+  sources?: string[];
+  env?: Record<string, string>;
+}
+
+export const serviceEnabled = (s: {enable?: boolean} | undefined): boolean => !!s && s.enable !== false;
+// --- end issue 12 ---
 
 export interface Manifest {
   name?: string;
@@ -18,7 +56,9 @@ export interface Manifest {
     rust?: Record<string, never>;
     go?: Record<string, never>;
   };
-  services?: {postgres?: PostgresConfig};
+  services?: {postgres?: PostgresConfig; redis?: RedisConfig; mysql?: MysqlConfig};
+  processes?: Record<string, ProcessConfig>;
+  tasks?: Record<string, TaskConfig>;
   env?: Record<string, string>;
   shell?: {hook?: string};
 }
@@ -42,6 +82,8 @@ export function nixAttributes(m: Manifest): string[] {
   if (m.languages?.rust) out.push('rustc', 'cargo');
   if (m.languages?.go) out.push('go');
   if (postgresEnabled(m)) out.push(`postgresql_${m.services!.postgres!.version ?? DEFAULT_POSTGRES}`);
+  if (serviceEnabled(m.services?.redis)) out.push('redis');
+  if (serviceEnabled(m.services?.mysql)) out.push('mariadb');
   for (const p of m.packages ?? []) if (!out.includes(p)) out.push(p);
   return out;
 }
@@ -54,5 +96,7 @@ export function summary(m: Manifest): string {
   if (m.languages?.rust) parts.push('rust');
   if (m.languages?.go) parts.push('go');
   if (postgresEnabled(m)) parts.push(`postgresql ${m.services!.postgres!.version ?? DEFAULT_POSTGRES}`);
+  if (serviceEnabled(m.services?.redis)) parts.push('redis');
+  if (serviceEnabled(m.services?.mysql)) parts.push('mariadb');
   return parts.join(', ');
 }

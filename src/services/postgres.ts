@@ -19,7 +19,7 @@ import {
   type Verdict,
   wantedDatabases,
 } from './postgres-files.js';
-import {groupMembers, isProgram, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import {groupAlive, groupMembers, isProgram, procAvailable, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
 import {type PostgresLayout, realRoot} from './project-env.js';
 import {appendLog, assertOwnState, MARKER_FILE, readMarker, writeMarker} from './marker.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
@@ -96,7 +96,9 @@ export class PostgresService implements Service {
     const text = readFileOrNull(join(this.l.dataDir, 'postmaster.pid'));
     return judge(
       {root: realRoot(this.o.root), dataDir: this.l.dataDir, realDataDir: this.realDataDir(), pidFile: text === null ? undefined : parsePidFile(text), pidFileText: text, owner: this.owner()},
-      {alive: pidAlive, isPostgres: (pid) => isProgram(pid, POSTGRES_NAMES), cwd: procCwd},
+      // Without /proc the pid file in our marked data dir vouches for the pid; status() then
+      // confirms with the server's own socket (a reused pid does not answer there).
+      {alive: pidAlive, isPostgres: (pid) => isProgram(pid, POSTGRES_NAMES), cwd: (pid) => (procAvailable() ? procCwd(pid) : this.realDataDir())},
     );
   }
 
@@ -111,9 +113,12 @@ export class PostgresService implements Service {
       case 'foreign':
         return {...base, state: 'foreign', pid: v.pid, detail: v.why};
       case 'ours': {
+        if (!procAvailable() && v.status !== 'starting' && v.status !== 'stopping' && !(await this.socketAnswers(v.port ?? this.l.port))) {
+          return {...base, state: 'crashed', pid: v.pid, detail: `postmaster.pid names pid ${v.pid}, which does not answer on the server's socket`};
+        }
         const state = v.status === 'starting' ? 'starting' : v.status === 'stopping' ? 'stopping' : 'running';
         const detail = v.port !== undefined && v.port !== this.l.port ? `running on port ${v.port}; devenv.toml now says ${this.l.port} ('devenv down && devenv up' to move it)` : undefined;
-        return {...base, state, pid: v.pid, port: v.port ?? this.l.port, ...(detail ? {detail} : {})};
+        return {...base, state, ready: state === 'running', pid: v.pid, port: v.port ?? this.l.port, ...(detail ? {detail} : {})};
       }
     }
   }
@@ -125,9 +130,13 @@ export class PostgresService implements Service {
       const r = await runTool(this.tools.bin.pg_isready, ['-q', '-h', this.l.socketDir, '-p', String(v.port ?? this.l.port), '-d', 'postgres', '-U', this.l.user], this.tools.env);
       return r.exitCode === 0;
     }
-    // Without the project's tools: can we reach the socket at all?
+    return this.socketAnswers(v.port ?? this.l.port);
+  }
+
+  /** Without the project's tools: can we reach the server's socket at all? */
+  private socketAnswers(port: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const s = createConnection(join(this.l.socketDir, `.s.PGSQL.${v.port ?? this.l.port}`));
+      const s = createConnection(join(this.l.socketDir, `.s.PGSQL.${port}`));
       s.once('connect', () => {
         s.destroy();
         resolve(true);
@@ -333,6 +342,12 @@ export class PostgresService implements Service {
 
   /** Processes of the server's group that still work in our data dir: given a moment, then SIGKILL. */
   private async killLeftovers(pgid: number): Promise<number> {
+    if (!procAvailable()) {
+      // Only the group devenv started (the postmaster leads it) can be recognised without /proc.
+      const deadline = Date.now() + 3000;
+      while (groupAlive(pgid) && Date.now() < deadline) await sleep(25);
+      return groupAlive(pgid) ? killGroup(pgid) : 0;
+    }
     const real = this.realDataDir();
     const ours = () => groupMembers(pgid).filter((p) => isProgram(p, POSTGRES_NAMES) && [real, this.l.dataDir].includes(procCwd(p) ?? ''));
     const deadline = Date.now() + 3000;
