@@ -82,6 +82,8 @@ export abstract class DaemonService implements Service {
   protected async afterReady(_tools: Tools, _opts: StartOptions): Promise<string[]> {
     return [];
   }
+  /** After afterReady() failed and the server was stopped. */
+  protected afterFailedSetup(): void {}
   /** Whether init() has been done for the data dir. */
   protected abstract initialized(): boolean;
 
@@ -201,6 +203,7 @@ export abstract class DaemonService implements Service {
     } catch (e) {
       // Half set up is not up: stop it, so the next `up` does the set-up again.
       await this.stopLocked();
+      this.afterFailedSetup();
       throw e;
     }
     return {name: this.name, started: true, pid: child.pid, port: this.l.port, readyMs, steps};

@@ -37,3 +37,9 @@ export function socketDir(root: string, service: string): string {
   const h = createHash('sha256').update(portKey(root)).digest('hex').slice(0, 12);
   return join(runtimeDir(), `${service === 'postgres' ? 'pg' : service}-${h}`);
 }
+
+/** The socket dir of another checkout's developer instance (a seed source). */
+export function devSocketDir(otherRoot: string, service: string): string {
+  const h = createHash('sha256').update(realPath(otherRoot)).digest('hex').slice(0, 12);
+  return join(runtimeDir(), `${service === 'postgres' ? 'pg' : service}-${h}`);
+}

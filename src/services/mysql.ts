@@ -53,10 +53,12 @@ export function writeClientConfig(l: MysqlLayout): void {
 export class MysqlService extends DaemonService {
   readonly name = 'mysql';
   protected readonly programs = ['mariadbd', 'mysqld'];
-  protected readonly toolNames = ['mariadbd', 'mariadb-install-db', 'mariadb'];
+  protected readonly toolNames = ['mariadbd', 'mariadb-install-db', 'mariadb', 'mariadb-dump'];
   private readonly m: MysqlLayout;
 
-  constructor(o: DaemonOptions & {layout: MysqlLayout}, private readonly seed?: (tools: Tools, l: MysqlLayout, opts: StartOptions) => Promise<string[]>) {
+  private fresh = false;
+
+  constructor(o: DaemonOptions & {layout: MysqlLayout}, private readonly seed?: string) {
     super(o);
     this.m = o.layout;
   }
@@ -87,6 +89,7 @@ export class MysqlService extends DaemonService {
     // Only our marker can be in the empty data dir: replace it whole.
     if (readdirSync(this.l.dataDir).length <= 1) rmSync(this.l.dataDir, {recursive: true, force: true});
     renameSync(tmp, this.l.dataDir);
+    this.fresh = true;
     return ['mariadb-install-db'];
   }
 
@@ -119,7 +122,41 @@ export class MysqlService extends DaemonService {
     const r = await this.sql(tools, stmts.join('; '));
     if (r.exitCode !== 0) throw new ServiceError(`could not set up MariaDB's databases and user: ${r.stderr.trim()}`);
     for (const d of missing) steps.push(`created database ${d}`);
-    if (missing.length && this.seed) steps.push(...(await this.seed(tools, this.m, opts)));
+    const seed = opts.seedFrom ?? this.seed;
+    if (seed && this.fresh) {
+      try {
+        steps.push(...(await this.seedFrom(tools, seed)));
+      } catch (e) {
+        // Not half-seeded next time: the fresh data dir goes (the caller stops the server).
+        this.dropOnStop = true;
+        throw e;
+      }
+    }
     return steps;
+  }
+
+  private dropOnStop = false;
+
+  protected afterFailedSetup(): void {
+    if (this.dropOnStop) rmSync(this.l.dataDir, {recursive: true, force: true});
+  }
+
+  /** Copy the source checkout's databases (mariadb-dump --single-transaction | mariadb), the source running. */
+  private async seedFrom(tools: Tools, seed: string): Promise<string[]> {
+    const {resolveSeedSource, pipe} = await import('./seed.js');
+    const {devSocketDir} = await import('./instance.js');
+    const src = resolveSeedSource(this.o.root, seed);
+    if (!src) return [];
+    const sock = join(devSocketDir(src, 'mysql'), 'mysqld.sock');
+    if (!(await socketProbe(sock, undefined, (b) => b.length >= 5 && b[4] === 10))) {
+      throw new ServiceError(`cannot seed from ${src}: its MariaDB is not running`, `start it there ('devenv up -d' in ${src}), then run 'devenv up' here again`);
+    }
+    const env = {...tools.env};
+    for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_HOME', 'MYSQL_PWD']) delete env[k];
+    const client = ['--no-defaults', '--protocol=SOCKET', '-h', 'localhost', '-u', this.m.user];
+    await pipe({cmd: tools.bin['mariadb-dump'], args: [...client, '-S', sock, '--single-transaction', '--databases', ...this.m.databases]}, {cmd: tools.bin.mariadb, args: [...client, '-S', this.l.socket]}, env).catch((e) => {
+      throw new ServiceError(`seeding MariaDB from ${src} failed: ${(e as Error).message}`, "fix the cause, then run 'devenv up' again (the fresh data dir was removed)");
+    });
+    return [`seeded databases ${this.m.databases.join(', ')} from ${src}`];
   }
 }

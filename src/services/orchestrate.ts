@@ -84,6 +84,7 @@ export async function startUnits(units: Units, order: string[], io: UpIO, opts: 
     if (started.length) {
       io.note(`stopping what this run started: ${[...started].reverse().map((s) => s.name).join(', ')}`);
       await stopAll(started, () => {});
+      started.length = 0;
     }
     throw e;
   }

@@ -34,6 +34,8 @@ export interface PostgresOptions {
   layout: PostgresLayout;
   databases?: string[];
   settings?: Record<string, string | number | boolean>;
+  /** Seed the first start from another checkout ("main" or a path). */
+  seed?: string;
   /** The project's environment (PATH with its postgres); evaluated lazily, only `start` needs it. */
   toolsEnv: () => Promise<ToolsEnv>;
   readyTimeoutMs?: number;
@@ -242,6 +244,17 @@ export class PostgresService implements Service {
     }
     const readyMs = Date.now() - t0;
     for (const d of await this.createDatabases(tools)) steps.push(`created database ${d}`);
+    const seed = opts.seedFrom ?? this.o.seed;
+    if (seed && steps.includes('initdb')) {
+      try {
+        steps.push(...(await this.seedFrom(tools, seed)));
+      } catch (e) {
+        // A half-seeded cluster must not pass for a seeded one next time: start again empty.
+        await this.stopLocked();
+        rmSync(this.l.dataDir, {recursive: true, force: true});
+        throw e;
+      }
+    }
     return {name: this.name, started: true, pid: child.pid, port: this.l.port, readyMs, steps};
   }
 
@@ -332,6 +345,32 @@ export class PostgresService implements Service {
       if (c.exitCode !== 0 && !/already exists/.test(String(c.stderr))) throw new ServiceError(`could not create database ${d}: ${String(c.stderr).trim()}`);
     }
     return missing;
+  }
+
+  /** Copy the source checkout's databases into this fresh cluster (pg_dump | psql), the source running. */
+  private async seedFrom(tools: NonNullable<PostgresService['tools']>, seed: string): Promise<string[]> {
+    const {resolveSeedSource, pipe} = await import('./seed.js');
+    const {devSocketDir} = await import('./instance.js');
+    const {findPort} = await import('./ports.js');
+    const src = resolveSeedSource(this.o.root, seed);
+    if (!src) return [];
+    const port = findPort(src, 'postgres');
+    const sock = devSocketDir(src, 'postgres');
+    const up = port && (await runTool(tools.bin.pg_isready, ['-q', '-h', sock, '-p', String(port), '-d', 'postgres', '-U', this.l.user], tools.env)).exitCode === 0;
+    if (!up) throw new ServiceError(`cannot seed from ${src}: its PostgreSQL is not running`, `start it there ('devenv up -d' in ${src}), then run 'devenv up' here again`);
+    const bin = dirname(tools.bin.psql);
+    const steps: string[] = [];
+    for (const d of wantedDatabases(this.o.databases, this.l.database)) {
+      await pipe(
+        {cmd: join(bin, 'pg_dump'), args: ['-h', sock, '-p', String(port), '-U', this.l.user, '-d', d, '--no-owner', '--no-privileges']},
+        {cmd: tools.bin.psql, args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', this.l.socketDir, '-p', String(this.l.port), '-U', this.l.user, '-d', d]},
+        tools.env,
+      ).catch((e) => {
+        throw new ServiceError(`seeding database ${d} from ${src} failed: ${(e as Error).message}`, `fix the cause, then run 'devenv up' again (the fresh cluster was removed)`);
+      });
+      steps.push(`seeded database ${d} from ${src}`);
+    }
+    return steps;
   }
 
   /** After a crash: wait for (then kill) what is left of the old server, drop its pid file. */

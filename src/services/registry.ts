@@ -7,7 +7,8 @@ import {join} from 'node:path';
 import type {Manifest, MysqlConfig, ProcessConfig, RedisConfig, TaskConfig} from '../manifest/model.js';
 import {serviceEnabled} from '../manifest/model.js';
 import {projectStateDir} from '../paths.js';
-import {readFileOrNull} from '../util/fs.js';
+import {mkdirSync} from 'node:fs';
+import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
 import {instance, portKey, serviceStateDir, socketDir} from './instance.js';
 import {MysqlService, type MysqlLayout, mysqlEnv} from './mysql.js';
 import {projectPort} from './ports.js';
@@ -75,7 +76,7 @@ export const POSTGRES: ServiceDefinition<PostgresLayout> = {
     return lazyService('postgres', layout.logFile, async () => {
       if (!holder.svc) {
         const {PostgresService} = await import('./postgres.js');
-        holder.svc = new PostgresService({root, layout, toolsEnv, databases: cfg.databases as string[] | undefined, settings: cfg.settings as Record<string, string> | undefined});
+        holder.svc = new PostgresService({root, layout, toolsEnv, databases: cfg.databases as string[] | undefined, settings: cfg.settings as Record<string, string> | undefined, seed: cfg.seed as string | undefined});
       }
       return holder.svc;
     });
@@ -99,7 +100,7 @@ export const MYSQL: ServiceDefinition<MysqlLayout> = {
   packages: () => ['mariadb'],
   layout: async (root, m) => mysqlLayout(root, m, m.services!.mysql!),
   env: mysqlEnv,
-  create: (root, layout, toolsEnv) => new MysqlService({root, layout, toolsEnv, section: 'services.mysql'}),
+  create: (root, layout, toolsEnv, cfg) => new MysqlService({root, layout, toolsEnv, section: 'services.mysql'}, cfg.seed as string | undefined),
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -133,11 +134,39 @@ export async function registryEnv(root: string): Promise<Record<string, string>>
   const m = parseManifest(toml, join(root, 'devenv.toml'));
   const env: Record<string, string> = {};
   for (const d of [REDIS, MYSQL]) if (d.enabled(m)) Object.assign(env, d.env(await d.layout(root, m)));
+  if (REDIS.enabled(m)) env.DEVENV_SERVICE_BIN = writeClientWrappers(root);
   for (const [name, p] of Object.entries(m.processes ?? {})) {
     const port = processPort(root, name, p);
     if (port) env[portVar(name)] = String(port);
   }
   return env;
+}
+
+/**
+ * redis-cli reads no variable for its port, so a small wrapper, first on the project's PATH,
+ * adds -p $REDIS_PORT (a -p, -h, -s or -u the user gives comes later and wins).
+ */
+export function writeClientWrappers(root: string): string {
+  const bin = join(projectStateDir(realRoot(root)), 'bin');
+  const file = join(bin, 'redis-cli');
+  const body = [
+    '#!/bin/sh',
+    '# Written by devenv: redis-cli reaches this checkout\'s Redis ($REDIS_PORT) with no arguments.',
+    'self=$(dirname "$0")',
+    'IFS=:',
+    'for d in $PATH; do',
+    '  [ "$d" = "$self" ] && continue',
+    '  if [ -x "$d/redis-cli" ]; then unset IFS; exec "$d/redis-cli" -p "${REDIS_PORT:-6379}" "$@"; fi',
+    'done',
+    'echo "redis-cli: not found on PATH (is redis in this project\'s environment?)" >&2',
+    'exit 127',
+    '',
+  ].join('\n');
+  if (readFileOrNull(file) !== body) {
+    mkdirSync(bin, {recursive: true, mode: 0o700});
+    writeFileAtomic(file, body, 0o755);
+  }
+  return bin;
 }
 
 export type {ProcessConfig, TaskConfig};

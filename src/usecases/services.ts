@@ -83,3 +83,48 @@ export async function logFilesAt(cwd: string, name?: string): Promise<{name: str
   if (!one.length) throw new UsageError(`unknown service, process or task: ${name}`, `this project has: ${all.map((x) => x.name).join(', ')}`);
   return one;
 }
+
+/**
+ * `devenv test`: a throwaway instance (temp state dir, ports of its own), every service and
+ * process started, [tasks.test] run, everything stopped and removed; resolves to the task's
+ * exit code. The developer's running servers are never touched.
+ */
+export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exitCode: number; services: StartResult[]; tasks: TaskResult[]}> {
+  const {root} = openProject(cwd);
+  const {randomBytes} = await import('node:crypto');
+  const {mkdtempSync, rmSync} = await import('node:fs');
+  const {tmpdir} = await import('node:os');
+  const {join} = await import('node:path');
+  const {instance, setInstance} = await import('../services/instance.js');
+  const {releasePorts} = await import('../services/ports.js');
+  const {projectStateDir} = await import('../paths.js');
+  const {socketDir} = await import('../services/instance.js');
+  const before = instance();
+  const tag = `test-${randomBytes(4).toString('hex')}`;
+  const stateBase = mkdtempSync(join(tmpdir(), 'devenv-test-state-'));
+  setInstance({tag, stateBase});
+  const started: Service[] = [];
+  try {
+    const units = await projectUnits(root);
+    if (!units.tasks.has('test')) throw new UsageError('this project has no [tasks.test]', 'add one to devenv.toml, e.g.\n  [tasks.test]\n  exec = "pytest"\n  after = ["postgres"]');
+    const {plan, startUnits, stopAll, TaskFailed} = await import('../services/orchestrate.js');
+    const order = plan(units, [...units.services.map((s) => s.name), 'test']);
+    try {
+      const {results, tasks} = await startUnits(units, order, io, {forceTask: 'test'}, started);
+      return {root, exitCode: 0, services: results, tasks};
+    } catch (e) {
+      if (e instanceof TaskFailed && e.task === 'test') return {root, exitCode: e.exitCode, services: [], tasks: []};
+      throw e;
+    } finally {
+      await stopAll(started, (r) => io.note(`${r.name}: stopped${r.pid ? ` (pid ${r.pid})` : ''}`), (s, e) => io.note(`${s.name}: could not stop: ${e.message}`));
+    }
+  } finally {
+    const key = `#${tag}`;
+    releasePorts((r) => r.endsWith(key));
+    rmSync(stateBase, {recursive: true, force: true});
+    for (const s of ['postgres', 'redis', 'mysql']) rmSync(socketDir(root, s), {recursive: true, force: true});
+    const own = projectStateDir(root);
+    for (const f of [`processes-${tag}`, `tasks-${tag}`, `mysql-home-${tag}`, `project-env-${tag}.json`, join('services', `config-${tag}.json`)]) rmSync(join(own, f), {recursive: true, force: true});
+    setInstance(before);
+  }
+}
