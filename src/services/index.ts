@@ -256,7 +256,7 @@ export async function selectServices(root: string, names: string[] = [], opts: {
   }
   if (!names.length) return all;
   const unknown = names.filter((n) => !all.some((s) => s.name === n) && !tasks.has(n));
-  if (unknown.length) throw new UsageError(`unknown service or process: ${unknown.join(', ')}`, `this project's services and processes: ${all.map((s) => s.name).join(', ')}`);
+  if (unknown.length) throw new UsageError(`unknown service: ${unknown.join(', ')} (no service or process of this project has that name)`, `this project's services and processes: ${all.map((s) => s.name).join(', ')}`);
   return all.filter((s) => names.includes(s.name));
 }
 

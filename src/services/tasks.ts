@@ -6,7 +6,7 @@ import {createHash} from 'node:crypto';
 import {closeSync, lstatSync, readdirSync, readFileSync, writeSync} from 'node:fs';
 import {constants as osConstants} from 'node:os';
 import {join, relative, sep} from 'node:path';
-import {ensureDir, readJson, writeFileAtomic} from '../util/fs.js';
+import {ensureDir, readJson, withLock, writeFileAtomic} from '../util/fs.js';
 import {openLogNoFollow} from './marker.js';
 
 /** A glob (`*`, `**`, `?`, `{a,b}`) relative to the root, as a regular expression over '/'-paths. */
@@ -108,6 +108,12 @@ export interface TaskResult {
  * `args` are appended to the command line (devenv run <task> -- args).
  */
 export async function runTask(root: string, t: TaskSpec, env: NodeJS.ProcessEnv, onLine: (line: string) => void, args: string[] = [], force = false): Promise<TaskResult> {
+  // Two `up` at once: the second waits, then finds the sources unchanged and skips.
+  ensureDir(join(t.memoFile, '..'));
+  return withLock(`${t.memoFile}.lock`, () => runTaskLocked(root, t, env, onLine, args, force));
+}
+
+async function runTaskLocked(root: string, t: TaskSpec, env: NodeJS.ProcessEnv, onLine: (line: string) => void, args: string[], force: boolean): Promise<TaskResult> {
   const t0 = Date.now();
   let digest: string | undefined;
   if (t.sources?.length) {

@@ -22,7 +22,7 @@ async function unitsAt(cwd: string, opts: {running?: boolean} = {}): Promise<Uni
 
 function checkNames(units: Units, names: string[]): void {
   const unknown = names.filter((n) => !units.kind.has(n));
-  if (unknown.length) throw new UsageError(`unknown service, process or task: ${unknown.join(', ')}`, `this project has: ${[...units.kind.keys()].join(', ') || 'none (see devenv.toml)'}`);
+  if (unknown.length) throw new UsageError(`unknown service: ${unknown.join(', ')} (no service, process or task of this project has that name)`, `this project has: ${[...units.kind.keys()].join(', ') || 'none (see devenv.toml)'}`);
   if (!units.kind.size) {
     throw new DevenvError(`this project (${units.root}) defines no services, processes or tasks`, {hint: 'add [services.postgres], [services.redis], [services.mysql], [processes.<name>] or [tasks.<name>] to devenv.toml, then run this again', code: 'no_services'});
   }
@@ -80,7 +80,7 @@ export async function logFilesAt(cwd: string, name?: string): Promise<{name: str
   if (!all.length) throw new DevenvError(`this project (${units.root}) defines no services, processes or tasks`, {code: 'no_services', hint: 'see devenv.toml'});
   if (!name) return all;
   const one = all.filter((x) => x.name === name);
-  if (!one.length) throw new UsageError(`unknown service, process or task: ${name}`, `this project has: ${all.map((x) => x.name).join(', ')}`);
+  if (!one.length) throw new UsageError(`unknown service: ${name} (no service, process or task of this project has that name)`, `this project has: ${all.map((x) => x.name).join(', ')}`);
   return one;
 }
 
@@ -108,7 +108,8 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
     const units = await projectUnits(root);
     if (!units.tasks.has('test')) throw new UsageError('this project has no [tasks.test]', 'add one to devenv.toml, e.g.\n  [tasks.test]\n  exec = "pytest"\n  after = ["postgres"]');
     const {plan, startUnits, stopAll, TaskFailed} = await import('../services/orchestrate.js');
-    const order = plan(units, [...units.services.map((s) => s.name), 'test']);
+    // The servers and what the test task itself needs; user processes only when it names them.
+    const order = plan(units, [...units.services.filter((s) => units.kind.get(s.name) === 'service').map((s) => s.name), 'test']);
     try {
       const {results, tasks} = await startUnits(units, order, io, {forceTask: 'test'}, started);
       return {root, exitCode: 0, services: results, tasks};
