@@ -248,9 +248,11 @@ export abstract class DaemonService implements Service {
     }
     const steps: string[] = [];
     const pid = j.pid;
-    if (this.stateDeleted()) steps.push(`its state dir ${this.l.dataDir} had been deleted`);
+    const deleted = this.stateDeleted();
+    if (deleted) steps.push(`its state dir ${this.l.dataDir} had been deleted`);
     process.kill(pid!, 'SIGTERM');
-    if (!(await waitForExit(pid!, 60_000))) {
+    // With its state gone there is nothing to save (Redis even refuses to exit when its final save fails).
+    if (!(await waitForExit(pid!, deleted ? 3000 : 60_000))) {
       steps.push('clean shutdown timed out; killed it (SIGKILL)');
       try {
         process.kill(pid!, 'SIGKILL');

@@ -34,6 +34,9 @@ export interface KeeperState {
   detail?: string;
 }
 
+/** How long a process without a ready check must stay up to count as ready. */
+const SETTLE_MS = 500;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function tcpOpen(port: number): Promise<boolean> {
@@ -110,9 +113,11 @@ async function main(specFile: string): Promise<void> {
   process.on('SIGINT', onStop);
   process.on('SIGHUP', () => {});
 
+  let spawnedAt = 0;
   const ready = async (): Promise<boolean> => {
     const r = spec.ready;
-    if (!r) return true;
+    // Without a check: ready once it has stayed up a moment (a crash loop is not "ready").
+    if (!r) return Date.now() - spawnedAt >= SETTLE_MS;
     if (r.tcp) return tcpOpen(r.tcp);
     if (r.http) return httpOk(r.http);
     if (r.exec) return spawnSync('bash', ['-c', r.exec], {env: spec.env, cwd: spec.cwd, stdio: 'ignore', timeout: 10_000}).status === 0;
@@ -139,6 +144,7 @@ async function main(specFile: string): Promise<void> {
         resolve();
       });
     });
+    spawnedAt = Date.now();
     st.pid = child.pid;
     st.state = 'running';
     st.ready = false;

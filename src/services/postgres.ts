@@ -108,8 +108,11 @@ export class PostgresService implements Service {
     const v = this.inspect();
     const base = {name: this.name, port: this.l.port, dataDir: this.l.dataDir, logFile: this.l.logFile, socketDir: this.l.socketDir};
     switch (v.kind) {
-      case 'none':
+      case 'none': {
+        const orphan = this.orphan();
+        if (orphan) return {...base, state: 'deleted', pid: orphan, detail: `its data dir ${this.l.dataDir} was deleted while it runs; 'devenv down' stops it`};
         return {...base, state: 'stopped'};
+      }
       case 'stale':
         return {...base, state: 'crashed', detail: v.why};
       case 'foreign':
@@ -347,6 +350,18 @@ export class PostgresService implements Service {
     return missing;
   }
 
+  /**
+   * A postmaster whose data dir is gone: the socket lock file (.s.PGSQL.<port>.lock, first line
+   * its pid) in our private socket dir names it, and it must still answer there.
+   */
+  private orphan(): number | undefined {
+    if (readFileOrNull(join(this.l.dataDir, 'PG_VERSION')) !== null) return undefined;
+    const text = readFileOrNull(join(this.l.socketDir, `.s.PGSQL.${this.l.port}.lock`));
+    const pid = Number(text?.split('\n')[0]?.trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid) || !isProgram(pid, POSTGRES_NAMES)) return undefined;
+    return pid;
+  }
+
   /** Copy the source checkout's databases into this fresh cluster (pg_dump | psql), the source running. */
   private async seedFrom(tools: NonNullable<PostgresService['tools']>, seed: string): Promise<string[]> {
     const {resolveSeedSource, pipe} = await import('./seed.js');
@@ -431,7 +446,22 @@ export class PostgresService implements Service {
 
   private async stopLocked(): Promise<StopResult> {
     const v = this.inspect();
-    if (v.kind === 'none') return {name: this.name, stopped: false, steps: []};
+    if (v.kind === 'none') {
+      // The data dir (and postmaster.pid) deleted under a running server: its socket lock still names it.
+      const orphan = this.orphan();
+      if (!orphan) return {name: this.name, stopped: false, steps: []};
+      // Nothing left to write: an immediate shutdown.
+      process.kill(orphan, 'SIGQUIT');
+      if (!(await waitForExit(orphan, 10_000))) {
+        try {
+          process.kill(orphan, 'SIGKILL');
+        } catch {}
+        await waitForExit(orphan, 5000);
+      }
+      const killed = groupAlive(orphan) ? await killGroup(orphan) : 0;
+      this.cleanSocketDir();
+      return {name: this.name, stopped: true, pid: orphan, killed, steps: [`its data dir ${this.l.dataDir} had been deleted; stopped it by the pid in its socket lock`]};
+    }
     if (v.kind === 'foreign') throw new ServiceError(v.why, `devenv stops only the server it started for this project; stop that one yourself (kill -INT ${v.pid})`);
     if (v.kind === 'stale') {
       await this.cleanupStale(v.pid);

@@ -92,6 +92,16 @@ const httpGet = (port: number): Promise<string> =>
     }).once('error', reject);
   });
 
+/** A live, non-zombie pid. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 /** Live (non-zombie) processes working in, or naming, a directory. */
 function processesOf(dir: string): number[] {
   const out: number[] = [];
@@ -340,8 +350,9 @@ describe('faults', () => {
     const st = ps(clone).redis;
     expect(st.state).toBe('deleted');
     expect(st.detail).toMatch(/was deleted while it runs; 'devenv down' stops it/);
-    ok(run(clone, ['down']));
-    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    const down = ok(run(clone, ['down']));
+    expect(down.stdout).toMatch(/redis: stopped/);
+    expect(alive(pid)).toBe(false);
   });
 
   test('two up at once start each thing once', async () => {
@@ -364,6 +375,29 @@ describe('faults', () => {
     expect(servers.filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('redis-server')).length).toBe(1);
     expect(servers.filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('mariadbd')).length).toBe(1);
     ok(run(clone, ['down']));
+    expect(processesOf(clone)).toEqual([]);
+  });
+
+  test('foreground up: coloured prefixes per name; Ctrl-C stops what it started in reverse order', async () => {
+    const c = spawn(process.execPath, [DEVENV, 'up', 'web'], {cwd: clone, env: {...sb.env, PWD: clone, FORCE_COLOR: '1'}});
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => c.on('close', (code) => r(code)));
+    const deadline = Date.now() + 120_000;
+    while (!/web: started/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(err).toMatch(/web: started/);
+    // The server's own lines, each with its coloured name prefix.
+    while (!/serving on/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toMatch(/\x1b\[\d+mweb +\| \x1b\[0mserving on \d+/);
+    expect(out).toMatch(/\x1b\[\d+mredis +\| \x1b\[0m.*Ready to accept connections/);
+    expect(out).toMatch(/\x1b\[\d+mpostgres +\| \x1b\[0m.*database system is ready/);
+    c.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const order = ['web', 'mysql', 'redis', 'postgres'].map((n) => err.indexOf(`${n}: stopped`));
+    for (const i of order) expect(i).toBeGreaterThan(-1);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(processesOf(clone)).toEqual([]);
   });
 
