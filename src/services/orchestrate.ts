@@ -146,6 +146,8 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
       throw e;
     }
     let died: string | undefined;
+    // Only tasks (up <task>): they are done, nothing to follow.
+    if (!followed.length) abort.abort();
     while (!abort.signal.aborted) {
       await sleep(250);
       for (const s of followed) {

@@ -20,6 +20,10 @@ async function unitsAt(cwd: string, opts: {running?: boolean} = {}): Promise<Uni
   return projectUnits(root, opts);
 }
 
+function checkPlan(units: Units, order: string[]): void {
+  if (!order.length) throw new DevenvError(`this project (${units.root}) defines no services or processes to start`, {hint: "add [services.postgres], [services.redis], [services.mysql] or [processes.<name>] to devenv.toml; tasks run with 'devenv run <task>'", code: 'no_services'});
+}
+
 function checkNames(units: Units, names: string[]): void {
   const unknown = names.filter((n) => !units.kind.has(n));
   if (unknown.length) throw new UsageError(`unknown service: ${unknown.join(', ')} (no service, process or task of this project has that name)`, `this project has: ${[...units.kind.keys()].join(', ') || 'none (see devenv.toml)'}`);
@@ -33,7 +37,9 @@ export async function upDetached(cwd: string, names: string[], io: UpIO, opts: U
   const units = await unitsAt(cwd);
   checkNames(units, names);
   const {plan, startUnits} = await import('../services/orchestrate.js');
-  const {results, tasks} = await startUnits(units, plan(units, names), io, opts);
+  const order = plan(units, names);
+  checkPlan(units, order);
+  const {results, tasks} = await startUnits(units, order, io, opts);
   return {root: units.root, services: results, tasks};
 }
 
@@ -41,7 +47,9 @@ export async function upForeground(cwd: string, names: string[], io: UpIO, descr
   const units = await unitsAt(cwd);
   checkNames(units, names);
   const {plan, runForeground} = await import('../services/orchestrate.js');
-  return runForeground(units, plan(units, names), io, describe, opts);
+  const order = plan(units, names);
+  checkPlan(units, order);
+  return runForeground(units, order, io, describe, opts);
 }
 
 /** `devenv run <task> [-- args]`: what the task needs (services started, tasks run), then the task itself, always. */

@@ -344,15 +344,19 @@ describe('faults', () => {
   });
 
   test('state deleted while running is reported; down still stops it', () => {
-    ok(run(clone, ['up', '-d', 'redis']));
-    const pid = ps(clone).redis.pid!;
-    rmSync(join(clone, '.devenv', 'state', 'redis'), {recursive: true, force: true});
-    const st = ps(clone).redis;
-    expect(st.state).toBe('deleted');
-    expect(st.detail).toMatch(/was deleted while it runs; 'devenv down' stops it/);
+    ok(run(clone, ['up', '-d', 'redis', 'postgres']));
+    const before = ps(clone);
+    rmSync(join(clone, '.devenv', 'state'), {recursive: true, force: true});
+    const st = ps(clone);
+    for (const n of ['redis', 'postgres']) {
+      expect(st[n]).toMatchObject({state: 'deleted', pid: before[n].pid});
+      expect(st[n].detail).toMatch(/was deleted while it runs; 'devenv down' stops it/);
+    }
     const down = ok(run(clone, ['down']));
     expect(down.stdout).toMatch(/redis: stopped/);
-    expect(alive(pid)).toBe(false);
+    expect(down.stdout).toMatch(/postgres: stopped/);
+    expect(alive(before.redis.pid!)).toBe(false);
+    expect(alive(before.postgres.pid!)).toBe(false);
   });
 
   test('two up at once start each thing once', async () => {

@@ -14,6 +14,7 @@ import {prefixer} from '../../src/services/orchestrate.js';
 import {redisArgs, redisEnv} from '../../src/services/redis.js';
 import {portVar} from '../../src/services/registry.js';
 import {globToRegExp, matchSources, sourcesDigest} from '../../src/services/tasks.js';
+import {githubWorkflow} from '../../src/usecases/generate.js';
 
 const manifestError = (toml: string): ManifestError => {
   try {
@@ -152,4 +153,12 @@ describe('servers', () => {
     expect(col('postgres')).toBe('\x1b[36mpostgres | \x1b[0m');
     expect(col('web')).not.toBe(col('postgres'));
   });
+});
+
+test('the GitHub workflow installs Nix, restores the Nix cache and runs devenv test', () => {
+  const w = githubWorkflow();
+  expect(w).toMatch(/uses: cachix\/install-nix-action@v\d+/);
+  expect(w).toMatch(/uses: nix-community\/cache-nix-action@v\d+/);
+  expect(w).toMatch(/\n {10}devenv test\n/);
+  expect(w).not.toMatch(/\t/);
 });
