@@ -95,17 +95,19 @@ try {
   devenv('down');
   const tools = JSON.parse(devenv('exec', '--', 'node', '-e', 'const c=require("child_process");const w=(x)=>c.execSync("command -v "+x,{shell:"/bin/sh"}).toString().trim();console.log(JSON.stringify({pgctl:w("pg_ctl"),redisServer:w("redis-server"),python:w("python3"),path:process.env.PATH}))'));
   const t = {...tools, pg: st.postgres, redis: st.redis, web: st.web, redisSock: join(st.redis.socketDir, 'bench.sock'), env: {...env, PATH: tools.path}};
-  const res = {devenv: [], hand: []};
+  const res = {devenv: [], hand: [], ps: []};
   for (let i = 0; i < runs; i++) {
     res.devenv.push(run(process.execPath, [DEVENV, 'up', '-d', '--json'], {timed: true}).ms);
     devenv('down');
     res.hand.push(await byHand(t));
+    res.ps.push(run(process.execPath, [DEVENV, 'ps', '--json'], {timed: true}).ms);
   }
   const m = Object.fromEntries(Object.entries(res).map(([k, v]) => [k, median(v)]));
   console.log(`runs: ${runs} each, alternating, medians (2-core machine; ratios matter, not times)`);
   console.log(`devenv up -d (postgres + redis + one process, process start to exit, all ready): ${m.devenv.toFixed(0)} ms`);
   console.log(`by hand (pg_ctl start -w, redis-server + PING loop, the process + connect loop, in parallel): ${m.hand.toFixed(0)} ms`);
-  console.log(`ratio devenv up -d / by hand: ${(m.devenv / m.hand).toFixed(2)}x`);
+  console.log(`devenv ps --json (CLI start-up and status checks, no server work): ${m.ps.toFixed(0)} ms`);
+  console.log(`ratio devenv up -d / by hand: ${(m.devenv / m.hand).toFixed(2)}x; without the CLI start-up (up - ps): ${((m.devenv - m.ps) / m.hand).toFixed(2)}x`);
 } finally {
   spawnSync(process.execPath, [DEVENV, 'down'], {cwd: app, env: {...env, PWD: app}});
   rmSync(dir, {recursive: true, force: true});

@@ -137,7 +137,9 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
     if (!opts.running) throw e;
     config = {services: [], processes: [], tasks: []};
   }
-  const toolsEnv = () => projectToolsEnv(root);
+  // One evaluation (or cache check) per command, shared by every unit that starts.
+  let tools: Promise<ToolsEnv> | undefined;
+  const toolsEnv = () => (tools ??= projectToolsEnv(root));
   const kind = new Map<string, 'service' | 'process' | 'task'>();
   const deps = new Map<string, string[]>();
   const byName = new Map<string, Service>();

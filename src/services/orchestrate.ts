@@ -53,40 +53,53 @@ export class TaskFailed extends DevenvError {
 }
 
 /**
- * Start the plan's units in order. On a failure, what this run started is stopped again (in
- * reverse) and the error rethrown. Returns what was started.
+ * Start the plan's units, each as soon as what its `after` names is ready (or done): units
+ * that do not depend on each other start in parallel. On a failure, what this run started is
+ * stopped again (in reverse) and the first error rethrown. Returns what was started.
  */
 export async function startUnits(units: Units, order: string[], io: UpIO, opts: UpOptions = {}, started: Service[] = []): Promise<{results: StartResult[]; tasks: TaskResult[]}> {
   const byName = new Map(units.services.map((s) => [s.name, s]));
   const results: StartResult[] = [];
   const tasks: TaskResult[] = [];
   const pre = prefixer(order, !!io.colour);
-  let env: NodeJS.ProcessEnv | undefined;
-  try {
-    for (const n of order) {
-      const s = byName.get(n);
-      if (s) {
-        const r = await s.start({onProgress: (m) => io.note(`${n}: ${m}`), seedFrom: opts.seedFrom});
-        if (r.started) started.push(s);
-        results.push(r);
-        io.started?.(r);
-        continue;
-      }
-      const t = units.tasks.get(n)!;
-      env ??= (await projectToolsEnv(units.root)).env;
-      const args = opts.taskArgs?.name === n ? opts.taskArgs.args : [];
-      const r = await runTask(units.root, t, {...env, ...(t.env ?? {})}, (l) => io.line(pre(n) + l), args, opts.forceTask === n);
-      tasks.push(r);
-      io.task?.(r);
-      if (r.exitCode !== 0) throw new TaskFailed(n, r.exitCode);
+  let env: Promise<NodeJS.ProcessEnv> | undefined;
+  let failed = false;
+  const done = new Map<string, Promise<void>>();
+  const startOne = async (n: string): Promise<void> => {
+    const deps = (units.deps.get(n) ?? []).filter((d) => done.has(d));
+    await Promise.all(deps.map((d) => done.get(d)));
+    if (failed) return;
+    const s = byName.get(n);
+    if (s) {
+      const r = await s.start({onProgress: (m) => io.note(`${n}: ${m}`), seedFrom: opts.seedFrom});
+      if (r.started) started.push(s);
+      results.push(r);
+      io.started?.(r);
+      return;
     }
-  } catch (e) {
+    const t = units.tasks.get(n)!;
+    env ??= projectToolsEnv(units.root).then((x) => x.env);
+    const args = opts.taskArgs?.name === n ? opts.taskArgs.args : [];
+    const r = await runTask(units.root, t, {...(await env), ...(t.env ?? {})}, (l) => io.line(pre(n) + l), args, opts.forceTask === n);
+    tasks.push(r);
+    io.task?.(r);
+    if (r.exitCode !== 0) throw new TaskFailed(n, r.exitCode);
+  };
+  // `order` is topological: a unit's dependencies are registered before it.
+  for (const n of order) {
+    const p = startOne(n);
+    p.catch(() => (failed = true));
+    done.set(n, p);
+  }
+  const settled = await Promise.allSettled(done.values());
+  const err = settled.find((x) => x.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (err) {
     if (started.length) {
       io.note(`stopping what this run started: ${[...started].reverse().map((s) => s.name).join(', ')}`);
       await stopAll(started, () => {});
       started.length = 0;
     }
-    throw e;
+    throw err.reason;
   }
   return {results, tasks};
 }
