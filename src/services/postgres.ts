@@ -310,12 +310,10 @@ export class PostgresService implements Service {
     const {portFree} = await import('./process.js');
     const r = await portFree(this.l.port);
     if (r.free) return;
-    const other = portOwner(this.l.port);
-    const who = other && other !== this.o.root ? ` (devenv assigned it to ${other})` : '';
-    throw new ServiceError(
-      r.code === 'EADDRINUSE' ? `port ${this.l.port} on 127.0.0.1 is already in use by another program${who}` : `cannot listen on 127.0.0.1:${this.l.port} (${r.code})`,
-      `stop the program using port ${this.l.port} (ss -ltnp 'sport = :${this.l.port}' shows it), or set another one: port = <1024-65535> under [services.postgres] in devenv.toml`,
-    );
+    if (r.code !== 'EADDRINUSE') throw new ServiceError(`cannot listen on 127.0.0.1:${this.l.port} (${r.code})`, 'set another one: port = <1024-65535> under [services.postgres] in devenv.toml');
+    const {portTakenError} = await import('./ports.js');
+    const e = await portTakenError(this.l.port, 'postgres', 'services.postgres', realRoot(this.o.root));
+    throw new ServiceError(e.message, e.hint);
   }
 
   private async initdb(tools: NonNullable<PostgresService['tools']>): Promise<void> {

@@ -7,7 +7,7 @@ import {closeSync, lstatSync, readdirSync, readFileSync, writeSync} from 'node:f
 import {constants as osConstants} from 'node:os';
 import {join, relative, sep} from 'node:path';
 import {ensureDir, readJson, withLock, writeFileAtomic} from '../util/fs.js';
-import {openLogNoFollow} from './marker.js';
+import {assertOwnState, openLogNoFollow} from './marker.js';
 
 /** A glob (`*`, `**`, `?`, `{a,b}`) relative to the root, as a regular expression over '/'-paths. */
 export function globToRegExp(glob: string): RegExp {
@@ -122,6 +122,8 @@ async function runTaskLocked(root: string, t: TaskSpec, env: NodeJS.ProcessEnv, 
     const memo = readJson<{digest: string}>(t.memoFile);
     if (!force && !args.length && memo?.digest === digest) return {name: t.name, skipped: true, exitCode: 0, ms: Date.now() - t0, reason: `its sources (${d.files} file${d.files === 1 ? '' : 's'}) are unchanged since its last success`};
   }
+  // A symlink planted on the way to the log (a committed .devenv) is refused, as for services.
+  assertOwnState(root, {dataDirs: [], files: [t.logFile]});
   ensureDir(join(t.logFile, '..'));
   const fd = openLogNoFollow(t.logFile);
   const code = await new Promise<number>((resolve) => {
