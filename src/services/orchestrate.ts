@@ -144,7 +144,14 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
-  const follows = followed.map((s) => followFile(s.logFile, offsets.get(s.name)!, (l) => io.line(pre(s.name) + l), follow.signal));
+  // A unit's log streams once it is up (from where it stood before the start, so nothing is
+  // missed): its "ready" line then means ready, databases created and all.
+  const follows: Promise<void>[] = [];
+  const followOne = (r: StartResult) => {
+    const s = byName.get(r.name);
+    if (!s) return;
+    follows.push(followFile(s.logFile, r.started ? offsets.get(s.name)! : fileSize(s.logFile), (l) => io.line(pre(s.name) + l), follow.signal));
+  };
   const finish = async () => {
     await stopAll(started, (r) => io.note(`${r.name}: ${r.stopped ? `stopped${r.pid ? ` (pid ${r.pid})` : ''}` : 'was not running'}`), (s, e) => io.note(`${s.name}: could not stop: ${e.message}`));
     follow.abort();
@@ -152,7 +159,19 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
   };
   try {
     try {
-      await startUnits(units, order, {...io, started: (r) => io.note(describe(r) + (r.started ? '' : "; following its log (Ctrl-C stops following, 'devenv down' stops it)"))}, opts, started);
+      await startUnits(
+        units,
+        order,
+        {
+          ...io,
+          started: (r) => {
+            io.note(describe(r) + (r.started ? '' : "; following its log (Ctrl-C stops following, 'devenv down' stops it)"));
+            followOne(r);
+          },
+        },
+        opts,
+        started,
+      );
     } catch (e) {
       follow.abort();
       await Promise.all(follows);
