@@ -92,6 +92,8 @@ export async function startUnits(units: Units, order: string[], io: UpIO, opts: 
     done.set(n, p);
   }
   const settled = await Promise.allSettled(done.values());
+  // Stopping goes in reverse dependency order, not in the order the parallel starts finished.
+  started.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const err = settled.find((x) => x.status === 'rejected') as PromiseRejectedResult | undefined;
   if (err) {
     if (started.length) {
@@ -153,6 +155,7 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
     follows.push(followFile(s.logFile, r.started ? offsets.get(s.name)! : fileSize(s.logFile), (l) => io.line(pre(s.name) + l), follow.signal));
   };
   const finish = async () => {
+    started.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
     await stopAll(started, (r) => io.note(`${r.name}: ${r.stopped ? `stopped${r.pid ? ` (pid ${r.pid})` : ''}` : 'was not running'}`), (s, e) => io.note(`${s.name}: could not stop: ${e.message}`));
     follow.abort();
     await Promise.all(follows);
