@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Hot commands (exec, the hook's internal calls) skip oclif entirely: loading it alone
-// costs more than the whole warm path. Everything else goes to oclif.
+// costs more than the whole warm path. Everything else goes to oclif; whatever it throws
+// (usage errors included) is printed by the one presenter, dist/cli/present.js.
 const argv = process.argv.slice(2);
 const HOT = new Set(['exec', '__hook', '__refresh']);
 
@@ -9,6 +10,17 @@ if (HOT.has(argv[0]) && !argv.includes('--help') && !(argv[0] === 'exec' && argv
   const code = await runHot(argv);
   process.exitCode = code;
 } else {
-  const {execute} = await import('@oclif/core');
-  await execute({dir: import.meta.url});
+  const {run, flush} = await import('@oclif/core');
+  try {
+    await run(argv, import.meta.url);
+    await flush();
+  } catch (err) {
+    const {presentError, wantsJson} = await import('../dist/cli/present.js');
+    const {readFileSync} = await import('node:fs');
+    let commands = [];
+    try {
+      commands = Object.keys(JSON.parse(readFileSync(new URL('../oclif.manifest.json', import.meta.url), 'utf8')).commands);
+    } catch {}
+    process.exitCode = presentError(err, {json: wantsJson(argv), commands, argv});
+  }
 }

@@ -80,11 +80,14 @@ export class NixMissingError extends DevenvError {
 
 export class NixFailedError extends DevenvError {
   readonly stderr: string;
-  constructor(what: string, stderr: string) {
-    super(`${what} failed:\n${stderr.trim()}`, {
+  /** `diagnosis`: what src/nix/nix-error.ts's table makes of `stderr`, when it knows the failure. */
+  constructor(what: string, stderr: string, diagnosis?: {code: string; message: string; hint: string}) {
+    // A named failure leads with devenv's words and keeps nix's own error line (the table re-reads it).
+    const nixLine = stderr.split('\n').find((l) => l.startsWith('error:'));
+    super(diagnosis ? `${what} failed: ${diagnosis.message}${nixLine ? `\n${nixLine.trim()}` : ''}` : `${what} failed:\n${stderr.trim()}`, {
       exitCode: ExitCode.nixFailed,
-      hint: "fix the error above, then run 'devenv reload'",
-      code: 'nix_failed',
+      hint: diagnosis?.hint ?? "fix the error above, then run 'devenv reload'",
+      code: diagnosis?.code ?? 'nix_failed',
     });
     this.stderr = stderr;
   }
@@ -94,13 +97,4 @@ export class ServiceError extends DevenvError {
   constructor(message: string, hint?: string) {
     super(message, {exitCode: ExitCode.service, hint, code: 'service_error'});
   }
-}
-
-/** One-line (plus hint) rendering for stderr. */
-export function formatError(err: unknown): string {
-  if (err instanceof DevenvError) {
-    return `devenv: ${err.message}` + (err.hint ? `\n  hint: ${err.hint}` : '');
-  }
-  const e = err as Error;
-  return `devenv: unexpected error: ${e?.stack ?? String(err)}`;
 }

@@ -1,6 +1,6 @@
 // Entry for the hot commands that bin/run.js sends here without loading oclif:
 // `exec`, and the hook's internal calls (`__hook`, `__refresh`). Node built-ins only at import.
-import {formatError, DevenvError} from './errors.js';
+import {presentError} from './cli/present.js';
 import {currentDir} from './usecases/cwd.js';
 
 export async function runHot(argv: string[]): Promise<number> {
@@ -12,8 +12,15 @@ export async function runHot(argv: string[]): Promise<number> {
       return await execInEnv({cwd: currentDir(), argv: args});
     }
     if (cmd === '__hook') {
-      const {hookMiss} = await import('./usecases/hook-miss.js');
-      process.stdout.write((await hookMiss(rest[0], rest[1])) + '\n');
+      const {blockedAfterError, hookMiss} = await import('./usecases/hook-miss.js');
+      try {
+        process.stdout.write((await hookMiss(rest[0], rest[1])) + '\n');
+      } catch (e) {
+        if (!rest[1]) throw e;
+        presentError(e);
+        // Said once: the shell evaluates the block code and waits for an edit before asking again.
+        process.stdout.write(blockedAfterError(rest[0], rest[1]) + '\n');
+      }
       return 0;
     }
     if (cmd === '__refresh') {
@@ -23,7 +30,6 @@ export async function runHot(argv: string[]): Promise<number> {
     }
     return 2;
   } catch (e) {
-    process.stderr.write(formatError(e) + '\n');
-    return e instanceof DevenvError ? e.exitCode : 1;
+    return presentError(e);
   }
 }

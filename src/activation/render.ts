@@ -5,7 +5,7 @@ import {dirname, join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
 import {projectStateDir, shellIndexLink, stateDir, tilde} from '../paths.js';
 import {CORE_FILES} from '../project/find.js';
-import {watchedGitIndex} from '../project/inputs.js';
+import {watchedGitFiles} from '../project/inputs.js';
 import {projectAt} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {SHELL_NAMES, shellFor} from '../shells/index.js';
@@ -56,8 +56,7 @@ async function sharedActivation(root: string, entry: CacheEntry) {
   const spec = entry.spec;
   // bash runs the real shellHook; recording its exports first makes them revert too.
   const vars: Record<string, string> = {...spec.vars, ...(spec.hookExports ?? {}), ...(await projectEnv(root))};
-  const index = watchedGitIndex(projectAt(root));
-  const files = [...[...new Set([...CORE_FILES, ...entry.inputs])].map((f) => join(root, f)), ...(index ? [index] : [])];
+  const files = [...[...new Set([...CORE_FILES, ...entry.inputs])].map((f) => join(root, f)), ...watchedGitFiles(projectAt(root))];
   const present = files.filter(exists);
   const desc = describeEnv(entry);
   return {

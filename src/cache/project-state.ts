@@ -16,6 +16,8 @@ export interface ProjectState {
   errorShownFor?: string;
   /** Per input file (relative name) sha256 at the last good evaluation, to say why the cache is stale. */
   inputDigests?: Record<string, string>;
+  /** Input URLs + flake.lock that `nix flake lock` last confirmed (URL forms devenv cannot compare). */
+  lockCheckedFor?: string;
 }
 
 export const stateFile = (root: string): string => join(projectStateDir(root), 'state.json');

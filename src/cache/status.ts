@@ -25,6 +25,8 @@ export function cacheStatus(root: string, parts: KeyParts = computeKey(root)): C
     ? `cache entry unreadable: ${corrupt}`
     : changed.length
       ? `${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ` and ${changed.length - 5} more` : ''} changed since the last evaluation`
-      : 'nix, the system or DEVENV_NIXPKGS changed since the last evaluation';
+      : key === st.lastGoodKey
+        ? "its cached environment was removed ('devenv gc' or a cleared cache); the next use evaluates again"
+        : 'nix, the system or DEVENV_NIXPKGS changed since the last evaluation';
   return {state: 'stale', key, why, changed, corrupt};
 }

@@ -10,7 +10,13 @@ export default class Allowed extends DevenvCommand {
   async run() {
     await this.parse(Allowed);
     const res = listAllowed();
-    for (const p of res.projects) this.log(`${p.root}  ${p.current === 'allowed' || p.current === 'prefix' ? 'allowed' : `${p.current} since allowed`} (${p.allowedAt})`);
+    const state = (p: (typeof res.projects)[number]) =>
+      p.current === 'allowed' || p.current === 'prefix' || p.current === 'worktree'
+        ? 'allowed'
+        : p.current === 'missing'
+          ? `missing: the directory is gone ('devenv deny ${p.root}' forgets it)`
+          : `${p.current} since allowed`;
+    for (const p of res.projects) this.log(`${p.root}  ${state(p)} (${p.allowedAt})`);
     for (const p of res.prefixes) this.log(`${p}/*  trusted by prefix`);
     if (!res.projects.length && !res.prefixes.length) this.log('devenv: nothing allowed yet');
     return res;

@@ -12,7 +12,7 @@ export default class Deny extends DevenvCommand {
   async run() {
     const {args} = await this.parse(Deny);
     const res = denyProject(args.dir ?? this.cwd());
-    this.log(`devenv: denied ${res.root}`);
+    this.log(res.missing ? `devenv: forgot ${res.root} (the directory is gone)` : `devenv: denied ${res.root}`);
     return res;
   }
 }

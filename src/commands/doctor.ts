@@ -3,10 +3,10 @@ import {formatReport, runDoctor} from '../usecases/doctor.js';
 
 export default class Doctor extends DevenvCommand {
   static summary = 'Check nix, the shell hook and the current project, and say what to fix';
-  static description = `Checks: nix and its version, flake support, the store/daemon, the hook in this shell, direnv
-managing the same directory, flake files not tracked by git, a stale cache or failed evaluation, the
-watcher, and the project's postgres port. Outside a project only the first ones run.
-Exit code: 0 when nothing fails (warnings allowed), 1 when a check fails, 3 when nix is missing.`;
+  static description = [
+    "Checks nix and its version, flake support, the store and daemon, the hook in this shell, direnv managing the same directory, flake files not tracked by git, a stale cache or failed evaluation, a flake.nix that no longer follows devenv.toml, the watcher, and the project's postgres port. Outside a project only the first ones run.",
+    'Exit code: 0 when nothing fails (warnings allowed), 1 when a check fails, 3 when nix is missing.',
+  ].join('\n\n');
   static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
   static enableJsonFlag = true;
 

@@ -6,6 +6,7 @@ export default class Exec extends DevenvCommand {
   static summary = "Run a command in the project's environment";
   static description = 'Works from anywhere inside the project and needs no allow (it is your own act). Exit code and signals pass through. A warm cache runs no nix.';
   static examples = ['<%= config.bin %> exec -- python3 --version', '<%= config.bin %> exec --strict -- make test'];
+  static usage = 'exec [--strict] -- <command> [args...]';
   static strict = false;
   static flags = {strict: Flags.boolean({description: 'fail if evaluation fails instead of using the last good environment (or DEVENV_STRICT=1)'})};
 

@@ -8,6 +8,7 @@ export default class Hook extends DevenvCommand {
   bash (~/.bashrc):                 eval "$(devenv hook bash)"
   zsh (~/.zshrc):                   eval "$(devenv hook zsh)"
   fish (~/.config/fish/config.fish): devenv hook fish | source
+
 Nothing loads for a project until you run 'devenv allow' in it.`;
   static examples = ['eval "$(<%= config.bin %> hook bash)"', '<%= config.bin %> hook fish | source'];
   static args = {shell: Args.string({ignoreStdin: true, required: true, options: ['bash', 'zsh', 'fish'], description: 'your shell'})};

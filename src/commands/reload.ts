@@ -2,6 +2,16 @@ import {Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
 import {reloadProject} from '../usecases/refresh.js';
 
+/** One line for reload and update: what was evaluated, and how long it took. */
+export function describeReload(res: {root: string; source: string; elapsedMs: number; trusted: boolean}): string {
+  const line =
+    res.source === 'fallback'
+      ? `devenv: evaluating ${res.root} failed; still using the last good environment`
+      : `devenv: evaluated ${res.root} in ${(res.elapsedMs / 1000).toFixed(1)}s`;
+  // An explicit command needs no allow, but it does not allow the project either.
+  return res.trusted ? line : `${line}\ndevenv: not allowed, so shells do not load it on cd; 'devenv allow' trusts it`;
+}
+
 export default class Reload extends DevenvCommand {
   static summary = 'Re-evaluate the project now, ignoring the cache';
   static examples = ['<%= config.bin %> reload', '<%= config.bin %> reload --strict'];
@@ -11,7 +21,7 @@ export default class Reload extends DevenvCommand {
   async run() {
     const {flags} = await this.parse(Reload);
     const res = await reloadProject(this.cwd(), {strict: flags.strict});
-    this.log(res.source === 'fallback' ? 'devenv: evaluation failed; still using the last good environment' : `devenv: evaluated ${res.root} in ${(res.durationMs / 1000).toFixed(1)}s`);
+    this.log(describeReload(res));
     return res;
   }
 }

@@ -16,7 +16,8 @@ export default class Status extends DevenvCommand {
     if (s.trustChanged?.length) this.log(`changed since allowed: ${s.trustChanged.slice(0, 5).join(', ')}${s.trustChanged.length > 5 ? ` and ${s.trustChanged.length - 5} more` : ''}`);
     this.log(`cache:    ${s.cache.state}${s.cache.why ? ` (${s.cache.why})` : ''}`);
     if (s.lastEvaluation) this.log(`last evaluation: ${s.lastEvaluation.at}${s.lastEvaluation.durationMs !== undefined ? ` in ${(s.lastEvaluation.durationMs / 1000).toFixed(1)}s` : ''}`);
-    if (s.lastError) this.log(`last error (${s.lastError.at}):\n  ${s.lastError.message.split('\n').join('\n  ')}`);
+    if (s.flakeDrift) this.log(`flake:    ${s.flakeDrift.message}\n  hint: ${s.flakeDrift.hint}`);
+    if (s.lastError) this.log(`last error (${s.lastError.at}):\n  ${s.lastError.message.split('\n').join('\n  ')}${s.lastError.hint ? `\n  hint: ${s.lastError.hint}` : ''}`);
     for (const svc of s.services as {name: string; state: string; port?: number; pid?: number}[]) this.log(`service:  ${svc.name} ${svc.state}${svc.port ? ` on port ${svc.port}` : ''}${svc.pid ? ` (pid ${svc.pid})` : ''}`);
     const w = s.watcher as WatcherStatus | null;
     const last = w?.lastEvaluation ? `; last evaluation ${w.lastEvaluation.at}: ${w.lastEvaluation.root} ${w.lastEvaluation.outcome} in ${(w.lastEvaluation.durationMs / 1000).toFixed(1)}s` : '';

@@ -1,5 +1,6 @@
 import {DevenvCommand} from '../cli/base.js';
 import {updateProject} from '../usecases/refresh.js';
+import {describeReload} from './reload.js';
 
 export default class Update extends DevenvCommand {
   static summary = "Update flake.lock (nix flake update), then re-evaluate";
@@ -10,7 +11,7 @@ export default class Update extends DevenvCommand {
     await this.parse(Update);
     const res = await updateProject(this.cwd());
     this.log(res.note ?? 'devenv: flake.lock updated');
-    this.log(`devenv: evaluated in ${(res.durationMs / 1000).toFixed(1)}s`);
+    this.log(describeReload(res));
     return res;
   }
 }

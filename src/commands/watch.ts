@@ -4,12 +4,11 @@ import {runWatch} from '../usecases/watch.js';
 
 export default class Watch extends DevenvCommand {
   static summary = 'Re-evaluate allowed projects in the background after every edit';
-  static description = `Watches flake.nix, flake.lock, devenv.toml and the project's other .nix files, and re-evaluates
-after a short quiet period, so the next cd, prompt or 'devenv exec' finds a fresh cache and runs no nix.
-Without arguments it watches every allowed project (and those under trusted prefixes that devenv
-has evaluated), and picks up projects allowed while it runs. Only trusted content is evaluated:
-a project trusted by its content waits for 'devenv allow' after an edit. One watcher per user.
---print-service prints a systemd user unit (or, with 'launchd', a launchd agent) that runs it at login.`;
+  static description = [
+    "Watches flake.nix, flake.lock, devenv.toml and the project's other .nix files, and re-evaluates after a short quiet period, so the next cd, prompt or 'devenv exec' finds a fresh cache and runs no nix.",
+    "Without arguments it watches every allowed project (and those under trusted prefixes that devenv has evaluated), and picks up projects allowed while it runs. Only trusted content is evaluated: a project trusted by its content waits for 'devenv allow' after an edit. One watcher per user.",
+    "--print-service prints a systemd user unit (or, with 'launchd', a launchd agent) that runs it at login.",
+  ].join('\n\n');
   static examples = [
     '<%= config.bin %> watch',
     '<%= config.bin %> watch ~/src/app ~/src/api',

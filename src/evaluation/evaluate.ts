@@ -12,10 +12,11 @@ import {DevenvError, ExitCode, NixFailedError} from '../errors.js';
 import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {applyToEnv, type EnvSpec, isShellName} from '../env/spec.js';
 import {nixpkgsOverride, overrideArgs, runNix, strictFromEnv} from '../nix/nix.js';
+import {diagnoseNixError} from '../nix/nix-error.js';
 import {gcrootsDir, projectStateDir} from '../paths.js';
 import {watchedInputs} from '../project/inputs.js';
 import {type Project, projectAt} from '../project/project.js';
-import {syncFlake} from '../project/sync.js';
+import {syncFlake, warnFlakeDrift} from '../project/sync.js';
 import {checkTrust} from '../trust/trust.js';
 import {runOnFlake} from './flake-run.js';
 import {exists, readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
@@ -105,12 +106,14 @@ async function evaluateOnce(p: Project, {key, digest}: KeyParts, opts: EnsureOpt
   const roots = [join(rootsDir, 'profile')];
   const start = Date.now();
   // A non-git project is copied (filtered) first; the copy's digest is what nix will read.
+  let inputs: Awaited<ReturnType<typeof inputRoots>>;
   const {result: printed, staged} = await runOnFlake(p, ['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...overrideArgs()], 'nix print-dev-env', {
     beforeNix: async (s) => {
       if (s && s.digest !== digest) throw new InputsChanged();
+      // Rooting the inputs runs alongside the evaluation.
+      inputs = await inputRoots(p);
     },
   });
-  const inputs = await inputRoots(p);
   if (inputs) roots.push(inputs.dir);
   const durationMs = Date.now() - start;
   // Nix read the work tree itself (git): make sure it read the content that was checked.
@@ -134,27 +137,47 @@ async function evaluateOnce(p: Project, {key, digest}: KeyParts, opts: EnsureOpt
 }
 
 /**
- * Without a flake.lock, nix writes one during the first evaluation: the inputs would change
- * under it (and the cache would never settle). Lock first, as devenv's own write, so a
- * trusted project stays trusted. Not with DEVENV_NIXPKGS, which never writes the lock.
+ * Lock before evaluating, as devenv's own write, so a trusted project stays trusted: without
+ * a flake.lock, or with one that locks an input from another URL than flake.nix now names
+ * (a changed [nixpkgs] url), nix would write flake.lock itself during the evaluation (and the
+ * inputs would change under it). Not with DEVENV_NIXPKGS, which never writes the lock.
+ * A URL form devenv cannot compare costs one `nix flake lock` per pair of input URLs and flake.lock.
  */
 async function ensureLockFile(p: Project): Promise<void> {
-  if (nixpkgsOverride() || exists(join(p.real, 'flake.lock'))) return;
+  if (nixpkgsOverride()) return;
+  const lockFile = join(p.real, 'flake.lock');
+  const flakeText = readFileOrNull(join(p.real, 'flake.nix')) ?? '';
+  const lockText = readFileOrNull(lockFile);
+  const {inputUrls, lockState} = await import('../flake/lock.js');
+  // Keyed on the input URLs (the whole flake.nix when it names none devenv can read), so an
+  // edit of the package list does not ask nix again.
+  const urls = inputUrls(flakeText);
+  const inputs = Object.keys(urls).length ? JSON.stringify(urls) : flakeText;
+  const pair = (lock: string | null) => createHash('sha256').update(`${inputs}\0${lock}`).digest('hex');
+  if (lockText !== null) {
+    const state = lockState(flakeText, lockText);
+    if (state === 'current') return;
+    if (state === 'unknown' && readProjectState(p.root).lockCheckedFor === pair(lockText)) return;
+  }
   const {keepTrustAcross} = await import('../trust/trust.js');
   await keepTrustAcross(p.root, () => runOnFlake(p, ['flake', 'lock'], 'nix flake lock'));
+  updateProjectState(p.root, {lockCheckedFor: pair(readFileOrNull(lockFile))});
 }
 
 /** Find or build the environment of the project at `root`. */
 export async function ensureEnvironment(root: string, opts: EnsureOptions = {}): Promise<EnsureResult> {
   const strict = opts.strict ?? strictFromEnv();
+  if (!opts.quiet) warnFlakeDrift(root);
   const p = projectAt(root);
   let parts = computeKey(p);
   if (!opts.force) {
     const hit = readEntry(parts.key);
     if (hit.status === 'hit') return {entry: hit.entry, source: 'hit'};
-    // This exact content already failed: do not run nix again until something changes.
+    // This exact content already failed: do not run nix again until something changes. Not for
+    // the failures the nix error table names: they depend on git's index or the machine (an
+    // untracked file, the daemon), so 'git add flake.nix' must work without another edit.
     const st = readProjectState(root);
-    if (st.lastError && st.lastKey === parts.key) {
+    if (st.lastError && st.lastKey === parts.key && !diagnoseNixError(st.lastError)) {
       return fallbackOrThrow(root, new DevenvError(st.lastError, {exitCode: ExitCode.nixFailed, code: 'nix_failed', hint: "fix the error and save, or run 'devenv reload'"}), strict, opts, parts.key);
     }
   }
@@ -186,7 +209,7 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
         if (entry && after.key === parts.key) {
           writeEntry(entry);
           updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, inputDigests: parts.perFile});
-          progress?.done(`evaluated in ${(entry.durationMs / 1000).toFixed(1)}s`);
+          progress?.done('done');
           return {entry, source: 'evaluated' as const};
         }
         if (attempt >= 2) throw new DevenvError('the project kept changing while it was evaluated; not caching the result', {hint: "run 'devenv reload' once the files are saved"});

@@ -1,4 +1,5 @@
 // One status line on stderr while an evaluation runs past half a second; only on a TTY.
+// The closing line carries the elapsed time once: `done('done')` -> "devenv: evaluating /p: done (5.2s)".
 export function startProgress(label: string): {done: (result: string) => void} {
   const tty = process.stderr.isTTY;
   const start = Date.now();

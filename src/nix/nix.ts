@@ -5,6 +5,7 @@ import {statSync} from 'node:fs';
 import {delimiter, join} from 'node:path';
 import {NixFailedError, NixMissingError} from '../errors.js';
 import {cacheDir} from '../paths.js';
+import {diagnoseNixError} from './nix-error.js';
 import {fileIdentity, readJson, writeFileAtomic} from '../util/fs.js';
 import {debug} from '../util/debug.js';
 
@@ -113,7 +114,10 @@ export async function runNix(args: string[], opts: {cwd?: string; what?: string;
       const stderr = Buffer.concat(err).toString('utf8');
       debug(`nix ${args.slice(0, 2).join(' ')} done (exit ${code ?? signal})`);
       if (code === 0) resolve({stdout, stderr});
-      else reject(new NixFailedError(opts.what ?? `nix ${args.join(' ')}`, stderr || stdout || (signal ? `killed by ${signal}` : `exit ${code}`)));
+      else {
+        const report = stderr || stdout || (signal ? `killed by ${signal}` : `exit ${code}`);
+        reject(new NixFailedError(opts.what ?? `nix ${args.join(' ')}`, report, diagnoseNixError(report)));
+      }
     });
   });
 }

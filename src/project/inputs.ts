@@ -16,7 +16,7 @@ import {type Project, stagingDir} from './project.js';
 export interface InputDigest {
   /** One sha256 over every input's name and digest: what trust is bound to, and part of the key. */
   digest: string;
-  /** Input names, relative to the flake source's top (the git work tree, or the root). */
+  /** Input names (files, symlinks; for a path flake also dirs), relative to the flake source's top (the git work tree, or the root). */
   files: string[];
   /** Per input: sha256 of the content ('x' prefix when executable), 'l:<target>', 'd', 'absent', 'submodule'. */
   perFile: Record<string, string>;
@@ -142,7 +142,8 @@ function digestInputs(top: string, memoFile: string, names: string[], submodules
       }
       changed = true;
     }
-    perFile[name] = digest;
+    // Directories are copied, but count only through their files (as in git, which has none).
+    if (digest !== 'd') perFile[name] = digest;
     if (now - Math.max(st.mtimeMs, st.ctimeMs) > RACY_MS) next[name] = [sig, digest];
     else changed = true;
   }
@@ -228,5 +229,9 @@ export function watchedInputs(p: Project, inputs: InputDigest, limit = 200): str
   return out;
 }
 
-/** git rewrites its index on every pull, checkout or add: a cheap sign that tracked files changed. */
-export const watchedGitIndex = (p: Project): string | undefined => (p.git ? join(p.git.gitDir, 'index') : undefined);
+/**
+ * Cheap signs that git changed the tracked files under a shell: HEAD moves on a checkout,
+ * ORIG_HEAD on a pull, merge, rebase or reset. (Not the index: every add or commit rewrites it,
+ * which would reload the shell for nothing.)
+ */
+export const watchedGitFiles = (p: Project): string[] => (p.git ? [join(p.git.gitDir, 'HEAD'), join(p.git.gitDir, 'ORIG_HEAD')] : []);

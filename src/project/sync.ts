@@ -27,3 +27,37 @@ export async function syncFlake(root: string, opts: {force?: boolean; manifest?:
   writeFileAtomic(flakeFile, next, 0o644);
   return 'written';
 }
+
+export interface FlakeDrift {
+  message: string;
+  hint: string;
+}
+
+/**
+ * devenv.toml changed after flake.nix was edited by hand: the flake (what nix evaluates) no
+ * longer follows it, so the changes silently do not apply. Cheap: two reads and two hashes.
+ */
+export function flakeDrift(root: string): FlakeDrift | undefined {
+  const toml = readFileOrNull(join(root, 'devenv.toml'));
+  const flake = toml === null ? null : readFileOrNull(join(root, 'flake.nix'));
+  if (toml === null || flake === null) return undefined;
+  // The cheap test first: a flake rendered from this very devenv.toml cannot drift.
+  const source = flakeSource(flake);
+  if (!source || source === manifestDigest(toml) || flakeOwnership(flake) !== 'edited') return undefined;
+  return {
+    message: 'devenv.toml changed after flake.nix was edited by hand, so those changes are not applied (nix evaluates flake.nix)',
+    hint: "run 'devenv generate --force' to regenerate flake.nix from devenv.toml (your edits to flake.nix are lost), or make the change in flake.nix yourself",
+  };
+}
+
+const warned = new Set<string>();
+
+/** Say the drift once per process (several layers of one command may ask). */
+export function warnFlakeDrift(root: string, write: (s: string) => void = (s) => process.stderr.write(s)): FlakeDrift | undefined {
+  const d = flakeDrift(root);
+  if (d && !warned.has(root)) {
+    warned.add(root);
+    write(`devenv: ${d.message}\n  hint: ${d.hint}\n`);
+  }
+  return d;
+}

@@ -252,7 +252,10 @@ export async function selectServices(root: string, names: string[] = [], opts: {
   if (!all.length) {
     const hasToml = readFileOrNull(join(root, 'devenv.toml')) !== null;
     throw new DevenvError(`this project (${root}) defines no services or processes`, {
-      hint: hasToml ? 'add a [services.postgres], [services.redis], [services.mysql] or [processes.<name>] section to devenv.toml, then run this again' : "services are declared in devenv.toml ([services.postgres]); create one with 'devenv init postgres'",
+      hint: hasToml
+        ? 'add a [services.postgres], [services.redis], [services.mysql] or [processes.<name>] section to devenv.toml, then run this again'
+        : // A flake of the user's own: init would refuse to overwrite it, so do not suggest it.
+          'services are declared in devenv.toml: create one next to your flake.nix holding a [services.postgres] section (e.g. version = 15); devenv leaves your flake.nix alone, so add pkgs.postgresql_15 to its packages too',
       code: 'no_services',
     });
   }

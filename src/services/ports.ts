@@ -179,3 +179,8 @@ export async function portTakenError(port: number, service: string, section: str
     hint: `stop ${taker ? `pid ${taker.pid}` : `the program using port ${port}`}${offer ? `, or use port ${offer} (free now): port = ${offer} under [${section}] in devenv.toml` : `, or set port = <1024-65535> under [${section}] in devenv.toml`}`,
   };
 }
+
+/** What to do about a port another program holds: the same words in `up` and `doctor`. */
+export function portTakenHint(port: number): string {
+  return `stop the program using port ${port} (ss -ltnp 'sport = :${port}' shows it), or set another one: port = <1024-65535> under [services.postgres] in devenv.toml`;
+}

@@ -21,8 +21,6 @@ export interface AllowRecord {
   digest: string;
   allowedAt: string;
   gitCommonDir?: string;
-  /** Per input digest at the time of the allow, to say which file changed since. */
-  files?: Record<string, string>;
 }
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -30,6 +28,8 @@ const allowDir = (): string => join(dataDir(), 'trust', 'allow');
 const denyDir = (): string => join(dataDir(), 'trust', 'deny');
 const allowFile = (real: string, digest: string): string => join(allowDir(), sha(`${real}\n${digest}`));
 const denyFile = (real: string): string => join(denyDir(), sha(real));
+/** Per input digests at the time of an allow (kept apart: large, and read only by status). */
+const filesFile = (real: string, digest: string): string => join(dataDir(), 'trust', 'files', sha(`${real}\n${digest}`));
 
 function readRecords(): AllowRecord[] {
   let names: string[];
@@ -57,7 +57,7 @@ export function prefixProblem(dir: string): string | undefined {
   try {
     st = statSync(dir);
   } catch {
-    return `${dir} does not exist`;
+    return `${dir} is not a directory (it does not exist)`;
   }
   if (!st.isDirectory()) return `${dir} is not a directory`;
   if (uid >= 0 && st.uid !== uid) return `${dir} belongs to another user`;
@@ -99,17 +99,19 @@ export function checkTrust(root: string, digest = digestOf(root)): TrustCheck {
   const common = gitCommonDir(real);
   // A record made before the checkout became a git repository has no gitCommonDir: look it up now.
   if (common && records.some((r) => r.digest === digest && (r.gitCommonDir ?? gitCommonDir(r.root)) === common)) return res('worktree');
-  return res(records.some((r) => r.root === real) ? 'changed' : 'unknown');
+  // Changed: this project was allowed, or (a worktree) another checkout of the same repository was.
+  const known = records.some((r) => r.root === real || (common !== undefined && (r.gitCommonDir ?? gitCommonDir(r.root)) === common));
+  return res(known ? 'changed' : 'unknown');
 }
 
 /** The inputs whose content differs from the newest allow of this project (for status). */
 export function changedSinceAllow(root: string, inputs: InputDigest): string[] {
   const real = realPath(root);
   const last = readRecords()
-    .filter((r) => r.root === real && r.files)
+    .filter((r) => r.root === real)
     .sort((a, b) => (a.allowedAt < b.allowedAt ? 1 : -1))[0];
-  if (!last?.files) return [];
-  const then = last.files;
+  const then = last && readJson<Record<string, string>>(filesFile(real, last.digest));
+  if (!then) return [];
   return [...new Set([...Object.keys(then), ...Object.keys(inputs.perFile)])].filter((f) => then[f] !== inputs.perFile[f]).sort();
 }
 
@@ -117,22 +119,24 @@ export function changedSinceAllow(root: string, inputs: InputDigest): string[] {
 export function allow(root: string, inputs: InputDigest = readInputs(projectAt(root))): AllowRecord {
   const real = realPath(root);
   rmSync(denyFile(real), {force: true});
-  const rec: AllowRecord = {root: real, digest: inputs.digest, allowedAt: new Date().toISOString(), gitCommonDir: gitCommonDir(real), files: inputs.perFile};
+  const rec: AllowRecord = {root: real, digest: inputs.digest, allowedAt: new Date().toISOString(), gitCommonDir: gitCommonDir(real)};
+  writeFileAtomic(filesFile(real, inputs.digest), JSON.stringify(inputs.perFile));
   writeFileAtomic(allowFile(real, inputs.digest), JSON.stringify(rec) + '\n');
   return rec;
 }
 
-/** Remove every allow record of the project and remember the denial (for every spelling of it). */
-export function deny(root: string): number {
+/** Remove every allow record of the project and remember the denial (`remember: false`: only forget it). */
+export function deny(root: string, opts: {remember?: boolean} = {}): number {
   const real = realPath(root);
   let removed = 0;
   for (const r of readRecords()) {
     if (r.root === real) {
       rmSync(allowFile(r.root, r.digest), {force: true});
+      rmSync(filesFile(r.root, r.digest), {force: true});
       removed++;
     }
   }
-  writeFileAtomic(denyFile(real), JSON.stringify({root: real, deniedAt: new Date().toISOString()}) + '\n');
+  if (opts.remember !== false) writeFileAtomic(denyFile(real), JSON.stringify({root: real, deniedAt: new Date().toISOString()}) + '\n');
   return removed;
 }
 

@@ -1,4 +1,5 @@
 // `devenv allow [dir]`, `allow --prefix D` and `allowed`.
+import {existsSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {touchTrustEpoch} from '../activation/render.js';
 import {DevenvError} from '../errors.js';
@@ -26,11 +27,11 @@ export async function allowProject(dir: string): Promise<AllowRecord> {
 /** Trust every project under a directory of the user's own that no one else can write to. */
 export function allowPrefix(dir: string): string[] {
   const abs = realPath(resolve(dir));
-  const problem = prefixProblem(abs);
-  if (problem) throw new DevenvError(`${problem}; not trusting it as a prefix`, {hint: 'give a directory of your own that only you can write to, e.g. devenv allow --prefix ~/src'});
   if (abs === '/' || abs === realPath(homedir())) {
     throw new DevenvError(`refusing to trust everything under ${abs}`, {hint: 'trust the directories where your own projects live, e.g. ~/src'});
   }
+  const problem = prefixProblem(abs);
+  if (problem) throw new DevenvError(`${problem}; not trusting it as a prefix`, {hint: 'give a directory of your own that only you can write to, e.g. devenv allow --prefix ~/src'});
   const prefixes = trustPrefixes();
   if (!prefixes.some((p) => realPath(p) === abs)) {
     addUserConfigPrefix(abs);
@@ -47,10 +48,11 @@ export interface AllowedListing {
 
 export function listAllowed(): AllowedListing {
   return {
-    projects: allowedProjects().map(({files: _files, ...r}) => {
+    projects: allowedProjects().map((r) => {
       let current: string;
       try {
-        current = checkTrust(r.root).state;
+        // A deleted project is not 'changed': its files are gone ('devenv deny <path>' forgets it).
+        current = existsSync(r.root) ? checkTrust(r.root).state : 'missing';
       } catch {
         current = 'missing';
       }

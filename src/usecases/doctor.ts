@@ -1,7 +1,7 @@
 // `devenv doctor`: check the setup piece by piece and say what to do next for each problem.
 // Every check is independent; a check that cannot run says why instead of failing the rest.
 import {execFile, spawnSync} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {readdirSync, readFileSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {readProjectState} from '../cache/project-state.js';
 import {ExitCode} from '../errors.js';
@@ -13,7 +13,8 @@ import {checkTrust} from '../trust/trust.js';
 import {exists, readFileOrNull} from '../util/fs.js';
 import {pidAlive} from '../util/proc.js';
 import {watcherStatus} from '../watch/state.js';
-import {summarizeNixError} from '../nix/nix-error.js';
+import {diagnoseNixError, summarizeNixError} from '../nix/nix-error.js';
+import {flakeDrift} from '../project/sync.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -108,7 +109,7 @@ async function nixChecks(): Promise<Check[]> {
       title: 'flakes usable',
       status: 'fail',
       detail: flakes.code === 0 ? 'nix evaluates, but without flake support' : `nix cannot evaluate: ${flakes.error ?? lastLines(flakes.stderr)}`,
-      next: 'upgrade to Nix 2.4 or newer; check that nix.conf does not disable experimental features',
+      next: diagnoseNixError(flakes.stderr)?.hint ?? 'upgrade to Nix 2.4 or newer; check that nix.conf does not disable experimental features',
     });
   }
   if (store.code === 0) {
@@ -121,9 +122,9 @@ async function nixChecks(): Promise<Check[]> {
       title: 'nix store / daemon reachable',
       status: 'fail',
       detail: `nix store ping failed: ${store.error ?? lastLines(store.stderr)}`,
-      next: daemon
+      next: diagnoseNixError(store.stderr)?.hint ?? (daemon
         ? 'start the daemon (sudo systemctl start nix-daemon) and check that you may use it (allowed-users in nix.conf)'
-        : 'check that /nix/store and /nix/var/nix are writable by you, or use the daemon (NIX_REMOTE=daemon)',
+        : 'check that /nix/store and /nix/var/nix are writable by you, or use the daemon (NIX_REMOTE=daemon)'),
     });
   }
   return checks;
@@ -190,6 +191,18 @@ function trustCheck(root: string): Check {
   return {id: 'trust', title, status: 'warn', detail, next: "review flake.nix and devenv.toml, then run 'devenv allow'"};
 }
 
+/** nix-direnv is loaded by the .envrc itself or by direnv's user config (direnvrc, lib/*.sh). */
+function nixDirenvLoaded(envrc: string, env: NodeJS.ProcessEnv): boolean {
+  const re = /nix[-_]direnv/;
+  if (re.test(envrc)) return true;
+  const config = join(env.XDG_CONFIG_HOME || join(env.HOME || '/nonexistent', '.config'), 'direnv');
+  const files = [join(config, 'direnvrc')];
+  try {
+    files.push(...readdirSync(join(config, 'lib')).map((f) => join(config, 'lib', f)));
+  } catch {}
+  return files.some((f) => re.test(f) || re.test(readFileOrNull(f) ?? ''));
+}
+
 export function direnvCheck(root: string, cwd: string, env: NodeJS.ProcessEnv = process.env): Check {
   const title = 'no direnv managing the same directory';
   // direnv uses the nearest .envrc at or above the directory, as far up as /.
@@ -202,8 +215,9 @@ export function direnvCheck(root: string, cwd: string, env: NodeJS.ProcessEnv = 
   const activeHere = active !== undefined && (root === active || root.startsWith(active + '/') || active.startsWith(root + '/'));
   if (!envrc && !activeHere) return {id: 'direnv', title, status: 'ok', detail: 'no .envrc here'};
   const text = envrc ? (readFileOrNull(envrc) ?? '') : '';
-  const nixDirenv = /\buse[ \t]+(flake|nix)\b|nix[-_]direnv/.test(text);
-  const who = nixDirenv ? 'direnv with nix-direnv' : 'direnv';
+  // `use flake` and `use nix` are direnv's own; nix-direnv is only there when something loads it.
+  const usesNix = /^\s*use[ \t]+(flake|nix)\b/m.test(text);
+  const who = usesNix && nixDirenvLoaded(text, env) ? 'direnv with nix-direnv' : usesNix ? "direnv ('use flake'/'use nix')" : 'direnv';
   const where = envrc ? tilde(envrc) : `DIRENV_DIR=${env.DIRENV_DIR}`;
   return {
     id: 'direnv',
@@ -237,6 +251,13 @@ export function gitCheck(root: string): Check {
   };
 }
 
+export function driftCheck(root: string): Check {
+  const title = 'flake.nix follows devenv.toml';
+  const d = flakeDrift(root);
+  if (!d) return {id: 'flake', title, status: 'ok', detail: 'nothing in devenv.toml waits to be applied'};
+  return {id: 'flake', title, status: 'warn', detail: d.message, next: d.hint};
+}
+
 function cacheChecks(root: string): Check[] {
   const st = readProjectState(root);
   const out: Check[] = [];
@@ -256,7 +277,7 @@ function cacheChecks(root: string): Check[] {
       title: 'last evaluation succeeded',
       status: 'fail',
       detail: `the last evaluation${st.lastErrorAt ? ` (${st.lastErrorAt})` : ''} failed: ${summarizeNixError(st.lastError)}`,
-      next: `fix the error, then run 'devenv reload'${st.lastGoodKey ? ' (until then the last good environment is used)' : ''}`,
+      next: `${diagnoseNixError(st.lastError)?.hint ?? "fix the error, then run 'devenv reload'"}${st.lastGoodKey ? ' (until then the last good environment is used)' : ''}`,
     });
   } else {
     out.push({id: 'evaluation', title: 'last evaluation succeeded', status: 'ok', detail: st.lastEvalAt ? `yes (${st.lastEvalAt})` : 'no evaluation yet'});
@@ -286,6 +307,7 @@ async function postgresCheck(root: string): Promise<Check | null> {
   }
   if (!layout) return null;
   const {portFree} = await import('../services/process.js');
+  const {portTakenHint} = await import('../services/ports.js');
   const {parsePidFile} = await import('../services/postgres-files.js');
   const port = await portFree(layout.port);
   if (port.free) return {id: 'postgres', title, status: 'ok', detail: `port ${layout.port} is free`};
@@ -301,7 +323,7 @@ async function postgresCheck(root: string): Promise<Check | null> {
     title,
     status: 'fail',
     detail: `port ${layout.port} (this project's postgres port) is used by another program`,
-    next: `stop that program (see 'ss -ltnp sport = :${layout.port}'), or set 'port = <free port>' under [services.postgres] in devenv.toml`,
+    next: portTakenHint(layout.port),
   };
 }
 
@@ -311,7 +333,7 @@ export async function runDoctor(cwd: string, env: NodeJS.ProcessEnv = process.en
   const root = findRoot(cwd);
   const checks: Check[] = [...(await nixChecks()), hookCheck(env)];
   if (root) {
-    checks.push(trustCheck(root), direnvCheck(root, cwd, env), gitCheck(root), ...cacheChecks(root));
+    checks.push(trustCheck(root), direnvCheck(root, cwd, env), gitCheck(root), driftCheck(root), ...cacheChecks(root));
     const pg = await postgresCheck(root);
     if (pg) checks.push(pg);
   }

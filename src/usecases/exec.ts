@@ -6,6 +6,7 @@ import {computeKey} from '../cache/key.js';
 import {applyToEnv} from '../env/spec.js';
 import {UsageError} from '../errors.js';
 import {openProject} from '../project/project.js';
+import {warnFlakeDrift} from '../project/sync.js';
 import {projectEnv} from '../services/project-env.js';
 import {debug} from '../util/debug.js';
 
@@ -20,6 +21,7 @@ export async function execInEnv(opts: ExecOptions): Promise<number> {
   if (!opts.argv.length) throw new UsageError('no command given', "usage: devenv exec -- <command> [args...]");
   const p = openProject(opts.cwd);
   const root = p.root;
+  warnFlakeDrift(root);
   const {key} = computeKey(p);
   const hit = readEntry(key);
   let entry;

@@ -11,6 +11,7 @@ import {strictFromEnv} from '../nix/nix.js';
 import {tilde} from '../paths.js';
 import {CORE_FILES, findRoot} from '../project/find.js';
 import {readInputs} from '../project/inputs.js';
+import {warnFlakeDrift} from '../project/sync.js';
 import {currentDir, projectAt} from '../project/project.js';
 import {shellFor} from '../shells/index.js';
 import type {Shell} from '../shells/shell.js';
@@ -22,6 +23,14 @@ function blockedCode(shell: Shell, root: string, message: string): string {
   const files = CORE_FILES.map((f) => join(root, f));
   ensureTrustEpoch();
   return shell.blocked(root, [...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
+}
+
+/**
+ * After an error the miss path did not expect: block the project, so the shell waits for a
+ * project file (or trust) to change instead of calling node, and printing it, on every prompt.
+ */
+export function blockedAfterError(shellName: string, root: string): string {
+  return blockedCode(shellFor(shellName), root, 'devenv: will try again when a project file changes');
 }
 
 export async function hookMiss(shellName: string, rootArg: string | undefined): Promise<string> {
@@ -54,6 +63,7 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
     return out.join('\n');
   }
 
+  warnFlakeDrift(root);
   let hit = readEntry(keyFor(inputs).key);
   let renderDigest: string | undefined = inputs.digest;
   let note: string | undefined;

@@ -13,6 +13,8 @@ export interface PackagesResult {
   root: string;
   changed: string[];
   skipped: string[];
+  /** Skipped names another section of devenv.toml brings in (remove python311 -> [languages.python]). */
+  providedBy?: Record<string, string>;
   flake: 'written' | 'unchanged' | 'user-owned' | 'no-manifest';
 }
 
@@ -32,10 +34,10 @@ async function editLocked(root: string, op: 'add' | 'remove', names: string[], o
     throw new DevenvError('flake.nix was edited by hand, so devenv will not regenerate it', {hint: 'edit flake.nix yourself, or pass --force to regenerate it from devenv.toml (your edits to flake.nix are lost)'});
   }
   const result = editPackages(text, op, names, tomlFile);
-  if (!result.changed.length) return {root, ...result, flake: 'unchanged'};
-  return keepTrustAcross(root, async () => {
+  if (!result.changed.length) return {root, changed: [], skipped: result.skipped, ...(result.providedBy ? {providedBy: result.providedBy} : {}), flake: 'unchanged'};
+  return keepTrustAcross(root, async (): Promise<PackagesResult> => {
     writeFileAtomic(tomlFile, result.text, 0o644);
     const flakeResult = await syncFlake(root, {force: opts.force, manifest: parseManifest(result.text, tomlFile)});
-    return {root, changed: result.changed, skipped: result.skipped, flake: flakeResult};
+    return {root, changed: result.changed, skipped: result.skipped, ...(result.providedBy ? {providedBy: result.providedBy} : {}), flake: flakeResult};
   });
 }

@@ -12,12 +12,16 @@ import {checkTrust, keepTrustAcross} from '../trust/trust.js';
 
 export async function reloadProject(cwd: string, opts: {strict?: boolean} = {}) {
   const {root} = openProject(cwd);
+  const start = Date.now();
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const res = await ensureEnvironment(root, {force: true, strict: opts.strict, progress: true});
-  if (checkTrust(root).trusted) await renderActivations(root, res.entry);
+  // An explicit reload needs no allow, but only a trusted project gets scripts the hook loads.
+  const trusted = checkTrust(root).trusted;
+  if (trusted) await renderActivations(root, res.entry);
   else removeActivations(root);
   touchTrustEpoch();
-  return {root, source: res.source, key: res.entry.key, durationMs: res.entry.durationMs};
+  // durationMs: nix print-dev-env alone; elapsedMs: the whole re-evaluation the user waited for.
+  return {root, source: res.source, key: res.entry.key, durationMs: res.entry.durationMs, elapsedMs: Date.now() - start, trusted};
 }
 
 export async function updateProject(cwd: string) {

@@ -2,7 +2,9 @@
 import {keyFor} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import {type CacheStatus, cacheStatus} from '../cache/status.js';
+import {diagnoseNixError} from '../nix/nix-error.js';
 import {readInputs} from '../project/inputs.js';
+import {type FlakeDrift, flakeDrift} from '../project/sync.js';
 import {openProject} from '../project/project.js';
 import {changedSinceAllow, checkTrust} from '../trust/trust.js';
 
@@ -18,7 +20,9 @@ export interface Status {
   trustChanged?: string[];
   cache: CacheStatus;
   lastEvaluation?: {at: string; durationMs?: number};
-  lastError?: {at?: string; message: string};
+  lastError?: {at?: string; message: string; error: string; hint?: string};
+  /** Set when devenv.toml changed after flake.nix was edited by hand (its changes do not apply). */
+  flakeDrift: FlakeDrift | null;
   services: unknown[];
   watcher: unknown;
 }
@@ -46,8 +50,15 @@ export async function projectStatus(cwd: string): Promise<Status> {
     trustChanged: trust.state === 'changed' ? changedSinceAllow(p.root, inputs) : undefined,
     cache: cacheStatus(p.root, keyFor(inputs)),
     lastEvaluation: st.lastEvalAt ? {at: st.lastEvalAt, durationMs: st.lastDurationMs} : undefined,
-    lastError: st.lastError ? {at: st.lastErrorAt, message: st.lastError} : undefined,
+    lastError: st.lastError ? lastErrorOf(st.lastError, st.lastErrorAt) : undefined,
+    flakeDrift: flakeDrift(p.root) ?? null,
     services,
     watcher,
   };
+}
+
+/** The stored error with what to do about it, read through the one nix error table. */
+function lastErrorOf(message: string, at?: string): NonNullable<Status['lastError']> {
+  const known = diagnoseNixError(message);
+  return {at, message, error: known?.code ?? 'evaluation_failed', hint: known?.hint ?? "fix the error, then run 'devenv reload'"};
 }

@@ -46,7 +46,7 @@ describe('devenv doctor', () => {
     const r = sb.devenv(['doctor', '--json'], {cwd: P});
     const rep = report(r);
     expect(rep.project).toBe(P);
-    for (const id of ['nix', 'flakes', 'store', 'trust', 'direnv', 'git', 'cache', 'evaluation', 'watcher']) expect([id, check(rep, id)?.status]).toEqual([id, 'ok']);
+    for (const id of ['nix', 'flakes', 'store', 'trust', 'direnv', 'git', 'flake', 'cache', 'evaluation', 'watcher']) expect([id, check(rep, id)?.status]).toEqual([id, 'ok']);
     expect(check(rep, 'nix')?.detail).toMatch(/\d+\.\d+/);
     expect(check(rep, 'hook')?.status).toBe('warn'); // no hook in this test process's shell
     expect(r.status).toBe(0);
@@ -78,10 +78,18 @@ describe('devenv doctor', () => {
     expect(check(report(sb.devenv(['doctor', '--json'], {cwd: g})), 'git')?.status).toBe('ok');
   }, 60_000);
 
-  test('direnv with nix-direnv managing the same tree is reported', () => {
+  test('direnv managing the same tree is reported; nix-direnv only when something loads it', () => {
     writeFileSync(join(P, '.envrc'), 'use flake\n');
     try {
+      // 'use flake' is direnv's own: no nix-direnv is implied.
+      const plain = check(report(sb.devenv(['doctor', '--json'], {cwd: P})), 'direnv');
+      expect(plain?.status).toBe('warn');
+      expect(plain?.detail).toMatch(/^direnv \('use flake'\/'use nix'\) also manages this directory/);
+      const direnvrc = join(sb.env.XDG_CONFIG_HOME!, 'direnv', 'direnvrc');
+      mkdirSync(join(sb.env.XDG_CONFIG_HOME!, 'direnv'), {recursive: true});
+      writeFileSync(direnvrc, 'source $HOME/.nix-profile/share/nix-direnv/direnvrc\n');
       const c = check(report(sb.devenv(['doctor', '--json'], {cwd: P})), 'direnv');
+      rmSync(direnvrc);
       expect(c?.status).toBe('warn');
       expect(c?.detail).toMatch(/direnv with nix-direnv also manages this directory/);
       // A shell where direnv loaded a parent directory.
@@ -126,7 +134,9 @@ describe('devenv doctor', () => {
       const c = check(report(r), 'postgres');
       expect(c?.status).toBe('fail');
       expect(c?.detail).toContain(`port ${port}`);
-      expect(c?.next).toMatch(/port = <free port>/);
+      // The same words as 'devenv up' uses for a taken port.
+      const {portTakenHint} = await import('../../src/services/ports.js');
+      expect(c?.next).toBe(portTakenHint(port));
       expect(r.code).toBe(1);
     } finally {
       await new Promise((res) => srv.close(res));

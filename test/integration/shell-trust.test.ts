@@ -29,7 +29,8 @@ const git = (cwd: string, ...args: string[]) => {
 };
 const sameContentProject = (dir: string) => {
   mkdirSync(dir, {recursive: true});
-  for (const f of ['devenv.toml', 'flake.nix']) cpSync(join(proj, f), join(dir, f));
+  // Every file nix copies: the content is what keys the cache.
+  for (const f of ['devenv.toml', 'flake.nix', '.gitignore']) cpSync(join(proj, f), join(dir, f));
 };
 const mode = (p: string) => statSync(p).mode & 0o777;
 
@@ -106,7 +107,9 @@ describe('trust through the bash hook', () => {
     expect(cd(clone)).toBe(['devenv: unloading', `devenv: ${clone} is not allowed; ${HINT}`].join('\n'));
     expect(cd(wt)).toBe(loading(wt));
     appendFileSync(join(wt, 'devenv.toml'), '\n# edited in the worktree\n');
-    expect(sh.run('true')).toBe(['devenv: unloading', `devenv: ${wt} is not allowed; ${HINT}`].join('\n'));
+    // Edited, the worktree of an allowed repository is 'changed', as the checkout would be.
+    expect(sh.run('true')).toBe(['devenv: unloading', `devenv: ${wt} changed since it was allowed; ${HINT}`].join('\n'));
+    expect(JSON.parse(sb.devenv(['status', '--json'], {cwd: wt}).stdout).trust).toBe('changed');
     expect(cd(sb.dir)).toBe('');
     expect(evals()).toBe(1);
   });

@@ -22,6 +22,16 @@ test('print-dev-env output: keep exported strings, drop build-only and unsafe na
   expect(spec.shellHook).toBe('echo hi');
 });
 
+test('__structuredAttrs: env\'s entries arrive exported and are kept; the build dir\'s attrs files and the env table are not', () => {
+  const spec = fromPrintDevEnv({
+    variables: {
+      GREETING: v('hello'), __structuredAttrs: v('1', 'var'), env: v({GREETING: 'hello'}, 'associative'), FOO: v('top-level', 'var'),
+      NIX_ATTRS_JSON_FILE: v('/build/.attrs.json'), NIX_ATTRS_SH_FILE: v('/build/.attrs.sh'),
+    },
+  });
+  expect(spec.vars).toEqual({GREETING: 'hello'});
+});
+
 test('applying to a process env prepends PATH and keeps the rest', () => {
   const env = applyToEnv({PATH: '/usr/bin', KEEP: '1'}, {vars: {A: 'b'}, prepend: {PATH: ['/nix/store/x/bin']}, hookExports: {H: 'h'}}, {DEVENV_ROOT: '/p'});
   expect(env).toEqual({PATH: '/nix/store/x/bin:/usr/bin', KEEP: '1', A: 'b', H: 'h', DEVENV_ROOT: '/p'});

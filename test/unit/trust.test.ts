@@ -84,10 +84,11 @@ describe('trust', () => {
     expect(git(p, 'worktree', 'add', '-q', wt).status).toBe(0);
     expect(checkTrust(wt).state).toBe('worktree');
     writeFileSync(join(wt, 'devenv.toml'), 'name = "y"\n');
-    expect(checkTrust(wt).trusted).toBe(false);
+    // An edited worktree of an allowed repository is 'changed', like the checkout itself would be.
+    expect(checkTrust(wt)).toMatchObject({state: 'changed', trusted: false});
     const clone = join(base, 'repo-clone');
     git(base, 'clone', '-q', p, clone);
-    expect(checkTrust(clone).trusted).toBe(false);
+    expect(checkTrust(clone)).toMatchObject({state: 'unknown', trusted: false});
   });
 });
 

@@ -1,0 +1,193 @@
+// What the CLI says matches what happened, with real nix: a hand-edited flake.nix that no
+// longer follows devenv.toml, nix failures devenv can name, the commands that run a project's
+// code without an allow, status after gc, the progress line.
+import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
+import {spawnSync} from 'node:child_process';
+import {appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {DEVENV, initProject, makeSandbox, REPO, type Sandbox} from '../helpers/env.js';
+
+let sb: Sandbox;
+beforeAll(() => {
+  sb = makeSandbox('devenv-truth-');
+});
+afterAll(() => sb.cleanup());
+
+const count = (s: string, sub: string): number => s.split(sub).length - 1;
+const git = (cwd: string, ...args: string[]) => spawnSync('git', args, {cwd, encoding: 'utf8'});
+
+describe('a hand-edited flake.nix and a devenv.toml changed since', () => {
+  const MSG = 'devenv.toml changed after flake.nix was edited by hand';
+
+  test('every evaluating command says so once, with both ways out; status and doctor carry it', () => {
+    const p = initProject(sb, 'drift', ['minimal']);
+    expect(sb.devenv(['exec', '--', 'true'], {cwd: p}).status).toBe(0);
+    const flake = join(p, 'flake.nix');
+    writeFileSync(flake, readFileSync(flake, 'utf8').replace('packages = [', 'packages = [ # mine'));
+    // A hand edit alone is not drift: nothing in devenv.toml waits to be applied.
+    expect(sb.devenv(['exec', '--', 'true'], {cwd: p}).stderr).not.toContain(MSG);
+    expect(JSON.parse(sb.devenv(['status', '--json'], {cwd: p}).stdout).flakeDrift).toBeNull();
+
+    // The minimal template ends with its [env] table.
+    appendFileSync(join(p, 'devenv.toml'), 'NEW_VAR = "from-toml"\n');
+    const e = sb.devenv(['exec', '--', 'sh', '-c', 'echo "[$NEW_VAR]"'], {cwd: p});
+    expect(e.stdout).toBe('[]\n'); // indeed not applied
+    expect(count(e.stderr, MSG)).toBe(1);
+    expect(e.stderr).toContain("run 'devenv generate --force' to regenerate flake.nix from devenv.toml");
+    expect(e.stderr).toContain('or make the change in flake.nix yourself');
+    for (const args of [['reload'], ['update'], ['export', 'json'], ['shell']]) {
+      const r = sb.devenv(args, {cwd: p, env: {SHELL: '/bin/true'}});
+      expect([args, r.status, count(r.stderr, MSG)]).toEqual([args, 0, 1]);
+    }
+    // The hook, once the edit is allowed.
+    expect(sb.devenv(['allow'], {cwd: p}).status).toBe(0);
+    expect(count(sb.devenv(['__hook', 'bash', p], {cwd: p}).stderr, MSG)).toBe(1);
+
+    const st = JSON.parse(sb.devenv(['status', '--json'], {cwd: p}).stdout);
+    expect(st.flakeDrift).toEqual({message: expect.stringContaining(MSG), hint: expect.stringContaining('devenv generate --force')});
+    expect(sb.devenv(['status'], {cwd: p}).stdout).toMatch(new RegExp(`^flake: +${MSG}`, 'm'));
+    const doc = JSON.parse(sb.devenv(['doctor', '--json'], {cwd: p}).stdout);
+    expect(doc.checks.find((c: {id: string}) => c.id === 'flake')).toMatchObject({status: 'warn', next: expect.stringContaining('devenv generate --force')});
+
+    // up: [services.postgres] is in devenv.toml, so the hint must not say to add it.
+    appendFileSync(join(p, 'devenv.toml'), '\n[services.postgres]\nversion = 15\n');
+    const up = sb.devenv(['up', '-d'], {cwd: p});
+    expect(up.status).toBe(5);
+    expect(count(up.stderr, MSG)).toBe(1);
+    expect(up.stderr).not.toContain('add [services.postgres]');
+    expect(up.stderr).toMatch(/hint: flake\.nix is edited by hand, so devenv\.toml's \[services\.postgres\] does not reach it: add pkgs\.postgresql_15 .*devenv generate --force/);
+
+    // The way out.
+    expect(sb.devenv(['generate', '--force'], {cwd: p}).status).toBe(0);
+    const after = sb.devenv(['exec', '--', 'sh', '-c', 'echo "[$NEW_VAR]"'], {cwd: p});
+    expect(after.stdout).toBe('[from-toml]\n');
+    expect(after.stderr).not.toContain(MSG);
+    expect(JSON.parse(sb.devenv(['status', '--json'], {cwd: p}).stdout).flakeDrift).toBeNull();
+  });
+});
+
+describe('nix failures devenv can name are told where the user sees them', () => {
+  test("an untracked flake.nix: exec, the hook and status say 'git add flake.nix'", () => {
+    const p = initProject(sb, 'untracked', ['minimal']);
+    // git init after init: devenv.toml is added, flake.nix is not, so the flake cannot see itself.
+    expect(git(p, 'init', '-q').status).toBe(0);
+    expect(git(p, 'add', 'devenv.toml').status).toBe(0);
+    for (const attempt of ['first', 'cached failure']) {
+      const e = sb.devenv(['exec', '--', 'true'], {cwd: p});
+      expect([attempt, e.status]).toEqual([attempt, 4]);
+      expect([attempt, e.stderr]).toEqual([attempt, expect.stringContaining('flake.nix is not tracked by git, so the flake cannot see it')]);
+      expect([attempt, e.stderr]).toEqual([attempt, expect.stringMatching(/\n {2}hint: git add flake\.nix, or 'git add --intent-to-add flake\.nix'/)]);
+      expect([attempt, e.stderr]).not.toEqual([attempt, expect.stringContaining('fix the error above')]);
+    }
+    // git init changed what nix sees (only tracked files), so trust asks again first.
+    expect(sb.devenv(['allow'], {cwd: p}).status).toBe(0);
+    const hook = sb.devenv(['__hook', 'bash', p], {cwd: p});
+    expect(hook.stderr).toContain('hint: git add flake.nix');
+    const st = JSON.parse(sb.devenv(['status', '--json'], {cwd: p}).stdout);
+    expect(st.lastError).toMatchObject({error: 'nix_untracked_file', hint: expect.stringMatching(/^git add flake\.nix/)});
+    expect(sb.devenv(['status'], {cwd: p}).stdout).toMatch(/^ {2}hint: git add flake\.nix/m);
+    const doc = JSON.parse(sb.devenv(['doctor', '--json'], {cwd: p}).stdout);
+    expect(doc.checks.find((c: {id: string}) => c.id === 'evaluation').next).toMatch(/^git add flake\.nix/);
+    // And the fix works.
+    git(p, 'add', 'flake.nix');
+    expect(sb.devenv(['exec', '--', 'true'], {cwd: p}).status).toBe(0);
+  });
+
+  test('no daemon', () => {
+    const p = initProject(sb, 'nodaemon', ['minimal']);
+    const e = sb.devenv(['exec', '--', 'true'], {cwd: p, env: {NIX_REMOTE: `unix://${join(sb.dir, 'no-such-socket')}`}});
+    expect(e.status).toBe(4);
+    expect(e.stderr).toContain(`nix cannot reach the nix daemon (${join(sb.dir, 'no-such-socket')})`);
+    expect(e.stderr).toContain('hint: start it (sudo systemctl start nix-daemon)');
+  });
+
+  test('a flake without a nixpkgs input (and no registry to find one)', () => {
+    const p = join(sb.dir, 'noinput');
+    mkdirSync(p);
+    writeFileSync(join(p, 'flake.nix'), '{ outputs = { self, nixpkgs }: { devShells.x86_64-linux.default = nixpkgs.legacyPackages.x86_64-linux.mkShell { }; }; }\n');
+    const e = sb.devenv(['exec', '--', 'true'], {cwd: p, env: {DEVENV_NIXPKGS: ''}});
+    expect(e.status).toBe(4);
+    expect(e.stderr).toContain('flake.nix declares no nixpkgs input');
+    expect(e.stderr).toContain('hint: set inputs.nixpkgs.url in flake.nix');
+  });
+});
+
+describe("commands that run a project's code without an allow", () => {
+  test('are exactly the ones README lists', () => {
+    // Each command runs in its own never-allowed copy whose shellHook (run at evaluation) leaves a
+    // mark; the hook text differs per copy so no copy hits another's cache entry.
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const sentence = /these run its code[^]*?without an allow: ([^.]+)\./.exec(readme)?.[1] ?? '';
+    const listed = [...sentence.matchAll(/`([a-z]+)`/g)].map((m) => m[1]).sort();
+    expect(listed.length).toBeGreaterThan(0);
+    const base = join(sb.dir, 'code-base');
+    mkdirSync(base);
+    writeFileSync(join(base, 'devenv.toml'), 'name = "code"\n\n[services.postgres]\nversion = 15\n');
+    const runs: Record<string, string[]> = {
+      exec: ['exec', '--', 'true'],
+      shell: ['shell'],
+      export: ['export', 'json'],
+      reload: ['reload'],
+      update: ['update'],
+      up: ['up', '-d'],
+      status: ['status'],
+      doctor: ['doctor'],
+      generate: ['generate'],
+      add: ['add', 'hello'],
+      remove: ['remove', 'hello'],
+      ps: ['ps'],
+      down: ['down'],
+      logs: ['logs'],
+      gc: ['gc'],
+      allowed: ['allowed'],
+      templates: ['templates'],
+      hook: ['hook', 'bash'],
+      init: ['init', 'minimal'],
+    };
+    const ran: string[] = [];
+    for (const [name, args] of Object.entries(runs)) {
+      const p = join(sb.dir, `code-${name}`);
+      cpSync(base, p, {recursive: true});
+      appendFileSync(join(p, 'devenv.toml'), `\n[shell]\nhook = "touch .ran-code # ${name}"\n`);
+      sb.devenv(args, {cwd: p, env: {SHELL: '/bin/true'}});
+      if (existsSync(join(p, '.ran-code'))) ran.push(name);
+      if (name === 'up') sb.devenv(['down'], {cwd: p});
+      // It ran, but it did not allow the project: the hook still blocks it (the message is in the shell code).
+      expect([name, sb.devenv(['__hook', 'bash', p], {cwd: p}).stdout]).toEqual([name, expect.stringContaining('is not allowed')]);
+      rmSync(p, {recursive: true, force: true});
+    }
+    expect(ran.sort()).toEqual(listed);
+  });
+});
+
+test("after 'devenv gc' status says the environment was removed, not that nix changed", () => {
+  const p = initProject(sb, 'gc', ['minimal']);
+  expect(sb.devenv(['exec', '--', 'true'], {cwd: p}).status).toBe(0);
+  expect(JSON.parse(sb.devenv(['status', '--json'], {cwd: p}).stdout).cache.state).toBe('fresh');
+  expect(sb.devenv(['gc', '--older-than', '0s'], {cwd: p}).status).toBe(0);
+  const st = JSON.parse(sb.devenv(['status', '--json'], {cwd: p}).stdout);
+  expect(st.cache).toMatchObject({state: 'stale', why: expect.stringContaining("its cached environment was removed ('devenv gc'")});
+  expect(st.cache.why).not.toContain('nix, the system');
+});
+
+test('reload and update name the project; the progress line on a terminal shows the time once', () => {
+  const p = initProject(sb, 'progress', ['minimal']);
+  for (const cmd of ['reload', 'update']) {
+    const r = sb.devenv([cmd], {cwd: p});
+    expect([cmd, r.stdout]).toEqual([cmd, expect.stringMatching(new RegExp(`^devenv: evaluated ${p} in \\d+\\.\\ds$`, 'm'))]);
+  }
+  // An evaluation nix spends over half a second on, under a pseudo-terminal (script(1)), shows the progress line.
+  const slow = join(sb.dir, 'slow');
+  mkdirSync(slow);
+  writeFileSync(
+    join(slow, 'flake.nix'),
+    `{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {
+    devShells.x86_64-linux.default = pkgs.mkShell { SLOW = toString (builtins.foldl' (a: b: a + b) 0 (builtins.genList (x: x) 3000000)); }; }; }
+`,
+  );
+  const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(DEVENV)} exec -- true`;
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {cwd: slow, env: {...sb.env, PWD: slow}, encoding: 'utf8', timeout: 180_000});
+  const closing = r.stdout.split('\r').map((l) => l.replace(/\x1b\[K/g, '')).find((l) => l.startsWith(`devenv: evaluating ${slow}: `));
+  expect(closing?.trim()).toMatch(/^devenv: evaluating .*: done \(\d+\.\ds\)$/);
+});

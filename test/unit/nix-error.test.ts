@@ -1,0 +1,31 @@
+// The one table of nix failures devenv can name, fed nix 2.8's real messages.
+import {expect, test} from '@jest/globals';
+import {diagnoseNixError} from '../../src/nix/nix-error.js';
+import {NixFailedError} from '../../src/errors.js';
+
+const UNTRACKED = "warning: Git tree '/tmp/p' is dirty\nerror: getting status of '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix': No such file or directory\n";
+const UNTRACKED_SUB = "error: path '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/api/shell.nix' does not exist\n";
+const REGISTRY =
+  "warning: error: unable to download 'https://github.com/NixOS/flake-registry/raw/master/flake-registry.json': Couldn't resolve host name (6); retrying in 682 ms\nerror: unable to download 'https://github.com/NixOS/flake-registry/raw/master/flake-registry.json': Couldn't resolve host name (6)\n(use '--show-trace' to show detailed location information)\n";
+const NO_FLAKES = "error: experimental Nix feature 'flakes' is disabled; use '--extra-experimental-features flakes' to override\n";
+const NO_DAEMON = "error: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused\n";
+
+test('each failure devenv can name gets its words and what to do', () => {
+  expect(diagnoseNixError(UNTRACKED)).toEqual({code: 'nix_untracked_file', message: 'flake.nix is not tracked by git, so the flake cannot see it', hint: expect.stringMatching(/^git add flake\.nix, or 'git add --intent-to-add flake\.nix'/)});
+  expect(diagnoseNixError(UNTRACKED_SUB)?.hint).toMatch(/^git add api\/shell\.nix \(from the top of the repository\)/);
+  expect(diagnoseNixError(REGISTRY)).toMatchObject({code: 'nix_no_nixpkgs_input', hint: expect.stringContaining('inputs.nixpkgs.url')});
+  expect(diagnoseNixError(NO_FLAKES)).toMatchObject({code: 'nix_no_flakes', hint: expect.stringContaining('Nix 2.4')});
+  expect(diagnoseNixError(NO_DAEMON)).toMatchObject({code: 'nix_no_daemon', message: "nix cannot reach the nix daemon (/nix/var/nix/daemon-socket/socket)"});
+  expect(diagnoseNixError("error: attribute 'nope' missing")).toBeUndefined();
+});
+
+test("a named failure leads with devenv's words, keeps nix's line, and reads back the same", () => {
+  const e = new NixFailedError('nix print-dev-env', UNTRACKED, diagnoseNixError(UNTRACKED));
+  expect(e.message).toBe("nix print-dev-env failed: flake.nix is not tracked by git, so the flake cannot see it\nerror: getting status of '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix': No such file or directory");
+  expect(e.code).toBe('nix_untracked_file');
+  expect(e.exitCode).toBe(4);
+  // status and the cached-failure path re-read the stored message through the same table.
+  expect(diagnoseNixError(e.message)?.hint).toBe(e.hint);
+  const plain = new NixFailedError('nix print-dev-env', "error: attribute 'nope' missing\n");
+  expect([plain.code, plain.hint]).toEqual(['nix_failed', "fix the error above, then run 'devenv reload'"]);
+});
