@@ -90,9 +90,7 @@ export function nixAttributes(m: Manifest): string[] {
   if (node) out.push(node.version ? attrFor('node', node.version) : DEFAULT_ATTRS.node);
   if (m.languages?.rust) out.push('rustc', 'cargo');
   if (m.languages?.go) out.push('go');
-  if (postgresEnabled(m)) out.push(`postgresql_${m.services!.postgres!.version ?? DEFAULT_POSTGRES}`);
-  if (serviceEnabled(m.services?.redis)) out.push('redis');
-  if (serviceEnabled(m.services?.mysql)) out.push('mariadb');
+  if (postgresEnabled(m)) out.push(attrFor('postgres', m.services!.postgres!.version ?? DEFAULT_POSTGRES));
   if (serviceEnabled(m.services?.redis)) out.push('redis');
   if (serviceEnabled(m.services?.mysql)) out.push('mariadb');
   for (const p of m.packages ?? []) if (!out.includes(p)) out.push(p);
