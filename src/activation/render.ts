@@ -65,7 +65,8 @@ async function sharedActivation(root: string, entry: CacheEntry) {
   return {
     root,
     vars,
-    prepend: spec.prepend,
+    // Client wrappers of the project's services (redis-cli) come first on PATH.
+    prepend: vars.DEVENV_SERVICE_BIN ? {...spec.prepend, PATH: [vars.DEVENV_SERVICE_BIN, ...(spec.prepend.PATH ?? [])]} : spec.prepend,
     present,
     absent: files.filter((f) => !present.includes(f)),
     message: `devenv: loading ${tilde(root)}${desc ? ` (${desc})` : ''}`,

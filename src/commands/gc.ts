@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {gc} from '../usecases/gc.js';
+import {gc, gcCheckouts} from '../usecases/gc.js';
 
 export default class Gc extends DevenvCommand {
   static summary = 'Drop cached environments (and their GC roots) not used for a while';
-  static description = 'Store paths are freed by the next nix-collect-garbage once their roots are gone.';
+  static description = 'Store paths are freed by the next nix-collect-garbage once their roots are gone. Also reclaims the ports, passwords and service state devenv kept for checkouts (clones, worktrees) that no longer exist.';
   static examples = ['<%= config.bin %> gc', '<%= config.bin %> gc --older-than 7d --dry-run'];
   static enableJsonFlag = true;
   static flags = {
@@ -17,6 +17,8 @@ export default class Gc extends DevenvCommand {
     const res = gc(flags['older-than'], flags['dry-run']);
     const verb = res.dryRun ? 'would remove' : 'removed';
     this.log(`devenv: ${verb} ${res.removed.length} cached environment(s) (${(res.bytes / 1024).toFixed(0)} KiB of cache and their GC roots); kept ${res.kept}`);
-    return res;
+    const co = await gcCheckouts(res.dryRun);
+    if (co.checkouts.length || co.ports.length) this.log(`devenv: ${res.dryRun ? 'would reclaim' : 'reclaimed'} ${co.ports.length} port(s) and the state of ${co.checkouts.length} vanished checkout(s)${co.checkouts.length ? `: ${co.checkouts.join(', ')}` : ''}`);
+    return {...res, checkouts: co.checkouts, ports: co.ports};
   }
 }

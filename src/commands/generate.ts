@@ -1,18 +1,25 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
 import {generateEnvrc, generateVscode} from '../usecases/editors.js';
-import {generateFlake} from '../usecases/generate.js';
+import {generateFlake, generateGithubAction} from '../usecases/generate.js';
 
 export default class Generate extends DevenvCommand {
-  static summary = 'Regenerate flake.nix from devenv.toml, or write editor files (envrc, vscode)';
+  static summary = 'Regenerate flake.nix from devenv.toml, or write editor files (envrc, vscode) or a CI workflow';
   static description =
     'flake: devenv does this by itself while flake.nix is unedited; --force overwrites a flake.nix you edited by hand.\n' +
     'envrc: a .envrc for direnv-based editor plugins that loads `devenv export` (only while devenv trusts the project).\n' +
-    'vscode: merges the venv interpreter and the environment PATH into .vscode/settings.json.';
-  static examples = ['<%= config.bin %> generate', '<%= config.bin %> generate --force', '<%= config.bin %> generate envrc', '<%= config.bin %> generate vscode'];
+    'vscode: merges the venv interpreter and the environment PATH into .vscode/settings.json.\n' +
+    "github-action: writes .github/workflows/devenv.yml: install Nix, restore the cache, run 'devenv test'.";
+  static examples = [
+    '<%= config.bin %> generate',
+    '<%= config.bin %> generate --force',
+    '<%= config.bin %> generate envrc',
+    '<%= config.bin %> generate vscode',
+    '<%= config.bin %> generate github-action',
+  ];
   static enableJsonFlag = true;
-  static args = {target: Args.string({ignoreStdin: true, options: ['flake', 'envrc', 'vscode'], default: 'flake', description: 'what to write'})};
-  static flags = {force: Flags.boolean({description: 'overwrite a hand-edited flake.nix (or a .envrc devenv did not write)'})};
+  static args = {target: Args.string({ignoreStdin: true, options: ['flake', 'envrc', 'vscode', 'github-action'], default: 'flake', description: 'what to write'})};
+  static flags = {force: Flags.boolean({description: 'overwrite a hand-edited flake.nix (or a .envrc or workflow devenv did not write)'})};
 
   async run() {
     const {args, flags} = await this.parse(Generate);
@@ -24,6 +31,11 @@ export default class Generate extends DevenvCommand {
     if (args.target === 'vscode') {
       const r = await generateVscode(this.cwd());
       this.log(`devenv: set ${r.keys.join(', ')} in ${r.file}`);
+      return r;
+    }
+    if (args.target === 'github-action') {
+      const r = await generateGithubAction(this.cwd(), {force: flags.force});
+      this.log(r.result === 'written' ? `devenv: wrote ${r.file}` : `devenv: ${r.file} is up to date`);
       return r;
     }
     const {root, result} = await generateFlake(this.cwd(), {force: flags.force});

@@ -1,13 +1,13 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {fileSize, followFile, projectServicesAt, tailLines} from '../usecases/services.js';
+import {fileSize, followFile, logFilesAt, tailLines} from '../usecases/services.js';
 
 export default class Logs extends DevenvCommand {
   static aliases = ['services:logs'];
-  static summary = "Show the project's service logs";
-  static description = "Each service logs to a file under .devenv/state (PostgreSQL: postgres.log). With several services, lines carry a 'name | ' prefix.";
-  static examples = ['<%= config.bin %> logs', '<%= config.bin %> logs -f postgres', '<%= config.bin %> logs -n 20'];
-  static args = {service: Args.string({description: 'service to show (default: all)', ignoreStdin: true})};
+  static summary = "Show the logs of the project's services, processes and tasks";
+  static description = "Each logs to a file under .devenv/state (postgres.log, redis.log, mysql.log, processes/<name>.log, tasks/<name>.log). With several, lines carry a 'name | ' prefix.";
+  static examples = ['<%= config.bin %> logs', '<%= config.bin %> logs -f postgres', '<%= config.bin %> logs -n 20 web'];
+  static args = {name: Args.string({description: 'service, process or task to show (default: all)', ignoreStdin: true})};
   static flags = {
     follow: Flags.boolean({char: 'f', description: 'keep printing new lines until interrupted'}),
     lines: Flags.integer({char: 'n', description: 'only the last N lines', min: 0}),
@@ -15,16 +15,16 @@ export default class Logs extends DevenvCommand {
 
   async run() {
     const {args, flags} = await this.parse(Logs);
-    const {services} = await projectServicesAt(this.cwd(), args.service ? [args.service] : [], {running: true});
-    const width = Math.max(...services.map((s) => s.name.length));
-    const prefix = (name: string) => (services.length > 1 ? `${name.padEnd(width)} | ` : '');
+    const logs = await logFilesAt(this.cwd(), args.name);
+    const width = Math.max(...logs.map((s) => s.name.length));
+    const prefix = (name: string) => (logs.length > 1 ? `${name.padEnd(width)} | ` : '');
     const out = (l: string) => process.stdout.write(l + '\n');
     const starts = new Map<string, number>();
-    for (const s of services) {
+    for (const s of logs) {
       const size = fileSize(s.logFile);
       starts.set(s.name, size);
       if (!size) {
-        if (!flags.follow) process.stderr.write(`devenv: ${s.name} has no log yet (${s.logFile}); 'devenv up' starts it\n`);
+        if (!flags.follow && args.name) process.stderr.write(`devenv: ${s.name} has no log yet (${s.logFile}); 'devenv up' starts it\n`);
         continue;
       }
       for (const l of tailLines(s.logFile, flags.lines ?? Number.MAX_SAFE_INTEGER, true)) out(prefix(s.name) + l);
@@ -34,6 +34,6 @@ export default class Logs extends DevenvCommand {
     const stop = () => abort.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    await Promise.all(services.map((s) => followFile(s.logFile, starts.get(s.name)!, (l) => out(prefix(s.name) + l), abort.signal)));
+    await Promise.all(logs.map((s) => followFile(s.logFile, starts.get(s.name)!, (l) => out(prefix(s.name) + l), abort.signal)));
   }
 }

@@ -3,17 +3,21 @@ import {listServices} from '../usecases/services.js';
 
 export default class Ps extends DevenvCommand {
   static aliases = ['services:ps'];
-  static summary = "List the project's services: pid, port, state and data dir";
-  static description = "States: running, starting, stopping, stopped, crashed (a stale pid file; 'devenv up' recovers), foreign (something that is not this project's server holds its files).";
+  static summary = "List the project's services and processes: state, pid, port, restarts, readiness";
+  static description =
+    "States: running, starting, stopping, stopped, backoff (a process waiting to be restarted), failed (a process that gave up), exited, crashed (a stale pid file; 'devenv up' recovers), deleted (runs, but its state dir was deleted; 'devenv down' still stops it), foreign (something that is not this project's server holds its files).";
   static examples = ['<%= config.bin %> ps', '<%= config.bin %> ps --json'];
   static enableJsonFlag = true;
 
   async run() {
     await this.parse(Ps);
     const {root, services} = await listServices(this.cwd());
-    if (!services.length) this.log('no services in this project (add [services.postgres] to devenv.toml)');
+    if (!services.length) this.log('no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
     else {
-      const rows = [['NAME', 'STATE', 'PID', 'PORT', 'DATA'], ...services.map((s) => [s.name, s.state, s.pid ? String(s.pid) : '-', s.port ? String(s.port) : '-', s.dataDir ?? '-'])];
+      const rows = [
+        ['NAME', 'KIND', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'DATA'],
+        ...services.map((s) => [s.name, s.kind ?? 'service', s.state, s.ready === undefined ? '-' : s.ready ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.port ? String(s.port) : '-', s.restarts === undefined ? '-' : String(s.restarts), s.dataDir ?? '-']),
+      ];
       const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
       for (const r of rows) this.log(r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]) : c)).join('  '));
       for (const s of services) if (s.detail) this.log(`${s.name}: ${s.detail}`);

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
 import {UsageError} from '../errors.js';
-import {projectServicesAt, runServicesForeground, type StartResult, startServices} from '../usecases/services.js';
+import {type StartResult, type TaskResult, upDetached, upForeground} from '../usecases/services.js';
 
 export function describeStart(r: StartResult): string {
   const where = r.port ? ` on port ${r.port}` : '';
@@ -11,26 +11,47 @@ export function describeStart(r: StartResult): string {
   return [head, ...r.steps.map((s) => `  ${s}`)].join('\n');
 }
 
+export function describeTask(r: TaskResult): string {
+  if (r.skipped) return `${r.name}: skipped, ${r.reason}`;
+  return `${r.name}: ${r.exitCode === 0 ? 'done' : `failed (exit code ${r.exitCode})`} in ${(r.ms / 1000).toFixed(2)}s`;
+}
+
+/** Coloured prefixes on a terminal, unless NO_COLOR; FORCE_COLOR forces them. */
+export const wantColour = (): boolean => (process.env.FORCE_COLOR ? process.env.FORCE_COLOR !== '0' : !!process.stdout.isTTY && !process.env.NO_COLOR);
+
 export default class Up extends DevenvCommand {
   static aliases = ['services:up'];
-  static summary = "Start the project's services (PostgreSQL)";
+  static summary = "Start the project's services, processes and the tasks they need";
   static description =
-    "Binaries come from the project's Nix environment; data stays in .devenv/state. In the foreground the logs stream with a 'name | ' prefix and Ctrl-C stops what this run started; with -d it returns once every service is ready. Running it twice starts nothing the second time.";
-  static examples = ['<%= config.bin %> up', '<%= config.bin %> up -d', '<%= config.bin %> up -d --json', '<%= config.bin %> up postgres'];
+    "Services ([services.*]), processes ([processes.*]) and tasks ([tasks.*]) start in dependency order: each after what its after = [...] names is ready (or, for a task, done). Binaries come from the project's Nix environment; data stays in .devenv/state; ports are this checkout's own. In the foreground the logs stream with a coloured 'name | ' prefix and Ctrl-C stops what this run started, in reverse order; with -d it returns once everything is ready. Running it twice starts nothing the second time.";
+  static examples = ['<%= config.bin %> up', '<%= config.bin %> up -d', '<%= config.bin %> up -d --json', '<%= config.bin %> up web', '<%= config.bin %> up -d --seed-from ../main'];
   static strict = false;
   static enableJsonFlag = true;
-  static args = {service: Args.string({description: 'service(s) to start (default: all in devenv.toml)', ignoreStdin: true})};
-  static flags = {detach: Flags.boolean({char: 'd', description: 'start in the background and return once ready'})};
+  static args = {name: Args.string({description: 'services or processes to start, with what they need (default: all)', ignoreStdin: true})};
+  static flags = {
+    detach: Flags.boolean({char: 'd', description: 'start in the background and return once ready'}),
+    'seed-from': Flags.string({description: "on a database's first start in this checkout, copy its content from the checkout at this path"}),
+  };
 
   async run() {
     const {argv, flags} = await this.parse(Up);
-    const {root, services} = await projectServicesAt(this.cwd(), argv as string[]);
+    const names = argv as string[];
+    const note = (n: string) => this.jsonEnabled() || process.stderr.write(`devenv: ${n}\n`);
+    const opts = flags['seed-from'] ? {seedFrom: flags['seed-from']} : {};
     if (!flags.detach) {
       if (this.jsonEnabled()) throw new UsageError('--json needs -d', 'use: devenv up -d --json');
-      const code = await runServicesForeground(services, {line: (l) => process.stdout.write(l + '\n'), note: (n) => process.stderr.write(`devenv: ${n}\n`)}, describeStart);
+      const io = {line: (l: string) => process.stdout.write(l + '\n'), note, task: (r: TaskResult) => note(describeTask(r)), colour: wantColour()};
+      const code = await upForeground(this.cwd(), names, io, describeStart, opts);
       return this.exit(code);
     }
-    const results = await startServices(services, (r) => this.log(describeStart(r)), (s, m) => this.jsonEnabled() || process.stderr.write(`devenv: ${s.name}: ${m}\n`));
-    return {root, services: results};
+    const io = {
+      // Task output goes to stderr with -d: stdout is for the summary (and --json).
+      line: (l: string) => this.jsonEnabled() || process.stderr.write(l + '\n'),
+      note,
+      started: (r: StartResult) => this.jsonEnabled() || this.log(describeStart(r)),
+      task: (r: TaskResult) => this.jsonEnabled() || this.log(describeTask(r)),
+      colour: false,
+    };
+    return upDetached(this.cwd(), names, io, opts);
   }
 }

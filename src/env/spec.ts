@@ -30,5 +30,7 @@ export function applyToEnv(base: NodeJS.ProcessEnv, spec: EnvSpec, extra: Record
     env[k] = [...entries, ...(old ? old.split(':') : [])].join(':');
   }
   for (const [k, v] of Object.entries(extra)) env[k] = v;
+  // Client wrappers of the project's services (redis-cli) come first on PATH.
+  if (extra.DEVENV_SERVICE_BIN) env.PATH = [extra.DEVENV_SERVICE_BIN, ...(env.PATH ? [env.PATH] : [])].join(':');
   return env;
 }

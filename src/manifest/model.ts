@@ -7,7 +7,45 @@ export interface PostgresConfig {
   databases?: string[];
   port?: number;
   settings?: Record<string, string | number | boolean>;
+  seed?: string;
 }
+
+// --- issue 12: more services, processes, tasks ---
+export interface RedisConfig {
+  enable?: boolean;
+  port?: number;
+  settings?: Record<string, string | number | boolean>;
+}
+
+export interface MysqlConfig {
+  enable?: boolean;
+  databases?: string[];
+  port?: number;
+  settings?: Record<string, string | number | boolean>;
+  seed?: string;
+}
+
+export type ReadyCheck = 'tcp' | 'http' | {tcp?: number; http?: string; exec?: string};
+
+export interface ProcessConfig {
+  exec: string;
+  port?: 'auto' | number;
+  ready?: ReadyCheck;
+  after?: string[];
+  restart?: 'never' | 'on-failure' | 'always';
+  max_restarts?: number;
+  env?: Record<string, string>;
+}
+
+export interface TaskConfig {
+  exec: string;
+  after?: string[];
+  sources?: string[];
+  env?: Record<string, string>;
+}
+
+export const serviceEnabled = (s: {enable?: boolean} | undefined): boolean => !!s && s.enable !== false;
+// --- end issue 12 ---
 
 /** `[nixpkgs.config]`: passed to `import nixpkgs { config = ...; }`. */
 export interface NixpkgsConfig {
@@ -27,7 +65,9 @@ export interface Manifest {
     rust?: Record<string, never>;
     go?: Record<string, never>;
   };
-  services?: {postgres?: PostgresConfig};
+  services?: {postgres?: PostgresConfig; redis?: RedisConfig; mysql?: MysqlConfig};
+  processes?: Record<string, ProcessConfig>;
+  tasks?: Record<string, TaskConfig>;
   env?: Record<string, string>;
   /** Read at activation only; never part of the flake (see project/dotenv.ts). */
   dotenv?: {files?: string[]};
@@ -67,6 +107,8 @@ export function nixAttributes(m: Manifest): string[] {
   if (m.languages?.rust) out.push('rustc', 'cargo');
   if (m.languages?.go) out.push('go');
   if (postgresEnabled(m)) out.push(attrFor('postgres', m.services!.postgres!.version ?? DEFAULT_POSTGRES));
+  if (serviceEnabled(m.services?.redis)) out.push('redis');
+  if (serviceEnabled(m.services?.mysql)) out.push('mariadb');
   for (const p of m.packages ?? []) if (!out.includes(p)) out.push(p);
   return out;
 }
@@ -79,5 +121,7 @@ export function summary(m: Manifest): string {
   if (m.languages?.rust) parts.push('rust');
   if (m.languages?.go) parts.push('go');
   if (postgresEnabled(m)) parts.push(`postgresql ${m.services!.postgres!.version ?? DEFAULT_POSTGRES}`);
+  if (serviceEnabled(m.services?.redis)) parts.push('redis');
+  if (serviceEnabled(m.services?.mysql)) parts.push('mariadb');
   return parts.join(', ');
 }

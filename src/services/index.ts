@@ -1,22 +1,29 @@
-// Services of a project. PostgreSQL is the first; each service implements the Service interface
-// (service.ts), so the commands and `status` handle them all alike.
+// A project's units: its services (from the registry), its user processes and its tasks, in
+// one dependency graph. Each service and process implements the Service interface
+// (service.ts), so the commands and `status` handle them all alike; tasks run once, in order.
 import {createHash} from 'node:crypto';
+import {existsSync, readdirSync} from 'node:fs';
 import {join} from 'node:path';
-import {DevenvError, UsageError} from '../errors.js';
+import {DevenvError, ManifestError, UsageError} from '../errors.js';
+import type {Manifest, ProcessConfig, TaskConfig} from '../manifest/model.js';
 import {projectStateDir, runtimeDir} from '../paths.js';
-import {readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
-import {PostgresService} from './postgres.js';
-import {DEFAULT_POSTGRES} from '../manifest/model.js';
+import {readFileOrNull, readJson, readMemo, writeMemo} from '../util/fs.js';
+import {instance, serviceStateDir, socketDir} from './instance.js';
+import type {KeeperSpec} from './keeper.js';
 import {findPort} from './ports.js';
-import {type PostgresLayout, postgresLayout, projectEnv, realRoot, socketDirFor, userName} from './project-env.js';
+import {ProcessUnit} from './proc-unit.js';
+import {type PostgresLayout, projectEnv, realRoot, userName} from './project-env.js';
+import {MYSQL, portVar, processPort, REDIS, SERVICES, type ServiceName} from './registry.js';
 import type {Service, ServiceStatus, ToolsEnv} from './service.js';
+import type {TaskSpec} from './tasks.js';
+import {DEFAULT_POSTGRES} from '../manifest/model.js';
 
 export type {Service, ServiceState, ServiceStatus, StartResult, StopResult} from './service.js';
 
 /**
- * The project's environment as a process env (its Nix env, evaluated or cached, plus PG* vars),
- * and the PATH entries that env itself adds: service binaries are looked up there only, never
- * on the host's PATH.
+ * The project's environment as a process env (its Nix env, evaluated or cached, plus the
+ * services' variables), and the PATH entries that env itself adds: service binaries are looked
+ * up there only, never on the host's PATH.
  */
 export async function projectToolsEnv(root: string): Promise<ToolsEnv> {
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
@@ -28,85 +35,238 @@ export async function projectToolsEnv(root: string): Promise<ToolsEnv> {
   return {env, path: own.filter(Boolean)};
 }
 
-interface ServicesConfig {
-  postgres?: {layout: PostgresLayout; databases?: string[]; settings?: Record<string, string | number | boolean>};
+interface UnitsConfig {
+  services: {name: ServiceName; layout: unknown; cfg: Record<string, unknown>}[];
+  processes: {name: string; cfg: ProcessConfig; port?: number}[];
+  tasks: {name: string; cfg: TaskConfig}[];
+}
+
+/** Process names, task names and service names share one namespace; `after` must name them, without cycles. */
+export function checkGraph(m: Manifest, file = 'devenv.toml'): void {
+  const kinds = new Map<string, string>();
+  for (const d of SERVICES) if (d.enabled(m)) kinds.set(d.name, 'service');
+  for (const n of Object.keys(m.tasks ?? {})) kinds.set(n, 'task');
+  for (const n of Object.keys(m.processes ?? {})) {
+    if (kinds.get(n) === 'task') throw new ManifestError(`'${n}' is both a process and a task`, {location: file, hint: 'rename one of them; after = [...] names them in one namespace'});
+    kinds.set(n, 'process');
+  }
+  const deps = new Map<string, string[]>();
+  for (const [sect, units] of [['processes', m.processes ?? {}], ['tasks', m.tasks ?? {}]] as const) {
+    for (const [n, u] of Object.entries(units)) {
+      for (const a of u.after ?? []) {
+        if (!kinds.has(a)) {
+          throw new ManifestError(`${sect}.${n}.after names '${a}', which is no service, process or task of this project`, {location: file, keyPath: `${sect}.${n}.after`, hint: `known names: ${[...kinds.keys()].join(', ') || '(none)'}`});
+        }
+        if (a === n) throw new ManifestError(`${sect}.${n} cannot start after itself`, {location: file, keyPath: `${sect}.${n}.after`});
+      }
+      deps.set(n, u.after ?? []);
+    }
+  }
+  const state = new Map<string, 1 | 2>();
+  const visit = (n: string, path: string[]) => {
+    if (state.get(n) === 2) return;
+    if (state.get(n) === 1) throw new ManifestError(`'after' makes a cycle: ${[...path.slice(path.indexOf(n)), n].join(' -> ')}`, {location: file, hint: 'remove one of these after = [...] entries'});
+    state.set(n, 1);
+    for (const d of deps.get(n) ?? []) visit(d, [...path, n]);
+    state.set(n, 2);
+  };
+  for (const n of deps.keys()) visit(n, []);
 }
 
 /**
- * The services part of devenv.toml, memoized by its content (and what the layout depends on):
- * validating the manifest costs ~0.1 s of ajv, more than starting PostgreSQL.
+ * devenv.toml's services, processes and tasks, memoized by its content (and what layouts depend
+ * on): validating the manifest costs ~0.1 s of ajv, more than starting a server.
  */
-async function servicesConfig(root: string): Promise<ServicesConfig> {
+async function unitsConfig(root: string): Promise<UnitsConfig> {
   const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null) return {};
-  const digest = createHash('sha256').update(JSON.stringify([toml, runtimeDir(), userName(), realRoot(root)])).digest('hex');
-  const memoFile = join(projectStateDir(root), 'services', 'config.json');
-  const memo = readMemo<ServicesConfig>(memoFile, digest);
+  if (toml === null) return {services: [], processes: [], tasks: []};
+  const digest = createHash('sha256').update(JSON.stringify([toml, runtimeDir(), userName(), realRoot(root), instance()])).digest('hex');
+  const memoFile = join(projectStateDir(root), 'services', instance().tag ? `config-${instance().tag}.json` : 'units.json');
+  const memo = readMemo<UnitsConfig>(memoFile, digest);
   if (memo) return memo;
   const {parseManifest} = await import('../manifest/parse.js');
   const manifest = parseManifest(toml, join(root, 'devenv.toml'));
-  const pg = manifest.services?.postgres ?? {};
-  const layout = await postgresLayout(root, manifest);
-  const config: ServicesConfig = layout ? {postgres: {layout, databases: pg.databases, settings: pg.settings}} : {};
+  checkGraph(manifest, join(root, 'devenv.toml'));
+  const config: UnitsConfig = {services: [], processes: [], tasks: []};
+  for (const d of SERVICES) {
+    if (!d.enabled(manifest)) continue;
+    const cfg = (manifest.services as Record<string, Record<string, unknown>>)[d.name];
+    config.services.push({name: d.name, layout: await d.layout(root, manifest), cfg});
+  }
+  for (const [name, cfg] of Object.entries(manifest.processes ?? {})) config.processes.push({name, cfg, port: processPort(root, name, cfg)});
+  for (const [name, cfg] of Object.entries(manifest.tasks ?? {})) config.tasks.push({name, cfg});
   writeMemo(memoFile, digest, config);
   return config;
 }
 
+/** Keepers' specs, state and locks: the user's state dir, per checkout and instance. */
+export const processRunDir = (root: string): string => join(projectStateDir(root), instance().tag ? `processes-${instance().tag}` : 'processes');
+
+const readyCheck = (p: ProcessConfig, port: number | undefined): KeeperSpec['ready'] => {
+  const r = p.ready;
+  if (!r) return undefined;
+  const need = () => {
+    if (!port) throw new ManifestError(`processes: ready = "${r}" needs a port (port = "auto")`, {location: 'devenv.toml', hint: 'add port = "auto" to the process, or give ready = {tcp = <port>}'});
+    return port;
+  };
+  if (r === 'tcp') return {tcp: need()};
+  if (r === 'http') return {http: `http://127.0.0.1:${need()}/`};
+  if (r.http) return {http: r.http.startsWith('/') ? `http://127.0.0.1:${need()}${r.http}` : r.http};
+  return r;
+};
+
+export interface Units {
+  root: string;
+  /** Services and processes, in an order where each comes after what it names in `after`. */
+  services: Service[];
+  tasks: Map<string, TaskSpec>;
+  /** Every unit's `after`. */
+  deps: Map<string, string[]>;
+  kind: Map<string, 'service' | 'process' | 'task'>;
+}
+
 /**
- * The services devenv.toml enables, in start order. Building them runs no nix. With `running`,
- * also a server still running from before its section was removed, so `down` can stop it.
+ * The units devenv.toml defines. Building them runs no nix. With `running`, also a server or
+ * process still running from before its section was removed, so `down` can stop it.
  */
-export async function projectServices(root: string, opts: {running?: boolean} = {}): Promise<Service[]> {
-  const out: Service[] = [];
-  let config: ServicesConfig;
+export async function projectUnits(root: string, opts: {running?: boolean} = {}): Promise<Units> {
+  let config: UnitsConfig;
   try {
-    config = await servicesConfig(root);
+    config = await unitsConfig(root);
   } catch (e) {
     // A broken devenv.toml must not keep `down` from stopping what runs.
     if (!opts.running) throw e;
-    config = {};
+    config = {services: [], processes: [], tasks: []};
   }
-  const {postgres} = config;
-  if (postgres) out.push(new PostgresService({root, ...postgres, toolsEnv: () => projectToolsEnv(root)}));
-  else if (opts.running && readFileOrNull(join(root, '.devenv', 'state', 'postgres', 'postmaster.pid')) !== null) {
-    const real = realRoot(root);
+  // One evaluation (or cache check) per command, shared by every unit that starts.
+  let tools: Promise<ToolsEnv> | undefined;
+  const toolsEnv = () => (tools ??= projectToolsEnv(root));
+  const kind = new Map<string, 'service' | 'process' | 'task'>();
+  const deps = new Map<string, string[]>();
+  const byName = new Map<string, Service>();
+  for (const s of config.services) {
+    const d = SERVICES.find((x) => x.name === s.name)!;
+    byName.set(s.name, d.create(root, s.layout, toolsEnv, s.cfg));
+    kind.set(s.name, 'service');
+    deps.set(s.name, []);
+  }
+  const runDir = processRunDir(root);
+  const logDir = join(serviceStateDir(root), 'processes');
+  for (const p of config.processes) {
+    const envFor = async () => {
+      const {env} = await toolsEnv();
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+      Object.assign(out, p.cfg.env ?? {});
+      if (p.port) Object.assign(out, {PORT: String(p.port), [portVar(p.name)]: String(p.port)});
+      return out;
+    };
+    byName.set(p.name, new ProcessUnit({root, name: p.name, exec: p.cfg.exec, after: p.cfg.after ?? [], runDir, logFile: join(logDir, `${p.name}.log`), port: p.port, ready: readyCheck(p.cfg, p.port), restart: p.cfg.restart ?? 'on-failure', maxRestarts: p.cfg.max_restarts ?? 5, env: envFor}));
+    kind.set(p.name, 'process');
+    deps.set(p.name, p.cfg.after ?? []);
+  }
+  const tasks = new Map<string, TaskSpec>();
+  for (const t of config.tasks) {
+    tasks.set(t.name, {name: t.name, exec: t.cfg.exec, after: t.cfg.after ?? [], sources: t.cfg.sources, logFile: join(serviceStateDir(root), 'tasks', `${t.name}.log`), memoFile: join(projectStateDir(root), instance().tag ? `tasks-${instance().tag}` : 'tasks', `${t.name}.json`), env: t.cfg.env} as TaskSpec);
+    kind.set(t.name, 'task');
+    deps.set(t.name, t.cfg.after ?? []);
+  }
+  if (opts.running) addLeftovers(root, byName, kind, deps, toolsEnv, runDir, logDir);
+  const services = topoOrder([...byName.keys(), ...tasks.keys()], deps)
+    .filter((n) => byName.has(n))
+    .map((n) => byName.get(n)!);
+  return {root, services, tasks, deps, kind};
+}
+
+/** Servers and keepers still running although devenv.toml no longer names them: `down` stops them too. */
+function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<string, string>, deps: Map<string, string[]>, toolsEnv: () => Promise<ToolsEnv>, runDir: string, logDir: string): void {
+  const state = serviceStateDir(root);
+  if (!byName.has('postgres') && readFileOrNull(join(state, 'postgres', 'postmaster.pid')) !== null) {
     const layout: PostgresLayout = {
-      port: findPort(real, 'postgres') ?? 0,
-      dataDir: join(root, '.devenv', 'state', 'postgres'),
-      socketDir: socketDirFor(real),
-      logFile: join(root, '.devenv', 'state', 'postgres.log'),
+      port: findPort(realRoot(root), 'postgres') ?? 0,
+      dataDir: join(state, 'postgres'),
+      socketDir: socketDir(root, 'postgres'),
+      logFile: join(state, 'postgres.log'),
       user: userName(),
       database: 'postgres',
       version: DEFAULT_POSTGRES,
-      // Only used to stop a leftover server: no password is needed or created.
       passwordFile: '',
       password: '',
     };
-    out.push(new PostgresService({root, layout, toolsEnv: () => projectToolsEnv(root)}));
+    byName.set('postgres', SERVICES[0].create(root, layout, toolsEnv, {}));
   }
+  for (const d of [REDIS, MYSQL]) {
+    if (byName.has(d.name)) continue;
+    const sock = socketDir(root, d.name);
+    const pidFile = join(sock, d.name === 'redis' ? 'redis.pid' : 'mysqld.pid');
+    if (!existsSync(pidFile)) continue;
+    const layout = {port: findPort(realRoot(root), d.name) ?? 0, dataDir: join(state, d.name), logFile: join(state, `${d.name}.log`), socketDir: sock, socket: join(sock, d.name === 'redis' ? 'redis.sock' : 'mysqld.sock'), pidFile, user: userName(), password: '', database: '', databases: [], home: ''};
+    byName.set(d.name, d.create(root, layout, toolsEnv, {}));
+  }
+  let files: string[] = [];
+  try {
+    files = readdirSync(runDir);
+  } catch {}
+  for (const f of files) {
+    const m = /^(.+)\.state\.json$/.exec(f);
+    if (!m || byName.has(m[1])) continue;
+    const spec = readJson<KeeperSpec>(join(runDir, `${m[1]}.spec.json`));
+    byName.set(m[1], new ProcessUnit({root, name: m[1], exec: spec?.exec ?? '', after: [], runDir, logFile: spec?.logFile ?? join(logDir, `${m[1]}.log`), restart: 'never', maxRestarts: 0, env: async () => ({})}));
+  }
+  for (const n of byName.keys()) {
+    if (!kind.has(n)) {
+      kind.set(n, n === 'postgres' || n === 'redis' || n === 'mysql' ? 'service' : 'process');
+      deps.set(n, []);
+    }
+  }
+}
+
+/** Names in an order where each follows its `after`; services first, then as declared. */
+export function topoOrder(names: string[], deps: Map<string, string[]>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (n: string) => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    for (const d of deps.get(n) ?? []) visit(d);
+    out.push(n);
+  };
+  for (const n of names) visit(n);
   return out;
 }
 
-/** The named services (all when `names` is empty); a clear user error when there are none. */
+/** `names` and everything they need (their `after`, transitively). */
+export function closure(names: string[], deps: Map<string, string[]>): Set<string> {
+  const out = new Set<string>();
+  const visit = (n: string) => {
+    if (out.has(n)) return;
+    out.add(n);
+    for (const d of deps.get(n) ?? []) visit(d);
+  };
+  for (const n of names) visit(n);
+  return out;
+}
+
+/** The named services/processes (all when `names` is empty); a clear user error when there are none. */
 export async function selectServices(root: string, names: string[] = [], opts: {running?: boolean} = {}): Promise<Service[]> {
-  const all = await projectServices(root, opts);
+  const {services: all, tasks} = await projectUnits(root, opts);
   if (!all.length) {
     const hasToml = readFileOrNull(join(root, 'devenv.toml')) !== null;
-    throw new DevenvError(`this project (${root}) defines no services`, {
+    throw new DevenvError(`this project (${root}) defines no services or processes`, {
       hint: hasToml
-        ? 'add a [services.postgres] section to devenv.toml (e.g. version = 15 and databases = ["app"]), then run this again'
+        ? 'add a [services.postgres], [services.redis], [services.mysql] or [processes.<name>] section to devenv.toml, then run this again'
         : // A flake of the user's own: init would refuse to overwrite it, so do not suggest it.
           'services are declared in devenv.toml: create one next to your flake.nix holding a [services.postgres] section (e.g. version = 15); devenv leaves your flake.nix alone, so add pkgs.postgresql_15 to its packages too',
       code: 'no_services',
     });
   }
   if (!names.length) return all;
-  const unknown = names.filter((n) => !all.some((s) => s.name === n));
-  if (unknown.length) throw new UsageError(`unknown service: ${unknown.join(', ')}`, `this project's services: ${all.map((s) => s.name).join(', ')}`);
+  const unknown = names.filter((n) => !all.some((s) => s.name === n) && !tasks.has(n));
+  if (unknown.length) throw new UsageError(`unknown service: ${unknown.join(', ')} (no service or process of this project has that name)`, `this project's services and processes: ${all.map((s) => s.name).join(', ')}`);
   return all.filter((s) => names.includes(s.name));
 }
 
 export async function servicesStatus(root: string): Promise<ServiceStatus[]> {
-  const services = await projectServices(root, {running: true});
-  return Promise.all(services.map((s) => s.status()));
+  const {services} = await projectUnits(root, {running: true});
+  return Promise.all(services.map(async (s) => ({kind: 'service' as const, ...(await s.status())})));
 }

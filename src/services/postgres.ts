@@ -7,7 +7,7 @@ import {delimiter, dirname, join} from 'node:path';
 import {ServiceError} from '../errors.js';
 import {projectStateDir} from '../paths.js';
 import {ensureDir, fileIdentity, readFileOrNull, readMemo, withLock, writeMemo} from '../util/fs.js';
-import {portOwner, portTakenHint} from './ports.js';
+
 import {
   judge,
   missingDatabasesQuery,
@@ -19,7 +19,7 @@ import {
   type Verdict,
   wantedDatabases,
 } from './postgres-files.js';
-import {groupMembers, isProgram, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import {groupAlive, groupMembers, isProgram, procAvailable, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
 import {type PostgresLayout, realRoot} from './project-env.js';
 import {appendLog, assertOwnState, MARKER_FILE, readMarker, writeMarker} from './marker.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
@@ -34,6 +34,8 @@ export interface PostgresOptions {
   layout: PostgresLayout;
   databases?: string[];
   settings?: Record<string, string | number | boolean>;
+  /** Seed the first start from another checkout ("main" or a path). */
+  seed?: string;
   /** The project's environment (PATH with its postgres); evaluated lazily, only `start` needs it. */
   toolsEnv: () => Promise<ToolsEnv>;
   readyTimeoutMs?: number;
@@ -96,7 +98,9 @@ export class PostgresService implements Service {
     const text = readFileOrNull(join(this.l.dataDir, 'postmaster.pid'));
     return judge(
       {root: realRoot(this.o.root), dataDir: this.l.dataDir, realDataDir: this.realDataDir(), pidFile: text === null ? undefined : parsePidFile(text), pidFileText: text, owner: this.owner()},
-      {alive: pidAlive, isPostgres: (pid) => isProgram(pid, POSTGRES_NAMES), cwd: procCwd},
+      // Without /proc the pid file in our marked data dir vouches for the pid; status() then
+      // confirms with the server's own socket (a reused pid does not answer there).
+      {alive: pidAlive, isPostgres: (pid) => isProgram(pid, POSTGRES_NAMES), cwd: (pid) => (procAvailable() ? procCwd(pid) : this.realDataDir())},
     );
   }
 
@@ -104,16 +108,22 @@ export class PostgresService implements Service {
     const v = this.inspect();
     const base = {name: this.name, port: this.l.port, dataDir: this.l.dataDir, logFile: this.l.logFile, socketDir: this.l.socketDir};
     switch (v.kind) {
-      case 'none':
+      case 'none': {
+        const orphan = this.orphan();
+        if (orphan) return {...base, state: 'deleted', pid: orphan, detail: `its data dir ${this.l.dataDir} was deleted while it runs; 'devenv down' stops it`};
         return {...base, state: 'stopped'};
+      }
       case 'stale':
         return {...base, state: 'crashed', detail: v.why};
       case 'foreign':
         return {...base, state: 'foreign', pid: v.pid, detail: v.why};
       case 'ours': {
+        if (!procAvailable() && v.status !== 'starting' && v.status !== 'stopping' && !(await this.socketAnswers(v.port ?? this.l.port))) {
+          return {...base, state: 'crashed', pid: v.pid, detail: `postmaster.pid names pid ${v.pid}, which does not answer on the server's socket`};
+        }
         const state = v.status === 'starting' ? 'starting' : v.status === 'stopping' ? 'stopping' : 'running';
         const detail = v.port !== undefined && v.port !== this.l.port ? `running on port ${v.port}; devenv.toml now says ${this.l.port} ('devenv down && devenv up' to move it)` : undefined;
-        return {...base, state, pid: v.pid, port: v.port ?? this.l.port, ...(detail ? {detail} : {})};
+        return {...base, state, ready: state === 'running', pid: v.pid, port: v.port ?? this.l.port, ...(detail ? {detail} : {})};
       }
     }
   }
@@ -125,9 +135,13 @@ export class PostgresService implements Service {
       const r = await runTool(this.tools.bin.pg_isready, ['-q', '-h', this.l.socketDir, '-p', String(v.port ?? this.l.port), '-d', 'postgres', '-U', this.l.user], this.tools.env);
       return r.exitCode === 0;
     }
-    // Without the project's tools: can we reach the socket at all?
+    return this.socketAnswers(v.port ?? this.l.port);
+  }
+
+  /** Without the project's tools: can we reach the server's socket at all? */
+  private socketAnswers(port: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const s = createConnection(join(this.l.socketDir, `.s.PGSQL.${v.port ?? this.l.port}`));
+      const s = createConnection(join(this.l.socketDir, `.s.PGSQL.${port}`));
       s.once('connect', () => {
         s.destroy();
         resolve(true);
@@ -247,6 +261,17 @@ export class PostgresService implements Service {
     }
     const readyMs = Date.now() - t0;
     for (const d of await this.createDatabases(tools)) steps.push(`created database ${d}`);
+    const seed = opts.seedFrom ?? this.o.seed;
+    if (seed && steps.includes('initdb')) {
+      try {
+        steps.push(...(await this.seedFrom(tools, seed)));
+      } catch (e) {
+        // A half-seeded cluster must not pass for a seeded one next time: start again empty.
+        await this.stopLocked();
+        rmSync(this.l.dataDir, {recursive: true, force: true});
+        throw e;
+      }
+    }
     return {name: this.name, started: true, pid: child.pid, port: this.l.port, readyMs, steps};
   }
 
@@ -299,12 +324,10 @@ export class PostgresService implements Service {
     const {portFree} = await import('./process.js');
     const r = await portFree(this.l.port);
     if (r.free) return;
-    const other = portOwner(this.l.port);
-    const who = other && other !== this.o.root ? ` (devenv assigned it to ${other})` : '';
-    throw new ServiceError(
-      r.code === 'EADDRINUSE' ? `port ${this.l.port} on 127.0.0.1 is already in use by another program${who}` : `cannot listen on 127.0.0.1:${this.l.port} (${r.code})`,
-      portTakenHint(this.l.port),
-    );
+    if (r.code !== 'EADDRINUSE') throw new ServiceError(`cannot listen on 127.0.0.1:${this.l.port} (${r.code})`, 'set another one: port = <1024-65535> under [services.postgres] in devenv.toml');
+    const {portTakenError} = await import('./ports.js');
+    const e = await portTakenError(this.l.port, 'postgres', 'services.postgres', realRoot(this.o.root));
+    throw new ServiceError(e.message, e.hint);
   }
 
   private async initdb(tools: NonNullable<PostgresService['tools']>): Promise<void> {
@@ -339,6 +362,44 @@ export class PostgresService implements Service {
     return missing;
   }
 
+  /**
+   * A postmaster whose data dir is gone: the socket lock file (.s.PGSQL.<port>.lock, first line
+   * its pid) in our private socket dir names it, and it must still answer there.
+   */
+  private orphan(): number | undefined {
+    if (readFileOrNull(join(this.l.dataDir, 'PG_VERSION')) !== null) return undefined;
+    const text = readFileOrNull(join(this.l.socketDir, `.s.PGSQL.${this.l.port}.lock`));
+    const pid = Number(text?.split('\n')[0]?.trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid) || !isProgram(pid, POSTGRES_NAMES)) return undefined;
+    return pid;
+  }
+
+  /** Copy the source checkout's databases into this fresh cluster (pg_dump | psql), the source running. */
+  private async seedFrom(tools: NonNullable<PostgresService['tools']>, seed: string): Promise<string[]> {
+    const {resolveSeedSource, pipe} = await import('./seed.js');
+    const {devSocketDir} = await import('./instance.js');
+    const {findPort} = await import('./ports.js');
+    const src = resolveSeedSource(this.o.root, seed);
+    if (!src) return [];
+    const port = findPort(src, 'postgres');
+    const sock = devSocketDir(src, 'postgres');
+    const up = port && (await runTool(tools.bin.pg_isready, ['-q', '-h', sock, '-p', String(port), '-d', 'postgres', '-U', this.l.user], tools.env)).exitCode === 0;
+    if (!up) throw new ServiceError(`cannot seed from ${src}: its PostgreSQL is not running`, `start it there ('devenv up -d' in ${src}), then run 'devenv up' here again`);
+    const bin = dirname(tools.bin.psql);
+    const steps: string[] = [];
+    for (const d of wantedDatabases(this.o.databases, this.l.database)) {
+      await pipe(
+        {cmd: join(bin, 'pg_dump'), args: ['-h', sock, '-p', String(port), '-U', this.l.user, '-d', d, '--no-owner', '--no-privileges']},
+        {cmd: tools.bin.psql, args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', this.l.socketDir, '-p', String(this.l.port), '-U', this.l.user, '-d', d]},
+        tools.env,
+      ).catch((e) => {
+        throw new ServiceError(`seeding database ${d} from ${src} failed: ${(e as Error).message}`, `fix the cause, then run 'devenv up' again (the fresh cluster was removed)`);
+      });
+      steps.push(`seeded database ${d} from ${src}`);
+    }
+    return steps;
+  }
+
   /** After a crash: wait for (then kill) what is left of the old server, drop its pid file. */
   private async cleanupStale(pid: number): Promise<void> {
     if (pid > 0) await this.killLeftovers(pid);
@@ -347,6 +408,12 @@ export class PostgresService implements Service {
 
   /** Processes of the server's group that still work in our data dir: given a moment, then SIGKILL. */
   private async killLeftovers(pgid: number): Promise<number> {
+    if (!procAvailable()) {
+      // Only the group devenv started (the postmaster leads it) can be recognised without /proc.
+      const deadline = Date.now() + 3000;
+      while (groupAlive(pgid) && Date.now() < deadline) await sleep(25);
+      return groupAlive(pgid) ? killGroup(pgid) : 0;
+    }
     const real = this.realDataDir();
     const ours = () => groupMembers(pgid).filter((p) => isProgram(p, POSTGRES_NAMES) && [real, this.l.dataDir].includes(procCwd(p) ?? ''));
     const deadline = Date.now() + 3000;
@@ -391,7 +458,22 @@ export class PostgresService implements Service {
 
   private async stopLocked(): Promise<StopResult> {
     const v = this.inspect();
-    if (v.kind === 'none') return {name: this.name, stopped: false, steps: []};
+    if (v.kind === 'none') {
+      // The data dir (and postmaster.pid) deleted under a running server: its socket lock still names it.
+      const orphan = this.orphan();
+      if (!orphan) return {name: this.name, stopped: false, steps: []};
+      // Nothing left to write: an immediate shutdown.
+      process.kill(orphan, 'SIGQUIT');
+      if (!(await waitForExit(orphan, 10_000))) {
+        try {
+          process.kill(orphan, 'SIGKILL');
+        } catch {}
+        await waitForExit(orphan, 5000);
+      }
+      const killed = groupAlive(orphan) ? await killGroup(orphan) : 0;
+      this.cleanSocketDir();
+      return {name: this.name, stopped: true, pid: orphan, killed, steps: [`its data dir ${this.l.dataDir} had been deleted; stopped it by the pid in its socket lock`]};
+    }
     if (v.kind === 'foreign') throw new ServiceError(v.why, `devenv stops only the server it started for this project; stop that one yourself (kill -INT ${v.pid})`);
     if (v.kind === 'stale') {
       await this.cleanupStale(v.pid);

@@ -1,7 +1,8 @@
-// Process plumbing for services, Linux /proc based: is a pid alive and what is it, start a
-// detached process group with its output in a file, stop a whole group, follow a log file.
+// Process plumbing for services: is a pid alive and what is it, start a detached process group
+// with its output in a file, stop a whole group, follow a log file. /proc refines the answers
+// on Linux; without it (macOS, or hidden) kill(pid, 0) and kill(-pgid, 0) decide.
 import {execFile, spawn} from 'node:child_process';
-import {closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync} from 'node:fs';
+import {closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync} from 'node:fs';
 import {openLogNoFollow} from './marker.js';
 import {createServer} from 'node:net';
 import {basename} from 'node:path';
@@ -10,6 +11,20 @@ import {pidAlive, procStat} from '../util/proc.js';
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export {pidAlive};
+
+/** Whether this system shows processes in /proc (not macOS, not a namespace that hides it). */
+export const procAvailable = (): boolean => existsSync('/proc/self/stat');
+
+/** Whether any process of group `pgid` still exists (kill(-pgid, 0): works without /proc). */
+export function groupAlive(pgid: number): boolean {
+  if (!Number.isInteger(pgid) || pgid <= 1) return false;
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export const procState = (pid: number): string | undefined => procStat(pid)?.[0];
 export const procGroup = (pid: number): number | undefined => {
@@ -53,6 +68,8 @@ export function procUid(pid: number): number | undefined {
 /** Whether a live pid runs a given program (by comm, exe name or argv[0]); pids get reused. */
 export function isProgram(pid: number, names: string[]): boolean {
   if (!pidAlive(pid)) return false;
+  // Nothing to read: the caller confirms with the service's own check (socket, ping).
+  if (!procAvailable()) return true;
   const comm = procComm(pid);
   if (comm && names.includes(comm)) return true;
   const argv0 = procCmdline(pid)?.[0];
@@ -67,6 +84,8 @@ export function isProgram(pid: number, names: string[]): boolean {
 /** Pids whose process group is `pgid` (zombies excluded). */
 export function groupMembers(pgid: number): number[] {
   const out: number[] = [];
+  // Without /proc the members cannot be listed; the group leader's id stands for "someone is left".
+  if (!procAvailable()) return groupAlive(pgid) ? [pgid] : out;
   let entries: string[];
   try {
     entries = readdirSync('/proc');

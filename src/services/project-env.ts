@@ -3,10 +3,11 @@
 import {createHash, randomBytes} from 'node:crypto';
 import type {Manifest} from '../manifest/model.js';
 import {join} from 'node:path';
-import {projectStateDir, runtimeDir} from '../paths.js';
+import {projectStateDir, runtimeDir, stateDir} from '../paths.js';
 import {readDotenv} from '../project/dotenv.js';
 import {readFileOrNull, readMemo, realPath, writeFileAtomic, writeMemo} from '../util/fs.js';
 import {projectPort} from './ports.js';
+import {instance, portKey, serviceStateDir, socketDir} from './instance.js';
 
 export interface PostgresLayout {
   port: number;
@@ -25,13 +26,15 @@ export interface PostgresLayout {
  * The TCP password of a project's server: random, created once, kept in the user's state dir
  * (0600) rather than in the project, where a cloned repository could plant a known one.
  */
-function projectPassword(file: string): string {
+export function projectPassword(file: string): string {
   const existing = readFileOrNull(file)?.trim();
   if (existing) return existing;
   const pw = randomBytes(18).toString('base64url');
   writeFileAtomic(file, pw + '\n', 0o600);
   return pw;
 }
+
+const portsFile = (): string => join(stateDir(), 'ports.json');
 
 export const userName = (): string => process.env.USER || process.env.LOGNAME || 'postgres';
 
@@ -57,13 +60,15 @@ export async function postgresLayout(root: string, manifest?: Manifest): Promise
   const pg = m.services!.postgres!;
   const real = realRoot(root);
   const passwordFile = join(projectStateDir(real), 'postgres.password');
+  const state = serviceStateDir(root);
   return {
     passwordFile,
     password: projectPassword(passwordFile),
-    port: pg.port ?? projectPort(real, 'postgres'),
-    dataDir: join(root, '.devenv', 'state', 'postgres'),
-    socketDir: socketDirFor(real),
-    logFile: join(root, '.devenv', 'state', 'postgres.log'),
+    // A throwaway instance (devenv test) never takes the fixed port the developer's server uses.
+    port: (instance().tag ? undefined : pg.port) ?? projectPort(portKey(root), 'postgres'),
+    dataDir: join(state, 'postgres'),
+    socketDir: socketDir(root, 'postgres'),
+    logFile: join(state, 'postgres.log'),
     user: userName(),
     database: pg.databases?.[0] ?? m.name ?? 'postgres',
     version: pg.version ?? DEFAULT_POSTGRES,
@@ -92,14 +97,19 @@ export async function projectEnv(root: string): Promise<Record<string, string>> 
 
 async function layoutEnv(root: string): Promise<Record<string, string>> {
   const toml = readFileOrNull(join(root, 'devenv.toml')) ?? '';
-  const digest = createHash('sha256').update(toml).update('\0').update(runtimeDir()).update(userName()).digest('hex');
-  const memoFile = join(projectStateDir(root), 'project-env.json');
+  const digest = createHash('sha256').update(toml).update('\0').update(runtimeDir()).update(userName()).update('\0').update(JSON.stringify(instance())).update(readFileOrNull(portsFile()) ?? '').digest('hex');
+  const memoFile = join(projectStateDir(root), instance().tag ? `project-env-${instance().tag}.json` : 'project-env.json');
   const memo = readMemo<Record<string, string>>(memoFile, digest);
   if (memo) return memo;
-  const env: Record<string, string> = {DEVENV_STATE: join(root, '.devenv', 'state')};
+  const env: Record<string, string> = {DEVENV_STATE: serviceStateDir(root)};
   try {
     const pg = await postgresLayout(root);
     if (pg) Object.assign(env, postgresEnv(pg));
+    const {registryEnv} = await import('./registry.js');
+    const more = await registryEnv(root);
+    // DATABASE_URL is PostgreSQL's when both run; MySQL's when it is the only database.
+    if (!pg && more.MYSQL_URL) more.DATABASE_URL = more.MYSQL_URL;
+    Object.assign(env, more);
   } catch {
     // An invalid devenv.toml is reported by evaluation; activation still gets the basics.
     return env;

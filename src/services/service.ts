@@ -9,10 +9,20 @@ export type ServiceState =
   | 'stopping'
   | 'stopped'
   | 'crashed' // a stale lock/pid file: the process died without cleaning up
-  | 'foreign'; // something that is not this project's server holds its files
+  | 'foreign' // something that is not this project's server holds its files
+  | 'deleted' // runs, but its state dir was deleted under it
+  | 'backoff' // a process waiting to be restarted
+  | 'failed' // a process that gave up (restart limit) or exited with an error
+  | 'exited'; // a process that ended cleanly and is not restarted
 
 export interface ServiceStatus {
   name: string;
+  /** A server devenv knows (postgres, redis, mysql) or a user process from [processes.*]. */
+  kind?: 'service' | 'process';
+  /** Whether it passes its readiness check now. */
+  ready?: boolean;
+  /** Restarts since it was started (processes). */
+  restarts?: number;
   state: ServiceState;
   pid?: number;
   port?: number;
@@ -48,10 +58,14 @@ export interface StopResult {
 export interface StartOptions {
   /** Progress notes while starting ("initializing the data dir"), for a human. */
   onProgress?: (msg: string) => void;
+  /** On a database's first start: copy its content from this other checkout (devenv up --seed-from). */
+  seedFrom?: string;
 }
 
 export interface Service {
   readonly name: string;
+  /** Names it starts after (services, processes, tasks). */
+  readonly after?: string[];
   readonly logFile: string;
   /** Start unless this project's instance already runs; resolves once it is ready. */
   start(opts?: StartOptions): Promise<StartResult>;

@@ -27,6 +27,7 @@ export async function projectVariables(cwd: string, opts: {requireTrust?: boolea
     out[k] = [...entries, ...(old ? [old] : [])].join(':');
   }
   Object.assign(out, await projectEnv(root), {DEVENV_ROOT: root});
+  if (out.DEVENV_SERVICE_BIN) out.PATH = [out.DEVENV_SERVICE_BIN, ...(out.PATH ? [out.PATH] : [])].join(':');
   return out;
 }
 

@@ -32,3 +32,38 @@ export function gc(olderThan: string, dryRun: boolean): GcResult & {sources: num
   }
   return {...res, sources};
 }
+
+/**
+ * Ports, passwords and state of checkouts that no longer exist (a removed worktree or clone),
+ * and of `devenv test` runs that did not clean up. A port something still listens on is kept.
+ */
+export async function gcCheckouts(dryRun: boolean): Promise<{checkouts: string[]; ports: number[]}> {
+  const {existsSync} = await import('node:fs');
+  const {projectId, stateDir} = await import('../paths.js');
+  const {registeredPorts, releasePorts} = await import('../services/ports.js');
+  const {portFree} = await import('../services/process.js');
+  const {devSocketDir} = await import('../services/instance.js');
+  const gone = new Set<string>();
+  const ports: number[] = [];
+  for (const e of registeredPorts()) {
+    const [root, tag] = e.root.split('#');
+    const vanished = !existsSync(root);
+    // A test instance's ports outlive it only when `devenv test` was killed.
+    if (!vanished && !tag) continue;
+    if (!(await portFree(e.port)).free) continue;
+    ports.push(e.port);
+    if (vanished) gone.add(root);
+  }
+  if (!dryRun) {
+    const drop = new Set(ports);
+    releasePorts((r) => {
+      const [root, tag] = r.split('#');
+      return (gone.has(root) || !!tag) && registeredPorts().some((e) => e.root === r && drop.has(e.port));
+    });
+    for (const root of gone) {
+      rmSync(join(stateDir(), 'projects', projectId(root)), {recursive: true, force: true});
+      for (const s of ['postgres', 'redis', 'mysql']) rmSync(devSocketDir(root, s), {recursive: true, force: true});
+    }
+  }
+  return {checkouts: [...gone], ports};
+}

@@ -1,35 +1,79 @@
-// `devenv up`, `down`, `ps`, `logs`: the project's services, found from the cwd.
+// `devenv up`, `down`, `ps`, `logs`, `run`, `test`: the project's services, processes and
+// tasks, found from the cwd.
 import {openProject} from '../project/project.js';
-import {selectServices, servicesStatus, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
+import {type Units, projectUnits, selectServices, servicesStatus, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
+import type {UpIO, UpOptions} from '../services/orchestrate.js';
+import type {TaskResult} from '../services/tasks.js';
+import {DevenvError, UsageError} from '../errors.js';
 
-export type {Service, ServiceStatus, StartResult, StopResult};
+export type {Service, ServiceStatus, StartResult, StopResult, TaskResult, UpIO};
 export {fileSize, followFile, tailLines} from '../services/process.js';
 
-/** The named services of the project around `cwd` (all when none named). */
+/** The named services and processes of the project around `cwd` (all when none named). */
 export async function projectServicesAt(cwd: string, names: string[] = [], opts: {running?: boolean} = {}): Promise<{root: string; services: Service[]}> {
   const {root} = openProject(cwd);
   return {root, services: await selectServices(root, names, opts)};
 }
 
-export async function startServices(services: Service[], onStarted: (r: StartResult) => void, onProgress?: (s: Service, m: string) => void): Promise<StartResult[]> {
-  const results: StartResult[] = [];
-  for (const s of services) {
-    const r = await s.start({onProgress: (m) => onProgress?.(s, m)});
-    results.push(r);
-    onStarted(r);
-  }
-  return results;
+async function unitsAt(cwd: string, opts: {running?: boolean} = {}): Promise<Units> {
+  const {root} = openProject(cwd);
+  return projectUnits(root, opts);
 }
 
-/** Reverse start order: dependants first. */
-export async function stopServices(services: Service[], onStopped: (r: StopResult) => void): Promise<StopResult[]> {
-  const results: StopResult[] = [];
-  for (const s of [...services].reverse()) {
-    const r = await s.stop();
-    results.push(r);
-    onStopped(r);
+function checkPlan(units: Units, order: string[]): void {
+  if (!order.length) throw new DevenvError(`this project (${units.root}) defines no services or processes to start`, {hint: "add [services.postgres], [services.redis], [services.mysql] or [processes.<name>] to devenv.toml; tasks run with 'devenv run <task>'", code: 'no_services'});
+}
+
+function checkNames(units: Units, names: string[]): void {
+  const unknown = names.filter((n) => !units.kind.has(n));
+  if (unknown.length) throw new UsageError(`unknown service: ${unknown.join(', ')} (no service, process or task of this project has that name)`, `this project has: ${[...units.kind.keys()].join(', ') || 'none (see devenv.toml)'}`);
+  if (!units.kind.size) {
+    throw new DevenvError(`this project (${units.root}) defines no services, processes or tasks`, {hint: 'add [services.postgres], [services.redis], [services.mysql], [processes.<name>] or [tasks.<name>] to devenv.toml, then run this again', code: 'no_services'});
   }
-  return results;
+}
+
+/** `up -d`: start the plan and return once every service and process is ready. */
+export async function upDetached(cwd: string, names: string[], io: UpIO, opts: UpOptions = {}): Promise<{root: string; services: StartResult[]; tasks: TaskResult[]}> {
+  const units = await unitsAt(cwd);
+  checkNames(units, names);
+  const {plan, startUnits} = await import('../services/orchestrate.js');
+  const order = plan(units, names);
+  checkPlan(units, order);
+  const {results, tasks} = await startUnits(units, order, io, opts);
+  return {root: units.root, services: results, tasks};
+}
+
+export async function upForeground(cwd: string, names: string[], io: UpIO, describe: (r: StartResult) => string, opts: UpOptions = {}): Promise<number> {
+  const units = await unitsAt(cwd);
+  checkNames(units, names);
+  const {plan, runForeground} = await import('../services/orchestrate.js');
+  const order = plan(units, names);
+  checkPlan(units, order);
+  return runForeground(units, order, io, describe, opts);
+}
+
+/** `devenv run <task> [-- args]`: what the task needs (services started, tasks run), then the task itself, always. */
+export async function runTaskAt(cwd: string, task: string, args: string[], io: UpIO, force = false): Promise<{root: string; services: StartResult[]; tasks: TaskResult[]}> {
+  const units = await unitsAt(cwd);
+  if (!units.tasks.has(task)) throw new UsageError(`unknown task: ${task}`, units.tasks.size ? `this project's tasks: ${[...units.tasks.keys()].join(', ')}` : 'tasks are declared in devenv.toml as [tasks.<name>] with exec = "..."');
+  const {plan, startUnits} = await import('../services/orchestrate.js');
+  const {results, tasks} = await startUnits(units, plan(units, [task]), io, {taskArgs: {name: task, args}, ...(force ? {forceTask: task} : {})});
+  return {root: units.root, services: results, tasks};
+}
+
+/** Reverse start order: dependants first. Keeps going past one that fails to stop. */
+export async function downAt(cwd: string, names: string[], onStopped: (r: StopResult) => void): Promise<{root: string; services: StopResult[]; errors: string[]}> {
+  const {root} = openProject(cwd);
+  const units = await projectUnits(root, {running: true});
+  if (names.length) checkNames(units, names);
+  const chosen = names.length ? units.services.filter((s) => names.includes(s.name)) : units.services;
+  if (!units.services.length) {
+    throw new DevenvError(`this project (${root}) defines no services or processes`, {hint: 'add [services.postgres], [services.redis], [services.mysql] or [processes.<name>] to devenv.toml', code: 'no_services'});
+  }
+  const {stopAll} = await import('../services/orchestrate.js');
+  const errors: string[] = [];
+  const results = await stopAll(chosen, onStopped, (s, e) => errors.push(`${s.name}: ${e.message}`));
+  return {root, services: results, errors};
 }
 
 export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]}> {
@@ -37,7 +81,59 @@ export async function listServices(cwd: string): Promise<{root: string; services
   return {root, services: await servicesStatus(root)};
 }
 
-export async function runServicesForeground(services: Service[], io: {line: (l: string) => void; note: (n: string) => void}, describe: (r: StartResult) => string): Promise<number> {
-  const {runForeground} = await import('../services/foreground.js');
-  return runForeground(services, io, describe);
+/** Log files to show: services', processes' and tasks' (all when none named). */
+export async function logFilesAt(cwd: string, name?: string): Promise<{name: string; logFile: string}[]> {
+  const units = await unitsAt(cwd, {running: true});
+  const all = [...units.services.map((s) => ({name: s.name, logFile: s.logFile})), ...[...units.tasks.values()].map((t) => ({name: t.name, logFile: t.logFile}))];
+  if (!all.length) throw new DevenvError(`this project (${units.root}) defines no services, processes or tasks`, {code: 'no_services', hint: 'see devenv.toml'});
+  if (!name) return all;
+  const one = all.filter((x) => x.name === name);
+  if (!one.length) throw new UsageError(`unknown service: ${name} (no service, process or task of this project has that name)`, `this project has: ${all.map((x) => x.name).join(', ')}`);
+  return one;
+}
+
+/**
+ * `devenv test`: a throwaway instance (temp state dir, ports of its own), every service and
+ * process started, [tasks.test] run, everything stopped and removed; resolves to the task's
+ * exit code. The developer's running servers are never touched.
+ */
+export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exitCode: number; services: StartResult[]; tasks: TaskResult[]}> {
+  const {root} = openProject(cwd);
+  const {randomBytes} = await import('node:crypto');
+  const {mkdtempSync, rmSync} = await import('node:fs');
+  const {tmpdir} = await import('node:os');
+  const {join} = await import('node:path');
+  const {instance, setInstance} = await import('../services/instance.js');
+  const {releasePorts} = await import('../services/ports.js');
+  const {projectStateDir} = await import('../paths.js');
+  const {socketDir} = await import('../services/instance.js');
+  const before = instance();
+  const tag = `test-${randomBytes(4).toString('hex')}`;
+  const stateBase = mkdtempSync(join(tmpdir(), 'devenv-test-state-'));
+  setInstance({tag, stateBase});
+  const started: Service[] = [];
+  try {
+    const units = await projectUnits(root);
+    if (!units.tasks.has('test')) throw new UsageError('this project has no [tasks.test]', 'add one to devenv.toml, e.g.\n  [tasks.test]\n  exec = "pytest"\n  after = ["postgres"]');
+    const {plan, startUnits, stopAll, TaskFailed} = await import('../services/orchestrate.js');
+    // The servers and what the test task itself needs; user processes only when it names them.
+    const order = plan(units, [...units.services.filter((s) => units.kind.get(s.name) === 'service').map((s) => s.name), 'test']);
+    try {
+      const {results, tasks} = await startUnits(units, order, io, {forceTask: 'test'}, started);
+      return {root, exitCode: 0, services: results, tasks};
+    } catch (e) {
+      if (e instanceof TaskFailed && e.task === 'test') return {root, exitCode: e.exitCode, services: [], tasks: []};
+      throw e;
+    } finally {
+      await stopAll(started, (r) => io.note(`${r.name}: stopped${r.pid ? ` (pid ${r.pid})` : ''}`), (s, e) => io.note(`${s.name}: could not stop: ${e.message}`));
+    }
+  } finally {
+    const key = `#${tag}`;
+    releasePorts((r) => r.endsWith(key));
+    rmSync(stateBase, {recursive: true, force: true});
+    for (const s of ['postgres', 'redis', 'mysql']) rmSync(socketDir(root, s), {recursive: true, force: true});
+    const own = projectStateDir(root);
+    for (const f of [`processes-${tag}`, `tasks-${tag}`, `mysql-home-${tag}`, `project-env-${tag}.json`, join('services', `config-${tag}.json`)]) rmSync(join(own, f), {recursive: true, force: true});
+    setInstance(before);
+  }
 }

@@ -121,7 +121,7 @@ describe('two projects at once', () => {
   test('ps, ps --json and status --json list the service', () => {
     expect(ps(alpha)).toMatchObject({name: 'postgres', state: 'running', pid: a.pid, port: a.port, dataDir: dataDir(alpha)});
     const text = sb.devenv(['ps'], {cwd: alpha});
-    expect(text.stdout).toMatch(new RegExp(`postgres\\s+running\\s+${a.pid}\\s+${a.port}\\s+${dataDir(alpha).replace(/[.]/g, '\\.')}`));
+    expect(text.stdout).toMatch(new RegExp(`postgres\\s+service\\s+running\\s+yes\\s+${a.pid}\\s+${a.port}\\s+-\\s+${dataDir(alpha).replace(/[.]/g, '\\.')}`));
     const st = json(sb.devenv(['status', '--json'], {cwd: beta}));
     expect(st.services).toEqual([expect.objectContaining({name: 'postgres', state: 'running', pid: b.pid, port: b.port})]);
   });

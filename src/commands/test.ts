@@ -1,0 +1,30 @@
+import {DevenvCommand} from '../cli/base.js';
+import {type StartResult, type TaskResult, testAt} from '../usecases/services.js';
+import {describeStart, describeTask, wantColour} from './up.js';
+
+export default class Test extends DevenvCommand {
+  static summary = "Run the project's tests ([tasks.test]) against throwaway services";
+  static description =
+    "Starts every service and process in a temporary state dir on fresh ports (your own running servers are not touched), runs [tasks.test] and what it needs, stops and removes everything, and exits with the test task's exit code. For CI: 'devenv generate github-action' writes a workflow that runs it.";
+  static examples = ['<%= config.bin %> test'];
+  static enableJsonFlag = true;
+
+  async run() {
+    await this.parse(Test);
+    const note = (n: string) => this.jsonEnabled() || process.stderr.write(`devenv: ${n}\n`);
+    const io = {
+      line: (l: string) => this.jsonEnabled() || process.stdout.write(l + '\n'),
+      note,
+      started: (r: StartResult) => note(describeStart(r)),
+      task: (r: TaskResult) => note(describeTask(r)),
+      colour: wantColour(),
+    };
+    const res = await testAt(this.cwd(), io);
+    if (res.exitCode !== 0) {
+      note(`test failed (exit code ${res.exitCode})`);
+      if (this.jsonEnabled()) this.logJson({ok: false, ...res});
+      return this.exit(res.exitCode);
+    }
+    return res;
+  }
+}

@@ -1,0 +1,173 @@
+// A user process ([processes.<name>]) behind the Service interface: start spawns its keeper
+// (keeper.ts) and waits for readiness, stop asks the keeper to stop the process group, status
+// reads the keeper's state file and checks its pid with kill(pid, 0).
+import {rmSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {ServiceError} from '../errors.js';
+import {ensureDir, readJson, withLock, writeFileAtomic} from '../util/fs.js';
+import type {KeeperSpec, KeeperState} from './keeper.js';
+import {appendLog, assertOwnState} from './marker.js';
+import {groupAlive, killGroup, pidAlive, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import type {Service, ServiceStatus, StartOptions, StartResult, StopResult} from './service.js';
+
+export interface ProcessUnitOptions {
+  root: string;
+  name: string;
+  exec: string;
+  after: string[];
+  /** Where the keeper's spec, state and lock live (the user's state dir, never the project). */
+  runDir: string;
+  logFile: string;
+  port?: number;
+  ready?: KeeperSpec['ready'];
+  restart: KeeperSpec['restart'];
+  maxRestarts: number;
+  /** The process's environment (project env + its own + PORT); built lazily, only start needs it. */
+  env: () => Promise<Record<string, string>>;
+  readyTimeoutMs?: number;
+}
+
+const keeperScript = (): string => join(dirname(fileURLToPath(import.meta.url)), 'keeper.js');
+
+export class ProcessUnit implements Service {
+  readonly name: string;
+  readonly logFile: string;
+  readonly after: string[];
+
+  constructor(private readonly o: ProcessUnitOptions) {
+    this.name = o.name;
+    this.logFile = o.logFile;
+    this.after = o.after;
+  }
+
+  private get stateFile(): string {
+    return join(this.o.runDir, `${this.name}.state.json`);
+  }
+
+  readState(): KeeperState | undefined {
+    return readJson<KeeperState>(this.stateFile);
+  }
+
+  /** The keeper's pid when it is alive. */
+  private keeper(): {st: KeeperState; alive: boolean} | undefined {
+    const st = this.readState();
+    if (!st) return undefined;
+    return {st, alive: pidAlive(st.keeperPid)};
+  }
+
+  async status(): Promise<ServiceStatus> {
+    const base = {name: this.name, kind: 'process' as const, port: this.o.port, logFile: this.logFile};
+    const k = this.keeper();
+    if (!k) return {...base, state: 'stopped', restarts: 0, ready: false};
+    const {st, alive} = k;
+    const common = {...base, restarts: st.restarts, ready: alive && st.ready, ...(st.detail ? {detail: st.detail} : {})};
+    if (!alive) {
+      if (st.state === 'stopped') return {...common, state: 'stopped', ready: false};
+      if (st.state === 'failed' || st.state === 'exited') return {...common, state: st.state, ready: false, ...(st.lastExit ? {detail: st.detail ?? `exited with ${st.lastExit.signal ?? `code ${st.lastExit.code}`}`} : {})};
+      return {...common, state: 'crashed', detail: `its keeper (pid ${st.keeperPid}) died`};
+    }
+    const state = st.state === 'running' ? (st.ready ? 'running' : 'starting') : st.state === 'backoff' ? 'backoff' : st.state === 'stopping' ? 'stopping' : 'starting';
+    return {...common, state, pid: st.pid};
+  }
+
+  async ready(): Promise<boolean> {
+    const k = this.keeper();
+    return !!k?.alive && k.st.ready;
+  }
+
+  async start(opts: StartOptions = {}): Promise<StartResult> {
+    ensureDir(this.o.runDir);
+    return withLock(join(this.o.runDir, `${this.name}.lock`), () => this.startLocked(opts), () => opts.onProgress?.('waiting for another devenv up/down of this project'));
+  }
+
+  private async startLocked(opts: StartOptions): Promise<StartResult> {
+    const k = this.keeper();
+    if (k?.alive && k.st.state !== 'stopping') {
+      await this.waitReady(Date.now(), opts);
+      return {name: this.name, started: false, pid: this.readState()?.pid ?? k.st.keeperPid, port: this.o.port, steps: []};
+    }
+    assertOwnState(this.o.root, {dataDirs: [], files: [this.logFile]});
+    ensureDir(dirname(this.logFile));
+    // A keeper killed with -9 leaves its process group: never start a second copy beside it.
+    if (k?.st.pid && groupAlive(k.st.pid)) await killGroup(k.st.pid);
+    const spec: KeeperSpec = {
+      name: this.name,
+      exec: this.o.exec,
+      env: await this.o.env(),
+      cwd: this.o.root,
+      logFile: this.logFile,
+      stateFile: this.stateFile,
+      restart: this.o.restart,
+      maxRestarts: this.o.maxRestarts,
+      ready: this.o.ready,
+      port: this.o.port,
+    };
+    const specFile = join(this.o.runDir, `${this.name}.spec.json`);
+    writeFileAtomic(specFile, JSON.stringify(spec), 0o600);
+    rmSync(this.stateFile, {force: true});
+    const t0 = Date.now();
+    const child = await spawnDetached(process.execPath, [keeperScript(), specFile], {env: {PATH: process.env.PATH ?? ''}, cwd: this.o.root, logFile: this.logFile});
+    // The keeper writes its state at once; until then it is only a pid.
+    while (!this.readState() && !child.exited() && Date.now() - t0 < 10_000) await sleep(5);
+    if (!this.readState()) throw new ServiceError(`${this.name}: its keeper did not start; the end of ${this.logFile}:\n    ${tailLines(this.logFile, 8).join('\n    ')}`);
+    await this.waitReady(t0, opts);
+    const st = this.readState()!;
+    return {name: this.name, started: true, pid: st.pid ?? st.keeperPid, port: this.o.port, readyMs: Date.now() - t0, steps: st.restarts ? [`restarted ${st.restarts} time(s) before it was ready`] : []};
+  }
+
+  private async waitReady(t0: number, opts: StartOptions): Promise<void> {
+    const timeout = this.o.readyTimeoutMs ?? 120_000;
+    let said = false;
+    for (;;) {
+      const k = this.keeper();
+      if (k?.alive && k.st.ready) return;
+      const st = k?.st;
+      if (!k?.alive || st?.state === 'failed' || st?.state === 'exited') {
+        if (st?.state === 'exited' && !this.o.ready) return; // a one-shot that ended cleanly
+        const why = st?.detail ?? (st?.lastExit ? `exited (${st.lastExit.signal ? `signal ${st.lastExit.signal}` : `exit code ${st.lastExit.code}`})` : 'stopped');
+        throw new ServiceError(`${this.name} ${why}; the end of ${this.logFile}:\n    ${tailLines(this.logFile, 10).join('\n    ')}`, `fix it ('devenv logs ${this.name}'), then run 'devenv up' again`);
+      }
+      if (!said && Date.now() - t0 > 2000) {
+        said = true;
+        opts.onProgress?.('waiting for it to be ready');
+      }
+      if (Date.now() - t0 > timeout) throw new ServiceError(`${this.name} did not become ready within ${Math.round(timeout / 1000)}s; the end of ${this.logFile}:\n    ${tailLines(this.logFile, 8).join('\n    ')}`, `check its ready = ... in devenv.toml and 'devenv logs ${this.name}'`);
+      await sleep(10);
+    }
+  }
+
+  async stop(): Promise<StopResult> {
+    ensureDir(this.o.runDir);
+    return withLock(join(this.o.runDir, `${this.name}.lock`), () => this.stopLocked());
+  }
+
+  private async stopLocked(): Promise<StopResult> {
+    const k = this.keeper();
+    if (!k) return {name: this.name, stopped: false, steps: []};
+    const steps: string[] = [];
+    let stopped = false;
+    if (k.alive) {
+      process.kill(k.st.keeperPid, 'SIGTERM');
+      stopped = true;
+      if (!(await waitForExit(k.st.keeperPid, 20_000))) {
+        steps.push('its keeper did not stop; killed it');
+        try {
+          process.kill(k.st.keeperPid, 'SIGKILL');
+        } catch {}
+      }
+    }
+    // Nothing of the process group may be left, whoever was supposed to clean it.
+    const pid = k.st.pid;
+    if (pid && groupAlive(pid)) {
+      const n = await killGroup(pid);
+      if (n) steps.push(`killed ${n} leftover process(es) of its group`);
+      stopped = true;
+    }
+    try {
+      if (stopped) appendLog(this.logFile, `--- devenv: ${this.name} stopped by devenv down (${new Date().toISOString()})\n`);
+    } catch {} // its state dir may be gone
+    rmSync(this.stateFile, {force: true});
+    return {name: this.name, stopped, pid, steps};
+  }
+}

@@ -1,0 +1,172 @@
+// The service registry: every kind of server devenv runs per checkout (PostgreSQL, Redis,
+// MariaDB/MySQL) described along one interface: its devenv.toml section, the nixpkgs packages
+// it needs, where its files and port are (its layout), the variables that make the plain
+// clients reach it, and how to build its Service. User processes and tasks are built here too,
+// so `up` sees the whole project as one graph.
+import {join} from 'node:path';
+import type {Manifest, MysqlConfig, ProcessConfig, RedisConfig, TaskConfig} from '../manifest/model.js';
+import {serviceEnabled} from '../manifest/model.js';
+import {projectStateDir} from '../paths.js';
+import {mkdirSync} from 'node:fs';
+import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {instance, portKey, serviceStateDir, socketDir} from './instance.js';
+import {MysqlService, type MysqlLayout, mysqlEnv} from './mysql.js';
+import {projectPort} from './ports.js';
+import {type PostgresLayout, postgresEnv, postgresLayout, projectPassword, realRoot, userName} from './project-env.js';
+import {type RedisLayout, RedisService, redisEnv} from './redis.js';
+import type {Service, ToolsEnv} from './service.js';
+
+export type ServiceName = 'postgres' | 'redis' | 'mysql';
+
+export interface ServiceDefinition<L> {
+  name: ServiceName;
+  /** Its devenv.toml section, for messages. */
+  section: string;
+  enabled(m: Manifest): boolean;
+  /** nixpkgs attributes it needs in the environment. */
+  packages(m: Manifest): string[];
+  layout(root: string, m: Manifest): Promise<L>;
+  /** Variables that let the plain clients (psql, redis-cli, mysql) reach this checkout's server. */
+  env(l: L): Record<string, string>;
+  /** `cfg` is its devenv.toml section (databases, settings, seed). */
+  create(root: string, l: L, toolsEnv: () => Promise<ToolsEnv>, cfg: Record<string, unknown>): Service;
+}
+
+/** Fixed ports from devenv.toml are the developer's; a throwaway instance always gets its own. */
+const portFor = (root: string, name: string, fixed: number | undefined): number => (instance().tag ? undefined : fixed) ?? projectPort(portKey(root), name);
+
+export function redisLayout(root: string, cfg: RedisConfig): RedisLayout {
+  const state = serviceStateDir(root);
+  const sock = socketDir(root, 'redis');
+  return {port: portFor(root, 'redis', cfg.port), dataDir: join(state, 'redis'), logFile: join(state, 'redis.log'), socketDir: sock, socket: join(sock, 'redis.sock'), pidFile: join(sock, 'redis.pid'), settings: cfg.settings};
+}
+
+export function mysqlLayout(root: string, m: Manifest, cfg: MysqlConfig): MysqlLayout {
+  const state = serviceStateDir(root);
+  const sock = socketDir(root, 'mysql');
+  const own = projectStateDir(realRoot(root));
+  const database = cfg.databases?.[0] ?? (m.name ? m.name.replace(/[^A-Za-z0-9_]/g, '_') : 'app');
+  const databases = [...new Set([...(cfg.databases ?? []), database])];
+  return {
+    port: portFor(root, 'mysql', cfg.port),
+    dataDir: join(state, 'mysql'),
+    logFile: join(state, 'mysql.log'),
+    socketDir: sock,
+    socket: join(sock, 'mysqld.sock'),
+    pidFile: join(sock, 'mysqld.pid'),
+    user: userName(),
+    password: projectPassword(join(own, 'mysql.password')),
+    database,
+    databases,
+    home: join(own, instance().tag ? `mysql-home-${instance().tag}` : 'mysql-home'),
+    settings: cfg.settings,
+  };
+}
+
+export const POSTGRES: ServiceDefinition<PostgresLayout> = {
+  name: 'postgres',
+  section: 'services.postgres',
+  enabled: (m) => serviceEnabled(m.services?.postgres),
+  packages: (m) => [`postgresql_${m.services?.postgres?.version ?? 15}`],
+  layout: async (root, m) => (await postgresLayout(root, m))!,
+  env: postgresEnv,
+  create: (root, layout, toolsEnv, cfg) => {
+    // Lazy: the PostgreSQL module is large and most commands never start it.
+    const holder: {svc?: Service} = {};
+    return lazyService('postgres', layout.logFile, async () => {
+      if (!holder.svc) {
+        const {PostgresService} = await import('./postgres.js');
+        holder.svc = new PostgresService({root, layout, toolsEnv, databases: cfg.databases as string[] | undefined, settings: cfg.settings as Record<string, string> | undefined, seed: cfg.seed as string | undefined});
+      }
+      return holder.svc;
+    });
+  },
+};
+
+export const REDIS: ServiceDefinition<RedisLayout> = {
+  name: 'redis',
+  section: 'services.redis',
+  enabled: (m) => serviceEnabled(m.services?.redis),
+  packages: () => ['redis'],
+  layout: async (root, m) => redisLayout(root, m.services!.redis!),
+  env: redisEnv,
+  create: (root, layout, toolsEnv) => new RedisService({root, layout, toolsEnv, section: 'services.redis'}),
+};
+
+export const MYSQL: ServiceDefinition<MysqlLayout> = {
+  name: 'mysql',
+  section: 'services.mysql',
+  enabled: (m) => serviceEnabled(m.services?.mysql),
+  packages: () => ['mariadb'],
+  layout: async (root, m) => mysqlLayout(root, m, m.services!.mysql!),
+  env: mysqlEnv,
+  create: (root, layout, toolsEnv, cfg) => new MysqlService({root, layout, toolsEnv, section: 'services.mysql'}, cfg.seed as string | undefined),
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const SERVICES: ServiceDefinition<any>[] = [POSTGRES, REDIS, MYSQL];
+
+/** A Service whose implementation is loaded on first use. */
+function lazyService(name: string, logFile: string, load: () => Promise<Service>): Service {
+  return {
+    name,
+    logFile,
+    start: async (o) => (await load()).start(o),
+    stop: async () => (await load()).stop(),
+    status: async () => ({...(await (await load()).status()), kind: 'service'}),
+    ready: async () => (await load()).ready(),
+  };
+}
+
+/** `<NAME>_PORT` for a process name (web-api -> WEB_API_PORT). */
+export const portVar = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+
+export function processPort(root: string, name: string, p: ProcessConfig): number | undefined {
+  if (p.port === undefined) return undefined;
+  return p.port === 'auto' ? projectPort(portKey(root), `process:${name}`) : instance().tag ? projectPort(portKey(root), `process:${name}`) : p.port;
+}
+
+/** Variables of the services other than PostgreSQL (its own are set by postgresEnv), and process ports. */
+export async function registryEnv(root: string): Promise<Record<string, string>> {
+  const toml = readFileOrNull(join(root, 'devenv.toml'));
+  if (toml === null) return {};
+  const {parseManifest} = await import('../manifest/parse.js');
+  const m = parseManifest(toml, join(root, 'devenv.toml'));
+  const env: Record<string, string> = {};
+  for (const d of [REDIS, MYSQL]) if (d.enabled(m)) Object.assign(env, d.env(await d.layout(root, m)));
+  if (REDIS.enabled(m)) env.DEVENV_SERVICE_BIN = writeClientWrappers(root);
+  for (const [name, p] of Object.entries(m.processes ?? {})) {
+    const port = processPort(root, name, p);
+    if (port) env[portVar(name)] = String(port);
+  }
+  return env;
+}
+
+/**
+ * redis-cli reads no variable for its port, so a small wrapper, first on the project's PATH,
+ * adds -p $REDIS_PORT (a -p, -h, -s or -u the user gives comes later and wins).
+ */
+export function writeClientWrappers(root: string): string {
+  const bin = join(projectStateDir(realRoot(root)), 'bin');
+  const file = join(bin, 'redis-cli');
+  const body = [
+    '#!/bin/sh',
+    '# Written by devenv: redis-cli reaches this checkout\'s Redis ($REDIS_PORT) with no arguments.',
+    'self=$(dirname "$0")',
+    'IFS=:',
+    'for d in $PATH; do',
+    '  [ "$d" = "$self" ] && continue',
+    '  if [ -x "$d/redis-cli" ]; then unset IFS; exec "$d/redis-cli" -p "${REDIS_PORT:-6379}" "$@"; fi',
+    'done',
+    'echo "redis-cli: not found on PATH (is redis in this project\'s environment?)" >&2',
+    'exit 127',
+    '',
+  ].join('\n');
+  if (readFileOrNull(file) !== body) {
+    mkdirSync(bin, {recursive: true, mode: 0o700});
+    writeFileAtomic(file, body, 0o755);
+  }
+  return bin;
+}
+
+export type {ProcessConfig, TaskConfig};

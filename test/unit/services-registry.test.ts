@@ -1,0 +1,164 @@
+// The pure parts of issue 12: devenv.toml's processes and tasks (schema and graph), globs for
+// task sources, the order `up` starts things in, the servers' arguments and client variables.
+// Real servers run in test/integration/services-project.test.ts.
+import {describe, expect, test} from '@jest/globals';
+import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {ManifestError} from '../../src/errors.js';
+import {nixAttributes} from '../../src/manifest/model.js';
+import {parseManifest} from '../../src/manifest/parse.js';
+import {checkGraph, closure, topoOrder} from '../../src/services/index.js';
+import {mysqlArgs, mysqlEnv, type MysqlLayout} from '../../src/services/mysql.js';
+import {prefixer} from '../../src/services/orchestrate.js';
+import {redisArgs, redisEnv} from '../../src/services/redis.js';
+import {portVar} from '../../src/services/registry.js';
+import {globToRegExp, matchSources, sourcesDigest} from '../../src/services/tasks.js';
+import {githubWorkflow} from '../../src/usecases/generate.js';
+
+const manifestError = (toml: string): ManifestError => {
+  try {
+    const m = parseManifest(toml);
+    checkGraph(m);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ManifestError);
+    return e as ManifestError;
+  }
+  throw new Error('no error');
+};
+
+describe('devenv.toml: services, processes, tasks', () => {
+  test('a whole project parses; redis and mariadb join the packages', () => {
+    const m = parseManifest(`name = "app"
+[services.postgres]
+seed = "main"
+[services.redis]
+settings = {maxmemory = "64mb"}
+[services.mysql]
+databases = ["app", "app_test"]
+[tasks.migrate]
+exec = "alembic upgrade head"
+after = ["postgres"]
+sources = ["migrations/**/*.py"]
+[processes.web]
+exec = "uvicorn app:app --port $PORT"
+port = "auto"
+ready = {http = "/health"}
+after = ["migrate", "redis"]
+restart = "always"
+max_restarts = 3
+env = {LOG_LEVEL = "debug"}
+`);
+    checkGraph(m);
+    expect(nixAttributes(m)).toEqual(['postgresql_15', 'redis', 'mariadb']);
+    expect(m.processes!.web).toMatchObject({port: 'auto', ready: {http: '/health'}, restart: 'always'});
+  });
+
+  test('bad values are named with their key', () => {
+    expect(manifestError('[processes.web]\nexec = "x"\nrestart = "sometimes"\n').message).toMatch(/processes\.web\.restart must be one of never, on-failure, always/);
+    expect(manifestError('[processes.web]\nport = "auto"\n').message).toMatch(/exec/);
+    expect(manifestError('[processes.Web]\nexec = "x"\n').message).toMatch(/Web/);
+    expect(manifestError('[processes.postgres]\nexec = "x"\n').message).toMatch(/postgres/);
+    expect(manifestError('[tasks.t]\nexec = "x"\nsources = ["/etc/passwd"]\n').message).toMatch(/tasks\.t\.sources/);
+    expect(manifestError('[services.redis]\nport = 80\n').message).toMatch(/services\.redis\.port must be >= 1024/);
+    expect(manifestError('[services.mysql]\ndatabases = ["a;drop"]\n').message).toMatch(/services\.mysql\.databases/);
+  });
+
+  test('after must name something that exists, and not make a cycle', () => {
+    expect(manifestError('[processes.web]\nexec = "x"\nafter = ["db"]\n').message).toMatch(/processes\.web\.after names 'db', which is no service, process or task/);
+    expect(manifestError('[tasks.a]\nexec = "x"\nafter = ["b"]\n[tasks.b]\nexec = "x"\nafter = ["a"]\n').message).toMatch(/cycle: (a -> b -> a|b -> a -> b)/);
+    expect(manifestError('[tasks.a]\nexec = "x"\nafter = ["a"]\n').message).toMatch(/after itself/);
+    expect(manifestError('[tasks.x]\nexec = "x"\n[processes.x]\nexec = "y"\n').message).toMatch(/both a process and a task/);
+    // after a service that is not enabled
+    expect(manifestError('[processes.web]\nexec = "x"\nafter = ["redis"]\n').message).toMatch(/names 'redis'/);
+  });
+});
+
+describe('order', () => {
+  const deps = new Map<string, string[]>([
+    ['postgres', []],
+    ['redis', []],
+    ['migrate', ['postgres']],
+    ['web', ['migrate', 'redis']],
+    ['worker', ['redis']],
+  ]);
+  test('each unit comes after what it names; stop order is the reverse', () => {
+    const order = topoOrder(['postgres', 'redis', 'web', 'worker', 'migrate'], deps);
+    expect(order).toEqual(['postgres', 'redis', 'migrate', 'web', 'worker']);
+  });
+  test('up <name> takes what it needs and nothing else', () => {
+    expect([...closure(['web'], deps)].sort()).toEqual(['migrate', 'postgres', 'redis', 'web']);
+    expect([...closure(['worker'], deps)].sort()).toEqual(['redis', 'worker']);
+  });
+});
+
+describe('task sources', () => {
+  test('globs', () => {
+    expect(globToRegExp('src/**/*.ts').test('src/a/b/c.ts')).toBe(true);
+    expect(globToRegExp('src/**/*.ts').test('src/c.ts')).toBe(true);
+    expect(globToRegExp('src/*.ts').test('src/a/c.ts')).toBe(false);
+    expect(globToRegExp('*.{sql,py}').test('x.py')).toBe(true);
+    expect(globToRegExp('a?.txt').test('ab.txt')).toBe(true);
+    expect(globToRegExp('a.txt').test('abtxt')).toBe(false);
+  });
+
+  test('the digest follows content, not mtimes; .git, .devenv and symlinked dirs are not walked', () => {
+    const d = mkdtempSync(join(tmpdir(), 'devenv-src-'));
+    try {
+      mkdirSync(join(d, 'm'));
+      mkdirSync(join(d, '.devenv', 'm'), {recursive: true});
+      writeFileSync(join(d, 'm', '1.sql'), 'a');
+      writeFileSync(join(d, '.devenv', 'm', '2.sql'), 'b');
+      symlinkSync('/etc', join(d, 'm', 'etc'));
+      expect(matchSources(d, ['**/*.sql'])).toEqual(['m/1.sql']);
+      const a = sourcesDigest(d, ['m/*.sql']);
+      writeFileSync(join(d, 'm', '1.sql'), 'a'); // same content, new mtime
+      expect(sourcesDigest(d, ['m/*.sql']).digest).toBe(a.digest);
+      writeFileSync(join(d, 'm', '1.sql'), 'b');
+      expect(sourcesDigest(d, ['m/*.sql']).digest).not.toBe(a.digest);
+      writeFileSync(join(d, 'm', '1.sql'), 'a');
+      writeFileSync(join(d, 'm', '3.sql'), '');
+      expect(sourcesDigest(d, ['m/*.sql']).files).toBe(2);
+    } finally {
+      rmSync(d, {recursive: true, force: true});
+    }
+  });
+});
+
+describe('servers', () => {
+  const base = {port: 23456, dataDir: '/p/.devenv/state/x', logFile: '/p/x.log', socketDir: '/run/d/x-abc', socket: '/run/d/x-abc/s.sock', pidFile: '/run/d/x-abc/x.pid'};
+  test('redis listens on 127.0.0.1 and its private socket; managed settings cannot be overridden', () => {
+    const {args, ignored} = redisArgs({...base, settings: {maxmemory: '64mb', port: 1, bind: '0.0.0.0', appendonly: true}});
+    expect(args.join(' ')).toContain('--port 23456 --bind 127.0.0.1 --unixsocket /run/d/x-abc/s.sock --unixsocketperm 700');
+    expect(args.join(' ')).toContain('--maxmemory 64mb --appendonly yes');
+    expect(ignored).toEqual(['port', 'bind']);
+    expect(redisEnv(base)).toEqual({REDIS_URL: 'redis://127.0.0.1:23456/0', REDIS_HOST: '127.0.0.1', REDIS_PORT: '23456', REDIS_SOCKET: '/run/d/x-abc/s.sock'});
+  });
+
+  test('mysql: no option files of the host, 127.0.0.1 only; the clients find it through MYSQL_HOME', () => {
+    const l: MysqlLayout = {...base, user: 'me', password: 'p@ss', database: 'app', databases: ['app'], home: '/s/mysql-home', settings: {'bind-address': '0.0.0.0', 'max-connections': 20}};
+    const args = mysqlArgs(l);
+    expect(args[0]).toBe('--no-defaults');
+    expect(args).toContain('--bind-address=127.0.0.1');
+    expect(args).not.toContain('--bind-address=0.0.0.0');
+    expect(args).toContain('--max-connections=20');
+    expect(mysqlEnv(l)).toMatchObject({MYSQL_TCP_PORT: '23456', MYSQL_UNIX_PORT: '/run/d/x-abc/s.sock', MYSQL_HOME: '/s/mysql-home', MYSQL_URL: 'mysql://me:p%40ss@127.0.0.1:23456/app'});
+  });
+
+  test('process port variables and coloured prefixes', () => {
+    expect(portVar('web-api')).toBe('WEB_API_PORT');
+    const plain = prefixer(['postgres', 'web'], false);
+    expect(plain('web')).toBe('web      | ');
+    const col = prefixer(['postgres', 'web'], true);
+    expect(col('postgres')).toBe('\x1b[36mpostgres | \x1b[0m');
+    expect(col('web')).not.toBe(col('postgres'));
+  });
+});
+
+test('the GitHub workflow installs Nix, restores the Nix cache and runs devenv test', () => {
+  const w = githubWorkflow();
+  expect(w).toMatch(/uses: cachix\/install-nix-action@v\d+/);
+  expect(w).toMatch(/uses: nix-community\/cache-nix-action@v\d+/);
+  expect(w).toMatch(/\n {10}devenv test\n/);
+  expect(w).not.toMatch(/\t/);
+});
