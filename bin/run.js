@@ -3,8 +3,10 @@
 // costs more than the whole warm path. Everything else goes to oclif.
 const argv = process.argv.slice(2);
 const HOT = new Set(['exec', '__hook', '__refresh']);
+// `devenv hook <shell>` runs in every new terminal: hot too, for the three shells it knows.
+const hotHook = argv[0] === 'hook' && argv.length === 2 && ['bash', 'zsh', 'fish'].includes(argv[1]);
 
-if (HOT.has(argv[0]) && !argv.includes('--help') && !(argv[0] === 'exec' && argv[1] !== '--' && argv[1]?.startsWith('-'))) {
+if (hotHook || (HOT.has(argv[0]) && !argv.includes('--help') && !(argv[0] === 'exec' && argv[1] !== '--' && argv[1]?.startsWith('-')))) {
   const {runHot} = await import('../dist/hot.js');
   const code = await runHot(argv);
   process.exitCode = code;

@@ -80,15 +80,21 @@ export class NixMissingError extends DevenvError {
 
 export class NixFailedError extends DevenvError {
   readonly stderr: string;
-  constructor(what: string, stderr: string) {
-    super(`${what} failed:\n${stderr.trim()}`, {
+  /** Interrupted or killed, not a verdict on the content: retried, never cached as an error. */
+  readonly transient: boolean;
+  constructor(what: string, stderr: string, opts: {transient?: boolean} = {}) {
+    super(opts.transient ? `${what} was ${stderr.trim()}` : `${what} failed:\n${stderr.trim()}`, {
       exitCode: ExitCode.nixFailed,
-      hint: "fix the error above, then run 'devenv reload'",
+      hint: opts.transient ? 'devenv tries again at the next prompt or command' : "fix the error above, then run 'devenv reload'",
       code: 'nix_failed',
     });
     this.stderr = stderr;
+    this.transient = !!opts.transient;
   }
 }
+
+/** True for a failure that says nothing about the project (a signal, an interrupted nix). */
+export const isTransient = (e: unknown): boolean => e instanceof NixFailedError && e.transient;
 
 export class ServiceError extends DevenvError {
   constructor(message: string, hint?: string) {
@@ -100,6 +106,11 @@ export class ServiceError extends DevenvError {
 export function formatError(err: unknown): string {
   if (err instanceof DevenvError) {
     return `devenv: ${err.message}` + (err.hint ? `\n  hint: ${err.hint}` : '');
+  }
+  // The disk or permissions, not a bug: one line, no stack trace.
+  const fe = err as NodeJS.ErrnoException;
+  if (fe && ['EROFS', 'ENOSPC', 'EDQUOT', 'EACCES', 'EPERM'].includes(fe.code ?? '') && fe.path) {
+    return `devenv: cannot use ${fe.path}: ${fe.code === 'EROFS' ? 'read-only file system' : fe.code === 'ENOSPC' || fe.code === 'EDQUOT' ? 'no space left' : 'permission denied'}\n  hint: free space in it or make it writable`;
   }
   const e = err as Error;
   return `devenv: unexpected error: ${e?.stack ?? String(err)}`;

@@ -1,6 +1,7 @@
 // Entry for the hot commands that bin/run.js sends here without loading oclif:
 // `exec`, and the hook's internal calls (`__hook`, `__refresh`). Node built-ins only at import.
 import {formatError, DevenvError} from './errors.js';
+import {MARK} from './shells/protocol.js';
 
 export async function runHot(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -10,7 +11,17 @@ export async function runHot(argv: string[]): Promise<number> {
       const {execInEnv} = await import('./exec/exec.js');
       return await execInEnv({cwd: process.env.PWD && samedir(process.env.PWD) ? process.env.PWD : process.cwd(), argv: args});
     }
+    if (cmd === 'hook') {
+      const {hookText} = await import('./activation/hook-text.js');
+      process.stdout.write(hookText(rest[0]) + '\n');
+      return 0;
+    }
     if (cmd === '__hook') {
+      // Ctrl-C while nix evaluates: say so (the shell's own function is cut short with us).
+      process.on('SIGINT', () => {
+        process.stderr.write(`\n${MARK.interrupted}\n`);
+        process.exit(130);
+      });
       const {hookMiss} = await import('./activation/hook-miss.js');
       process.stdout.write((await hookMiss(rest[0], rest[1])) + '\n');
       return 0;

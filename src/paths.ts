@@ -20,6 +20,21 @@ export function runtimeDir(): string {
   return r && r.startsWith('/') && r.length < 60 ? join(r, 'devenv') : join(tmpdir(), `devenv-${uid}`);
 }
 
+/**
+ * Where shells keep their stamp files: $XDG_RUNTIME_DIR/devenv/shell, else the user's state
+ * dir; never a shared /tmp path another user could create first (see ensurePrivateDir).
+ */
+export function stampDirs(): string[] {
+  const r = process.env.XDG_RUNTIME_DIR;
+  const state = join(stateDir(), 'shell');
+  return r && r.startsWith('/') ? [join(r, 'devenv', 'shell'), state] : [state];
+}
+
+/** Truncated by a shell on each load of a cache entry: its mtime is the entry's last use (for gc). */
+export const usedMarker = (key: string): string => join(stateDir(), 'used', key);
+
+export const trustEpochPath = (): string => join(stateDir(), 'trust-epoch');
+
 /** Per-project state mirrors the project's absolute path, so the shell can find it with no hashing. */
 export const projectStateDir = (root: string): string => join(stateDir(), 'roots', root, '@devenv@');
 

@@ -3,6 +3,8 @@
 import {randomBytes} from 'node:crypto';
 import {UsageError} from '../errors.js';
 import {requireRoot} from '../project/find.js';
+import {applyToEnv} from '../env/spec.js';
+import {hookEffects} from '../env/shell-hook.js';
 import {projectEnv} from '../services/project-env.js';
 import {shellFor} from '../shells/index.js';
 
@@ -14,12 +16,12 @@ export async function projectVariables(cwd: string): Promise<Record<string, stri
   const root = requireRoot(cwd);
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {entry} = await ensureEnvironment(root, {progress: true});
-  const out: Record<string, string> = {...entry.spec.vars, ...(entry.spec.hookExports ?? {})};
-  for (const [k, entries] of Object.entries(entry.spec.prepend)) {
-    const old = process.env[k];
-    out[k] = [...entries, ...(old ? [old] : [])].join(':');
-  }
-  Object.assign(out, await projectEnv(root), {DEVENV_ROOT: root});
+  const own = await projectEnv(root);
+  const env = applyToEnv(process.env, entry.spec, {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own));
+  // Only what the project changed: the rest is the caller's own environment.
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== process.env[k]) out[k] = v;
+  out.DEVENV_ROOT = root;
   return out;
 }
 

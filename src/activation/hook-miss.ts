@@ -4,10 +4,10 @@
 import {spawn} from 'node:child_process';
 import {join, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {readEntry} from '../cache/entries.js';
+import {type CacheEntry, readEntry} from '../cache/entries.js';
 import {inputDigest, keyFor} from '../cache/key.js';
-import {readProjectState} from '../cache/project-state.js';
-import {DevenvError} from '../errors.js';
+import {readProjectState, updateProjectState} from '../cache/project-state.js';
+import {DevenvError, isTransient} from '../errors.js';
 import type {EnsureResult} from '../evaluation/evaluate.js';
 import {strictFromEnv} from '../nix/nix.js';
 import {projectStateDir} from '../paths.js';
@@ -15,13 +15,27 @@ import {CORE_FILES, findRoot} from '../project/find.js';
 import {shellFor} from '../shells/index.js';
 import type {Shell} from '../shells/shell.js';
 import {checkTrust} from '../trust/trust.js';
-import {exists, tryLock} from '../util/fs.js';
-import {activationPath, ensureTrustEpoch, removeActivations, renderActivations, tilde, trustEpochFile} from './render.js';
+import {exists, StorageError, tryLock} from '../util/fs.js';
+import {activationPath, activationText, ensureTrustEpoch, removeActivations, renderActivations, tilde, trustEpochFile} from './render.js';
 
 function blockedCode(shell: Shell, root: string, message: string): string {
   const files = CORE_FILES.map((f) => join(root, f));
-  ensureTrustEpoch();
-  return shell.blocked(root, [...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
+  try {
+    ensureTrustEpoch();
+  } catch {}
+  return shell.blocked([...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
+}
+
+/** Render and load; when the state dir cannot be written, apply the script's text directly. */
+async function loadCode(shell: Shell, root: string, entry: CacheEntry, digest: string | undefined, error?: string): Promise<string> {
+  try {
+    await renderActivations(root, entry, digest, error);
+    return shell.load(activationPath(root, shell.name));
+  } catch (e) {
+    if (!(e instanceof StorageError)) throw e;
+    process.stderr.write(`devenv: ${e.message}; loading without saving the activation\n`);
+    return shell.loadInline(await activationText(root, entry, shell.name, error));
+  }
 }
 
 /** Start a detached re-evaluation; `__refresh` itself makes sure only one runs per project. */
@@ -61,16 +75,23 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
     return out.join('\n');
   }
 
-  let hit = readEntry(keyFor(inputs).key);
+  const key = keyFor(inputs).key;
+  let hit = readEntry(key);
   let renderDigest: string | undefined = inputs.digest;
   let note: string | undefined;
+  let error: string | undefined;
   if (hit.status !== 'hit') {
     const state = readProjectState(root);
     const good = state.lastGoodKey ? readEntry(state.lastGoodKey) : undefined;
     if (good?.status === 'hit' && !strictFromEnv()) {
-      // Serve the last good environment now; the next prompt after the refresh loads the new one.
       hit = good;
-      note = `devenv: ${tilde(root)} changed; using the previous environment while it re-evaluates in the background`;
+      if (state.lastError && state.lastKey === key) {
+        // This content is known to fail: show the error (every shell, on loading), no re-run.
+        error = state.lastError;
+      } else {
+        // Serve the last good environment now; the next prompt after the refresh loads the new one.
+        note = `devenv: ${tilde(root)} changed; using the previous environment while it re-evaluates in the background`;
+      }
     } else {
       try {
         const {ensureEnvironment} = await import('../evaluation/evaluate.js');
@@ -82,15 +103,16 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
         const err = e as DevenvError;
         process.stderr.write(`devenv: could not load ${tilde(root)}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
         if (loaded && loaded !== root && !nested) out.push(shell.unload('devenv: unloading'));
-        out.push(blockedCode(shell, root, `devenv: fix the error above and save; devenv retries when a file changes`));
+        // Interrupted or killed: try again at the next prompt; a content error waits for an edit.
+        if (isTransient(e)) out.push(shell.retry());
+        else out.push(blockedCode(shell, root, `devenv: fix the error above and save; devenv retries when a file changes`));
         return out.join('\n');
       }
     }
   }
-  await renderActivations(root, hit.entry, renderDigest);
+  out.push(await loadCode(shell, root, hit.entry, renderDigest, error));
   // Only after rendering the old env: a refresh that finished first would be overwritten by it.
   if (note) refreshInBackground(root);
-  out.push(shell.load(activationPath(root, shell.name)));
   if (note) out.push(shell.say(note));
   return out.join('\n');
 }
@@ -107,9 +129,19 @@ export async function refresh(root: string, opts: {exclusive?: boolean} = {}): P
   try {
     const {ensureEnvironment} = await import('../evaluation/evaluate.js');
     const res = await ensureEnvironment(root, {quiet: true});
-    // A failed evaluation keeps serving the last good env: re-rendering the same scripts would
-    // only make every shell reload it and print "loading" again.
-    if (res.source !== 'fallback' || !exists(activationPath(root, 'bash'))) await renderActivations(root, res.entry);
+    if (res.source !== 'fallback') {
+      await renderActivations(root, res.entry);
+      return res;
+    }
+    // A failed evaluation keeps the last good env. Every shell must see the error once: render
+    // the same env with the error, once per distinct error (the shells reload it and print it).
+    const shown = readProjectState(root).errorRendered;
+    const msg = res.error?.message ?? 'evaluation failed';
+    if (isTransient(res.error)) return res;
+    if (shown !== msg || !exists(activationPath(root, 'bash'))) {
+      await renderActivations(root, res.entry, undefined, msg);
+      updateProjectState(root, {errorRendered: msg});
+    }
     return res;
   } finally {
     release();

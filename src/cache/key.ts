@@ -5,7 +5,7 @@ import {existsSync} from 'node:fs';
 import {contentDigest, digestOf, fileDigests, inputFiles} from '../project/find.js';
 import {currentSystem, nixpkgsOverride, nixVersionSync} from '../nix/nix.js';
 
-export const CACHE_FORMAT = 2;
+export const CACHE_FORMAT = 3;
 
 /** For a local override (path:/dir or /dir), its .nix content counts too. */
 export function overrideDigest(ref: string | undefined): string {

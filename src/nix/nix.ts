@@ -103,7 +103,7 @@ export async function runNix(args: string[], opts: {cwd?: string; what?: string;
     child.on('error', (e: NodeJS.ErrnoException) => {
       running.delete(child);
       if (e.code === 'ENOENT') reject(new NixMissingError());
-      else if (e.name === 'AbortError') reject(new NixFailedError(opts.what ?? `nix ${args[0]}`, 'cancelled'));
+      else if (e.name === 'AbortError') reject(new NixFailedError(opts.what ?? `nix ${args[0]}`, 'cancelled', {transient: true}));
       else reject(new NixFailedError(opts.what ?? `nix ${args[0]}`, e.message));
     });
     child.on('close', (code, signal) => {
@@ -111,8 +111,12 @@ export async function runNix(args: string[], opts: {cwd?: string; what?: string;
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
       debug(`nix ${args.slice(0, 2).join(' ')} done (exit ${code ?? signal})`);
+      const what = opts.what ?? `nix ${args.join(' ')}`;
       if (code === 0) resolve({stdout, stderr});
-      else reject(new NixFailedError(opts.what ?? `nix ${args.join(' ')}`, stderr || stdout || (signal ? `killed by ${signal}` : `exit ${code}`)));
+      // Killed, or nix's own "interrupted by the user": say that, not a lock-file warning it printed first.
+      else if (signal) reject(new NixFailedError(what, `killed by ${signal}`, {transient: true}));
+      else if (/interrupted by the user/.test(stderr)) reject(new NixFailedError(what, 'interrupted', {transient: true}));
+      else reject(new NixFailedError(what, stderr || stdout || `exit ${code}`));
     });
   });
 }

@@ -92,7 +92,14 @@ export async function projectEnv(root: string): Promise<Record<string, string>> 
   if (memo) return memo;
   const env: Record<string, string> = {DEVENV_STATE: join(root, '.devenv', 'state')};
   try {
-    const pg = await postgresLayout(root);
+    let manifest;
+    if (toml) {
+      const {parseManifest} = await import('../manifest/parse.js');
+      manifest = parseManifest(toml, join(root, 'devenv.toml'));
+      // [env] exactly as written: nix drops some names (TZ, TMPDIR, SSL_CERT_FILE) on the way.
+      Object.assign(env, manifest.env ?? {});
+    }
+    const pg = manifest ? await postgresLayout(root, manifest) : undefined;
     if (pg) Object.assign(env, postgresEnv(pg));
   } catch {
     // An invalid devenv.toml is reported by evaluation; activation still gets the basics.
