@@ -27,9 +27,16 @@ test('the hot path statically imports only Node built-ins and devenv modules', (
       else foreign.push(`${file.slice(SRC.length)} imports ${spec}`);
     }
   };
-  // hot.ts itself, and what it loads for `exec` and for the hook's miss path.
-  for (const entry of ['hot.ts', 'exec/exec.ts', 'activation/hook-miss.ts']) visit(join(SRC, entry));
+  // hot.ts itself, and what it loads for `exec`, `hook <shell>` and the hook's miss path.
+  for (const entry of ['hot.ts', 'exec/exec.ts', 'activation/hook-text.ts', 'activation/hook-miss.ts']) visit(join(SRC, entry));
   expect(foreign).toEqual([]);
   // And the walk really covered exec and the hook's miss path.
-  expect([...seen].map((f) => f.slice(SRC.length))).toEqual(expect.arrayContaining(['exec/exec.ts', 'cache/key.ts', 'cache/entries.ts', 'shells/bash.ts', 'trust/trust.ts']));
+  expect([...seen].map((f) => f.slice(SRC.length))).toEqual(expect.arrayContaining(['exec/exec.ts', 'cache/key.ts', 'cache/entries.ts', 'shells/bash.ts', 'shells/logic.ts', 'trust/trust.ts']));
+});
+
+test('`devenv hook <shell>` goes to the hot path, and --help or an unknown shell to oclif', () => {
+  const run = readFileSync(fileURLToPath(new URL('../../bin/run.js', import.meta.url)), 'utf8');
+  const hot = readFileSync(join(SRC, 'hot.ts'), 'utf8');
+  expect(run).toMatch(/argv\[0\] === 'hook' && argv\.length === 2 && \['bash', 'zsh', 'fish'\]\.includes\(argv\[1\]\)/);
+  expect(hot).toMatch(/cmd === 'hook'/);
 });
