@@ -17,13 +17,19 @@ export async function runHot(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === '__hook') {
-      // Ctrl-C while nix evaluates: say so (the shell's own function is cut short with us).
+      // Ctrl-C while nix evaluates: say so once (the shell's function is cut short with us) and
+      // print no code; nix.ts stops its children, then we are done. Not cached: `cd .` retries.
+      let interrupted = false;
       process.on('SIGINT', () => {
-        process.stderr.write(`\n${MARK.interrupted}\n`);
-        process.exit(130);
+        if (!interrupted) process.stderr.write(`\n${MARK.interrupted}\n`);
+        interrupted = true;
+        process.exitCode = 130; // hookMiss: the interruption has been reported
+        setTimeout(() => process.exit(130), 1500);
       });
       const {hookMiss} = await import('./activation/hook-miss.js');
-      process.stdout.write((await hookMiss(rest[0], rest[1])) + '\n');
+      const code = await hookMiss(rest[0], rest[1]);
+      if (interrupted) return 130;
+      process.stdout.write(code + '\n');
       return 0;
     }
     if (cmd === '__refresh') {

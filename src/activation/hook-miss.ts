@@ -101,6 +101,8 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
         renderDigest = undefined;
       } catch (e) {
         const err = e as DevenvError;
+        // Ctrl-C: hot.ts has said so already.
+        if (isTransient(e) && process.exitCode === 130) return '';
         process.stderr.write(`devenv: could not load ${tilde(root)}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
         if (loaded && loaded !== root && !nested) out.push(shell.unload('devenv: unloading'));
         // Interrupted or killed: try again at the next prompt; a content error waits for an edit.

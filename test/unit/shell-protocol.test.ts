@@ -23,7 +23,7 @@ afterAll(() => rmSync(dir, {recursive: true, force: true}));
 function run(kind: ShellName, script: string): {status: number | null; stdout: string; stderr: string} {
   const file = join(dir, `s-${kind}-${Math.random().toString(36).slice(2)}`);
   writeFileSync(file, script);
-  const argv = kind === 'bash' ? ['bash', '--norc', '--noprofile', file] : kind === 'zsh' ? ['zsh', '-f', file] : ['fish', '--no-config', file];
+  const argv = kind === 'bash' ? [process.env.DEVENV_TEST_BASH ?? 'bash', '--norc', '--noprofile', file] : kind === 'zsh' ? ['zsh', '-f', file] : [process.env.DEVENV_TEST_FISH ?? 'fish', '--no-config', file];
   const r = spawnSync(argv[0], argv.slice(1), {cwd: dir, encoding: 'utf8', timeout: 60_000, env: {...process.env, XDG_DATA_DIRS: undefined}});
   return {status: r.status, stdout: r.stdout, stderr: r.stderr};
 }
@@ -84,7 +84,7 @@ describe.each(KINDS)('%s: the revert is defined on what devenv added', (kind) =>
       if (pre || post) lines.push(kind === 'fish' ? `set -gx ${V} (string split : -- ${q(pre)}(string join : -- $${V})${q(post)})` : `export ${V}=${q(pre)}"$${V}"${q(post)}`);
       lines.push('_devenv_unload');
       // "unset" and the value, one line per case.
-      lines.push(kind === 'fish' ? `if set -q ${V}; printf '%s\\n' "=$(string join : -- $${V})"; else; echo unset; end` : `if [ -n "\${${V}+x}" ]; then printf '%s\\n' "=$${V}"; else echo unset; fi`);
+      lines.push(kind === 'fish' ? `if set -q ${V}; set -l x (string join : -- $${V}); printf '%s\\n' "=$x"; else; echo unset; end` : `if [ -n "\${${V}+x}" ]; then printf '%s\\n' "=$${V}"; else echo unset; fi`);
     });
     const r = run(kind, lines.join('\n') + '\n');
     expect(r.stderr).toBe('');

@@ -23,7 +23,7 @@ afterAll(() => rmSync(dir, {recursive: true, force: true}));
 function runScript(kind: ShellName, script: string, env: NodeJS.ProcessEnv = process.env) {
   const file = join(dir, `script-${kind}-${Math.random().toString(36).slice(2)}`);
   writeFileSync(file, script);
-  const argv = kind === 'bash' ? ['bash', '--norc', '--noprofile', file] : kind === 'zsh' ? ['zsh', '-f', file] : ['fish', '--no-config', file];
+  const argv = kind === 'bash' ? [process.env.DEVENV_TEST_BASH ?? 'bash', '--norc', '--noprofile', file] : kind === 'zsh' ? ['zsh', '-f', file] : [process.env.DEVENV_TEST_FISH ?? 'fish', '--no-config', file];
   const r = spawnSync(argv[0], argv.slice(1), {env, cwd: dir, timeout: 30_000});
   return {status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8')};
 }
