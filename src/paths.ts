@@ -24,10 +24,10 @@ export function runtimeDir(): string {
  * Where shells keep their stamp files: $XDG_RUNTIME_DIR/devenv/shell, else the user's state
  * dir; never a shared /tmp path another user could create first (see ensurePrivateDir).
  */
-export function stampDirs(): string[] {
+export function stampDirs(): [base: string, ...parts: string[]][] {
   const r = process.env.XDG_RUNTIME_DIR;
-  const state = join(stateDir(), 'shell');
-  return r && r.startsWith('/') ? [join(r, 'devenv', 'shell'), state] : [state];
+  const state: [string, ...string[]] = [xdg('XDG_STATE_HOME', '.local/state'), 'devenv', 'shell'];
+  return r && r.startsWith('/') ? [[r, 'devenv', 'shell'], state] : [state];
 }
 
 /** Truncated by a shell on each load of a cache entry: its mtime is the entry's last use (for gc). */

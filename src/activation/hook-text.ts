@@ -9,12 +9,11 @@ import {ensurePrivateDir} from '../util/fs.js';
 /** The first candidate stamp dir that is (or can be made) private to us; problems with the others are returned. */
 function stampDir(): {dir?: string; problems: string[]} {
   const problems: string[] = [];
-  for (const dir of stampDirs()) {
+  for (const [base, ...parts] of stampDirs()) {
     try {
-      ensurePrivateDir(dir);
-      return {dir, problems};
+      return {dir: ensurePrivateDir(base, ...parts), problems};
     } catch (e) {
-      problems.push(e instanceof DevenvError ? e.message : `cannot create ${dir}: ${(e as Error).message}`);
+      problems.push(e instanceof DevenvError ? e.message : `cannot create ${[base, ...parts].join('/')}: ${(e as Error).message}`);
     }
   }
   return {problems};

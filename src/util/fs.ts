@@ -15,16 +15,27 @@ export class StorageError extends DevenvError {
 const isStorageFault = (e: unknown): e is NodeJS.ErrnoException => ['EROFS', 'ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'ENOTDIR'].includes((e as NodeJS.ErrnoException)?.code ?? '');
 
 /**
- * Create `dir` (mode 0700) and check it is a real directory, ours, and private: a directory
- * another local user planted (or a symlink to one) is refused, never written into.
+ * Create `base`/`parts...` (each part mode 0700) and check every part is a real directory,
+ * ours, and (the last) private: a directory another local user planted, or a symlink to
+ * one, is refused, never written into. Returns the directory.
  */
-export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, {recursive: true, mode: 0o700});
-  const st = lstatSync(dir);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
-  if (st.isSymbolicLink() || !st.isDirectory()) throw new DevenvError(`refusing to use ${dir}: it is a symlink or not a directory`, {hint: 'remove it; devenv creates it itself', code: 'unsafe_dir'});
-  if (st.uid !== uid) throw new DevenvError(`refusing to use ${dir}: it belongs to uid ${st.uid}, not to you`, {hint: 'another user created it; remove it (or set XDG_RUNTIME_DIR)', code: 'unsafe_dir'});
-  if (st.mode & 0o077) chmodSync(dir, 0o700);
+export function ensurePrivateDir(base: string, ...parts: string[]): string {
+  mkdirSync(base, {recursive: true, mode: 0o700});
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  let dir = base;
+  for (const part of parts) {
+    dir = `${dir}/${part}`;
+    try {
+      mkdirSync(dir, {mode: 0o700});
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const st = lstatSync(dir);
+    if (st.isSymbolicLink() || !st.isDirectory()) throw new DevenvError(`refusing to use ${dir}: it is a symlink or not a directory`, {hint: 'remove it; devenv creates it itself', code: 'unsafe_dir'});
+    if (uid >= 0 && st.uid !== uid) throw new DevenvError(`refusing to use ${dir}: it belongs to uid ${st.uid}, not to you`, {hint: 'another user created it; remove it (or set XDG_RUNTIME_DIR)', code: 'unsafe_dir'});
+    if (st.mode & 0o077) chmodSync(dir, 0o700);
+  }
+  return dir;
 }
 
 /** Open for writing without following a symlink at `file` (O_NOFOLLOW) and without truncating through one. */
