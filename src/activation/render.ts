@@ -102,7 +102,10 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
   const desc = describeEnv(entry);
   const notes = [...(effects?.output ?? [])];
   if (error) {
-    const lines = error.split('\n').filter((l) => l.trim());
+    // The error itself, not the warnings nix prints before it (an unwritten lock file).
+    const all = error.split('\n').filter((l) => l.trim());
+    const at = all.findIndex((l) => /^\s*error:/.test(l));
+    const lines = at > 0 ? [all[0], ...all.slice(at)] : all;
     notes.push(...lines.slice(0, 4).map((l) => '  ' + l), ...(lines.length > 4 ? ['  ...'] : []), "  run 'devenv status' for the whole error; devenv tries again when a file changes");
   }
   return {
