@@ -13,7 +13,7 @@ export async function runHot(argv: string[]): Promise<number> {
     }
     if (cmd === 'hook') {
       const {hookText} = await import('./activation/hook-text.js');
-      process.stdout.write(hookText(rest[0]) + '\n');
+      process.stdout.write(hookText(rest[0]));
       return 0;
     }
     if (cmd === '__hook') {

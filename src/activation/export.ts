@@ -4,7 +4,7 @@ import {randomBytes} from 'node:crypto';
 import {UsageError} from '../errors.js';
 import {requireRoot} from '../project/find.js';
 import {applyToEnv} from '../env/spec.js';
-import {hookEffects} from '../env/shell-hook.js';
+import {baseEnv, hookEffects} from '../env/shell-hook.js';
 import {projectEnv} from '../services/project-env.js';
 import {shellFor} from '../shells/index.js';
 
@@ -17,10 +17,11 @@ export async function projectVariables(cwd: string): Promise<Record<string, stri
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {entry} = await ensureEnvironment(root, {progress: true});
   const own = await projectEnv(root);
-  const env = applyToEnv(process.env, entry.spec, {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own));
+  const env = applyToEnv(baseEnv(), entry.spec, {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own));
   // Only what the project changed: the rest is the caller's own environment.
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== process.env[k]) out[k] = v;
+  const base = baseEnv();
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== base[k]) out[k] = v;
   out.DEVENV_ROOT = root;
   return out;
 }

@@ -77,6 +77,13 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
 
   const key = keyFor(inputs).key;
   let hit = readEntry(key);
+  // A hit evaluated for another checkout is this project's last good environment too (what a
+  // later failed edit falls back to).
+  if (hit.status === 'hit' && readProjectState(root).lastGoodKey !== key) {
+    try {
+      updateProjectState(root, {lastGoodKey: key, lastKey: key, lastError: undefined});
+    } catch {}
+  }
   let renderDigest: string | undefined = inputs.digest;
   let note: string | undefined;
   let error: string | undefined;

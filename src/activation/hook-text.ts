@@ -4,7 +4,8 @@ import {fileURLToPath} from 'node:url';
 import {DevenvError} from '../errors.js';
 import {stampDirs, stateDir, trustEpochPath} from '../paths.js';
 import {shellFor} from '../shells/index.js';
-import {ensurePrivateDir} from '../util/fs.js';
+import {ensurePrivateDir, writeFileAtomic} from '../util/fs.js';
+import {cacheName, hookKey} from './hook-cache.js';
 
 /** The first candidate stamp dir that is (or can be made) private to us; problems with the others are returned. */
 function stampDir(): {dir?: string; problems: string[]} {
@@ -27,7 +28,7 @@ export function hookText(shell: string): string {
   // hook refuses rather than write where another user could point it.
   const said = problems.map((p) => sh.say(`devenv: ${p}`));
   if (!dir) return [...said, sh.say('devenv: no private directory for the shell hook; nothing was loaded')].join('\n');
-  return [
+  const text = [
     ...said,
     sh.hook({
       devenvBin: fileURLToPath(new URL('../../bin/run.js', import.meta.url)),
@@ -36,5 +37,10 @@ export function hookText(shell: string): string {
       stampDir: dir,
       trustEpochFile: trustEpochPath(),
     }),
-  ].join('\n');
+  ].join('\n') + '\n';
+  try {
+    // For the next terminal: bin/run.js prints it without loading this module (hook-cache.ts).
+    writeFileAtomic(`${dir}/${cacheName(shell)}`, `${hookKey(shell)}\n${text}`, 0o600);
+  } catch {}
+  return text;
 }

@@ -17,10 +17,37 @@ const MAX_OUTPUT_LINES = 20;
 const isPathLike = (k: string) => PATH_LIKE.includes(k) || /(PATH|_DIRS)$/.test(k);
 const isState = (k: string) => k === STATE.root || k === STATE.vars || k === STATE.hooked || k.startsWith('DEVENV_') || Object.values(PREFIX).some((p) => k.startsWith(p));
 
-/** The environment a process starts from, without a loaded project's state. */
+/** Remove the first (or last) occurrence of each entry from a ':' list. */
+function strip(value: string, pre: string[], post: string[]): string {
+  const list = value.split(':');
+  for (const e of pre) {
+    const i = list.indexOf(e);
+    if (i >= 0) list.splice(i, 1);
+  }
+  for (const e of post) {
+    const i = list.lastIndexOf(e);
+    if (i >= 0) list.splice(i, 1);
+  }
+  return list.join(':');
+}
+
+/**
+ * The environment a process starts from with a loaded project's activation taken back out,
+ * as the shell's unload would (protocol.ts): `devenv exec` inside a loaded project applies
+ * the environment once, not on top of itself.
+ */
 export function baseEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(env)) if (!isState(k) || k === 'DEVENV_NIXPKGS' || k === 'DEVENV_STRICT' || k === 'DEVENV_DEBUG') out[k] = v;
+  const out: NodeJS.ProcessEnv = {...env};
+  for (const n of (env[STATE.vars] ?? '').split(' ').filter(Boolean)) {
+    const cur = env[n];
+    const pre = env[PREFIX.pre + n];
+    if (pre !== undefined || env[PREFIX.post + n] !== undefined) {
+      if (cur !== undefined && cur === env[PREFIX.now + n]) out[n] = env[PREFIX.old + n];
+      else if (cur !== undefined) out[n] = strip(cur, (pre ?? '').split(':').filter(Boolean), (env[PREFIX.post + n] ?? '').split(':').filter(Boolean));
+    } else if (cur !== undefined && cur === env[PREFIX.now + n]) out[n] = env[PREFIX.old + n];
+    if (out[n] === undefined) delete out[n];
+  }
+  for (const k of Object.keys(out)) if (isState(k) && !['DEVENV_NIXPKGS', 'DEVENV_STRICT', 'DEVENV_DEBUG', STATE.hooked].includes(k)) delete out[k];
   return out;
 }
 

@@ -4,7 +4,7 @@ import {spawn} from 'node:child_process';
 import {readEntry} from '../cache/entries.js';
 import {computeKey} from '../cache/key.js';
 import {applyToEnv} from '../env/spec.js';
-import {hookEffects} from '../env/shell-hook.js';
+import {baseEnv, hookEffects} from '../env/shell-hook.js';
 import {UsageError} from '../errors.js';
 import {requireRoot} from '../project/find.js';
 import {projectEnv} from '../services/project-env.js';
@@ -30,7 +30,7 @@ export async function execInEnv(opts: ExecOptions): Promise<number> {
   }
   debug('environment ready');
   const own = await projectEnv(root);
-  const env = applyToEnv(process.env, entry.spec, {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own));
+  const env = applyToEnv(baseEnv(), entry.spec, {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own));
   debug('spawning');
   return new Promise((resolve) => {
     const child = spawn(opts.argv[0], opts.argv.slice(1), {stdio: 'inherit', env, cwd: opts.cwd});

@@ -4,16 +4,19 @@
 // moves backwards and a garbage-collected store path make an activation stale.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {diffEnv, splitAround} from '../../src/env/shell-hook.js';
+import {baseEnv, diffEnv, splitAround} from '../../src/env/shell-hook.js';
 import {shellFor} from '../../src/shells/index.js';
 import {envNameProblem} from '../../src/shells/protocol.js';
 import type {Activation, HookPaths, ShellName} from '../../src/shells/shell.js';
 import {parseManifest} from '../../src/manifest/parse.js';
+import {ensurePrivateDir} from '../../src/util/fs.js';
 
 const KINDS: ShellName[] = ['bash', 'zsh', 'fish'];
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'devenv-protocol-'));
@@ -162,6 +165,17 @@ describe('a shellHook recorded as what it did around the value it was given', ()
   });
 });
 
+test('exec inside a loaded project starts from what the shell had before entry (no double prepends)', () => {
+  const loaded = {
+    PATH: '/mine:/proj/bin:/nix/d1/bin:/usr/bin:/proj/last', __DEVENV_PRE_PATH: '/proj/bin:/nix/d1/bin', __DEVENV_POST_PATH: '/proj/last', __DEVENV_NEW_PATH: '/proj/bin:/nix/d1/bin:/usr/bin:/proj/last', __DEVENV_OLD_PATH: '/usr/bin',
+    A: 'devenv', __DEVENV_NEW_A: 'devenv', __DEVENV_OLD_A: 'before',
+    B: 'user edit', __DEVENV_NEW_B: 'devenv',
+    C: 'devenv', __DEVENV_NEW_C: 'devenv',
+    DEVENV_VARS: 'PATH A B C', DEVENV_ROOT: '/proj', DEVENV_HOOK: 'bash:1', DEVENV_NIXPKGS: 'path:/x', HOME: '/home/u',
+  };
+  expect(baseEnv(loaded)).toEqual({PATH: '/mine:/usr/bin', A: 'before', B: 'user edit', DEVENV_HOOK: 'bash:1', DEVENV_NIXPKGS: 'path:/x', HOME: '/home/u'});
+});
+
 describe('[env] names: one list, checked at parse time with the place and the reason', () => {
   test('names that would break the shell or devenv are refused, each with why', () => {
     for (const n of ['PROMPT_COMMAND', 'precmd_functions', 'chpwd_functions', 'UID', 'EUID', 'PPID', 'PWD', 'OLDPWD', 'SHLVL', 'HOME', 'SHELL', 'DEVENV_ROOT', 'DEVENV_ANYTHING', '__DEVENV_OLD_PATH', '_devenv_seen', 'status', 'fish_pid', 'hostname', 'buildPhase', 'postInstall', 'PATH', 'IFS', 'BASH_ENV_X', '__structuredAttrs', 'USERNAME']) {
@@ -231,4 +245,43 @@ test('too old a zsh gets one line and nothing installed', () => {
   const r = run('zsh', `ZSH_VERSION=5.2\n${shellFor('zsh').hook(hookPaths('zsh'))}\nprint -r -- "hooked=\${_devenv_hooked-no} fn=\${+functions[_devenv_hook]}"\n`);
   expect(r.stderr).toBe('devenv: the hook needs zsh >= 5.3 (this is 5.2); nothing was loaded\n');
   expect(r.stdout).toBe('hooked=no fn=0\n');
+});
+
+test('`devenv hook` serves its text from a private cache, and only while the directory checks out', () => {
+  const home = join(dir, 'hook-cache');
+  mkdirSync(join(home, 'run'), {recursive: true, mode: 0o700});
+  const e = {...process.env, XDG_STATE_HOME: join(home, 'state'), XDG_RUNTIME_DIR: join(home, 'run')};
+  const devenv = () => spawnSync(process.execPath, [join(REPO, 'bin', 'run.js'), 'hook', 'bash'], {env: e, encoding: 'utf8'});
+  const first = devenv();
+  expect(first.status).toBe(0);
+  const cache = join(home, 'run', 'devenv', 'shell', 'hook.bash');
+  const [key, ...rest] = readFileSync(cache, 'utf8').split('\n');
+  expect(rest.join('\n')).toBe(first.stdout);
+  // The cache is what the next terminal gets...
+  writeFileSync(cache, `${key}\n# cached\n`);
+  expect(devenv().stdout).toBe('# cached\n');
+  // ...but not once its directory is no longer private, nor under another key.
+  chmodSync(join(home, 'run', 'devenv', 'shell'), 0o755);
+  expect(devenv().stdout).toBe(first.stdout);
+  expect(statSync(join(home, 'run', 'devenv', 'shell')).mode & 0o777).toBe(0o700);
+  writeFileSync(cache, `["other key"]\n# cached\n`);
+  expect(devenv().stdout).toBe(first.stdout);
+});
+
+test('a stamp directory planted by someone else, or through a symlink, is refused', () => {
+  const base = join(dir, 'private');
+  mkdirSync(base);
+  const victim = join(dir, 'victim');
+  mkdirSync(join(victim, 'shell'), {recursive: true});
+  symlinkSync(victim, join(base, 'devenv'));
+  expect(() => ensurePrivateDir(base, 'devenv', 'shell')).toThrow(/refusing to use .*devenv: it is a symlink/);
+  rmSync(join(base, 'devenv'));
+  writeFileSync(join(base, 'devenv'), '');
+  expect(() => ensurePrivateDir(base, 'devenv', 'shell')).toThrow(/not a directory/);
+  rmSync(join(base, 'devenv'));
+  expect(ensurePrivateDir(base, 'devenv', 'shell')).toBe(join(base, 'devenv', 'shell'));
+  expect(statSync(join(base, 'devenv', 'shell')).mode & 0o777).toBe(0o700);
+  // Owned by another user (root's /usr, when these tests run unprivileged).
+  if (process.getuid!() !== 0) expect(() => ensurePrivateDir('/', 'usr')).toThrow(/belongs to uid 0/);
+  expect(readdirSync(join(victim, 'shell'))).toEqual([]);
 });
