@@ -194,7 +194,7 @@ for (const kind of KINDS) {
       };
       const waitFor = (re: RegExp) => waitUntil(() => (sh.run('true'), re.test(sh.pane())), 120_000, String(re), () => sh.debug());
       breakWith('noSuchPackageOne');
-      waitFor(/hooked-\w+ failed to evaluate; using the last good environment[^\n]*\n(.*\n){0,4}.*noSuchPackageOne/);
+      waitFor(/hooked-[\w-]+ failed to evaluate; using the last good environment[^\n]*\n(.*\n){0,4}.*noSuchPackageOne/);
       expect(sh.env().CHECKOUT_VENV).toBe(join(app, '.venv'));
       // Once: idle prompts do not repeat it.
       const times = (sh.pane().match(/noSuchPackageOne/g) ?? []).length;
