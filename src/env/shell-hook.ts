@@ -80,9 +80,10 @@ function run(root: string, spec: EnvSpec, env: NodeJS.ProcessEnv): HookEffects {
   const script = [
     ...fns,
     `{ eval ${ansiCQuote(spec.shellHook!)}; } </dev/null 1>&2`,
-    '__devenv_status=$?',
+    '__devenv_status=$?; set +eu; IFS=$\' \\t\\n\'',
     'printf "%s\\0" "$__devenv_status"',
-    'command env -0',
+    // Builtins only (BSD env has no -0; bash 3.2 has compgen and ${!n}).
+    'for __devenv_n in $(compgen -e); do printf "%s=%s\\0" "$__devenv_n" "${!__devenv_n}"; done',
   ].join('\n');
   const file = join(projectStateDir(root), `shell-hook.${process.pid}.sh`);
   const output: string[] = [];

@@ -8,7 +8,7 @@ import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, st
 import {fileURLToPath} from 'node:url';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {baseEnv, diffEnv, splitAround} from '../../src/env/shell-hook.js';
+import {baseEnv, diffEnv, hookEffects, splitAround} from '../../src/env/shell-hook.js';
 import {shellFor} from '../../src/shells/index.js';
 import {envNameProblem} from '../../src/shells/protocol.js';
 import type {Activation, HookPaths, ShellName} from '../../src/shells/shell.js';
@@ -284,4 +284,30 @@ test('a stamp directory planted by someone else, or through a symlink, is refuse
   // Owned by another user (root's /usr, when these tests run unprivileged).
   if (process.getuid!() !== 0) expect(() => ensurePrivateDir('/', 'usr')).toThrow(/belongs to uid 0/);
   expect(readdirSync(join(victim, 'shell'))).toEqual([]);
+});
+
+test('a shellHook runs per checkout, with stdenv functions, in real bash; its PATH edits are recorded around the value it got', () => {
+  const saved = process.env.XDG_STATE_HOME;
+  process.env.XDG_STATE_HOME = join(dir, 'hook-state');
+  try {
+    const spec = {
+      vars: {},
+      prepend: {PATH: ['/nix/store/x-tool/bin']},
+      shellHook: 'addToSearchPath MY_SEARCH "$PWD/lib"\nexport PATH="$PWD/bin:$PATH:$PWD/last"\nexport VENV="$PWD/.venv" HOME=/elsewhere\nIFS=:\necho "hook in $PWD"',
+      bashFunctions: {addToSearchPath: '    export "$1=${!1:+${!1}:}$2"'},
+    };
+    const a = join(dir, 'checkout-a');
+    const b = join(dir, 'checkout-b');
+    for (const r of [a, b]) mkdirSync(r, {recursive: true});
+    const ea = hookEffects(a, 'k1', spec, {})!;
+    expect(ea).toEqual({vars: {MY_SEARCH: join(a, 'lib'), VENV: join(a, '.venv')}, paths: {PATH: {pre: [join(a, 'bin')], post: [join(a, 'last')]}}, output: [`hook in ${a}`]});
+    // Same environment, another checkout: its own values, not the first one's.
+    expect(hookEffects(b, 'k1', spec, {})!.vars.VENV).toBe(join(b, '.venv'));
+    expect(hookEffects(a, 'k1', spec, {})).toEqual(ea);
+    const failing = hookEffects(a, 'k2', {...spec, shellHook: 'echo half; false'}, {})!;
+    expect(failing.output).toEqual(['half', 'devenv: the shellHook exited with status 1']);
+  } finally {
+    if (saved === undefined) delete process.env.XDG_STATE_HOME;
+    else process.env.XDG_STATE_HOME = saved;
+  }
 });
