@@ -48,8 +48,8 @@ export interface Dialect {
   eachWord(v: string, words: string[], body: Lines): Lines;
   /** Iterate the non-empty fields of the value of `srcVar` split on `sep`. */
   eachField(v: string, sep: ':' | ' ', srcVar: string, body: Lines): Lines;
-  /** Iterate a flat list two by two. */
-  eachPair(a: string, b: string, listName: string, body: Lines): Lines;
+  /** Unless every pair (a, b) of the flat list has `a -nt b` (plain mtime order), run `fail`. */
+  pairsNewer(listName: string, fail: Lines): Lines;
   ret(code?: string): string;
   readonly cont: string;
   call(name: string, ...args: string[]): string;
@@ -140,12 +140,15 @@ function posix(kind: 'bash' | 'zsh'): Dialect {
         'done',
       ];
     },
-    eachPair: (a, b, l, body) => {
-      const base = zsh ? 1 : 0;
+    // The idle prompt's loop: a C-style for (bash 2.04+, zsh), one [[ -nt ]] per pair.
+    pairsNewer: (l, fail) => {
+      const [from, cmp] = zsh ? [1, '<='] : [0, '<'];
       return [
-        `local __devenv_pi=${base} __devenv_pn=$(( \${#${l}[@]} + ${base} ))`,
-        `while (( __devenv_pi < __devenv_pn )); do`,
-        ...indent([`${a}=\${${l}[__devenv_pi]} ${b}=\${${l}[__devenv_pi + 1]}`, '__devenv_pi=$(( __devenv_pi + 2 ))', ...body]),
+        `local __devenv_i __devenv_n=\${#${l}[@]}`,
+        `for (( __devenv_i = ${from}; __devenv_i ${cmp} __devenv_n; __devenv_i += 2 )); do`,
+        `  if ! [[ \${${l}[__devenv_i]} -nt \${${l}[__devenv_i + 1]} ]]; then`,
+        ...indent(indent(fail)),
+        '  fi',
         'done',
       ];
     },
@@ -210,10 +213,10 @@ function fish(): Dialect {
     eachWord: (v, words, body) => [`for ${v} in ${words.join(' ')}`, ...indent(body), 'end'],
     // Quoted: an empty value must not leave `string split` reading stdin.
     eachField: (v, sep, src, body) => [`for ${v} in (string split ${fishQuote(sep)} -- "$${src}")`, ...indent([`test -n "$${v}"; or continue`, ...body]), 'end'],
-    eachPair: (a, b, l, body) => [
+    pairsNewer: (l, fail) => [
       'set -l __dv_p ""',
       `for __dv_x in $${l}`,
-      ...indent(['if test -z "$__dv_p"', '  set __dv_p $__dv_x', '  continue', 'end', `set ${a} $__dv_p`, `set ${b} $__dv_x`, 'set __dv_p ""', ...body]),
+      ...indent(['if test -z "$__dv_p"', '  set __dv_p $__dv_x', '  continue', 'end', 'if not _devenv_nt $__dv_p $__dv_x', ...indent(fail), 'end', 'set __dv_p ""']),
       'end',
     ],
     ret: (code) => `return${code ? ' ' + code : ''}`,
@@ -238,7 +241,7 @@ function fish(): Dialect {
     isFile: (p) => atom(`test -f ${p}`),
     isDir: (p) => atom(`test -d ${p}`),
     writable: (p) => atom(`test -w ${p}`),
-    newer: (a, b) => atom(`_devenv_nt ${a} ${b}`),
+    newer: (a, b) => atom(`test -e ${b}; and _devenv_nt ${a} ${b}`),
     isSet: (n) => atom(`set -q $${n}`),
     isExported: (n) => atom(`set -qx $${n}`),
     ok: (command) => atom(command),

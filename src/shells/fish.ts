@@ -28,11 +28,11 @@ function _devenv_put -a __devenv_n __devenv_v
 end
 if ${atLeast(FISH_BUILTIN_NT)}
     function _devenv_nt
-        test -e $argv[2]; and test $argv[1] -nt $argv[2]
+        test $argv[1] -nt $argv[2]
     end
 else
     function _devenv_nt
-        command test -e $argv[2] -a $argv[1] -nt $argv[2]
+        command test $argv[1] -nt $argv[2]
     end
 end
 ${logic}

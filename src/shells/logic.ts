@@ -2,9 +2,10 @@
 // bash, zsh and fish run this same logic; their modules only register it with the shell.
 //
 // Prompt path (builtins only): PWD/OLDPWD unchanged and no watched file changed -> return.
-// Watched files are pairs "A newer than B": (stamp, file) and, once loaded, (file, lo), lo
+// Watched files are pairs "A newer than B" (plain -nt): (stamp, file) and (file, lo), lo
 // being a reference file dated a second before the file's mtime as devenv saw it, so an
-// mtime moving backwards (tar, rsync -a, cp -p) counts as a change too.
+// mtime moving backwards (tar, rsync -a, cp -p) counts as a change too (and a missing file:
+// zsh's -nt is false then). A file without lo is also listed as one that must exist.
 import {and, type Cond, type Dialect, type Lines, not, or} from './dialect.js';
 import {MARK, PATH_LIKE, PREFIX, STATE, VAR} from './protocol.js';
 import type {Activation, HookPaths} from './shell.js';
@@ -16,7 +17,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
   const {q, v, ind} = d;
   const rc = d.status;
   const rec = (k: string, prefix: string, n: string) => d.concatName(k, q(prefix), n);
-  const n = L('n'), k = L('k'), a = L('a'), b = L('b'), f = L('f'), e = L('e'), s = L('s');
+  const n = L('n'), k = L('k'), f = L('f'), e = L('e'), s = L('s');
   const cur = L('cur'), nw = L('new'), pre = L('pre'), post = L('post'), val = L('val'), dir = L('d');
   return [
     d.global('_devenv_state', q(p.stateDir)),
@@ -25,13 +26,15 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
     d.global('_devenv_epoch', q(p.trustEpochFile)),
     d.global('_devenv_stamp', q(p.stampDir + '/stamp.') + d.pid),
     d.list(VAR.pairs, []),
+    d.list(VAR.present, []),
     d.list(VAR.absent, []),
     ...['_devenv_pwd', '_devenv_opwd', '_devenv_seen', '_devenv_loaded', VAR.root].map((x) => d.global(x, "''")),
 
     '# True when a watched file changed since this shell last looked.',
     ...d.fn('_devenv_changed', [], [
-      d.local(a), d.local(b), d.local(f),
-      ...d.eachPair(a, b, VAR.pairs, d.if(not(d.newer(v(a), v(b))), [d.ret('0')])),
+      d.local(f),
+      ...d.pairsNewer(VAR.pairs, [d.ret('0')]),
+      ...d.each(f, VAR.present, d.if(not(d.exists(v(f))), [d.ret('0')])),
       ...d.each(f, VAR.absent, d.if(d.exists(v(f)), [d.ret('0')])),
       d.ret('1'),
     ]),
@@ -129,8 +132,9 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
     ...d.fn('_devenv_watch_project', [], [
       d.local(f),
       d.list(VAR.pairs, [v('_devenv_stamp'), v('_devenv_epoch')]),
+      d.list(VAR.present, [v('_devenv_epoch')]),
       d.list(VAR.absent, []),
-      ...d.eachWord(f, ['devenv.toml', 'flake.nix', 'flake.lock'].map((x) => v(VAR.root) + q('/' + x)), d.if(d.exists(v(f)), [d.append(VAR.pairs, [v('_devenv_stamp'), v(f)])], [d.append(VAR.absent, [v(f)])])),
+      ...d.eachWord(f, ['devenv.toml', 'flake.nix', 'flake.lock'].map((x) => v(VAR.root) + q('/' + x)), d.if(d.exists(v(f)), [d.append(VAR.pairs, [v('_devenv_stamp'), v(f)]), d.append(VAR.present, [v(f)])], [d.append(VAR.absent, [v(f)])])),
     ]),
     ...d.fn('_devenv_slow', [], [
       d.call('_devenv_touch'),
@@ -153,6 +157,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
           ...d.if(not(d.empty(v(STATE.root))), [d.call('_devenv_unload'), d.say(q(MARK.unloading))]),
           // Outside every project: watch for a project file appearing here or above.
           d.list(VAR.pairs, []),
+          d.list(VAR.present, []),
           d.list(VAR.absent, []),
           d.local(dir, v('PWD')),
           ...d.while(not(d.empty(v(dir))), [d.append(VAR.absent, [v(dir) + q('/devenv.toml'), v(dir) + q('/flake.nix')]), d.dirname(dir)]),
@@ -195,15 +200,12 @@ export function activationScript(d: Dialect, a: Activation, self: string): strin
   // After nix-collect-garbage: never load a PATH of deleted store paths.
   for (const p of a.storePaths) checks.push(d.isDir(q(p)));
   const pairs: string[] = [];
-  for (const w of a.watch) {
-    pairs.push(v0(d), q(w.file));
-    if (w.lo) pairs.push(q(w.file), q(w.lo));
-  }
+  for (const w of a.watch) pairs.push(...(w.lo ? [q(w.file), q(w.lo)] : []), v0(d), q(w.file));
   const apply: Lines = [];
   for (const [k, v] of Object.entries(a.vars)) if (!PATH_LIKE.includes(k) || !(k in a.paths)) apply.push(d.call('_devenv_set', k, q(v)));
   for (const [k, e] of Object.entries(a.paths)) apply.push(d.call('_devenv_path', k, q(e.pre.join(':')), q(e.post.join(':'))));
   apply.push(d.exportLit(STATE.root, q(a.root)));
-  apply.push(d.list(VAR.pairs, pairs), d.list(VAR.absent, a.watchAbsent.map(q)));
+  apply.push(d.list(VAR.pairs, pairs), d.list(VAR.present, a.watch.filter((w) => !w.lo).map((w) => q(w.file))), d.list(VAR.absent, a.watchAbsent.map(q)));
   if (a.usedMarker) apply.push(...d.if(d.writable(q(a.usedMarker.replace(/\/[^/]*$/, ''))), [d.touch(q(a.usedMarker))]));
   apply.push(d.say(q(a.message)));
   for (const line of a.notes ?? []) apply.push(d.say(q(line)));
@@ -217,7 +219,7 @@ const v0 = (d: Dialect) => d.v('_devenv_stamp');
 /** Stay unloaded in a blocked project; retry when one of these files changes or appears. */
 export function blockedCode(d: Dialect, present: string[], absent: string[], message: string): string {
   const pairs = present.flatMap((f) => [v0(d), d.q(f)]);
-  return [d.list(VAR.pairs, pairs), d.list(VAR.absent, absent.map(d.q)), d.say(d.q(message)), d.call('_devenv_touch')].join('\n');
+  return [d.list(VAR.pairs, pairs), d.list(VAR.present, present.map(d.q)), d.list(VAR.absent, absent.map(d.q)), d.say(d.q(message)), d.call('_devenv_touch')].join('\n');
 }
 
 /** Run the hook again at the next prompt (a transient failure: nix was interrupted or killed). */

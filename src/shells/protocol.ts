@@ -96,5 +96,6 @@ export const STALE = 99;
 export const VAR = {
   root: '_devenv_r',
   pairs: '_devenv_pairs',
+  present: '_devenv_present',
   absent: '_devenv_absent',
 } as const;
