@@ -18,7 +18,8 @@ TEST_USER="${DEVENV_TEST_USER:-devenv-test}"
 TEST_HOME="/home/$TEST_USER"
 SOCKET=/nix/var/nix/daemon-socket/socket
 DAEMON_LOG=/var/log/devenv-nix-daemon.log
-PACKAGES=(nix-bin zsh fish direnv tmux hyperfine procps git util-linux strace debootstrap ca-certificates)
+PACKAGES=(nix-bin zsh fish direnv tmux hyperfine procps git util-linux strace debootstrap ca-certificates
+  systemd python3)  # the last two for the watcher tests: systemd-analyze verify, plistlib
 NIX_FEATURES=(--extra-experimental-features 'nix-command flakes')
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -43,15 +44,24 @@ else
 fi
 
 # --- Nix groups and build users -----------------------------------------------
+# Build users get uids of their own range (DEVENV_NIXBLD_UID_BASE+1..+10): before a build
+# nix kills every process of its build user's uid, so a Debian root running its own
+# nix-daemon on this machine must not share uids with the host's build users, or each
+# daemon kills the other's builds (seen as "builder failed due to signal 9").
+UID_BASE="${DEVENV_NIXBLD_UID_BASE:-30000}"
 if ! getent group nixbld >/dev/null; then
   say "creating group nixbld"
   groupadd --system nixbld
 fi
 for i in $(seq 1 10); do
+  uid=$((UID_BASE + i))
   if ! getent passwd "nixbld$i" >/dev/null; then
-    say "creating build user nixbld$i"
-    useradd --system --no-create-home --home-dir /var/empty --shell /usr/sbin/nologin \
+    say "creating build user nixbld$i (uid $uid)"
+    useradd --system --uid "$uid" --no-create-home --home-dir /var/empty --shell /usr/sbin/nologin \
       --gid nixbld --groups nixbld --comment "Nix build user $i" "nixbld$i"
+  elif [ -n "${DEVENV_NIXBLD_UID_BASE:-}" ] && [ "$(id -u "nixbld$i")" != "$uid" ]; then
+    say "moving build user nixbld$i to uid $uid"
+    usermod -u "$uid" "nixbld$i"
   fi
 done
 if ! getent group nix-users >/dev/null; then

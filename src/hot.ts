@@ -2,14 +2,15 @@
 // `exec`, and the hook's internal calls (`__hook`, `__refresh`). Node built-ins only at import.
 import {formatError, DevenvError} from './errors.js';
 import {MARK} from './shells/protocol.js';
+import {currentDir} from './usecases/cwd.js';
 
 export async function runHot(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (cmd === 'exec') {
       const args = rest[0] === '--' ? rest.slice(1) : rest;
-      const {execInEnv} = await import('./exec/exec.js');
-      return await execInEnv({cwd: process.env.PWD && samedir(process.env.PWD) ? process.env.PWD : process.cwd(), argv: args});
+      const {execInEnv} = await import('./usecases/exec.js');
+      return await execInEnv({cwd: currentDir(), argv: args});
     }
     if (cmd === 'hook') {
       const {hookText} = await import('./activation/hook-text.js');
@@ -26,14 +27,14 @@ export async function runHot(argv: string[]): Promise<number> {
         process.exitCode = 130; // hookMiss: the interruption has been reported
         setTimeout(() => process.exit(130), 1500);
       });
-      const {hookMiss} = await import('./activation/hook-miss.js');
+      const {hookMiss} = await import('./usecases/hook-miss.js');
       const code = await hookMiss(rest[0], rest[1]);
       if (interrupted) return 130;
       process.stdout.write(code + '\n');
       return 0;
     }
     if (cmd === '__refresh') {
-      const {refresh} = await import('./activation/hook-miss.js');
+      const {refresh} = await import('./usecases/refresh.js');
       await refresh(rest[0], {exclusive: true});
       return 0;
     }
@@ -41,17 +42,5 @@ export async function runHot(argv: string[]): Promise<number> {
   } catch (e) {
     process.stderr.write(formatError(e) + '\n');
     return e instanceof DevenvError ? e.exitCode : 1;
-  }
-}
-
-import {statSync} from 'node:fs';
-/** $PWD keeps the user's logical path (symlinks) when it names the real cwd. */
-function samedir(p: string): boolean {
-  try {
-    const a = statSync(p);
-    const b = statSync('.');
-    return a.ino === b.ino && a.dev === b.dev;
-  } catch {
-    return false;
   }
 }

@@ -1,7 +1,9 @@
 // Where devenv keeps its own files: always the user's XDG dirs, never the project,
 // so a cloned repository cannot plant caches, trust records or activation scripts.
+import {createHash} from 'node:crypto';
 import {homedir, tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {realPath} from './util/fs.js';
 
 function xdg(varName: string, fallback: string): string {
   const v = process.env[varName];
@@ -35,8 +37,27 @@ export const usedMarker = (key: string): string => join(stateDir(), 'used', key)
 
 export const trustEpochPath = (): string => join(stateDir(), 'trust-epoch');
 
-/** Per-project state mirrors the project's absolute path, so the shell can find it with no hashing. */
-export const projectStateDir = (root: string): string => join(stateDir(), 'roots', root, '@devenv@');
+/**
+ * Per-project state, named by a digest of the project's real path: every spelling of a project
+ * (symlinks) shares it, and a path of any length fits.
+ */
+export const projectStateDir = (root: string): string => join(stateDir(), 'projects', projectId(realPath(root)));
+
+/** A project's identity as a file name: sha256 of its real path. */
+export const projectId = (real: string): string => createHash('sha256').update(real).digest('hex').slice(0, 32);
+
+/**
+ * The shell's index: `roots/<path as the shell sees it>/@devenv@` is a symlink to the state dir,
+ * so the prompt finds a rendered activation with no hashing. Only an index: a path too long for
+ * it simply goes through node.
+ */
+export const shellIndexLink = (root: string): string => join(stateDir(), 'roots', root, '@devenv@');
+
+/** "~/x" for paths under $HOME, for messages. */
+export function tilde(p: string): string {
+  const h = homedir();
+  return h && h !== '/' && (p === h || p.startsWith(h + '/')) ? '~' + p.slice(h.length) : p;
+}
 
 export const entriesDir = (): string => join(cacheDir(), 'entries');
 export const gcrootsDir = (): string => join(stateDir(), 'gcroots');

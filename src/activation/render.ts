@@ -1,19 +1,20 @@
 // Render the per-shell activation scripts for a trusted project into the user's state dir.
 // The shells source them on `cd` without starting node; only trusted content gets here.
-import {closeSync, rmSync, statSync, utimesSync} from 'node:fs';
-import {homedir} from 'node:os';
+import {closeSync, mkdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
 import {hookEffects} from '../env/shell-hook.js';
 import {NEVER_TOUCH, pathEdits} from '../env/spec.js';
-import {projectStateDir, trustEpochPath, usedMarker} from '../paths.js';
+import {projectStateDir, shellIndexLink, tilde, trustEpochPath, usedMarker} from '../paths.js';
 import {CORE_FILES} from '../project/find.js';
+import {watchedGitIndex} from '../project/inputs.js';
+import {projectAt} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {SHELL_NAMES, shellFor} from '../shells/index.js';
 import type {Watched} from '../shells/logic.js';
 import type {Activation, ShellName} from '../shells/shell.js';
 import {checkTrust} from '../trust/trust.js';
-import {ensureDir, exists, openNoFollow, writeFileAtomic} from '../util/fs.js';
+import {ensureDir, exists, openNoFollow, realPath, writeFileAtomic} from '../util/fs.js';
 
 export const trustEpochFile = trustEpochPath;
 
@@ -38,10 +39,7 @@ export function touchTrustEpoch(): void {
 
 export const activationPath = (root: string, shell: ShellName): string => join(projectStateDir(root), `activate.${shell}`);
 
-export function tilde(p: string): string {
-  const h = homedir();
-  return h && h !== '/' && (p === h || p.startsWith(h + '/')) ? '~' + p.slice(h.length) : p;
-}
+export {tilde};
 
 /** "python3 3.11, postgresql 15" from the store paths on the env's PATH. */
 export function describeEnv(entry: CacheEntry): string {
@@ -97,7 +95,8 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
   const effects = hookEffects(root, entry.key, spec, own);
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries({...spec.vars, ...own, ...(effects?.vars ?? {})})) if (!NEVER_TOUCH.has(k)) vars[k] = v;
-  const files = [...new Set([...CORE_FILES, ...entry.inputs])].map((f) => join(root, f));
+  const index = watchedGitIndex(projectAt(root));
+  const files = [...[...new Set([...CORE_FILES, ...entry.inputs])].map((f) => join(root, f)), ...(index ? [index] : [])];
   const present = files.filter(exists);
   const desc = describeEnv(entry);
   const notes = [...(effects?.output ?? [])];
@@ -160,7 +159,38 @@ export async function renderActivations(root: string, entry: CacheEntry, digest?
     const file = activationPath(root, name);
     writeFileAtomic(file, shellFor(name).activationScript(activationFor(shared, name), file), 0o600);
   }
+  linkShellIndex(root);
   return true;
+}
+
+/**
+ * Point the shell's index (roots/<path>/@devenv@, see paths.ts) at the project's state dir, for
+ * the path the shell knows and the real one. A path too long for the index is simply not indexed.
+ */
+export function linkShellIndex(root: string): void {
+  const target = projectStateDir(root);
+  for (const r of new Set([root, realPath(root)])) {
+    const link = shellIndexLink(r);
+    try {
+      if (readlinkSync(link) === target) continue;
+    } catch {}
+    try {
+      mkdirSync(dirname(link), {recursive: true, mode: 0o700});
+      const tmp = `${link}.tmp-${process.pid}`;
+      rmSync(tmp, {force: true});
+      symlinkSync(target, tmp);
+      renameSync(tmp, link);
+    } catch {}
+  }
+}
+
+/** The path a shell should source: through its index when that is in place (the prompt compares paths). */
+export function shellActivationPath(root: string, shell: ShellName): string {
+  const viaIndex = join(shellIndexLink(root), `activate.${shell}`);
+  try {
+    if (readlinkSync(shellIndexLink(root)) === projectStateDir(root)) return viaIndex;
+  } catch {}
+  return activationPath(root, shell);
 }
 
 export function removeActivations(root: string): void {

@@ -2,25 +2,22 @@
 // clone of an evaluated project hits at once. Built-ins only (warm path).
 import {createHash} from 'node:crypto';
 import {existsSync} from 'node:fs';
-import {contentDigest, digestOf, fileDigests, inputFiles} from '../project/find.js';
+import {join} from 'node:path';
 import {currentSystem, nixpkgsOverride, nixVersionSync} from '../nix/nix.js';
+import {cacheDir, projectId} from '../paths.js';
+import {type InputDigest, readInputs, treeDigest} from '../project/inputs.js';
+import {type Project, projectAt} from '../project/project.js';
 
-export const CACHE_FORMAT = 3;
+export type {InputDigest} from '../project/inputs.js';
 
-/** For a local override (path:/dir or /dir), its .nix content counts too. */
+export const CACHE_FORMAT = 4;
+
+/** For a local override (path:/dir or /dir), its content counts too. */
 export function overrideDigest(ref: string | undefined): string {
   if (!ref) return '';
   const m = /^(?:path:)?(\/[^?#]*)/.exec(ref);
   if (!m || !existsSync(m[1])) return '';
-  return contentDigest(m[1], inputFiles(m[1]));
-}
-
-export interface InputDigest {
-  /** Content digest of the inputs: what trust is bound to, and part of the key. */
-  digest: string;
-  files: string[];
-  /** Per input file (relative name) sha256, to say later which one changed. */
-  perFile: Record<string, string>;
+  return treeDigest(m[1], join(cacheDir(), 'override-inputs', `${projectId(m[1])}.json`)).digest;
 }
 
 export interface KeyParts extends InputDigest {
@@ -28,11 +25,7 @@ export interface KeyParts extends InputDigest {
 }
 
 /** The project's inputs, read once. Runs no nix, so it may run before any trust check. */
-export function inputDigest(root: string): InputDigest {
-  const files = inputFiles(root);
-  const perFile = fileDigests(root, files);
-  return {digest: digestOf(perFile), files, perFile};
-}
+export const inputDigest = (root: string | Project): InputDigest => readInputs(typeof root === 'string' ? projectAt(root) : root);
 
 /** The cache key for these inputs (may run `nix --version` once per nix binary). */
 export function keyFor(inputs: InputDigest): KeyParts {
@@ -44,6 +37,6 @@ export function keyFor(inputs: InputDigest): KeyParts {
   return {...inputs, key};
 }
 
-export function computeKey(root: string): KeyParts {
+export function computeKey(root: string | Project): KeyParts {
   return keyFor(inputDigest(root));
 }

@@ -1,9 +1,11 @@
 // Per-project state (path-dependent, unlike cache entries): last evaluation, last good key, last error.
 import {join} from 'node:path';
 import {projectStateDir} from '../paths.js';
-import {readJson, writeFileAtomic} from '../util/fs.js';
+import {readJson, realPath, writeFileAtomic} from '../util/fs.js';
 
 export interface ProjectState {
+  /** The project's real path (the state dir is named by its digest). */
+  root?: string;
   lastKey?: string;
   lastGoodKey?: string;
   lastEvalAt?: string;
@@ -16,6 +18,8 @@ export interface ProjectState {
   errorRendered?: string;
   /** Per input file (relative name) sha256 at the last good evaluation, to say why the cache is stale. */
   inputDigests?: Record<string, string>;
+  /** Input URLs + flake.lock that `nix flake lock` last confirmed (URL forms devenv cannot compare). */
+  lockCheckedFor?: string;
 }
 
 export const stateFile = (root: string): string => join(projectStateDir(root), 'state.json');
@@ -25,7 +29,7 @@ export function readProjectState(root: string): ProjectState {
 }
 
 export function updateProjectState(root: string, patch: Partial<ProjectState>): ProjectState {
-  const next = {...readProjectState(root), ...patch};
+  const next = {...readProjectState(root), ...patch, root: realPath(root)};
   for (const k of Object.keys(next) as (keyof ProjectState)[]) if (next[k] === undefined) delete next[k];
   writeFileAtomic(stateFile(root), JSON.stringify(next, null, 2) + '\n');
   return next;

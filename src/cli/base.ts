@@ -1,6 +1,7 @@
 // Shared command behaviour: DevenvError -> message with hint on stderr and its exit code.
 import {Command} from '@oclif/core';
 import {DevenvError, formatError} from '../errors.js';
+import {currentDir} from '../usecases/cwd.js';
 
 export abstract class DevenvCommand extends Command {
   protected async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
@@ -12,8 +13,8 @@ export abstract class DevenvCommand extends Command {
     return super.catch(err);
   }
 
-  /** The user's logical cwd ($PWD keeps symlinked paths), falling back to the real one. */
+  /** The real cwd, spelled as the user's $PWD when that names the same directory (see currentDir). */
   protected cwd(): string {
-    return process.env.PWD || process.cwd();
+    return currentDir();
   }
 }

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {editProjectPackages} from '../project/packages.js';
+import {editProjectPackages} from '../usecases/packages.js';
 
 export default class Add extends DevenvCommand {
   static summary = 'Add nixpkgs packages to devenv.toml and flake.nix';

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {allowPrefix, allowProject} from '../trust/commands.js';
+import {allowPrefix, allowProject} from '../usecases/allow.js';
 
 export default class Allow extends DevenvCommand {
   static aliases = ['trust:allow'];

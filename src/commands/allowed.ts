@@ -1,5 +1,5 @@
 import {DevenvCommand} from '../cli/base.js';
-import {listAllowed} from '../trust/commands.js';
+import {listAllowed} from '../usecases/allow.js';
 
 export default class Allowed extends DevenvCommand {
   static aliases = ['trust:list'];

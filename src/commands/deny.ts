@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {denyProject} from '../trust/commands.js';
+import {denyProject} from '../usecases/deny.js';
 
 export default class Deny extends DevenvCommand {
   static aliases = ['trust:deny'];

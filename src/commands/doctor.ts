@@ -1,5 +1,5 @@
 import {DevenvCommand} from '../cli/base.js';
-import {formatReport, runDoctor} from '../doctor/doctor.js';
+import {formatReport, runDoctor} from '../usecases/doctor.js';
 
 export default class Doctor extends DevenvCommand {
   static summary = 'Check nix, the shell hook and the current project, and say what to fix';

@@ -1,7 +1,6 @@
 import {Args} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {selectServices, type StopResult} from '../services/index.js';
-import {requireRoot} from '../project/find.js';
+import {projectServicesAt, stopServices} from '../usecases/services.js';
 
 export default class Down extends DevenvCommand {
   static aliases = ['services:down'];
@@ -14,15 +13,8 @@ export default class Down extends DevenvCommand {
 
   async run() {
     const {argv} = await this.parse(Down);
-    const root = requireRoot(this.cwd());
-    const services = await selectServices(root, argv as string[], {running: true});
-    const results: StopResult[] = [];
-    // Reverse start order: dependants first.
-    for (const s of [...services].reverse()) {
-      const r = await s.stop();
-      results.push(r);
-      this.log([`${r.name}: ${r.stopped ? `stopped (pid ${r.pid})` : 'not running'}`, ...r.steps.map((x) => `  ${x}`)].join('\n'));
-    }
+    const {root, services} = await projectServicesAt(this.cwd(), argv as string[], {running: true});
+    const results = await stopServices(services, (r) => this.log([`${r.name}: ${r.stopped ? `stopped (pid ${r.pid})` : 'not running'}`, ...r.steps.map((x) => `  ${x}`)].join('\n')));
     return {root, services: results};
   }
 }

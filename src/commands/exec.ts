@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {execInEnv} from '../exec/exec.js';
+import {execInEnv} from '../usecases/exec.js';
 
 export default class Exec extends DevenvCommand {
   static summary = "Run a command in the project's environment";

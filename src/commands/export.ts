@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {EXPORT_FORMATS, formatVariables, projectVariables} from '../activation/export.js';
+import {EXPORT_FORMATS, formatVariables, projectVariables} from '../usecases/export.js';
 
 export default class Export extends DevenvCommand {
   static summary = "Print the project's environment as json, dotenv, GitHub Actions or shell code";

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {collectGarbage, parseAge} from '../cache/gc.js';
-import {UsageError} from '../errors.js';
+import {gc} from '../usecases/gc.js';
 
 export default class Gc extends DevenvCommand {
   static summary = 'Drop cached environments (and their GC roots) not used for a while';
@@ -15,13 +14,7 @@ export default class Gc extends DevenvCommand {
 
   async run() {
     const {flags} = await this.parse(Gc);
-    let age: number;
-    try {
-      age = parseAge(flags['older-than']);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const res = collectGarbage(age, flags['dry-run']);
+    const res = gc(flags['older-than'], flags['dry-run']);
     const verb = res.dryRun ? 'would remove' : 'removed';
     this.log(`devenv: ${verb} ${res.removed.length} cached environment(s) (${(res.bytes / 1024).toFixed(0)} KiB of cache and their GC roots); kept ${res.kept}`);
     return res;

@@ -1,9 +1,6 @@
 import {Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {DevenvError} from '../errors.js';
-import {requireRoot} from '../project/find.js';
-import {syncFlake} from '../project/sync.js';
-import {keepTrustAcross} from '../trust/trust.js';
+import {generateFlake} from '../usecases/generate.js';
 
 export default class Generate extends DevenvCommand {
   static summary = 'Regenerate flake.nix from devenv.toml';
@@ -14,10 +11,7 @@ export default class Generate extends DevenvCommand {
 
   async run() {
     const {flags} = await this.parse(Generate);
-    const root = requireRoot(this.cwd());
-    const result = await keepTrustAcross(root, () => syncFlake(root, {force: flags.force}));
-    if (result === 'user-owned') throw new DevenvError('flake.nix was edited by hand; not overwriting it', {hint: 'pass --force to regenerate it from devenv.toml'});
-    if (result === 'no-manifest') throw new DevenvError(`${root} has no devenv.toml to generate from`);
+    const {root, result} = await generateFlake(this.cwd(), {force: flags.force});
     this.log(result === 'written' ? 'devenv: flake.nix regenerated' : 'devenv: flake.nix is up to date');
     return {root, result};
   }

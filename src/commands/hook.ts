@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {hookText} from '../activation/hook-text.js';
+import {hookText} from '../usecases/templates.js';
 
 export default class Hook extends DevenvCommand {
   static summary = 'Print the shell hook that loads project environments on cd';

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
 import {resolve} from 'node:path';
-import {initProject} from '../project/init.js';
+import {initProject} from '../usecases/init.js';
 
 export default class Init extends DevenvCommand {
   static summary = 'Create devenv.toml and flake.nix from templates';

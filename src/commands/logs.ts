@@ -1,8 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {selectServices} from '../services/index.js';
-import {fileSize, followFile, tailLines} from '../services/process.js';
-import {requireRoot} from '../project/find.js';
+import {fileSize, followFile, projectServicesAt, tailLines} from '../usecases/services.js';
 
 export default class Logs extends DevenvCommand {
   static aliases = ['services:logs'];
@@ -17,8 +15,7 @@ export default class Logs extends DevenvCommand {
 
   async run() {
     const {args, flags} = await this.parse(Logs);
-    const root = requireRoot(this.cwd());
-    const services = await selectServices(root, args.service ? [args.service] : [], {running: true});
+    const {services} = await projectServicesAt(this.cwd(), args.service ? [args.service] : [], {running: true});
     const width = Math.max(...services.map((s) => s.name.length));
     const prefix = (name: string) => (services.length > 1 ? `${name.padEnd(width)} | ` : '');
     const out = (l: string) => process.stdout.write(l + '\n');

@@ -1,6 +1,5 @@
 import {DevenvCommand} from '../cli/base.js';
-import {servicesStatus} from '../services/index.js';
-import {requireRoot} from '../project/find.js';
+import {listServices} from '../usecases/services.js';
 
 export default class Ps extends DevenvCommand {
   static aliases = ['services:ps'];
@@ -11,8 +10,7 @@ export default class Ps extends DevenvCommand {
 
   async run() {
     await this.parse(Ps);
-    const root = requireRoot(this.cwd());
-    const services = await servicesStatus(root);
+    const {root, services} = await listServices(this.cwd());
     if (!services.length) this.log('no services in this project (add [services.postgres] to devenv.toml)');
     else {
       const rows = [['NAME', 'STATE', 'PID', 'PORT', 'DATA'], ...services.map((s) => [s.name, s.state, s.pid ? String(s.pid) : '-', s.port ? String(s.port) : '-', s.dataDir ?? '-'])];

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {reloadProject} from '../evaluation/commands.js';
+import {reloadProject} from '../usecases/refresh.js';
 
 export default class Reload extends DevenvCommand {
   static summary = 'Re-evaluate the project now, ignoring the cache';

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {editProjectPackages} from '../project/packages.js';
+import {editProjectPackages} from '../usecases/packages.js';
 
 export default class Remove extends DevenvCommand {
   static summary = 'Remove packages from devenv.toml and flake.nix';

@@ -1,5 +1,5 @@
 import {DevenvCommand} from '../cli/base.js';
-import {execInEnv} from '../exec/exec.js';
+import {execInEnv} from '../usecases/exec.js';
 
 export default class Shell extends DevenvCommand {
   static summary = "Start an interactive $SHELL in the project's environment";

@@ -1,5 +1,5 @@
 import {DevenvCommand} from '../cli/base.js';
-import {projectStatus} from '../status/status.js';
+import {projectStatus} from '../usecases/status.js';
 import type {WatcherStatus} from '../watch/state.js';
 
 export default class Status extends DevenvCommand {
@@ -11,7 +11,9 @@ export default class Status extends DevenvCommand {
     await this.parse(Status);
     const s = await projectStatus(this.cwd());
     this.log(`project:  ${s.root}`);
+    if (s.real) this.log(`real path: ${s.real}`);
     this.log(`trust:    ${s.trust}${s.trusted ? '' : " (run 'devenv allow' to load it on cd)"}`);
+    if (s.trustChanged?.length) this.log(`changed since allowed: ${s.trustChanged.slice(0, 5).join(', ')}${s.trustChanged.length > 5 ? ` and ${s.trustChanged.length - 5} more` : ''}`);
     this.log(`cache:    ${s.cache.state}${s.cache.why ? ` (${s.cache.why})` : ''}`);
     if (s.lastEvaluation) this.log(`last evaluation: ${s.lastEvaluation.at}${s.lastEvaluation.durationMs !== undefined ? ` in ${(s.lastEvaluation.durationMs / 1000).toFixed(1)}s` : ''}`);
     if (s.lastError) this.log(`last error (${s.lastError.at}):\n  ${s.lastError.message.split('\n').join('\n  ')}`);

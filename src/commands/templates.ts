@@ -1,5 +1,5 @@
 import {DevenvCommand} from '../cli/base.js';
-import {listTemplates} from '../project/templates.js';
+import {listTemplates} from '../usecases/templates.js';
 
 export default class Templates extends DevenvCommand {
   static summary = 'List the templates `devenv init` can use';

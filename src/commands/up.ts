@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
 import {UsageError} from '../errors.js';
-import {selectServices, type StartResult} from '../services/index.js';
-import {requireRoot} from '../project/find.js';
+import {projectServicesAt, runServicesForeground, type StartResult, startServices} from '../usecases/services.js';
 
 export function describeStart(r: StartResult): string {
   const where = r.port ? ` on port ${r.port}` : '';
@@ -25,20 +24,13 @@ export default class Up extends DevenvCommand {
 
   async run() {
     const {argv, flags} = await this.parse(Up);
-    const root = requireRoot(this.cwd());
-    const services = await selectServices(root, argv as string[]);
+    const {root, services} = await projectServicesAt(this.cwd(), argv as string[]);
     if (!flags.detach) {
       if (this.jsonEnabled()) throw new UsageError('--json needs -d', 'use: devenv up -d --json');
-      const {runForeground} = await import('../services/foreground.js');
-      const code = await runForeground(services, {line: (l) => process.stdout.write(l + '\n'), note: (n) => process.stderr.write(`devenv: ${n}\n`)}, describeStart);
+      const code = await runServicesForeground(services, {line: (l) => process.stdout.write(l + '\n'), note: (n) => process.stderr.write(`devenv: ${n}\n`)}, describeStart);
       return this.exit(code);
     }
-    const results: StartResult[] = [];
-    for (const s of services) {
-      const r = await s.start({onProgress: (m) => this.jsonEnabled() || process.stderr.write(`devenv: ${s.name}: ${m}\n`)});
-      results.push(r);
-      this.log(describeStart(r));
-    }
+    const results = await startServices(services, (r) => this.log(describeStart(r)), (s, m) => this.jsonEnabled() || process.stderr.write(`devenv: ${s.name}: ${m}\n`));
     return {root, services: results};
   }
 }

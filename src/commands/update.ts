@@ -1,5 +1,5 @@
 import {DevenvCommand} from '../cli/base.js';
-import {updateProject} from '../evaluation/commands.js';
+import {updateProject} from '../usecases/refresh.js';
 
 export default class Update extends DevenvCommand {
   static summary = "Update flake.lock (nix flake update), then re-evaluate";

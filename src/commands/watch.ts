@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {runWatch} from '../watch/run.js';
+import {runWatch} from '../usecases/watch.js';
 
 export default class Watch extends DevenvCommand {
   static summary = 'Re-evaluate allowed projects in the background after every edit';

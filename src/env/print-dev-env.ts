@@ -11,6 +11,8 @@ export const BUILD_ONLY = new Set([
   'depsBuildBuildPropagated', 'depsBuildTargetPropagated', 'depsHostHostPropagated', 'depsTargetTargetPropagated',
   'strictDeps', 'doCheck', 'doInstallCheck', 'patches', 'configureFlags', 'cmakeFlags', 'mesonFlags', 'src',
   'preferLocalBuild', 'allowSubstitutes', '__structuredAttrs', 'packages', 'dontAddDisableDepTrack',
+  // With __structuredAttrs: files in the build directory, which does not outlive the evaluation.
+  'NIX_ATTRS_JSON_FILE', 'NIX_ATTRS_SH_FILE',
 ]);
 
 interface DevEnvJson {

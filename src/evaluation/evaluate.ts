@@ -11,7 +11,11 @@ import {DevenvError, ExitCode, isTransient, NixFailedError} from '../errors.js';
 import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {nixpkgsOverride, overrideArgs, runNix, strictFromEnv} from '../nix/nix.js';
 import {gcrootsDir, projectStateDir} from '../paths.js';
+import {watchedInputs} from '../project/inputs.js';
+import {type Project, projectAt} from '../project/project.js';
 import {syncFlake} from '../project/sync.js';
+import {checkTrust} from '../trust/trust.js';
+import {runOnFlake} from './flake-run.js';
 import {exists, readFileOrNull, StorageError, withLock, writeFileAtomic} from '../util/fs.js';
 import {startProgress} from './progress.js';
 import {debug} from '../util/debug.js';
@@ -25,7 +29,15 @@ export interface EnsureOptions {
   progress?: boolean;
   /** Print warnings (fallback notices) to stderr. */
   quiet?: boolean;
+  /**
+   * Only evaluate (and run the shellHook of) content that is trusted: the hook and the watcher.
+   * Checked against what is actually evaluated, so an edit after the caller's own check is not run.
+   */
+  requireTrust?: boolean;
 }
+
+/** The inputs changed between reading and evaluating them: evaluate again. */
+class InputsChanged extends Error {}
 
 export interface EnsureResult {
   entry: CacheEntry;
@@ -41,14 +53,14 @@ export interface EnsureResult {
  * extra nix call. The project's own source is not rooted: it is local and cheap to re-add.
  * Runs alongside the evaluation; failing to root is not fatal.
  */
-async function inputRoots(root: string): Promise<{dir: string; done: Promise<void>} | undefined> {
-  const lock = readFileOrNull(join(root, 'flake.lock')) ?? '';
+async function inputRoots(p: Project): Promise<{dir: string; done: Promise<void>} | undefined> {
+  const lock = readFileOrNull(join(p.real, 'flake.lock')) ?? '';
   const override = nixpkgsOverride() ?? '';
   const id = createHash('sha256').update(`${lock}\0${override}\0${overrideDigest(override)}`).digest('hex').slice(0, 32);
   const dir = join(gcrootsDir(), 'inputs', id);
   if (exists(join(dir, 'done'))) return {dir, done: Promise.resolve()};
   const done = (async () => {
-    const archived = await runNix(['flake', 'archive', '--json', ...overrideArgs(), root], {cwd: root, what: 'nix flake archive'});
+    const archived = (await runOnFlake(p, ['flake', 'archive', '--json', ...overrideArgs()], 'nix flake archive', {staged: true})).result;
     const paths: string[] = [];
     const collect = (node: {path?: string; inputs?: Record<string, unknown>}, top: boolean) => {
       if (node.path && !top) paths.push(node.path);
@@ -63,16 +75,26 @@ async function inputRoots(root: string): Promise<{dir: string; done: Promise<voi
   return {dir, done};
 }
 
-async function evaluateOnce(root: string, {key, files}: KeyParts): Promise<CacheEntry> {
+async function evaluateOnce(p: Project, {key, digest}: KeyParts, opts: EnsureOptions): Promise<CacheEntry> {
+  const root = p.root;
   const rootsDir = join(gcrootsDir(), key);
   rmSync(rootsDir, {recursive: true, force: true});
   mkdirSync(rootsDir, {recursive: true, mode: 0o700});
   const roots = [join(rootsDir, 'profile')];
-  const inputs = await inputRoots(root);
-  if (inputs) roots.push(inputs.dir);
   const start = Date.now();
-  const printed = await runNix(['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...overrideArgs(), root], {cwd: root, what: 'nix print-dev-env'});
+  // A non-git project is copied (filtered) first; the copy's digest is what nix will read.
+  const {result: printed, staged} = await runOnFlake(p, ['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...overrideArgs()], 'nix print-dev-env', {
+    beforeNix: async (s) => {
+      if (s && s.digest !== digest) throw new InputsChanged();
+    },
+  });
+  const inputs = await inputRoots(p);
+  if (inputs) roots.push(inputs.dir);
   const durationMs = Date.now() - start;
+  // Nix read the work tree itself (git): make sure it read the content that was checked.
+  const now = staged ?? computeKey(p);
+  if (now.digest !== digest) throw new InputsChanged();
+  if (opts.requireTrust && !checkTrust(p.root, digest).trusted) throw new DevenvError(`${p.root} changed since it was allowed; not running its shellHook`, {hint: "run 'devenv allow' to trust the new content"});
   let json: unknown;
   try {
     json = JSON.parse(printed.stdout);
@@ -83,24 +105,42 @@ async function evaluateOnce(root: string, {key, files}: KeyParts): Promise<Cache
   debug('parsed print-dev-env');
   await inputs?.done;
   debug('rooted inputs');
-  return {format: CACHE_FORMAT, key, createdAt: new Date().toISOString(), durationMs, inputs: files.map((f) => f.slice(root.length + 1)), spec, roots};
+  return {format: CACHE_FORMAT, key, createdAt: new Date().toISOString(), durationMs, inputs: watchedInputs(p, now), spec, roots};
 }
 
 /**
- * Without a flake.lock, nix writes one during the first evaluation: the inputs would change
- * under it (and the cache would never settle). Lock first, as devenv's own write, so a
- * trusted project stays trusted. Not with DEVENV_NIXPKGS, which never writes the lock.
+ * Lock before evaluating, as devenv's own write, so a trusted project stays trusted: without
+ * a flake.lock, or with one that locks an input from another URL than flake.nix now names
+ * (a changed [nixpkgs] url), nix would write flake.lock itself during the evaluation (and the
+ * inputs would change under it). Not with DEVENV_NIXPKGS, which never writes the lock.
+ * A URL form devenv cannot compare costs one `nix flake lock` per pair of input URLs and flake.lock.
  */
-async function ensureLockFile(root: string): Promise<void> {
-  if (nixpkgsOverride() || exists(join(root, 'flake.lock'))) return;
+async function ensureLockFile(p: Project): Promise<void> {
+  if (nixpkgsOverride()) return;
+  const lockFile = join(p.real, 'flake.lock');
+  const flakeText = readFileOrNull(join(p.real, 'flake.nix')) ?? '';
+  const lockText = readFileOrNull(lockFile);
+  const {inputUrls, lockState} = await import('../flake/lock.js');
+  // Keyed on the input URLs (the whole flake.nix when it names none devenv can read), so an
+  // edit of the package list does not ask nix again.
+  const urls = inputUrls(flakeText);
+  const inputs = Object.keys(urls).length ? JSON.stringify(urls) : flakeText;
+  const pair = (lock: string | null) => createHash('sha256').update(`${inputs}\0${lock}`).digest('hex');
+  if (lockText !== null) {
+    const state = lockState(flakeText, lockText);
+    if (state === 'current') return;
+    if (state === 'unknown' && readProjectState(p.root).lockCheckedFor === pair(lockText)) return;
+  }
   const {keepTrustAcross} = await import('../trust/trust.js');
-  await keepTrustAcross(root, () => runNix(['flake', 'lock', root], {cwd: root, what: 'nix flake lock'}));
+  await keepTrustAcross(p.root, () => runOnFlake(p, ['flake', 'lock'], 'nix flake lock'));
+  updateProjectState(p.root, {lockCheckedFor: pair(readFileOrNull(lockFile))});
 }
 
 /** Find or build the environment of the project at `root`. */
 export async function ensureEnvironment(root: string, opts: EnsureOptions = {}): Promise<EnsureResult> {
   const strict = opts.strict ?? strictFromEnv();
-  let parts = computeKey(root);
+  const p = projectAt(root);
+  let parts = computeKey(p);
   if (!opts.force) {
     const hit = readEntry(parts.key);
     if (hit.status === 'hit') return {entry: hit.entry, source: 'hit'};
@@ -115,11 +155,11 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
   return withLock(lockFile, async () => {
     try {
       await syncFlake(root);
-      await ensureLockFile(root);
+      await ensureLockFile(p);
     } catch (e) {
       return fallbackOrThrow(root, e as DevenvError, strict, opts);
     }
-    parts = computeKey(root);
+    parts = computeKey(p);
     const existing = readEntry(parts.key);
     if (existing.status === 'hit' && !opts.force) return {entry: existing.entry, source: 'hit' as const};
     if (existing.status === 'corrupt') removeEntry(parts.key);
@@ -128,9 +168,14 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
       // Evaluate until the inputs hold still; never store a result whose inputs changed meanwhile.
       // The key holds the content digest, so an unchanged key means unchanged inputs.
       for (let attempt = 0; ; attempt++) {
-        const entry = await evaluateOnce(root, parts);
-        const after = computeKey(root);
-        if (after.key === parts.key) {
+        let entry: CacheEntry | undefined;
+        try {
+          entry = await evaluateOnce(p, parts, opts);
+        } catch (e) {
+          if (!(e instanceof InputsChanged)) throw e;
+        }
+        const after = computeKey(p);
+        if (entry && after.key === parts.key) {
           try {
             writeEntry(entry);
             updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, errorRendered: undefined, inputDigests: parts.perFile});

@@ -1,4 +1,5 @@
 // The validated shape of devenv.toml (see schema/devenv.schema.json).
+import {attrFor, CHANNEL, DEFAULT_ATTRS} from './channel.js';
 
 export interface PostgresConfig {
   enable?: boolean;
@@ -8,10 +9,18 @@ export interface PostgresConfig {
   settings?: Record<string, string | number | boolean>;
 }
 
+/** `[nixpkgs.config]`: passed to `import nixpkgs { config = ...; }`. */
+export interface NixpkgsConfig {
+  allowUnfree?: boolean;
+  allowBroken?: boolean;
+  allowUnsupportedSystem?: boolean;
+  permittedInsecurePackages?: string[];
+}
+
 export interface Manifest {
   name?: string;
   packages?: string[];
-  nixpkgs?: {url?: string};
+  nixpkgs?: {url?: string; config?: NixpkgsConfig};
   languages?: {
     python?: {version?: string};
     node?: {version?: string};
@@ -23,7 +32,7 @@ export interface Manifest {
   shell?: {hook?: string};
 }
 
-export const DEFAULT_NIXPKGS_URL = 'github:NixOS/nixpkgs/nixos-24.05';
+export const DEFAULT_NIXPKGS_URL = CHANNEL.url;
 export const DEFAULT_PYTHON = '3.11';
 export const DEFAULT_POSTGRES = 15;
 
@@ -36,12 +45,12 @@ export function postgresEnabled(m: Manifest): boolean {
 export function nixAttributes(m: Manifest): string[] {
   const out: string[] = [];
   const py = m.languages?.python;
-  if (py) out.push(`python${(py.version ?? DEFAULT_PYTHON).replace('.', '')}`);
+  if (py) out.push(attrFor('python', py.version ?? DEFAULT_PYTHON));
   const node = m.languages?.node;
-  if (node) out.push(node.version ? `nodejs_${node.version}` : 'nodejs');
+  if (node) out.push(node.version ? attrFor('node', node.version) : DEFAULT_ATTRS.node);
   if (m.languages?.rust) out.push('rustc', 'cargo');
   if (m.languages?.go) out.push('go');
-  if (postgresEnabled(m)) out.push(`postgresql_${m.services!.postgres!.version ?? DEFAULT_POSTGRES}`);
+  if (postgresEnabled(m)) out.push(attrFor('postgres', m.services!.postgres!.version ?? DEFAULT_POSTGRES));
   for (const p of m.packages ?? []) if (!out.includes(p)) out.push(p);
   return out;
 }

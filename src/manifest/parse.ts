@@ -7,16 +7,59 @@ import TOML from '@iarna/toml';
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv';
 import {ManifestError} from '../errors.js';
 import {envNameProblem} from '../shells/protocol.js';
+import {type Channel, channelFor, VERSION_KEYS, type VersionedKind} from './channel.js';
 import {locateKey} from './locate.js';
 import type {Manifest} from './model.js';
 
 const require = createRequire(import.meta.url);
 export const schema = require('../../schema/devenv.schema.json');
 
-let validator: ValidateFunction | undefined;
-function validate(data: unknown) {
-  validator ??= new Ajv({allErrors: false, strict: false, verbose: true}).compile(schema);
-  return validator(data) ? null : (validator.errors ?? []);
+type SchemaNode = Record<string, unknown> & {properties?: Record<string, SchemaNode>};
+
+/** The schema node of a key path (languages.python.version). */
+export function schemaNode(root: SchemaNode, path: string[]): SchemaNode {
+  return path.reduce((node, key) => node.properties![key], root);
+}
+
+/** The versions a channel offers, as the schema's enum values (PostgreSQL's are numbers). */
+export const versionEnum = (c: Channel, kind: VersionedKind): (string | number)[] =>
+  c[kind].map((e) => (kind === 'postgres' ? Number(e.version) : e.version));
+
+// Versions come from the channel table, not from the schema file (which mirrors it for editors).
+// A project pinning another channel gets only a shape check: nix says what that channel lacks.
+const RELAXED: Record<VersionedKind, SchemaNode> = {
+  python: {type: 'string', pattern: '^3\\.[0-9]{1,2}$'},
+  node: {type: 'string', pattern: '^[0-9]{1,3}$'},
+  postgres: {type: 'integer', minimum: 9, maximum: 99},
+};
+
+const validators = new Map<Channel | undefined, ValidateFunction>();
+function validate(data: unknown, channel: Channel | undefined) {
+  let v = validators.get(channel);
+  if (!v) {
+    const s: SchemaNode = JSON.parse(JSON.stringify(schema));
+    for (const kind of Object.keys(VERSION_KEYS) as VersionedKind[]) {
+      const parent = schemaNode(s, VERSION_KEYS[kind].slice(0, -1));
+      const key = VERSION_KEYS[kind][VERSION_KEYS[kind].length - 1];
+      const node = parent.properties![key];
+      parent.properties![key] = channel ? {...node, enum: versionEnum(channel, kind)} : {description: node.description, ...RELAXED[kind]};
+    }
+    v = new Ajv({allErrors: false, strict: false, verbose: true}).compile(s);
+    validators.set(channel, v);
+  }
+  return v(data) ? null : (v.errors ?? []);
+}
+
+/** "3.10 is not in nixos-26.05, which has 3.11, 3.12, ..." for an enum error on a version key. */
+function unavailableVersion(err: ErrorObject, path: string[], channel: Channel | undefined): {message: string; hint: string} | undefined {
+  if (err.keyword !== 'enum' || !channel) return undefined;
+  const kind = (Object.keys(VERSION_KEYS) as VersionedKind[]).find((k) => VERSION_KEYS[k].join('.') === path.join('.'));
+  if (!kind) return undefined;
+  const has = channel[kind].map((e) => e.version + (e.prerelease ? ' (pre-release)' : '')).join(', ');
+  return {
+    message: `${path.join('.')} ${JSON.stringify(err.data)} is not in ${channel.name}, which has ${has}`,
+    hint: `pick one of those, or pin a nixpkgs branch that has it in [nixpkgs] url; nothing was changed`,
+  };
 }
 
 function describe(err: ErrorObject, path: string[]): string {
@@ -63,7 +106,9 @@ export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
   // Plain JSON round trip: TOML dates and special objects become strings/plain values.
   const plain = JSON.parse(JSON.stringify(data));
   checkEnvNames(text, name, plain);
-  const errors = validate(plain);
+  const url = (plain as {nixpkgs?: {url?: unknown}})?.nixpkgs?.url;
+  const channel = typeof url === 'string' ? channelFor(url) : channelFor(undefined);
+  const errors = validate(plain, channel);
   if (errors && errors.length) {
     // A propertyNames failure arrives as the inner error with `propertyName` set on it.
     const first = errors[0] as ErrorObject & {propertyName?: string};
@@ -73,10 +118,11 @@ export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
       : err.keyword === 'propertyNames' ? [...path, String((err.params as {propertyName: string}).propertyName)]
       : path;
     const loc = locateKey(text, keyForLine.filter((s: string) => !/^\d+$/.test(s)));
-    throw new ManifestError(describe(err, path), {
+    const unavailable = unavailableVersion(err, path, channel);
+    throw new ManifestError(unavailable?.message ?? describe(err, path), {
       location: loc ? `${name}:${loc.line}:${loc.col}` : name,
       keyPath: path.join('.'),
-      hint: `fix ${name}; nothing was changed`,
+      hint: unavailable?.hint ?? `fix ${name}; nothing was changed`,
     });
   }
   return plain as Manifest;

@@ -1,5 +1,5 @@
 // Write a Manifest as a readable, commented devenv.toml (used by `init`).
-import type {Manifest} from './model.js';
+import {DEFAULT_NIXPKGS_URL, type Manifest} from './model.js';
 
 const q = (s: string): string => JSON.stringify(s); // TOML basic strings accept JSON escapes
 const list = (xs: string[]): string => (xs.length ? `[${xs.map(q).join(', ')}]` : '[]');
@@ -15,7 +15,15 @@ export function renderManifest(m: Manifest, description?: string): string {
   out.push(`packages = ${list(m.packages ?? [])}`);
   out.push('');
   out.push('[nixpkgs]');
-  out.push(`url = ${q(m.nixpkgs?.url ?? 'github:NixOS/nixpkgs/nixos-24.05')}`);
+  out.push('# `devenv update` takes the newest commit of this branch; for the next release, change the branch');
+  out.push(`url = ${q(m.nixpkgs?.url ?? DEFAULT_NIXPKGS_URL)}`);
+  const cfg = m.nixpkgs?.config;
+  if (cfg && Object.keys(cfg).length) {
+    out.push('', '[nixpkgs.config]');
+    for (const [k, v] of Object.entries(cfg)) out.push(`${k} = ${value(v)}`);
+  } else {
+    out.push('# [nixpkgs.config]', '# allowUnfree = true', '# permittedInsecurePackages = ["name-1.2.3"]');
+  }
   for (const [lang, cfg] of Object.entries(m.languages ?? {})) {
     out.push('', `[languages.${lang}]`);
     for (const [k, v] of Object.entries(cfg ?? {})) out.push(`${k} = ${value(v)}`);

@@ -57,7 +57,8 @@ function hookSignals(): void {
   if (signalsHooked) return;
   signalsHooked = true;
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
+    // First in line, so the other listeners are still registered when it runs.
+    process.prependOnceListener(sig, () => {
       // Someone else (watch, logs) owns this signal's exit: only stop the children.
       const owned = process.listenerCount(sig) === 0;
       const exit = () => {

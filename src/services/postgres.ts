@@ -1,19 +1,18 @@
 // PostgreSQL as a per-project service: binaries from the project's Nix environment, data in
 // <root>/.devenv/state/postgres, socket in a short runtime dir, TCP on 127.0.0.1 at the
 // project's own port, the server in its own process group with its output in a log file.
-import {appendFileSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs';
+import {mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs';
 import {createConnection} from 'node:net';
 import {delimiter, dirname, join} from 'node:path';
 import {ServiceError} from '../errors.js';
 import {projectStateDir} from '../paths.js';
-import {ensureDir, fileIdentity, readFileOrNull, readMemo, withLock, writeFileAtomic, writeMemo} from '../util/fs.js';
+import {ensureDir, fileIdentity, readFileOrNull, readMemo, withLock, writeMemo} from '../util/fs.js';
 import {portOwner} from './ports.js';
 import {
   judge,
   missingDatabasesQuery,
   type Owner,
   parseMajor,
-  parseOwner,
   parsePidFile,
   serverArgs,
   sqlIdent,
@@ -22,9 +21,10 @@ import {
 } from './postgres-files.js';
 import {groupMembers, isProgram, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
 import {type PostgresLayout, realRoot} from './project-env.js';
+import {appendLog, assertOwnState, MARKER_FILE, readMarker, writeMarker} from './marker.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
 
-export const OWNER_FILE = 'devenv-owner.json';
+export const OWNER_FILE = MARKER_FILE;
 const POSTGRES_NAMES = ['postgres', 'postmaster'];
 const TOOLS = ['postgres', 'initdb', 'pg_isready', 'psql'] as const;
 type Tool = (typeof TOOLS)[number];
@@ -79,7 +79,7 @@ export class PostgresService implements Service {
 
   /** The data dir's owner marker, its root resolved like ours (symlinked paths are the same project). */
   private owner(): Owner | undefined {
-    const o = parseOwner(readFileOrNull(join(this.l.dataDir, OWNER_FILE)));
+    const o = readMarker(this.l.dataDir);
     return o && {...o, root: realRoot(o.root)};
   }
 
@@ -183,6 +183,8 @@ export class PostgresService implements Service {
   }
 
   private async startLocked(opts: StartOptions): Promise<StartResult> {
+    // Before anything reads or writes there: a committed or planted data dir, or a symlink on the way, is refused.
+    assertOwnState(this.o.root, {dataDirs: [this.l.dataDir], files: [this.l.logFile]});
     const steps: string[] = [];
     const v = this.inspect();
     if (v.kind === 'ours') {
@@ -215,12 +217,12 @@ export class PostgresService implements Service {
     const owner = this.owner();
     if (owner?.root !== realRoot(this.o.root)) {
       if (owner) steps.push(`adopted a data dir that devenv created for ${owner.root}`);
-      writeFileAtomic(join(this.l.dataDir, OWNER_FILE), JSON.stringify({root: this.o.root, service: this.name, createdAt: owner?.createdAt ?? new Date().toISOString()}) + '\n');
+      writeMarker(this.l.dataDir, this.o.root, this.name, owner?.createdAt);
     }
 
     const {args, ignored} = serverArgs(this.l, this.o.settings);
     if (ignored.length) steps.push(`ignored ${ignored.join(', ')} in [services.postgres.settings] (devenv sets them)`);
-    appendFileSync(this.l.logFile, `--- devenv: starting PostgreSQL ${tools.major} on 127.0.0.1:${this.l.port} and ${this.l.socketDir} (${new Date().toISOString()})\n`);
+    appendLog(this.l.logFile, `--- devenv: starting PostgreSQL ${tools.major} on 127.0.0.1:${this.l.port} and ${this.l.socketDir} (${new Date().toISOString()})\n`);
     const t0 = Date.now();
     const child = await spawnDetached(tools.bin.postgres, args, {env: tools.env, cwd: this.l.dataDir, logFile: this.l.logFile});
     try {
@@ -298,11 +300,12 @@ export class PostgresService implements Service {
     const {execa} = await import('execa');
     // Into a temp dir, then rename: an interrupted initdb never leaves a half cluster in place.
     const r = await execa(tools.bin.initdb, ['-D', tmp, '-U', this.l.user, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${this.l.passwordFile}`, '--no-locale', '-E', 'UTF8'], {env: tools.env, reject: false, stdin: 'ignore', all: true});
-    appendFileSync(this.l.logFile, `--- devenv: initdb (${new Date().toISOString()})\n${String(r.all ?? '')}\n`);
+    appendLog(this.l.logFile, `--- devenv: initdb (${new Date().toISOString()})\n${String(r.all ?? '')}\n`);
     if (r.exitCode !== 0) {
       rmSync(tmp, {recursive: true, force: true});
       throw new ServiceError(`initdb failed (exit code ${r.exitCode}):\n    ${String(r.all ?? '').trim().split('\n').slice(-8).join('\n    ')}`, 'fix the cause above, then run \'devenv up\' again');
     }
+    writeMarker(tmp, this.o.root, this.name);
     rmSync(this.l.dataDir, {recursive: true, force: true}); // empty (checkDataDir), or only our marker
     renameSync(tmp, this.l.dataDir);
   }

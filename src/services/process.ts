@@ -2,6 +2,7 @@
 // detached process group with its output in a file, stop a whole group, follow a log file.
 import {execFile, spawn} from 'node:child_process';
 import {closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync} from 'node:fs';
+import {openLogNoFollow} from './marker.js';
 import {createServer} from 'node:net';
 import {basename} from 'node:path';
 import {pidAlive, procStat} from '../util/proc.js';
@@ -112,7 +113,7 @@ export interface Detached {
  * `logFile`, not tied to our lifetime.
  */
 export function spawnDetached(cmd: string, args: string[], opts: {env: NodeJS.ProcessEnv; cwd: string; logFile: string}): Promise<Detached> {
-  const fd = openSync(opts.logFile, 'a', 0o600);
+  const fd = openLogNoFollow(opts.logFile);
   return new Promise((resolve, reject) => {
     let exit: {code: number | null; signal: NodeJS.Signals | null} | undefined;
     const child = spawn(cmd, args, {detached: true, stdio: ['ignore', fd, fd], env: opts.env, cwd: opts.cwd});

@@ -1,13 +1,18 @@
 // Trust: nothing automatic runs for a project the user has not allowed.
-// An allow record binds the absolute path to the content digest of the project's inputs,
-// so an edit, a pull or a copy elsewhere is blocked until `devenv allow`.
+// An allow record binds the project's real path to the digest of everything nix reads of it
+// (project/inputs.ts), so an edit, a pull or a copy elsewhere is blocked until `devenv allow`.
+// Every spelling of a path (symlinks) is the same project: records, denials and prefixes all
+// use the real path, so a symlink never widens trust.
 import {createHash} from 'node:crypto';
-import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
-import {dirname, isAbsolute, join, resolve, sep} from 'node:path';
+import {readdirSync, rmSync, statSync} from 'node:fs';
+import {dirname, isAbsolute, join, sep} from 'node:path';
 import {dataDir} from '../paths.js';
+import {type InputDigest, readInputs} from '../project/inputs.js';
+import {gitCommonDir, projectAt} from '../project/project.js';
 import {readFileOrNull, readJson, realPath, writeFileAtomic} from '../util/fs.js';
-import {contentDigest} from '../project/find.js';
-import {readUserConfig, writeUserConfigPrefixes} from './config.js';
+import {readUserConfig} from './config.js';
+
+export {gitCommonDir};
 
 export type TrustState = 'allowed' | 'prefix' | 'worktree' | 'denied' | 'changed' | 'unknown';
 
@@ -16,28 +21,15 @@ export interface AllowRecord {
   digest: string;
   allowedAt: string;
   gitCommonDir?: string;
+  /** Per input digest at the time of the allow, to say which file changed since. */
+  files?: Record<string, string>;
 }
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 const allowDir = (): string => join(dataDir(), 'trust', 'allow');
 const denyDir = (): string => join(dataDir(), 'trust', 'deny');
-const allowFile = (root: string, digest: string): string => join(allowDir(), sha(`${root}\n${digest}`));
-const denyFile = (root: string): string => join(denyDir(), sha(root));
-
-/** The shared .git dir of a checkout (same for all worktrees of one repository), or undefined. */
-export function gitCommonDir(root: string): string | undefined {
-  const dotgit = join(root, '.git');
-  try {
-    if (statSync(dotgit).isDirectory()) return dotgit;
-    const m = /^gitdir:\s*(.+)\s*$/m.exec(readFileSync(dotgit, 'utf8'));
-    if (!m) return undefined;
-    const gitdir = resolve(root, m[1]);
-    const common = readFileOrNull(join(gitdir, 'commondir'));
-    return common ? resolve(gitdir, common.trim()) : gitdir;
-  } catch {
-    return undefined;
-  }
-}
+const allowFile = (real: string, digest: string): string => join(allowDir(), sha(`${real}\n${digest}`));
+const denyFile = (real: string): string => join(denyDir(), sha(real));
 
 function readRecords(): AllowRecord[] {
   let names: string[];
@@ -49,9 +41,44 @@ function readRecords(): AllowRecord[] {
   return names.map((n) => readJson<AllowRecord>(join(allowDir(), n))).filter((r): r is AllowRecord => r !== undefined);
 }
 
-function underPrefix(root: string, prefix: string): boolean {
-  const p = resolve(prefix);
-  return root === p || root.startsWith(p.endsWith(sep) ? p : p + sep);
+function underPrefix(real: string, prefix: string): boolean {
+  return real === prefix || real.startsWith(prefix.endsWith(sep) ? prefix : prefix + sep);
+}
+
+/**
+ * Why a directory cannot be a trusted prefix, or undefined when it can: it must be a directory
+ * the user owns that no one else can write to, and so must every directory above it (unless
+ * sticky and root's, like /tmp above a dir of one's own): otherwise someone else can place a
+ * project under it.
+ */
+export function prefixProblem(dir: string): string | undefined {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    return `${dir} does not exist`;
+  }
+  if (!st.isDirectory()) return `${dir} is not a directory`;
+  if (uid >= 0 && st.uid !== uid) return `${dir} belongs to another user`;
+  if (st.mode & 0o022) return `${dir} can be written by other users (mode ${(st.mode & 0o777).toString(8)})`;
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    try {
+      const a = statSync(d);
+      const sticky = (a.mode & 0o1000) !== 0 && a.uid === 0;
+      if (a.mode & 0o022 && !sticky) return `${d}, above ${dir}, can be written by other users`;
+      if (a.uid !== uid && a.uid !== 0) return `${d}, above ${dir}, belongs to another user`;
+    } catch {}
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/** The trusted prefixes that still qualify (real paths): a prefix that became unsafe trusts nothing. */
+export function activePrefixes(): string[] {
+  return trustPrefixes()
+    .filter((p) => isAbsolute(p))
+    .map((p) => realPath(p))
+    .filter((p) => !prefixProblem(p));
 }
 
 export interface TrustCheck {
@@ -60,46 +87,52 @@ export interface TrustCheck {
   digest: string;
 }
 
-export function checkTrust(root: string, digest = contentDigest(root)): TrustCheck {
+const digestOf = (root: string): string => readInputs(projectAt(root)).digest;
+
+export function checkTrust(root: string, digest = digestOf(root)): TrustCheck {
   const res = (state: TrustState): TrustCheck => ({state, trusted: state === 'allowed' || state === 'prefix' || state === 'worktree', digest});
-  if (readFileOrNull(denyFile(root)) !== null) return res('denied');
-  if (readFileOrNull(allowFile(root, digest)) !== null) return res('allowed');
-  // Entered through a symlink: the same directory, allowed under its real path.
   const real = realPath(root);
-  if (real !== root && readFileOrNull(denyFile(real)) === null && readFileOrNull(allowFile(real, digest)) !== null) return res('allowed');
-  const prefixes = readUserConfig().trust?.prefixes ?? [];
-  if (prefixes.some((p) => isAbsolute(p) && underPrefix(root, p))) return res('prefix');
+  if (readFileOrNull(denyFile(real)) !== null) return res('denied');
+  if (readFileOrNull(allowFile(real, digest)) !== null) return res('allowed');
+  if (activePrefixes().some((p) => underPrefix(real, p))) return res('prefix');
   const records = readRecords();
-  const common = gitCommonDir(root);
+  const common = gitCommonDir(real);
   // A record made before the checkout became a git repository has no gitCommonDir: look it up now.
   if (common && records.some((r) => r.digest === digest && (r.gitCommonDir ?? gitCommonDir(r.root)) === common)) return res('worktree');
-  return res(records.some((r) => r.root === root) ? 'changed' : 'unknown');
+  return res(records.some((r) => r.root === real) ? 'changed' : 'unknown');
 }
 
-/** Allowing through a symlinked path allows the real directory too (the same files). */
-export function allow(root: string, digest = contentDigest(root)): AllowRecord {
-  const at = new Date().toISOString();
-  let rec: AllowRecord | undefined;
-  for (const r of new Set([root, realPath(root)])) {
-    rmSync(denyFile(r), {force: true});
-    const one: AllowRecord = {root: r, digest, allowedAt: at, gitCommonDir: gitCommonDir(r)};
-    writeFileAtomic(allowFile(r, digest), JSON.stringify(one) + '\n');
-    rec ??= one;
-  }
-  return rec!;
+/** The inputs whose content differs from the newest allow of this project (for status). */
+export function changedSinceAllow(root: string, inputs: InputDigest): string[] {
+  const real = realPath(root);
+  const last = readRecords()
+    .filter((r) => r.root === real && r.files)
+    .sort((a, b) => (a.allowedAt < b.allowedAt ? 1 : -1))[0];
+  if (!last?.files) return [];
+  const then = last.files;
+  return [...new Set([...Object.keys(then), ...Object.keys(inputs.perFile)])].filter((f) => then[f] !== inputs.perFile[f]).sort();
 }
 
-/** Remove every allow record of the root and remember the denial. */
+/** Allow the project's current content, under its real path (every spelling of it). */
+export function allow(root: string, inputs: InputDigest = readInputs(projectAt(root))): AllowRecord {
+  const real = realPath(root);
+  rmSync(denyFile(real), {force: true});
+  const rec: AllowRecord = {root: real, digest: inputs.digest, allowedAt: new Date().toISOString(), gitCommonDir: gitCommonDir(real), files: inputs.perFile};
+  writeFileAtomic(allowFile(real, inputs.digest), JSON.stringify(rec) + '\n');
+  return rec;
+}
+
+/** Remove every allow record of the project and remember the denial (for every spelling of it). */
 export function deny(root: string): number {
-  const roots = new Set([root, realPath(root)]);
+  const real = realPath(root);
   let removed = 0;
   for (const r of readRecords()) {
-    if (roots.has(r.root)) {
+    if (r.root === real) {
       rmSync(allowFile(r.root, r.digest), {force: true});
       removed++;
     }
   }
-  for (const r of roots) writeFileAtomic(denyFile(r), JSON.stringify({root: r, deniedAt: new Date().toISOString()}) + '\n');
+  writeFileAtomic(denyFile(real), JSON.stringify({root: real, deniedAt: new Date().toISOString()}) + '\n');
   return removed;
 }
 
@@ -111,14 +144,6 @@ export function allowedProjects(): AllowRecord[] {
     if (!prev || prev.allowedAt < r.allowedAt) byRoot.set(r.root, r);
   }
   return [...byRoot.values()].sort((a, b) => a.root.localeCompare(b.root));
-}
-
-export function addPrefix(dir: string): string[] {
-  const abs = resolve(dir);
-  const prefixes = readUserConfig().trust?.prefixes ?? [];
-  if (!prefixes.includes(abs)) prefixes.push(abs);
-  writeUserConfigPrefixes(prefixes);
-  return prefixes;
 }
 
 export function trustPrefixes(): string[] {

@@ -135,7 +135,7 @@ export function exists(p: string): boolean {
 /**
  * Try once to take a lock file. The file appears with its owner's pid already in it (written
  * to a temp file, then hard-linked into place), so no one can read it half-written and
- * mistake a live lock for a stale one. A lock whose owner died is taken over.
+ * mistake a live lock for a stale one. A lock whose owner died is taken over (takeOver).
  */
 export function tryLock(file: string): (() => void) | null {
   ensureDir(dirname(file));
@@ -145,25 +145,79 @@ export function tryLock(file: string): (() => void) | null {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         linkSync(tmp, file);
+        const ino = statSync(file).ino;
         return () => {
+          // Only our own lock: never a file that replaced it.
           try {
-            unlinkSync(file);
+            if (statSync(file).ino === ino) unlinkSync(file);
           } catch {}
         };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const owner = Number.parseInt(readFileOrNull(file) ?? '', 10);
-        if (!Number.isFinite(owner) || owner <= 0 || pidAlive(owner)) return null;
-        // The owner is gone: remove its lock and retry once.
-        try {
-          unlinkSync(file);
-        } catch {}
+        if (!takeOver(file, tmp)) return null;
       }
     }
     return null;
   } finally {
     try {
       unlinkSync(tmp);
+    } catch {}
+  }
+}
+
+/**
+ * Remove a stale lock (its owner is dead) so the caller can link its own. Removing by name is not
+ * enough: two processes that both saw the same stale lock would each remove one, the second
+ * removing the lock the first just took. So a takeover is itself exclusive, per stale lock (named
+ * by its inode and dead owner), and what is removed is checked to be that very file (renamed
+ * aside first, its inode compared; a live lock moved by mistake is put back).
+ */
+function takeOver(file: string, tmp: string): boolean {
+  let ino: number;
+  let owner: number;
+  try {
+    ino = statSync(file).ino;
+    owner = Number.parseInt(readFileSync(file, 'utf8'), 10);
+  } catch {
+    return true; // gone meanwhile: just try again
+  }
+  if (!Number.isFinite(owner) || owner <= 0 || pidAlive(owner)) return false;
+  const guard = `${file}.takeover-${ino}-${owner}`;
+  try {
+    linkSync(tmp, guard);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // Someone else is taking it over, unless that someone died doing so.
+    const other = Number.parseInt(readFileOrNull(guard) ?? '', 10);
+    if (Number.isFinite(other) && other > 0 && !pidAlive(other)) rmSync(guard, {force: true});
+    return false;
+  }
+  try {
+    // Holding the guard: the stale lock is still in place only if no other takeover removed it.
+    try {
+      if (statSync(file).ino !== ino || Number.parseInt(readFileSync(file, 'utf8'), 10) !== owner) return true;
+    } catch {
+      return true;
+    }
+    const grave = `${file}.stale-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    try {
+      renameSync(file, grave);
+    } catch {
+      return true;
+    }
+    if (statSync(grave).ino === ino) {
+      unlinkSync(grave);
+      return true;
+    }
+    // Not the stale lock (it was replaced meanwhile): put it back where its owner expects it.
+    try {
+      linkSync(grave, file);
+    } catch {}
+    unlinkSync(grave);
+    return false;
+  } finally {
+    try {
+      unlinkSync(guard);
     } catch {}
   }
 }

@@ -1,67 +1,80 @@
 // Which projects the watcher looks after, and which directories of each it watches.
-import {readdirSync} from 'node:fs';
+import {readdirSync, statSync} from 'node:fs';
 import {dirname, join, relative, resolve, sep} from 'node:path';
 import {stateDir} from '../paths.js';
-import {CORE_FILES, inputFiles, isProjectRoot as isProject} from '../project/find.js';
-import {allowedProjects, trustPrefixes} from '../trust/trust.js';
+import {CORE_FILES, isProjectRoot as isProject} from '../project/find.js';
+import {inputNames, sourceTop, STATE_DIR_NAME} from '../project/inputs.js';
+import {projectAt} from '../project/project.js';
+import {readJson, realPath} from '../util/fs.js';
+import {activePrefixes, allowedProjects} from '../trust/trust.js';
 
 export {isProject};
 
-const STATE_MARK = '@devenv@';
+const isDir = (p: string): boolean => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
 
-/** Roots under `prefix` that devenv has evaluated or loaded: their state dir exists. */
-export function evaluatedUnder(prefix: string, maxDepth = 12): string[] {
-  const base = join(stateDir(), 'roots');
+/** Roots under `prefix` that devenv has evaluated: their state dir records them. */
+export function evaluatedUnder(prefix: string): string[] {
+  const base = join(stateDir(), 'projects');
+  const real = realPath(resolve(prefix));
+  let ids: string[];
+  try {
+    ids = readdirSync(base);
+  } catch {
+    return [];
+  }
   const out: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, {withFileTypes: true});
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      if (e.name === STATE_MARK) out.push(dir.slice(base.length) || '/');
-      else if (depth < maxDepth) walk(join(dir, e.name), depth + 1);
-    }
-  };
-  walk(join(base, resolve(prefix)), 0);
-  return out;
+  for (const id of ids) {
+    const root = readJson<{root?: string}>(join(base, id, 'state.json'))?.root;
+    if (root && (root === real || root.startsWith(real + sep))) out.push(root);
+  }
+  return out.sort();
 }
 
 /** Every allowed project that still exists, plus evaluated projects under a trusted prefix. */
 export function discoverProjects(): string[] {
   const roots = new Set<string>();
   for (const r of allowedProjects()) if (isProject(r.root)) roots.add(r.root);
-  for (const p of trustPrefixes()) {
-    if (!p.startsWith('/')) continue;
-    for (const r of evaluatedUnder(p)) if (isProject(r)) roots.add(r);
-  }
+  for (const p of activePrefixes()) for (const r of evaluatedUnder(p)) if (isProject(r)) roots.add(r);
   return [...roots].sort();
 }
 
-/** Directories to watch: the root and every directory on the way to an input file. */
+/** Directories to watch: the root and every directory on the way to an input inside it. */
 export function watchDirs(root: string): string[] {
+  const p = projectAt(root);
+  const top = sourceTop(p);
   const dirs = new Set<string>([root]);
-  for (const f of inputFiles(root)) {
-    for (let d = dirname(f); d.startsWith(root + sep) && !dirs.has(d); d = dirname(d)) dirs.add(d);
+  let names: string[] = [];
+  try {
+    names = inputNames(p).names;
+  } catch {}
+  for (const name of names) {
+    const rel = relative(p.real, join(top, name));
+    if (rel.startsWith('..')) continue;
+    // A directory input (a path flake lists them) is watched itself: a file added there is an input.
+    const abs = join(root, rel);
+    for (let d = isDir(abs) ? abs : dirname(abs); d.startsWith(root + sep) && !dirs.has(d); d = dirname(d)) dirs.add(d);
   }
   return [...dirs].sort();
 }
 
-const SKIP = new Set(['.git', 'node_modules', '.devenv', '.direnv', 'target', 'dist', 'build', '.venv', 'venv', '__pycache__']);
+const SKIP = new Set(['.git', STATE_DIR_NAME, 'node_modules']);
 
-/** Directories inside a project that never hold inputs (same rule as inputFiles). */
+/** Directories inside a project whose changes never matter to an evaluation. */
 export function skippedDir(root: string, path: string): boolean {
   const rel = relative(root, path);
   if (!rel || rel.startsWith('..')) return false;
-  return rel.split(sep).some((s) => SKIP.has(s) || s.startsWith('result'));
+  return rel.split(sep).some((s) => SKIP.has(s));
 }
 
-/** Whether a changed path can change the project's evaluation. */
+/** Whether a changed path can change the project's evaluation (every file nix copies can). */
 export function relevantFile(root: string, path: string): boolean {
   if (skippedDir(root, dirname(path))) return false;
   if (dirname(path) === root && CORE_FILES.includes(path.slice(root.length + 1))) return true;
-  return path.endsWith('.nix');
+  return !skippedDir(root, path);
 }

@@ -4,7 +4,6 @@
 // trusted content, one project at a time.
 import {type FSWatcher, watch} from 'chokidar';
 import {dirname, join, sep} from 'node:path';
-import {refresh} from '../activation/hook-miss.js';
 import {activationPath, renderActivations, tilde, trustEpochFile} from '../activation/render.js';
 import {type CacheEntry, readEntry} from '../cache/entries.js';
 import {inputDigest, keyFor} from '../cache/key.js';
@@ -14,7 +13,8 @@ import {userConfigFile} from '../trust/config.js';
 import {checkTrust} from '../trust/trust.js';
 import {CORE_FILES} from '../project/find.js';
 import {ensureDir} from '../util/fs.js';
-import {summarizeNixError} from '../doctor/nix-error.js';
+import {summarizeNixError} from '../nix/nix-error.js';
+import type {EnsureResult} from '../evaluation/evaluate.js';
 import {Debouncer} from './debounce.js';
 import {discoverProjects, isProject, relevantFile, skippedDir, watchDirs} from './projects.js';
 import type {LastEvaluation} from './state.js';
@@ -26,6 +26,8 @@ export interface WatcherOptions {
   quietMs?: number;
   maxWaitMs?: number;
   log?: (line: string) => void;
+  /** Re-evaluate and re-render one trusted project (the refresh use case; undefined: no longer trusted). */
+  refresh: (root: string) => Promise<EnsureResult | undefined>;
   /** Called with the project list and after each evaluation (the watch.json updater). */
   onState?: (s: {projects?: string[]; lastEvaluation?: LastEvaluation}) => void;
 }
@@ -58,7 +60,7 @@ export class Watcher {
   private readonly quietMs: number;
   private readonly maxWaitMs: number;
 
-  constructor(private readonly opts: WatcherOptions = {}) {
+  constructor(private readonly opts: WatcherOptions) {
     this.log = opts.log ?? ((l) => process.stdout.write(l + '\n'));
     this.quietMs = opts.quietMs ?? 300;
     this.maxWaitMs = opts.maxWaitMs ?? Math.max(3000, this.quietMs * 10);
@@ -208,7 +210,7 @@ export class Watcher {
     let outcome: 'evaluated' | 'failed';
     let detail = '';
     try {
-      const res = await refresh(root);
+      const res = await this.opts.refresh(root);
       if (!res) return; // trust changed meanwhile; the next check says so
       if (res.source === 'hit') return; // someone else (a shell, exec) evaluated it first
       outcome = res.source === 'evaluated' ? 'evaluated' : 'failed';

@@ -178,7 +178,7 @@ test('without the override, the first evaluation writes flake.lock first and the
   const q = initProject(sb, 'locked', ['python']);
   const fixture = sb.env.DEVENV_NIXPKGS!;
   const toml = join(q, 'devenv.toml');
-  writeFileSync(toml, readFileSync(toml, 'utf8').replace('url = "github:NixOS/nixpkgs/nixos-24.05"', `url = "${fixture}"`));
+  writeFileSync(toml, readFileSync(toml, 'utf8').replace('url = "github:NixOS/nixpkgs/nixos-26.05"', `url = "${fixture}"`));
   expect(sb.devenv(['allow'], {cwd: q}).status).toBe(0);
   const env = {DEVENV_NIXPKGS: ''};
   writeFileSync(spy.log, '');

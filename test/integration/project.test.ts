@@ -175,7 +175,7 @@ describe('devenv.toml edits and errors', () => {
     writeFileSync(join(q, 'devenv.toml'), 'name = "x"\n\n[services.postgres]\nversion = 12\n');
     const r = sb.devenv(['exec', '--', 'true'], {cwd: q});
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('devenv.toml:4:1: services.postgres.version must be one of 13, 14, 15, 16, 17');
+    expect(r.stderr).toContain('devenv.toml:4:1: services.postgres.version 12 is not in nixos-26.05, which has 14, 15, 16, 17, 18');
     expect(existsSync(join(q, 'flake.nix'))).toBe(false);
   });
 

@@ -237,15 +237,20 @@ describe('bad input', () => {
   });
 
   test('a data dir from another major version: exit 5, says both versions; the dir is untouched', () => {
+    // A cluster devenv made (so it carries devenv's marker), as if the project had run
+    // PostgreSQL 14 before its devenv.toml moved to 15.
     const p = newProject('oldpg');
-    mkdirSync(dataDir(p), {recursive: true, mode: 0o700});
+    expect(sb.devenv(['up', '-d'], {cwd: p}).status).toBe(0);
+    expect(sb.devenv(['down'], {cwd: p}).status).toBe(0);
     writeFileSync(join(dataDir(p), 'PG_VERSION'), '14\n');
+    const before = readdirSync(dataDir(p)).sort();
     const r = sb.devenv(['up', '-d'], {cwd: p});
     expect(r.status).toBe(5);
     expect(r.stderr).toContain('holds a PostgreSQL 14 cluster');
     expect(r.stderr).toContain("this project's postgres is 15");
     expect(r.stderr).toMatch(/hint: .*pg_upgrade/);
-    expect(readdirSync(dataDir(p))).toEqual(['PG_VERSION']);
+    expect(readdirSync(dataDir(p)).sort()).toEqual(before);
+    expect(readFileSync(join(dataDir(p), 'PG_VERSION'), 'utf8')).toBe('14\n');
   });
 
   test('a project without services: up exits 1 and says how to add PostgreSQL', () => {

@@ -21,7 +21,7 @@ function slowProject(kind: string): string {
   writeFileSync(
     join(project, 'flake.nix'),
     `{
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
   outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {
     devShells.x86_64-linux.default = pkgs.mkShell { packages = [ pkgs.python311 ]; SHELL_KIND = "${kind}"; X = builtins.toString (pkgs.evalWork 6000000); };
   };
@@ -32,7 +32,9 @@ function slowProject(kind: string): string {
   return project;
 }
 
-const nixRunning = (project: string) => spawnSync('pgrep', ['-f', `print-dev-env.*${project}`], {encoding: 'utf8'}).stdout.trim();
+// nix runs with the flake as its cwd (for a non-git project, a private staged copy), so it is
+// found by its --profile, which lives in this sandbox's state dir; the shells here run one at a time.
+const nixRunning = (_project: string) => spawnSync('pgrep', ['-f', `print-dev-env.*${sb.dir}`], {encoding: 'utf8'}).stdout.trim();
 
 for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) {
   test(`${kind}: Ctrl-C during the first evaluation leaves the shell usable and loads nothing`, () => {

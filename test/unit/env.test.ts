@@ -22,6 +22,16 @@ test('print-dev-env output: keep exported strings, drop build-only and unsafe na
   expect(spec.shellHook).toBe('echo hi');
 });
 
+test('__structuredAttrs: env\'s entries arrive exported and are kept; the build dir\'s attrs files and the env table are not', () => {
+  const spec = fromPrintDevEnv({
+    variables: {
+      GREETING: v('hello'), __structuredAttrs: v('1', 'var'), env: v({GREETING: 'hello'}, 'associative'), FOO: v('top-level', 'var'),
+      NIX_ATTRS_JSON_FILE: v('/build/.attrs.json'), NIX_ATTRS_SH_FILE: v('/build/.attrs.sh'),
+    },
+  });
+  expect(spec.vars).toEqual({GREETING: 'hello'});
+});
+
 test('applying to a process env prepends PATH and keeps the rest', () => {
   const effects = {vars: {H: 'h', HOME: '/elsewhere'}, paths: {PATH: {pre: ['/p/bin'], post: ['/p/last']}}, output: []};
   const env = applyToEnv({PATH: '/usr/bin', KEEP: '1', HOME: '/home/u'}, {vars: {A: 'b', SHELL: '/nix/bash'}, prepend: {PATH: ['/nix/store/x/bin']}}, {DEVENV_ROOT: '/p'}, effects);

@@ -2,7 +2,10 @@ import {describe, expect, test} from '@jest/globals';
 import {parseManifest} from '../../src/manifest/parse.js';
 import {editPackages} from '../../src/manifest/edit.js';
 import {renderManifest} from '../../src/manifest/render.js';
-import {nixAttributes, summary} from '../../src/manifest/model.js';
+import {DEFAULT_NIXPKGS_URL, DEFAULT_POSTGRES, DEFAULT_PYTHON, nixAttributes, summary} from '../../src/manifest/model.js';
+import {CHANNEL, channelFor, releaseOf, VERSION_KEYS} from '../../src/manifest/channel.js';
+import {schema, schemaNode, versionEnum} from '../../src/manifest/parse.js';
+import {composeTemplates, listTemplates} from '../../src/project/templates.js';
 import {ManifestError} from '../../src/errors.js';
 
 const err = (text: string): ManifestError => {
@@ -34,7 +37,7 @@ describe('devenv.toml parsing and validation', () => {
 
   test('schema errors name the key path and its line', () => {
     const e = err('name = "app"\n\n[services.postgres]\nversion = 12\n');
-    expect(e.message).toBe('devenv.toml:4:1: services.postgres.version must be one of 13, 14, 15, 16, 17');
+    expect(e.message).toBe('devenv.toml:4:1: services.postgres.version 12 is not in nixos-26.05, which has 14, 15, 16, 17, 18');
     expect(e.keyPath).toBe('services.postgres.version');
   });
 
@@ -105,5 +108,71 @@ describe('editing packages keeps the rest of the file', () => {
 
 test('rendered manifests validate and round-trip', () => {
   const m = {name: 'app', packages: ['git'], languages: {python: {version: '3.11'}}, services: {postgres: {version: 15, databases: ['app']}}, env: {Q: 'a"b\\c\n${x}'}, shell: {hook: 'echo "hi"'}};
-  expect(parseManifest(renderManifest(m, 'test'))).toEqual({...m, nixpkgs: {url: 'github:NixOS/nixpkgs/nixos-24.05'}});
+  expect(parseManifest(renderManifest(m, 'test'))).toEqual({...m, nixpkgs: {url: 'github:NixOS/nixpkgs/nixos-26.05'}});
+  const withConfig = {...m, nixpkgs: {url: CHANNEL.url, config: {allowUnfree: true, permittedInsecurePackages: ['nodejs-20.20.2']}}};
+  expect(parseManifest(renderManifest(withConfig, 'test'))).toEqual(withConfig);
+});
+
+describe('the channel table', () => {
+  test('new projects pin the current stable channel', () => {
+    expect(DEFAULT_NIXPKGS_URL).toBe('github:NixOS/nixpkgs/nixos-26.05');
+    expect(CHANNEL).toMatchObject({name: 'nixos-26.05', release: '26.05', url: DEFAULT_NIXPKGS_URL});
+  });
+
+  test('lists what nixos-26.05 has, with the attribute each version maps to', () => {
+    expect(CHANNEL.python.map((e) => [e.version, e.attr])).toEqual([['3.11', 'python311'], ['3.12', 'python312'], ['3.13', 'python313'], ['3.14', 'python314'], ['3.15', 'python315']]);
+    expect(CHANNEL.node.map((e) => [e.version, e.attr])).toEqual([['22', 'nodejs_22'], ['24', 'nodejs_24'], ['26', 'nodejs_26']]);
+    expect(CHANNEL.postgres.map((e) => [e.version, e.attr])).toEqual([['14', 'postgresql_14'], ['15', 'postgresql_15'], ['16', 'postgresql_16'], ['17', 'postgresql_17'], ['18', 'postgresql_18']]);
+    const m = parseManifest('[languages.python]\nversion = "3.14"\n[languages.node]\nversion = "24"\n[services.postgres]\nversion = 18\n');
+    expect(nixAttributes(m)).toEqual(['python314', 'nodejs_24', 'postgresql_18']);
+  });
+
+  test('the schema file offers exactly the table\'s versions (editors see what validation accepts)', () => {
+    for (const kind of ['python', 'node', 'postgres'] as const) {
+      expect(schemaNode(schema, VERSION_KEYS[kind]).enum).toEqual(versionEnum(CHANNEL, kind));
+      expect(String(schemaNode(schema, VERSION_KEYS[kind]).description)).toContain(CHANNEL.name);
+    }
+  });
+
+  test('a version the channel lacks is an error naming the channel, its versions and the line', () => {
+    const py = err('name = "app"\n[languages.python]\nversion = "3.10"\n');
+    expect(py.message).toBe('devenv.toml:3:1: languages.python.version "3.10" is not in nixos-26.05, which has 3.11, 3.12, 3.13, 3.14, 3.15 (pre-release)');
+    expect(py.hint).toMatch(/pin a nixpkgs branch that has it in \[nixpkgs\] url; nothing was changed/);
+    expect(err('[languages.node]\nversion = "20"\n').message).toBe('devenv.toml:2:1: languages.node.version "20" is not in nixos-26.05, which has 22, 24, 26');
+    expect(err('[nixpkgs]\nurl = "github:NixOS/nixpkgs/nixos-26.05"\n[services.postgres]\nversion = 13\n').message).toBe('devenv.toml:4:1: services.postgres.version 13 is not in nixos-26.05, which has 14, 15, 16, 17, 18');
+  });
+
+  test('the table follows the channel the project pins, in any of its URL spellings', () => {
+    for (const url of ['github:NixOS/nixpkgs/nixos-26.05', 'github:nixos/nixpkgs/nixos-26.05-small', 'github:NixOS/nixpkgs?ref=nixpkgs-26.05-darwin', 'https://channels.nixos.org/nixos-26.05/nixexprs.tar.xz']) {
+      expect(channelFor(url)).toBe(CHANNEL);
+    }
+    expect(releaseOf('github:NixOS/nixpkgs/nixos-24.05')).toBe('24.05');
+    for (const url of ['github:NixOS/nixpkgs/nixos-24.05', 'github:NixOS/nixpkgs/nixos-unstable', 'path:/src/nixpkgs', 'github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567']) {
+      expect(channelFor(url)).toBeUndefined();
+    }
+  });
+
+  test('a project pinning another channel gets a shape check only (nix knows that channel)', () => {
+    const m = parseManifest('[nixpkgs]\nurl = "github:NixOS/nixpkgs/nixos-24.05"\n[languages.python]\nversion = "3.10"\n[languages.node]\nversion = "18"\n[services.postgres]\nversion = 13\n');
+    expect(nixAttributes(m)).toEqual(['python310', 'nodejs_18', 'postgresql_13']);
+    expect(err('[nixpkgs]\nurl = "path:/x"\n[languages.python]\nversion = "3.x"\n').message).toMatch(/^devenv\.toml:4:1: languages\.python\.version: '3\.x' is not allowed here/);
+  });
+
+  test('[nixpkgs.config] takes allowUnfree and permittedInsecurePackages, and nothing unknown', () => {
+    const m = parseManifest('[nixpkgs.config]\nallowUnfree = true\npermittedInsecurePackages = ["nodejs-20.20.2"]\n');
+    expect(m.nixpkgs?.config).toEqual({allowUnfree: true, permittedInsecurePackages: ['nodejs-20.20.2']});
+    expect(err('[nixpkgs.config]\nallowUnfree = "yes"\n').message).toBe('devenv.toml:2:1: nixpkgs.config.allowUnfree must be a boolean');
+    expect(err('[nixpkgs.config]\nallowUnfre = true\n').message).toMatch(/^devenv\.toml:2:1: unknown key 'nixpkgs\.config\.allowUnfre' \(known keys here: allowUnfree,/);
+    expect(err('[nixpkgs.config]\npermittedInsecurePackages = ["a\\" ]; x = [\\"b"]\n').message).toMatch(/nixpkgs\.config\.permittedInsecurePackages\.0: 'a" \]; x = \["b' is not allowed here/);
+  });
+
+  test('templates keep Python 3.11 and PostgreSQL 15, which the channel has, and every template validates', () => {
+    expect(CHANNEL.python.map((e) => e.version)).toContain(DEFAULT_PYTHON);
+    expect(CHANNEL.postgres.map((e) => e.version)).toContain(String(DEFAULT_POSTGRES));
+    expect(nixAttributes(composeTemplates(['python-postgres'], 'app').manifest)).toEqual(['python311', 'postgresql_15']);
+    for (const t of listTemplates()) {
+      const m = parseManifest(renderManifest(composeTemplates([t.name], 'app').manifest));
+      expect(m.nixpkgs?.url).toBe(CHANNEL.url);
+    }
+  });
 });

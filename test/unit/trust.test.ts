@@ -4,7 +4,8 @@ import {spawnSync} from 'node:child_process';
 import {cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {addPrefix, allow, checkTrust, deny} from '../../src/trust/trust.js';
+import {allow, checkTrust, deny} from '../../src/trust/trust.js';
+import {allowPrefix} from '../../src/usecases/allow.js';
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'devenv-trust-')));
 afterAll(() => rmSync(base, {recursive: true, force: true}));
@@ -65,7 +66,7 @@ describe('trust', () => {
   test('prefixes trust whatever the content, only below the prefix', () => {
     const p = project('tree/e');
     const sibling = project('treehouse/f');
-    addPrefix(join(base, 'tree'));
+    allowPrefix(join(base, 'tree'));
     expect(checkTrust(p).state).toBe('prefix');
     writeFileSync(join(p, 'flake.nix'), 'changed');
     expect(checkTrust(p).state).toBe('prefix');

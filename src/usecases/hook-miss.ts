@@ -1,22 +1,22 @@
 // What node does when a shell's fast path could not decide (first entry, an edit, a block):
 // check trust, find or build the environment, render activation scripts, and print shell code.
 // Only the code goes to stdout; messages go to stderr.
-import {spawn} from 'node:child_process';
 import {join, sep} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {activationText, ensureTrustEpoch, removeActivations, renderActivations, shellActivationPath, trustEpochFile} from '../activation/render.js';
 import {type CacheEntry, readEntry} from '../cache/entries.js';
-import {inputDigest, keyFor} from '../cache/key.js';
+import {keyFor} from '../cache/key.js';
 import {readProjectState, updateProjectState} from '../cache/project-state.js';
 import {DevenvError, isTransient} from '../errors.js';
-import type {EnsureResult} from '../evaluation/evaluate.js';
 import {strictFromEnv} from '../nix/nix.js';
-import {projectStateDir} from '../paths.js';
+import {tilde} from '../paths.js';
 import {CORE_FILES, findRoot} from '../project/find.js';
+import {readInputs} from '../project/inputs.js';
+import {currentDir, projectAt} from '../project/project.js';
 import {shellFor} from '../shells/index.js';
 import type {Shell} from '../shells/shell.js';
 import {checkTrust} from '../trust/trust.js';
-import {exists, StorageError, tryLock} from '../util/fs.js';
-import {activationPath, activationText, ensureTrustEpoch, removeActivations, renderActivations, tilde, trustEpochFile} from './render.js';
+import {exists, StorageError} from '../util/fs.js';
+import {refreshInBackground} from './refresh.js';
 
 function blockedCode(shell: Shell, root: string, message: string): string {
   const files = CORE_FILES.map((f) => join(root, f));
@@ -30,7 +30,7 @@ function blockedCode(shell: Shell, root: string, message: string): string {
 async function loadCode(shell: Shell, root: string, entry: CacheEntry, digest: string | undefined, error?: string): Promise<string> {
   try {
     await renderActivations(root, entry, digest, error);
-    return shell.load(activationPath(root, shell.name));
+    return shell.load(shellActivationPath(root, shell.name));
   } catch (e) {
     if (!(e instanceof StorageError)) throw e;
     process.stderr.write(`devenv: ${e.message}; loading without saving the activation\n`);
@@ -38,17 +38,9 @@ async function loadCode(shell: Shell, root: string, entry: CacheEntry, digest: s
   }
 }
 
-/** Start a detached re-evaluation; `__refresh` itself makes sure only one runs per project. */
-export function refreshInBackground(root: string): void {
-  const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, '__refresh', root], {detached: true, stdio: 'ignore', env: process.env});
-  child.unref();
-}
-
 export async function hookMiss(shellName: string, rootArg: string | undefined): Promise<string> {
   const shell = shellFor(shellName);
-  const pwd = process.env.PWD || process.cwd();
-  const root = rootArg || findRoot(pwd);
+  const root = rootArg || findRoot(currentDir());
   const loaded = process.env.DEVENV_ROOT || undefined;
   // Inside the loaded project, but a project of its own (nested).
   const nested = !!loaded && root !== null && root !== loaded && root.startsWith(loaded + sep);
@@ -59,7 +51,8 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
   }
   // One read of the inputs serves the trust check, the cache key and the render; no nix
   // (not even --version) runs before trust is settled.
-  const inputs = inputDigest(root);
+  const project = projectAt(root);
+  const inputs = readInputs(project);
   const trust = checkTrust(root, inputs.digest);
   if (!trust.trusted) {
     removeActivations(root);
@@ -102,7 +95,7 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
     } else {
       try {
         const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-        const res = await ensureEnvironment(root, {progress: true});
+        const res = await ensureEnvironment(root, {progress: true, requireTrust: true});
         hit = {status: 'hit', entry: res.entry};
         // Evaluation may have regenerated flake.nix: check trust against what is there now.
         renderDigest = undefined;
@@ -126,33 +119,3 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
   return out.join('\n');
 }
 
-/**
- * `__refresh <root>` and the watcher: re-evaluate, then re-render so shells pick it up on their
- * next prompt. `exclusive` (the hook's background run) gives up when another refresh of the
- * project is already running, so several shells entering at once start one evaluation.
- */
-export async function refresh(root: string, opts: {exclusive?: boolean} = {}): Promise<EnsureResult | undefined> {
-  if (!checkTrust(root).trusted) return undefined;
-  const release = opts.exclusive ? tryLock(join(projectStateDir(root), 'refresh.lock')) : () => {};
-  if (!release) return undefined;
-  try {
-    const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-    const res = await ensureEnvironment(root, {quiet: true});
-    if (res.source !== 'fallback') {
-      await renderActivations(root, res.entry);
-      return res;
-    }
-    // A failed evaluation keeps the last good env. Every shell must see the error once: render
-    // the same env with the error, once per distinct error (the shells reload it and print it).
-    const shown = readProjectState(root).errorRendered;
-    const msg = res.error?.message ?? 'evaluation failed';
-    if (isTransient(res.error)) return res;
-    if (shown !== msg || !exists(activationPath(root, 'bash'))) {
-      await renderActivations(root, res.entry, undefined, msg);
-      updateProjectState(root, {errorRendered: msg});
-    }
-    return res;
-  } finally {
-    release();
-  }
-}

@@ -1,14 +1,15 @@
-// The `devenv watch` command's core: service printing, the per-user lock, signals.
+// `devenv watch`: service printing, the per-user lock, signals; the watcher itself is watch/watcher.ts.
 import {homedir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {tilde} from '../activation/render.js';
 import {DevenvError, UsageError} from '../errors.js';
+import {tilde} from '../paths.js';
 import {findRoot} from '../project/find.js';
 import {exists} from '../util/fs.js';
-import {type ServiceFormat, renderLaunchdPlist, renderSystemdUnit, serviceEnv} from './service.js';
-import {acquireWatchLock} from './state.js';
-import {Watcher, stamp} from './watcher.js';
+import {type ServiceFormat, renderLaunchdPlist, renderSystemdUnit, serviceEnv} from '../watch/service.js';
+import {acquireWatchLock} from '../watch/state.js';
+import {Watcher, stamp} from '../watch/watcher.js';
+import {refresh} from './refresh.js';
 
 export interface RunWatchOptions {
   dirs: string[];
@@ -60,7 +61,7 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
     });
   }
   const log = (line: string) => o.out(line + '\n');
-  const watcher = new Watcher({roots, quietMs: o.quietMs, log, onState: (s) => lock.update(s)});
+  const watcher = new Watcher({roots, quietMs: o.quietMs, log, refresh: (root) => refresh(root), onState: (s) => lock.update(s)});
   let stopping: Promise<number> | undefined;
   const done = new Promise<number>((res) => {
     const stop = (sig: string) => {

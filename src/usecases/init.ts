@@ -2,14 +2,14 @@
 import {spawnSync} from 'node:child_process';
 import {mkdirSync} from 'node:fs';
 import {basename, join, resolve} from 'node:path';
-import {FileExistsError} from '../errors.js';
+import {FileExistsError, UsageError} from '../errors.js';
 import {renderFlake} from '../flake/render.js';
 import {renderManifest} from '../manifest/render.js';
 import {parseManifest} from '../manifest/parse.js';
 import {allow} from '../trust/trust.js';
 import {exists, readFileOrNull, writeFileAtomic} from '../util/fs.js';
-import {composeTemplates} from './templates.js';
-import {manifestDigest} from './sync.js';
+import {composeTemplates} from '../project/templates.js';
+import {manifestDigest} from '../project/sync.js';
 
 export interface InitOptions {
   dir: string;
@@ -25,15 +25,29 @@ export interface InitResult {
   templates: string[];
 }
 
-/** Project names must be usable as database names: keep letters, digits, _ and -. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/**
+ * A valid project name (it is also the default database name) from any directory name:
+ * accents dropped (ü -> u), other characters -> '-', leading punctuation removed ("_x", ".x" -> "x").
+ */
 export function projectNameFor(dir: string): string {
-  const n = basename(resolve(dir)).replace(/[^A-Za-z0-9_-]/g, '_').replace(/^[^A-Za-z_]+/, '');
-  return n.slice(0, 60) || 'project';
+  const n = basename(resolve(dir))
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 63)
+    .replace(/[^A-Za-z0-9]+$/, '');
+  return NAME.test(n) ? n : 'project';
 }
 
 export function initProject(opts: InitOptions): InitResult {
   const root = resolve(opts.dir);
   const templates = opts.templates.length ? opts.templates.flatMap((t) => t.split(/[+,]/)).filter(Boolean) : ['minimal'];
+  if (opts.name !== undefined && !NAME.test(opts.name)) {
+    throw new UsageError(`'${opts.name}' cannot be a project name (it is also the default database name)`, 'pass --name with up to 63 letters, digits, ., _ or -, starting with a letter or digit');
+  }
   const {manifest, description} = composeTemplates(templates, opts.name ?? projectNameFor(root));
   const tomlText = renderManifest(manifest, description);
   parseManifest(tomlText); // our own output must validate

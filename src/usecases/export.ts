@@ -2,9 +2,9 @@
 // the same shell modules as the hook (direnv's targets are the model).
 import {randomBytes} from 'node:crypto';
 import {UsageError} from '../errors.js';
-import {requireRoot} from '../project/find.js';
 import {applyToEnv} from '../env/spec.js';
 import {baseEnv, hookEffects} from '../env/shell-hook.js';
+import {openProject} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {shellFor} from '../shells/index.js';
 
@@ -13,7 +13,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** The variables the project sets, PATH-likes already prepended to the current value. */
 export async function projectVariables(cwd: string): Promise<Record<string, string>> {
-  const root = requireRoot(cwd);
+  const {root} = openProject(cwd);
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {entry} = await ensureEnvironment(root, {progress: true});
   const own = await projectEnv(root);
@@ -26,7 +26,11 @@ export async function projectVariables(cwd: string): Promise<Record<string, stri
   return out;
 }
 
-const dotenvQuote = (v: string): string => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\$/g, '\\$')}"`;
+/**
+ * Double quotes with \\, ", $ and ` escaped: inert when sourced by sh (`set -a; . ./.env`, no
+ * command or variable substitution whatever the value) and read back verbatim by dotenv parsers.
+ */
+const dotenvQuote = (v: string): string => `"${v.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
 
 export function formatVariables(vars: Record<string, string>, format: string): string {
   switch (format) {

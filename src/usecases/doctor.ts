@@ -2,18 +2,18 @@
 // Every check is independent; a check that cannot run says why instead of failing the rest.
 import {execFile, spawnSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
-import {basename, dirname, join, relative} from 'node:path';
-import {tilde} from '../activation/render.js';
+import {basename, dirname, join} from 'node:path';
 import {readProjectState} from '../cache/project-state.js';
 import {ExitCode} from '../errors.js';
 import {FEATURES, findNix} from '../nix/nix.js';
-import {findRoot, inputFiles} from '../project/find.js';
-import {cacheStatus} from '../status/status.js';
+import {cacheStatus} from '../cache/status.js';
+import {tilde} from '../paths.js';
+import {findRoot} from '../project/find.js';
 import {checkTrust} from '../trust/trust.js';
 import {exists, readFileOrNull} from '../util/fs.js';
 import {pidAlive} from '../util/proc.js';
 import {watcherStatus} from '../watch/state.js';
-import {summarizeNixError} from './nix-error.js';
+import {summarizeNixError} from '../nix/nix-error.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -222,12 +222,11 @@ export function gitCheck(root: string): Check {
     if (/not a git repository/i.test(git.stderr)) return {id: 'git', title, status: 'ok', detail: 'not in a git repository: nix sees every file'};
     return {id: 'git', title, status: 'warn', detail: `git cannot read this repository: ${lastLines(git.stderr, 1)}`, next: 'fix the repository (or safe.directory) so nix can read it'};
   }
-  const files = inputFiles(root).filter(exists).map((f) => relative(root, f));
-  const ls = spawnSync('git', ['-C', root, 'ls-files', '-z', '--', ...files], {encoding: 'utf8', timeout: 10_000});
+  // Untracked (and not ignored) flake files: nix copies only what git knows.
+  const ls = spawnSync('git', ['-C', root, 'ls-files', '-z', '--others', '--exclude-standard', '--', 'devenv.toml', 'flake.nix', 'flake.lock', '*.nix'], {encoding: 'utf8', timeout: 10_000});
   if (ls.status !== 0) return {id: 'git', title, status: 'warn', detail: `git ls-files failed: ${lastLines(ls.stderr, 1)}`};
-  const tracked = new Set(ls.stdout.split('\0').filter(Boolean));
-  const untracked = files.filter((f) => !tracked.has(f));
-  if (!untracked.length) return {id: 'git', title, status: 'ok', detail: `${files.length} input file${files.length === 1 ? '' : 's'} tracked`};
+  const untracked = ls.stdout.split('\0').filter(Boolean);
+  if (!untracked.length) return {id: 'git', title, status: 'ok', detail: 'every flake file is tracked'};
   const list = untracked.slice(0, 6).join(', ') + (untracked.length > 6 ? ', ...' : '');
   return {
     id: 'git',

@@ -6,9 +6,8 @@ import {parseManifest} from '../manifest/parse.js';
 import {flakeOwnership} from '../flake/render.js';
 import {keepTrustAcross} from '../trust/trust.js';
 import {readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
-import {projectStateDir} from '../paths.js';
-import {requireRoot} from './find.js';
-import {syncFlake} from './sync.js';
+import {openProject} from '../project/project.js';
+import {syncFlake} from '../project/sync.js';
 
 export interface PackagesResult {
   root: string;
@@ -18,9 +17,9 @@ export interface PackagesResult {
 }
 
 export async function editProjectPackages(cwd: string, op: 'add' | 'remove', names: string[], opts: {force?: boolean} = {}): Promise<PackagesResult> {
-  const root = requireRoot(cwd);
+  const p = openProject(cwd);
   // Read-modify-write of devenv.toml: two concurrent edits must not lose one another.
-  return withLock(join(projectStateDir(root), 'edit.lock'), () => editLocked(root, op, names, opts));
+  return withLock(join(p.stateDir, 'edit.lock'), () => editLocked(p.root, op, names, opts));
 }
 
 async function editLocked(root: string, op: 'add' | 'remove', names: string[], opts: {force?: boolean}): Promise<PackagesResult> {

@@ -6,7 +6,7 @@ import {computeKey} from '../cache/key.js';
 import {applyToEnv} from '../env/spec.js';
 import {baseEnv, hookEffects} from '../env/shell-hook.js';
 import {UsageError} from '../errors.js';
-import {requireRoot} from '../project/find.js';
+import {openProject} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {debug} from '../util/debug.js';
 
@@ -19,8 +19,9 @@ export interface ExecOptions {
 /** Returns the exit code to use; re-raises the child's signal on ourselves when it died of one. */
 export async function execInEnv(opts: ExecOptions): Promise<number> {
   if (!opts.argv.length) throw new UsageError('no command given', "usage: devenv exec -- <command> [args...]");
-  const root = requireRoot(opts.cwd);
-  const {key} = computeKey(root);
+  const p = openProject(opts.cwd);
+  const root = p.root;
+  const {key} = computeKey(p);
   const hit = readEntry(key);
   let entry;
   if (hit.status === 'hit') entry = hit.entry;

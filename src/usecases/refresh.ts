@@ -1,0 +1,75 @@
+// `devenv reload` and `devenv update`, and the hook's background re-evaluation (`__refresh`).
+import {spawn} from 'node:child_process';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {activationPath, removeActivations, renderActivations, touchTrustEpoch} from '../activation/render.js';
+import {readProjectState, updateProjectState} from '../cache/project-state.js';
+import {isTransient} from '../errors.js';
+import type {EnsureResult} from '../evaluation/evaluate.js';
+import {projectStateDir} from '../paths.js';
+import {exists, tryLock} from '../util/fs.js';
+import {nixpkgsOverride} from '../nix/nix.js';
+import {openProject} from '../project/project.js';
+import {checkTrust, keepTrustAcross} from '../trust/trust.js';
+
+export async function reloadProject(cwd: string, opts: {strict?: boolean} = {}) {
+  const {root} = openProject(cwd);
+  const {ensureEnvironment} = await import('../evaluation/evaluate.js');
+  const res = await ensureEnvironment(root, {force: true, strict: opts.strict, progress: true});
+  if (checkTrust(root).trusted) await renderActivations(root, res.entry);
+  else removeActivations(root);
+  touchTrustEpoch();
+  return {root, source: res.source, key: res.entry.key, durationMs: res.entry.durationMs};
+}
+
+export async function updateProject(cwd: string) {
+  const p = openProject(cwd);
+  const root = p.root;
+  let note: string | undefined;
+  if (nixpkgsOverride()) {
+    note = `devenv: DEVENV_NIXPKGS overrides nixpkgs (${nixpkgsOverride()}); flake.lock left as it is`;
+  } else {
+    const {runOnFlake} = await import('../evaluation/flake-run.js');
+    await keepTrustAcross(root, () => runOnFlake(p, ['flake', 'update'], 'nix flake update'));
+  }
+  const res = await reloadProject(root, {strict: true});
+  return {...res, note};
+}
+
+/** Start a detached re-evaluation; `__refresh` itself makes sure only one runs per project. */
+export function refreshInBackground(root: string): void {
+  const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, '__refresh', root], {detached: true, stdio: 'ignore', env: process.env});
+  child.unref();
+}
+
+/**
+ * `__refresh <root>` and the watcher: re-evaluate, then re-render so shells pick it up on their
+ * next prompt. `exclusive` (the hook's background run) gives up when another refresh of the
+ * project is already running, so several shells entering at once start one evaluation.
+ */
+export async function refresh(root: string, opts: {exclusive?: boolean} = {}): Promise<EnsureResult | undefined> {
+  if (!checkTrust(root).trusted) return undefined;
+  const release = opts.exclusive ? tryLock(join(projectStateDir(root), 'refresh.lock')) : () => {};
+  if (!release) return undefined;
+  try {
+    const {ensureEnvironment} = await import('../evaluation/evaluate.js');
+    const res = await ensureEnvironment(root, {quiet: true, requireTrust: true});
+    if (res.source !== 'fallback') {
+      await renderActivations(root, res.entry);
+      return res;
+    }
+    // A failed evaluation keeps the last good env. Every shell must see the error once: render
+    // the same env with the error, once per distinct error (the shells reload it and print it).
+    // An interrupted nix says nothing about the content: nothing to show, the next run retries.
+    if (isTransient(res.error)) return res;
+    const msg = res.error?.message ?? 'evaluation failed';
+    if (readProjectState(root).errorRendered !== msg || !exists(activationPath(root, 'bash'))) {
+      await renderActivations(root, res.entry, undefined, msg);
+      updateProjectState(root, {errorRendered: msg});
+    }
+    return res;
+  } finally {
+    release();
+  }
+}
