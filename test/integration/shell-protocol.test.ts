@@ -29,7 +29,7 @@ beforeAll(() => {
   const real = spawnSync('bash', ['-c', 'command -v nix'], {encoding: 'utf8', env: sb.env}).stdout.trim();
   writeFileSync(
     join(bin, 'nix'),
-    `#!/bin/sh\necho "$*" >> '${nixLog}'\ncase "$*" in *print-dev-env*flaky*) [ -e '${killMarker}' ] || { : > '${killMarker}'; kill -9 $$; } ;; esac\nexec '${real}' "$@"\n`,
+    `#!/bin/sh\necho "$*" >> '${nixLog}'\ncase "$PWD $*" in *flaky*print-dev-env*) [ -e '${killMarker}' ] || { : > '${killMarker}'; kill -9 $$; } ;; esac\nexec '${real}' "$@"\n`,
     {mode: 0o755},
   );
   writeFileSync(nixLog, '');
