@@ -21,7 +21,7 @@ let killMarker: string;
 let env: NodeJS.ProcessEnv;
 beforeAll(() => {
   sb = makeSandbox('devenv-proto-');
-  // A nix wrapper that logs, and kills itself once (SIGKILL) for a project that asks for it.
+  // A nix wrapper that logs, and kills itself (SIGKILL) once when armed.
   const bin = join(sb.dir, 'bin');
   mkdirSync(bin);
   nixLog = join(sb.dir, 'nix.log');
@@ -29,7 +29,7 @@ beforeAll(() => {
   const real = spawnSync('bash', ['-c', 'command -v nix'], {encoding: 'utf8', env: sb.env}).stdout.trim();
   writeFileSync(
     join(bin, 'nix'),
-    `#!/bin/sh\necho "$*" >> '${nixLog}'\ncase "$PWD $*" in *flaky*print-dev-env*) [ -e '${killMarker}' ] || { : > '${killMarker}'; kill -9 $$; } ;; esac\nexec '${real}' "$@"\n`,
+    `#!/bin/sh\necho "$*" >> '${nixLog}'\ncase "$*" in *print-dev-env*) if [ -e '${killMarker}.armed' ]; then rm -f '${killMarker}.armed'; : > '${killMarker}'; kill -9 $$; fi ;; esac\nexec '${real}' "$@"\n`,
     {mode: 0o755},
   );
   writeFileSync(nixLog, '');
@@ -217,6 +217,7 @@ for (const kind of KINDS) {
     test('a nix killed by a signal is reported as such and retried at the next prompt, never cached as an error', () => {
       rmSync(killMarker, {force: true});
       const p = project(`flaky-${kind}-p`, hookedToml(`FLAKY = "${kind}"`));
+      writeFileSync(`${killMarker}.armed`, '');
       const out = cd(p, EVAL);
       expect(out).toMatch(/nix print-dev-env was killed by SIGKILL/);
       expect(out).not.toMatch(/warning|lock file/i);
