@@ -193,7 +193,8 @@ export function shellSuite(kind: ShellKind, opts: SuiteOptions = {}): void {
 
     test('a copy at another path is untrusted; sibling to sibling unloads one and loads the other', () => {
       mkdirSync(app2);
-      for (const f of ['devenv.toml', 'flake.nix']) cpSync(join(app, f), join(app2, f), {preserveTimestamps: true});
+      // Every file nix copies, the nested project's too (the content keys the cache), so the entry is shared.
+      for (const f of ['devenv.toml', 'flake.nix', 'inner/devenv.toml']) cpSync(join(app, f), join(app2, f), {preserveTimestamps: true});
       expect(cd(app)).toBe(loading(app));
       expect(lines(cd(app2))).toEqual(['devenv: unloading', blocked(app2)]);
       expect(comparableEnv(shellEnv())).toEqual(comparableEnv(outside));
