@@ -167,7 +167,9 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
         d.set(s, v('_devenv_state') + q('/roots') + v(VAR.root) + q(`/@devenv@/activate.${d.kind}`)),
         ...d.if(and(d.isFile(v(s)), d.ok(d.call('source', v(s), 'check'))), [
           ...d.if(
-            and(d.eq(v(STATE.root), v(VAR.root)), d.eq(v('_devenv_loaded'), v(s)), not(d.newer(v(s), v('_devenv_stamp')))),
+            // Already applied and not re-rendered since (the script may have been loaded through
+            // another path to it: the shell's index or the state dir itself).
+            and(d.eq(v(STATE.root), v(VAR.root)), not(d.newer(v(s), v('_devenv_stamp')))),
             [d.call('_devenv_touch')],
             [d.call('_devenv_source', v(s))],
           ),
