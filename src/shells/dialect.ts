@@ -241,7 +241,8 @@ function fish(): Dialect {
     isFile: (p) => atom(`test -f ${p}`),
     isDir: (p) => atom(`test -d ${p}`),
     writable: (p) => atom(`test -w ${p}`),
-    newer: (a, b) => atom(`test -e ${b}; and _devenv_nt ${a} ${b}`),
+    // One command (a block), so `not` and `and` around it keep their meaning.
+    newer: (a, b) => atom(`begin; test -e ${b}; and _devenv_nt ${a} ${b}; end`),
     isSet: (n) => atom(`set -q $${n}`),
     isExported: (n) => atom(`set -qx $${n}`),
     ok: (command) => atom(command),
