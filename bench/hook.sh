@@ -10,6 +10,9 @@
 # Timing is bash's $EPOCHREALTIME around the loop inside the shell (no process per sample, so
 # hyperfine, which times whole processes, would mostly measure bash and node start-up).
 # The timed devenv loops are checked to start no node (a logging wrapper stands in for it).
+# 3. new shell: what every new terminal pays for `eval "$(devenv hook bash)"`, with hyperfine,
+#    side by side: the `devenv hook bash` process vs `node -e 0` (target <= 1.2x), and the whole
+#    eval in bash (bash's own start subtracted) vs `node -e 0` and vs `eval "$(direnv hook bash)"`.
 # --check: exit 1 when a target is missed.
 set -euo pipefail
 export LC_ALL=C # $EPOCHREALTIME with a '.' decimal point
@@ -17,14 +20,16 @@ export LC_ALL=C # $EPOCHREALTIME with a '.' decimal point
 IDLE=1000
 CYCLES=100
 ROUNDS=3
+STARTS=40
 CHECK=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --idle) IDLE=$2; shift 2 ;;
     --cycles) CYCLES=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --starts) STARTS=$2; shift 2 ;;
     --check) CHECK=1; shift ;;
-    *) echo "usage: bash bench/hook.sh [--idle N] [--cycles N] [--rounds N] [--check]" >&2; exit 2 ;;
+    *) echo "usage: bash bench/hook.sh [--idle N] [--cycles N] [--rounds N] [--starts N] [--check]" >&2; exit 2 ;;
   esac
 done
 
@@ -126,6 +131,18 @@ echo "bench/hook.sh: enter+leave, $CYCLES cycles x $ROUNDS rounds..." >&2
 measure cycle "$CYCLES"
 CYC_DV=$DEVENV_US CYC_DE=$DIRENV_US
 
+echo "bench/hook.sh: new shell, $STARTS runs each (hyperfine)..." >&2
+command -v hyperfine >/dev/null || { echo "bench/hook.sh: hyperfine not found (apt-get install hyperfine)" >&2; exit 2; }
+"$NODE" "$DEVENV" hook bash >/dev/null # the first run writes the hook's cache, as a user's first terminal does
+hyperfine -N --warmup 3 --runs "$STARTS" --export-json "$TMP/starts.json" \
+  "$NODE -e 0" \
+  "$NODE $DEVENV hook bash" \
+  "bash --norc --noprofile -c true" \
+  "bash --norc --noprofile -c 'eval \"\$($NODE $DEVENV hook bash)\"'" \
+  "bash --norc --noprofile -c 'eval \"\$($DIRENV hook bash)\"'" >/dev/null
+# Means in microseconds, in the order above.
+read -r S_NODE S_HOOK S_BASH S_EVAL S_DIRENV < <("$NODE" -e 'const r = require(process.argv[1]).results; console.log(r.map((x) => Math.round(x.mean * 1e6)).join(" "))' "$TMP/starts.json")
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", a / b}'; }
 per() { awk -v t="$1" -v n="$2" 'BEGIN {v = t / n; if (v >= 1000) printf "%.2f ms", v / 1000; else printf "%.1f us", v}'; }
 R1=$(ratio "$IDLE_DV" "$IDLE_DE")
@@ -133,5 +150,11 @@ R2=$(ratio "$CYC_DV" "$CYC_DE")
 echo
 echo "idle prompt (nothing changed), per prompt:  devenv $(per "$IDLE_DV" "$IDLE")   direnv $(per "$IDLE_DE" "$IDLE")   ratio ${R1}x  $(verdict "$R1" 0.02)"
 echo "enter+leave (fresh cache), per cycle:       devenv $(per "$CYC_DV" "$CYCLES")   direnv $(per "$CYC_DE" "$CYCLES")   ratio ${R2}x  $(verdict "$R2" 0.2)"
-echo "(bash $BASH_VERSION, direnv $("$DIRENV" version), $(nproc) cores; medians of $ROUNDS rounds)"
+R3=$(ratio "$S_HOOK" "$S_NODE")
+R4=$(ratio "$((S_EVAL - S_BASH))" "$S_NODE")
+R5=$(ratio "$((S_EVAL - S_BASH))" "$((S_DIRENV - S_BASH))")
+ms() { awk -v v="$1" 'BEGIN {printf "%.1f ms", v / 1000}'; }
+echo "new shell: devenv hook bash process:         devenv $(ms "$S_HOOK")   node -e 0 $(ms "$S_NODE")   ratio ${R3}x  $(verdict "$R3" 1.2)"
+echo "new shell: eval \"\$(devenv hook bash)\" in bash: devenv $(ms "$((S_EVAL - S_BASH))")   node -e 0 $(ms "$S_NODE")   ratio ${R4}x  (vs direnv's eval $(ms "$((S_DIRENV - S_BASH))"): ${R5}x; bash's own start $(ms "$S_BASH") subtracted)"
+echo "(bash $BASH_VERSION, direnv $("$DIRENV" version), $(nproc) cores; medians of $ROUNDS rounds; hyperfine means of $STARTS runs)"
 if [ "$CHECK" = 1 ] && [ "$MISSED" = 1 ]; then exit 1; fi

@@ -80,18 +80,30 @@ export class NixMissingError extends DevenvError {
 
 export class NixFailedError extends DevenvError {
   readonly stderr: string;
+  /** Interrupted or killed, not a verdict on the content: retried, never cached as an error. */
+  readonly transient: boolean;
   /** `diagnosis`: what src/nix/nix-error.ts's table makes of `stderr`, when it knows the failure. */
-  constructor(what: string, stderr: string, diagnosis?: {code: string; message: string; hint: string}) {
+  constructor(what: string, stderr: string, opts: {transient?: boolean; diagnosis?: {code: string; message: string; hint: string}} = {}) {
+    const diagnosis = opts.diagnosis;
     // A named failure leads with devenv's words and keeps nix's own error line (the table re-reads it).
     const nixLine = stderr.split('\n').find((l) => l.startsWith('error:'));
-    super(diagnosis ? `${what} failed: ${diagnosis.message}${nixLine ? `\n${nixLine.trim()}` : ''}` : `${what} failed:\n${stderr.trim()}`, {
+    const message = opts.transient
+      ? `${what} was ${stderr.trim()}`
+      : diagnosis
+        ? `${what} failed: ${diagnosis.message}${nixLine ? `\n${nixLine.trim()}` : ''}`
+        : `${what} failed:\n${stderr.trim()}`;
+    super(message, {
       exitCode: ExitCode.nixFailed,
-      hint: diagnosis?.hint ?? "fix the error above, then run 'devenv reload'",
+      hint: opts.transient ? 'devenv tries again at the next prompt or command' : diagnosis?.hint ?? "fix the error above, then run 'devenv reload'",
       code: diagnosis?.code ?? 'nix_failed',
     });
     this.stderr = stderr;
+    this.transient = !!opts.transient;
   }
 }
+
+/** True for a failure that says nothing about the project (a signal, an interrupted nix). */
+export const isTransient = (e: unknown): boolean => e instanceof NixFailedError && e.transient;
 
 export class ServiceError extends DevenvError {
   constructor(message: string, hint?: string) {

@@ -1,6 +1,7 @@
 // Entry for the hot commands that bin/run.js sends here without loading oclif:
 // `exec`, and the hook's internal calls (`__hook`, `__refresh`). Node built-ins only at import.
 import {presentError} from './cli/present.js';
+import {MARK} from './shells/protocol.js';
 import {currentDir} from './usecases/cwd.js';
 
 export async function runHot(argv: string[]): Promise<number> {
@@ -11,11 +12,28 @@ export async function runHot(argv: string[]): Promise<number> {
       const {execInEnv} = await import('./usecases/exec.js');
       return await execInEnv({cwd: currentDir(), argv: args});
     }
+    if (cmd === 'hook') {
+      const {hookText} = await import('./activation/hook-text.js');
+      process.stdout.write(hookText(rest[0]));
+      return 0;
+    }
     if (cmd === '__hook') {
+      // Ctrl-C while nix evaluates: say so once (the shell's function is cut short with us) and
+      // print no code; nix.ts stops its children, then we are done. Not cached: `cd .` retries.
+      let interrupted = false;
+      process.on('SIGINT', () => {
+        if (!interrupted) process.stderr.write(`\n${MARK.interrupted}\n`);
+        interrupted = true;
+        process.exitCode = 130; // hookMiss: the interruption has been reported
+        setTimeout(() => process.exit(130), 1500);
+      });
       const {blockedAfterError, hookMiss} = await import('./usecases/hook-miss.js');
       try {
-        process.stdout.write((await hookMiss(rest[0], rest[1])) + '\n');
+        const code = await hookMiss(rest[0], rest[1]);
+        if (interrupted) return 130;
+        process.stdout.write(code + '\n');
       } catch (e) {
+        if (interrupted) return 130;
         if (!rest[1]) throw e;
         presentError(e);
         // Said once: the shell evaluates the block code and waits for an edit before asking again.

@@ -23,6 +23,21 @@ export function runtimeDir(): string {
 }
 
 /**
+ * Where shells keep their stamp files: $XDG_RUNTIME_DIR/devenv/shell, else the user's state
+ * dir; never a shared /tmp path another user could create first (see ensurePrivateDir).
+ */
+export function stampDirs(): [base: string, ...parts: string[]][] {
+  const r = process.env.XDG_RUNTIME_DIR;
+  const state: [string, ...string[]] = [xdg('XDG_STATE_HOME', '.local/state'), 'devenv', 'shell'];
+  return r && r.startsWith('/') ? [[r, 'devenv', 'shell'], state] : [state];
+}
+
+/** Truncated by a shell on each load of a cache entry: its mtime is the entry's last use (for gc). */
+export const usedMarker = (key: string): string => join(stateDir(), 'used', key);
+
+export const trustEpochPath = (): string => join(stateDir(), 'trust-epoch');
+
+/**
  * Per-project state, named by a digest of the project's real path: every spelling of a project
  * (symlinks) shares it, and a path of any length fits.
  */

@@ -1,9 +1,11 @@
 // Render the per-shell activation scripts for a trusted project into the user's state dir.
 // The shells source them on `cd` without starting node; only trusted content gets here.
-import {mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync} from 'node:fs';
+import {closeSync, mkdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
-import {projectStateDir, shellIndexLink, stateDir, tilde} from '../paths.js';
+import {hookEffects} from '../env/shell-hook.js';
+import {NEVER_TOUCH, pathEdits} from '../env/spec.js';
+import {projectStateDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
 import {dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
 import {withLanguages} from '../project/languages.js';
@@ -11,11 +13,12 @@ import {watchedGitFiles} from '../project/inputs.js';
 import {projectAt} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {SHELL_NAMES, shellFor} from '../shells/index.js';
+import type {Watched} from '../shells/logic.js';
 import type {Activation, ShellName} from '../shells/shell.js';
 import {checkTrust} from '../trust/trust.js';
-import {exists, realPath, writeFileAtomic} from '../util/fs.js';
+import {ensureDir, exists, openNoFollow, realPath, writeFileAtomic} from '../util/fs.js';
 
-export const trustEpochFile = (): string => join(stateDir(), 'trust-epoch');
+export const trustEpochFile = trustEpochPath;
 
 /**
  * Create the epoch file if missing, dated in the past: a shell that already took its stamp
@@ -53,50 +56,116 @@ export function describeEnv(entry: CacheEntry): string {
   return names.slice(0, 6).join(', ') + (names.length > 6 ? ', ...' : '');
 }
 
+/** Top-level store paths of the environment's PATH-likes: their absence means a garbage-collected env. */
+export function storePathsOf(entry: CacheEntry): string[] {
+  const out = new Set<string>();
+  for (const entries of Object.values(entry.spec.prepend)) for (const p of entries) {
+    const m = /^\/nix\/store\/[0-9a-z]{32}-[^/]+/.exec(p);
+    if (m) out.add(m[0]);
+  }
+  return [...out];
+}
+
+/**
+ * A reference file per watched file, dated a second before its mtime (whole seconds: older
+ * shells compare seconds only), so the shells' builtin `-nt` tests see an mtime that moved
+ * backwards (tar, rsync -a, cp -p) as a change.
+ */
+function mtimeRefs(root: string, files: string[]): Watched[] {
+  const dir = join(projectStateDir(root), 'mtime');
+  ensureDir(dir);
+  return files.map((file, i) => {
+    const w: Watched = {file};
+    try {
+      const at = Math.floor(statSync(file).mtimeMs / 1000) - 1;
+      const ref = join(dir, `${i}.lo`);
+      closeSync(openNoFollow(ref));
+      utimesSync(ref, at, at);
+      w.lo = ref;
+    } catch (e) {
+      if (e instanceof Error && 'code' in e && ['EROFS', 'ENOSPC', 'EACCES'].includes(String((e as NodeJS.ErrnoException).code))) return {file};
+      throw e;
+    }
+    return w;
+  });
+}
+
 /** What all three shells' activations share: computed once per render. */
-async function sharedActivation(root: string, entry: CacheEntry) {
+/** Client wrappers of the project's services (redis-cli) come first on PATH. */
+function withServiceBin(paths: ReturnType<typeof pathEdits>, bin: string | undefined): ReturnType<typeof pathEdits> {
+  if (!bin) return paths;
+  return {...paths, PATH: {pre: [bin, ...(paths.PATH?.pre ?? [])], post: paths.PATH?.post ?? []}};
+}
+
+async function sharedActivation(root: string, entry: CacheEntry, error?: string) {
   const spec = withLanguages(entry.spec, root);
-  // bash runs the real shellHook; recording its exports first makes them revert too.
-  const vars: Record<string, string> = {...spec.vars, ...(spec.hookExports ?? {}), ...(await projectEnv(root))};
+  const own = await projectEnv(root);
+  const effects = hookEffects(root, entry.key, spec, own);
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries({...spec.vars, ...own, ...(effects?.vars ?? {})})) if (!NEVER_TOUCH.has(k)) vars[k] = v;
   // The dotenv and setup files too: an edit must reach the shell (and be checked against trust).
   const files = [...[...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root)])].map((f) => join(root, f)), ...watchedGitFiles(projectAt(root))];
   const present = files.filter(exists);
   const desc = describeEnv(entry);
+  const notes = [...(effects?.output ?? [])];
+  if (error) {
+    // The error itself, not the warnings nix prints before it (an unwritten lock file).
+    const all = error.split('\n').filter((l) => l.trim());
+    const at = all.findIndex((l) => /^\s*error:/.test(l));
+    const lines = at > 0 ? [all[0], ...all.slice(at)] : all;
+    notes.push(...lines.slice(0, 4).map((l) => '  ' + l), ...(lines.length > 4 ? ['  ...'] : []), "  run 'devenv status' for the whole error; devenv tries again when a file changes");
+  }
   return {
     root,
     vars,
-    // Client wrappers of the project's services (redis-cli) come first on PATH.
-    prepend: vars.DEVENV_SERVICE_BIN ? {...spec.prepend, PATH: [vars.DEVENV_SERVICE_BIN, ...(spec.prepend.PATH ?? [])]} : spec.prepend,
-    present,
+    paths: withServiceBin(pathEdits(spec, effects), vars.DEVENV_SERVICE_BIN),
+    watch: mtimeRefs(root, present),
     absent: files.filter((f) => !present.includes(f)),
-    message: `devenv: loading ${tilde(root)}${desc ? ` (${desc})` : ''}`,
+    storePaths: storePathsOf(entry),
+    usedMarker: usedMarker(entry.key),
+    notes,
+    message: error
+      ? `devenv: ${tilde(root)} failed to evaluate; using the last good environment${desc ? ` (${desc})` : ''}`
+      : `devenv: loading ${tilde(root)}${desc ? ` (${desc})` : ''}`,
   };
 }
 
-function activationFor(shared: Awaited<ReturnType<typeof sharedActivation>>, entry: CacheEntry, shell: ShellName): Activation {
+type Shared = Awaited<ReturnType<typeof sharedActivation>>;
+
+function activationFor(shared: Shared, shell: ShellName): Activation {
   return {
     root: shared.root,
     vars: shared.vars,
-    prepend: shared.prepend,
-    shellHook: shell === 'bash' ? entry.spec.shellHook : undefined,
+    paths: shared.paths,
     // The script itself: a deny deletes it and a re-render (watcher, refresh) replaces it, and
     // either must reach the shell. The trust epoch is not needed once loaded.
-    watchPresent: [...shared.present, activationPath(shared.root, shell)],
+    watch: [...shared.watch, {file: activationPath(shared.root, shell)}],
     watchAbsent: shared.absent,
+    storePaths: shared.storePaths,
+    usedMarker: shared.usedMarker,
     message: shared.message,
+    notes: shared.notes,
   };
+}
+
+/** The activation script text for one shell, without writing it (for a read-only state dir). */
+export async function activationText(root: string, entry: CacheEntry, shell: ShellName, error?: string): Promise<string> {
+  const shared = await sharedActivation(root, entry, error);
+  return shellFor(shell).activationScript(activationFor(shared, shell), activationPath(root, shell));
 }
 
 /**
  * Write activate.{bash,zsh,fish}. Refuses (returns false) unless the content is trusted now;
- * `digest` is the content digest the caller already computed, if any.
+ * `digest` is the content digest the caller already computed, if any. `error`: an evaluation
+ * error to show on loading (the environment is the last good one).
  */
-export async function renderActivations(root: string, entry: CacheEntry, digest?: string): Promise<boolean> {
+export async function renderActivations(root: string, entry: CacheEntry, digest?: string, error?: string): Promise<boolean> {
   if (!checkTrust(root, digest).trusted) return false;
-  const shared = await sharedActivation(root, entry);
+  const shared = await sharedActivation(root, entry, error);
+  ensureDir(dirname(shared.usedMarker));
   for (const name of SHELL_NAMES) {
     const file = activationPath(root, name);
-    writeFileAtomic(file, shellFor(name).activationScript(activationFor(shared, entry, name), file), 0o600);
+    writeFileAtomic(file, shellFor(name).activationScript(activationFor(shared, name), file), 0o600);
   }
   linkShellIndex(root);
   return true;

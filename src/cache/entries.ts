@@ -1,10 +1,10 @@
 // Cache entries: one JSON file per content key under $XDG_CACHE_HOME/devenv/entries.
 // Each carries a checksum; a truncated or corrupt file reads as a miss, never a crash.
 import {createHash} from 'node:crypto';
-import {readdirSync, rmSync, statSync, utimesSync} from 'node:fs';
+import {existsSync, readdirSync, rmSync, statSync, utimesSync} from 'node:fs';
 import {join} from 'node:path';
 import type {EnvSpec} from '../env/spec.js';
-import {entriesDir, gcrootsDir} from '../paths.js';
+import {entriesDir, gcrootsDir, usedMarker} from '../paths.js';
 import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
 import {CACHE_FORMAT} from './key.js';
 
@@ -38,6 +38,8 @@ export function readEntry(key: string, touch = true): EntryRead {
   }
   if (entry.format !== CACHE_FORMAT || entry.key !== key) return {status: 'corrupt', reason: 'written by another devenv version'};
   if (entry.checksum !== sum(entry)) return {status: 'corrupt', reason: 'checksum mismatch'};
+  // nix-collect-garbage (with the roots gone): never hand out a PATH of deleted store paths.
+  if (touch && !storePathsPresent(entry)) return {status: 'corrupt', reason: 'its store paths were garbage-collected'};
   if (touch) {
     const now = new Date();
     try {
@@ -47,12 +49,23 @@ export function readEntry(key: string, touch = true): EntryRead {
   return {status: 'hit', entry};
 }
 
+function storePathsPresent(entry: CacheEntry): boolean {
+  for (const entries of Object.values(entry.spec.prepend ?? {})) {
+    for (const p of entries) {
+      const m = /^\/nix\/store\/[0-9a-z]{32}-[^/]+/.exec(p);
+      if (m && !existsSync(m[0])) return false;
+    }
+  }
+  return true;
+}
+
 export function writeEntry(entry: CacheEntry): void {
   writeFileAtomic(entryFile(entry.key), JSON.stringify({...entry, checksum: sum(entry)}));
 }
 
 export function removeEntry(key: string): void {
   rmSync(entryFile(key), {force: true});
+  rmSync(usedMarker(key), {force: true});
   rmSync(join(gcrootsDir(), key), {recursive: true, force: true});
 }
 
@@ -72,7 +85,14 @@ export function listEntries(): EntryInfo[] {
     if (!n.endsWith('.json')) continue;
     try {
       const st = statSync(join(entriesDir(), n));
-      out.push({key: n.slice(0, -5), lastUsed: st.mtime, bytes: st.size});
+      const key = n.slice(0, -5);
+      // The shells mark an entry used (on every load, no process) through its used marker.
+      let used = st.mtime;
+      try {
+        const m = statSync(usedMarker(key)).mtime;
+        if (m > used) used = m;
+      } catch {}
+      out.push({key, lastUsed: used, bytes: st.size});
     } catch {}
   }
   return out;

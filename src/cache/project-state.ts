@@ -14,6 +14,8 @@ export interface ProjectState {
   lastErrorAt?: string;
   /** Key whose failure was already printed, so the error is shown once. */
   errorShownFor?: string;
+  /** The evaluation error last rendered into the activation scripts (shells show it on loading). */
+  errorRendered?: string;
   /** Per input file (relative name) sha256 at the last good evaluation, to say why the cache is stale. */
   inputDigests?: Record<string, string>;
   /** Input URLs + flake.lock that `nix flake lock` last confirmed (URL forms devenv cannot compare). */

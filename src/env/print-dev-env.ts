@@ -17,6 +17,7 @@ export const BUILD_ONLY = new Set([
 
 interface DevEnvJson {
   variables: Record<string, {type: string; value: unknown}>;
+  bashFunctions?: Record<string, string>;
 }
 
 export function fromPrintDevEnv(json: DevEnvJson): EnvSpec {
@@ -36,5 +37,8 @@ export function fromPrintDevEnv(json: DevEnvJson): EnvSpec {
     }
     spec.vars[name] = v.value;
   }
+  // shellHooks call stdenv's functions (addToSearchPath, runHook), as under `nix develop`.
+  const fns = Object.entries(json.bashFunctions ?? {}).filter(([n, body]) => /^[A-Za-z_][A-Za-z0-9_:.-]*$/.test(n) && typeof body === 'string');
+  if (spec.shellHook && fns.length) spec.bashFunctions = Object.fromEntries(fns);
   return spec;
 }

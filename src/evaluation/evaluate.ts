@@ -1,16 +1,14 @@
 // The evaluation engine every path uses (exec, the hook, the watcher): cache lookup by
 // content key, a per-project lock, real `nix print-dev-env`, GC roots, and fallback to the
 // last good environment when evaluation fails.
-import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {CACHE_FORMAT, computeKey, type KeyParts, overrideDigest} from '../cache/key.js';
 import {type CacheEntry, readEntry, removeEntry, writeEntry} from '../cache/entries.js';
 import {readProjectState, updateProjectState} from '../cache/project-state.js';
-import {DevenvError, ExitCode, NixFailedError} from '../errors.js';
+import {DevenvError, ExitCode, isTransient, NixFailedError} from '../errors.js';
 import {fromPrintDevEnv} from '../env/print-dev-env.js';
-import {applyToEnv, type EnvSpec, isShellName} from '../env/spec.js';
 import {nixpkgsOverride, overrideArgs, runNix, strictFromEnv} from '../nix/nix.js';
 import {diagnoseNixError} from '../nix/nix-error.js';
 import {gcrootsDir, projectStateDir} from '../paths.js';
@@ -21,7 +19,7 @@ import {checkTrust} from '../trust/trust.js';
 import {nixOptionArgs, parseNixActivity, projectTeamSettings, untrustedMessage} from '../teams/settings.js';
 import type {LastNixRun} from '../cache/project-state.js';
 import {runOnFlake} from './flake-run.js';
-import {exists, readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
+import {exists, readFileOrNull, StorageError, withLock, writeFileAtomic} from '../util/fs.js';
 import {startProgress} from './progress.js';
 import {debug} from '../util/debug.js';
 
@@ -51,26 +49,6 @@ export interface EnsureResult {
   error?: DevenvError;
 }
 
-
-/** Run the shellHook once in bash at evaluation time and record what it exported (for zsh, fish, exec). */
-function captureHookExports(root: string, spec: EnvSpec): Record<string, string> | undefined {
-  if (!spec.shellHook) return undefined;
-  const script = 'eval "$DEVENV_HOOK_CODE" >/dev/null 2>&1 </dev/null; unset DEVENV_HOOK_CODE; env -0';
-  const env = applyToEnv(process.env, spec, {DEVENV_ROOT: root, DEVENV_HOOK_CODE: spec.shellHook});
-  const before = applyToEnv(process.env, spec, {DEVENV_ROOT: root});
-  const res = spawnSync('bash', ['--noprofile', '--norc', '-c', script], {cwd: root, env, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024});
-  if (res.status !== 0 || !res.stdout) return undefined;
-  const out: Record<string, string> = {};
-  for (const kv of res.stdout.split('\0')) {
-    const i = kv.indexOf('=');
-    if (i <= 0) continue;
-    const k = kv.slice(0, i);
-    const v = kv.slice(i + 1);
-    if (!isShellName(k) || ['_', 'PWD', 'OLDPWD', 'SHLVL'].includes(k)) continue;
-    if (before[k] !== v) out[k] = v;
-  }
-  return Object.keys(out).length ? out : undefined;
-}
 
 /**
  * GC roots for the flake's inputs (nixpkgs above all: costly to fetch again), shared by every
@@ -145,9 +123,6 @@ async function evaluateOnce(p: Project, parts: KeyParts, opts: EnsureOptions, re
   }
   const spec = fromPrintDevEnv(json as Parameters<typeof fromPrintDevEnv>[0]);
   debug('parsed print-dev-env');
-  const hookExports = captureHookExports(root, spec);
-  debug('captured shellHook exports');
-  if (hookExports) spec.hookExports = hookExports;
   await inputs?.done;
   debug('rooted inputs');
   return {format: CACHE_FORMAT, key, createdAt: new Date().toISOString(), durationMs, inputs: watchedInputs(p, now), spec, roots};
@@ -244,8 +219,14 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
         }
         const after = computeKey(p);
         if (entry && after.key === parts.key) {
-          writeEntry(entry);
-          updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, inputDigests: parts.perFile, lastNix: report.nix});
+          try {
+            writeEntry(entry);
+            updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, errorRendered: undefined, inputDigests: parts.perFile, lastNix: report.nix});
+          } catch (e) {
+            // A full or read-only cache: this environment works now, it is just not kept.
+            if (!(e instanceof StorageError)) throw e;
+            process.stderr.write(`devenv: ${e.message} (the environment is not cached)\n`);
+          }
           progress?.done('done');
           return {entry, source: 'evaluated' as const};
         }
@@ -264,13 +245,21 @@ export async function ensureEnvironment(root: string, opts: EnsureOptions = {}):
 function fallbackOrThrow(root: string, err: DevenvError, strict: boolean, opts: EnsureOptions, key?: string): EnsureResult {
   if (!(err instanceof DevenvError)) throw err;
   const state = readProjectState(root);
-  if (!(state.lastKey === key && state.lastError)) updateProjectState(root, {lastKey: key, lastError: err.message, lastErrorAt: new Date().toISOString()});
+  // An interrupted or killed nix says nothing about the content: not recorded, so retried.
+  if (!isTransient(err) && !(state.lastKey === key && state.lastError === err.message)) {
+    try {
+      updateProjectState(root, {lastKey: key, lastError: err.message, lastErrorAt: new Date().toISOString()});
+    } catch {}
+  }
   const good = state.lastGoodKey ? readEntry(state.lastGoodKey) : undefined;
   if (strict || !good || good.status !== 'hit') throw err;
-  const shownKey = key ?? 'manifest';
+  // Once per distinct error: a different error for the same content (or the manifest) shows too.
+  const shownKey = `${key ?? 'manifest'}:${createHash('sha256').update(err.message).digest('hex').slice(0, 16)}`;
   if (!opts.quiet && state.errorShownFor !== shownKey) {
     process.stderr.write(`devenv: evaluation failed; using the last good environment (from ${good.entry.createdAt})\n${err.message}\n  hint: ${err.hint ?? "run 'devenv status'"}\n`);
-    updateProjectState(root, {errorShownFor: shownKey});
+    try {
+      updateProjectState(root, {errorShownFor: shownKey});
+    } catch {}
   }
   return {entry: good.entry, source: 'fallback', error: err};
 }

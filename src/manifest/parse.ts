@@ -6,6 +6,7 @@ import {basename} from 'node:path';
 import TOML from '@iarna/toml';
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv';
 import {ManifestError} from '../errors.js';
+import {envNameProblem} from '../shells/protocol.js';
 import {type Channel, channelFor, VERSION_KEYS, type VersionedKind} from './channel.js';
 import {locateKey} from './locate.js';
 import type {Manifest} from './model.js';
@@ -107,6 +108,7 @@ export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
   }
   // Plain JSON round trip: TOML dates and special objects become strings/plain values.
   const plain = JSON.parse(JSON.stringify(data));
+  checkEnvNames(text, name, plain);
   const url = (plain as {nixpkgs?: {url?: unknown}})?.nixpkgs?.url;
   const channel = typeof url === 'string' ? channelFor(url) : channelFor(undefined);
   const errors = validate(plain, channel);
@@ -127,6 +129,21 @@ export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
     });
   }
   return plain as Manifest;
+}
+
+/**
+ * `[env]` names against the one list of names that would break the shell or devenv, each
+ * refused with its reason (before the schema, whose message could not say why).
+ */
+function checkEnvNames(text: string, file: string, data: unknown): void {
+  const env = (data as {env?: unknown})?.env;
+  if (!env || typeof env !== 'object' || Array.isArray(env)) return;
+  for (const name of Object.keys(env)) {
+    const why = envNameProblem(name);
+    if (!why) continue;
+    const loc = locateKey(text, ['env', name]);
+    throw new ManifestError(`env.${name} cannot be set: ${why}`, {location: loc ? `${file}:${loc.line}:${loc.col}` : file, keyPath: `env.${name}`, hint: `remove it from [env] in ${file}; nothing was changed`});
+  }
 }
 
 export function readManifest(file: string): Manifest {

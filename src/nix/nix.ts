@@ -105,7 +105,7 @@ export async function runNix(args: string[], opts: {cwd?: string; what?: string;
     child.on('error', (e: NodeJS.ErrnoException) => {
       running.delete(child);
       if (e.code === 'ENOENT') reject(new NixMissingError());
-      else if (e.name === 'AbortError') reject(new NixFailedError(opts.what ?? `nix ${args[0]}`, 'cancelled'));
+      else if (e.name === 'AbortError') reject(new NixFailedError(opts.what ?? `nix ${args[0]}`, 'cancelled', {transient: true}));
       else reject(new NixFailedError(opts.what ?? `nix ${args[0]}`, e.message));
     });
     child.on('close', (code, signal) => {
@@ -113,10 +113,14 @@ export async function runNix(args: string[], opts: {cwd?: string; what?: string;
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
       debug(`nix ${args.slice(0, 2).join(' ')} done (exit ${code ?? signal})`);
+      const what = opts.what ?? `nix ${args.join(' ')}`;
       if (code === 0) resolve({stdout, stderr});
+      // Killed, or nix's own "interrupted by the user": say that, not a lock-file warning it printed first.
+      else if (signal) reject(new NixFailedError(what, `killed by ${signal}`, {transient: true}));
+      else if (/interrupted by the user/.test(stderr)) reject(new NixFailedError(what, 'interrupted', {transient: true}));
       else {
-        const report = stderr || stdout || (signal ? `killed by ${signal}` : `exit ${code}`);
-        reject(new NixFailedError(opts.what ?? `nix ${args.join(' ')}`, report, diagnoseNixError(report)));
+        const report = stderr || stdout || `exit ${code}`;
+        reject(new NixFailedError(what, report, {diagnosis: diagnoseNixError(report)}));
       }
     });
   });

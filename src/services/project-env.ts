@@ -103,7 +103,14 @@ async function layoutEnv(root: string): Promise<Record<string, string>> {
   if (memo) return memo;
   const env: Record<string, string> = {DEVENV_STATE: serviceStateDir(root)};
   try {
-    const pg = await postgresLayout(root);
+    let manifest;
+    if (toml) {
+      const {parseManifest} = await import('../manifest/parse.js');
+      manifest = parseManifest(toml, join(root, 'devenv.toml'));
+      // [env] exactly as written: nix drops some names (TZ, TMPDIR, SSL_CERT_FILE) on the way.
+      Object.assign(env, manifest.env ?? {});
+    }
+    const pg = manifest ? await postgresLayout(root, manifest) : undefined;
     if (pg) Object.assign(env, postgresEnv(pg));
     const {registryEnv} = await import('./registry.js');
     const more = await registryEnv(root);

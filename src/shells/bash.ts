@@ -1,15 +1,20 @@
-// bash: a function in PROMPT_COMMAND (string or, since 5.1, array). The idle prompt runs
-// only builtins: a PWD compare and a few -nt tests against this shell's stamp file.
-import type {HookPaths, Shell} from './shell.js';
-import {posixCommon, posixShell} from './posix.js';
+// bash (>= 3.2, macOS's /bin/bash): a function in PROMPT_COMMAND (a string, or since 5.1 an
+// array). The idle prompt runs only builtins.
+import {makeShell} from './common.js';
+import {MIN_VERSION, STATE} from './protocol.js';
 
-export const bash: Shell = posixShell('bash', (p: HookPaths): string => {
-  return `# devenv hook for bash: eval "$(devenv hook bash)" in ~/.bashrc
-if [[ -z \${_devenv_hooked-} ]]; then
+const [MAJ, MIN] = MIN_VERSION.bash;
+
+export const bash = makeShell(
+  'bash',
+  (logic) => `# devenv hook for bash: eval "$(devenv hook bash)" in ~/.bashrc
+if [ "\${BASH_VERSINFO[0]:-0}" -lt ${MAJ} ] || { [ "\${BASH_VERSINFO[0]}" -eq ${MAJ} ] && [ "\${BASH_VERSINFO[1]}" -lt ${MIN} ]; }; then
+printf 'devenv: the hook needs bash >= ${MAJ}.${MIN} (this is %s); nothing was loaded\\n' "\${BASH_VERSION-?}" >&2
+elif [[ -z \${_devenv_hooked-} ]]; then
 _devenv_hooked=1
 # For devenv doctor: which shell (by pid) runs the hook; children inherit it but have another pid.
-export DEVENV_HOOK=bash:$$
-${posixCommon('bash', p)}
+export ${STATE.hooked}=bash:$$
+${logic}
 _devenv_install() {
 local __devenv_pc
 if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
@@ -21,5 +26,6 @@ else
 fi
 }
 _devenv_install
-fi`;
-});
+fi`,
+  (k, v) => `export ${k}=${v}`,
+);

@@ -4,6 +4,7 @@ import {spawn} from 'node:child_process';
 import {readEntry} from '../cache/entries.js';
 import {computeKey} from '../cache/key.js';
 import {applyToEnv} from '../env/spec.js';
+import {baseEnv, hookEffects} from '../env/shell-hook.js';
 import {UsageError} from '../errors.js';
 import {runningSetup, setupPlan} from '../languages/setup.js';
 import {withLanguages} from '../project/languages.js';
@@ -37,7 +38,8 @@ export async function execInEnv(opts: ExecOptions): Promise<number> {
     await setupBeforeExec(root, entry.spec);
   }
   debug('environment ready');
-  const env = applyToEnv(process.env, withLanguages(entry.spec, root), {...(await projectEnv(root)), DEVENV_ROOT: root});
+  const own = await projectEnv(root);
+  const env = applyToEnv(baseEnv(), withLanguages(entry.spec, root), {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own));
   debug('spawning');
   return new Promise((resolve) => {
     const child = spawn(opts.argv[0], opts.argv.slice(1), {stdio: 'inherit', env, cwd: opts.cwd});

@@ -3,6 +3,8 @@
 import {randomBytes} from 'node:crypto';
 import {NotAllowedError, UsageError} from '../errors.js';
 import {withLanguages} from '../project/languages.js';
+import {applyToEnv} from '../env/spec.js';
+import {baseEnv, hookEffects} from '../env/shell-hook.js';
 import {openProject} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {shellFor} from '../shells/index.js';
@@ -20,14 +22,13 @@ export async function projectVariables(cwd: string, opts: {requireTrust?: boolea
   }
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {entry} = await ensureEnvironment(root, {progress: true});
-  const spec = withLanguages(entry.spec, root);
-  const out: Record<string, string> = {...spec.vars, ...(spec.hookExports ?? {})};
-  for (const [k, entries] of Object.entries(spec.prepend)) {
-    const old = process.env[k];
-    out[k] = [...entries, ...(old ? [old] : [])].join(':');
-  }
-  Object.assign(out, await projectEnv(root), {DEVENV_ROOT: root});
-  if (out.DEVENV_SERVICE_BIN) out.PATH = [out.DEVENV_SERVICE_BIN, ...(out.PATH ? [out.PATH] : [])].join(':');
+  const own = await projectEnv(root);
+  const env = applyToEnv(baseEnv(), withLanguages(entry.spec, root), {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own));
+  // Only what the project changed: the rest is the caller's own environment.
+  const out: Record<string, string> = {};
+  const base = baseEnv();
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== base[k]) out[k] = v;
+  out.DEVENV_ROOT = root;
   return out;
 }
 

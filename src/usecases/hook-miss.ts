@@ -2,11 +2,11 @@
 // check trust, find or build the environment, render activation scripts, and print shell code.
 // Only the code goes to stdout; messages go to stderr.
 import {join, sep} from 'node:path';
-import {ensureTrustEpoch, removeActivations, renderActivations, shellActivationPath, trustEpochFile} from '../activation/render.js';
-import {readEntry} from '../cache/entries.js';
+import {activationText, ensureTrustEpoch, removeActivations, renderActivations, shellActivationPath, trustEpochFile} from '../activation/render.js';
+import {type CacheEntry, readEntry} from '../cache/entries.js';
 import {keyFor} from '../cache/key.js';
-import {readProjectState} from '../cache/project-state.js';
-import {DevenvError} from '../errors.js';
+import {readProjectState, updateProjectState} from '../cache/project-state.js';
+import {DevenvError, isTransient} from '../errors.js';
 import {strictFromEnv} from '../nix/nix.js';
 import {tilde} from '../paths.js';
 import {dotenvNames, setupInputNames} from '../project/dotenv.js';
@@ -17,14 +17,28 @@ import {currentDir, projectAt} from '../project/project.js';
 import {shellFor} from '../shells/index.js';
 import type {Shell} from '../shells/shell.js';
 import {checkTrust} from '../trust/trust.js';
-import {exists} from '../util/fs.js';
+import {exists, StorageError} from '../util/fs.js';
 import {refreshInBackground} from './refresh.js';
 import {setupOnEntry} from './setup.js';
 
 function blockedCode(shell: Shell, root: string, message: string): string {
   const files = [...CORE_FILES, ...dotenvNames(root), ...setupInputNames(root)].map((f) => join(root, f));
-  ensureTrustEpoch();
-  return shell.blocked(root, [...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
+  try {
+    ensureTrustEpoch();
+  } catch {}
+  return shell.blocked([...files.filter(exists), trustEpochFile()], files.filter((f) => !exists(f)), message);
+}
+
+/** Render and load; when the state dir cannot be written, apply the script's text directly. */
+async function loadCode(shell: Shell, root: string, entry: CacheEntry, digest: string | undefined, error?: string): Promise<string> {
+  try {
+    await renderActivations(root, entry, digest, error);
+    return shell.load(shellActivationPath(root, shell.name));
+  } catch (e) {
+    if (!(e instanceof StorageError)) throw e;
+    process.stderr.write(`devenv: ${e.message}; loading without saving the activation\n`);
+    return shell.loadInline(await activationText(root, entry, shell.name, error));
+  }
 }
 
 /**
@@ -66,16 +80,30 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
   }
 
   warnFlakeDrift(root);
-  let hit = readEntry(keyFor(inputs).key);
+  const key = keyFor(inputs).key;
+  let hit = readEntry(key);
+  // A hit evaluated for another checkout is this project's last good environment too (what a
+  // later failed edit falls back to).
+  if (hit.status === 'hit' && readProjectState(root).lastGoodKey !== key) {
+    try {
+      updateProjectState(root, {lastGoodKey: key, lastKey: key, lastError: undefined});
+    } catch {}
+  }
   let renderDigest: string | undefined = inputs.digest;
   let note: string | undefined;
+  let error: string | undefined;
   if (hit.status !== 'hit') {
     const state = readProjectState(root);
     const good = state.lastGoodKey ? readEntry(state.lastGoodKey) : undefined;
     if (good?.status === 'hit' && !strictFromEnv()) {
-      // Serve the last good environment now; the next prompt after the refresh loads the new one.
       hit = good;
-      note = `devenv: ${tilde(root)} changed; using the previous environment while it re-evaluates in the background`;
+      if (state.lastError && state.lastKey === key) {
+        // This content is known to fail: show the error (every shell, on loading), no re-run.
+        error = state.lastError;
+      } else {
+        // Serve the last good environment now; the next prompt after the refresh loads the new one.
+        note = `devenv: ${tilde(root)} changed; using the previous environment while it re-evaluates in the background`;
+      }
     } else {
       try {
         const {ensureEnvironment} = await import('../evaluation/evaluate.js');
@@ -85,15 +113,19 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
         renderDigest = undefined;
       } catch (e) {
         const err = e as DevenvError;
+        // Ctrl-C: hot.ts has said so already.
+        if (isTransient(e) && process.exitCode === 130) return '';
         process.stderr.write(`devenv: could not load ${tilde(root)}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
         if (loaded && loaded !== root && !nested) out.push(shell.unload('devenv: unloading'));
-        out.push(blockedCode(shell, root, `devenv: fix the error above and save; devenv retries when a file changes`));
+        // Interrupted or killed: try again at the next prompt; a content error waits for an edit.
+        if (isTransient(e)) out.push(shell.retry());
+        else out.push(blockedCode(shell, root, `devenv: fix the error above and save; devenv retries when a file changes`));
         return out.join('\n');
       }
     }
   }
   try {
-    await renderActivations(root, hit.entry, renderDigest);
+    out.push(await loadCode(shell, root, hit.entry, renderDigest, error));
   } catch (e) {
     // A malformed dotenv file (or another activation-time fault): say where, keep watching.
     const err = e as DevenvError;
@@ -105,7 +137,6 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
   }
   // Only after rendering the old env: a refresh that finished first would be overwritten by it.
   if (note) refreshInBackground(root);
-  out.push(shell.load(shellActivationPath(root, shell.name)));
   if (note) out.push(shell.say(note));
   for (const line of setupOnEntry(root, hit.entry.spec)) out.push(shell.say(line));
   return out.join('\n');

@@ -4,6 +4,8 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {NixFailedError} from '../errors.js';
 import {activationPath, removeActivations, renderActivations, touchTrustEpoch} from '../activation/render.js';
+import {readProjectState, updateProjectState} from '../cache/project-state.js';
+import {isTransient} from '../errors.js';
 import type {EnsureResult} from '../evaluation/evaluate.js';
 import {projectStateDir} from '../paths.js';
 import {exists, tryLock} from '../util/fs.js';
@@ -65,9 +67,19 @@ export async function refresh(root: string, opts: {exclusive?: boolean} = {}): P
   try {
     const {ensureEnvironment} = await import('../evaluation/evaluate.js');
     const res = await ensureEnvironment(root, {quiet: true, requireTrust: true});
-    // A failed evaluation keeps serving the last good env: re-rendering the same scripts would
-    // only make every shell reload it and print "loading" again.
-    if (res.source !== 'fallback' || !exists(activationPath(root, 'bash'))) await renderActivations(root, res.entry);
+    if (res.source !== 'fallback') {
+      await renderActivations(root, res.entry);
+      return res;
+    }
+    // A failed evaluation keeps the last good env. Every shell must see the error once: render
+    // the same env with the error, once per distinct error (the shells reload it and print it).
+    // An interrupted nix says nothing about the content: nothing to show, the next run retries.
+    if (isTransient(res.error)) return res;
+    const msg = res.error?.message ?? 'evaluation failed';
+    if (readProjectState(root).errorRendered !== msg || !exists(activationPath(root, 'bash'))) {
+      await renderActivations(root, res.entry, undefined, msg);
+      updateProjectState(root, {errorRendered: msg});
+    }
     return res;
   } finally {
     release();

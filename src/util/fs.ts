@@ -1,7 +1,47 @@
 // Atomic writes and simple cross-process locks, Node built-ins only (used on the hot path).
-import {closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync} from 'node:fs';
+import {chmodSync, closeSync, constants, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync} from 'node:fs';
 import {dirname} from 'node:path';
+import {DevenvError} from '../errors.js';
 import {pidAlive} from './proc.js';
+
+/** A write that failed because of the disk or permissions, not a bug: one clear line, no stack. */
+export class StorageError extends DevenvError {
+  constructor(file: string, e: NodeJS.ErrnoException) {
+    const why = e.code === 'EROFS' ? 'read-only file system' : e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 'no space left' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code ?? e.message;
+    super(`cannot write ${file}: ${why}`, {hint: `free space in (or make writable) ${dirname(file)}; devenv keeps working, without caching`, code: 'storage'});
+  }
+}
+
+const isStorageFault = (e: unknown): e is NodeJS.ErrnoException => ['EROFS', 'ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'ENOTDIR'].includes((e as NodeJS.ErrnoException)?.code ?? '');
+
+/**
+ * Create `base`/`parts...` (each part mode 0700) and check every part is a real directory,
+ * ours, and (the last) private: a directory another local user planted, or a symlink to
+ * one, is refused, never written into. Returns the directory.
+ */
+export function ensurePrivateDir(base: string, ...parts: string[]): string {
+  mkdirSync(base, {recursive: true, mode: 0o700});
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  let dir = base;
+  for (const part of parts) {
+    dir = `${dir}/${part}`;
+    try {
+      mkdirSync(dir, {mode: 0o700});
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const st = lstatSync(dir);
+    if (st.isSymbolicLink() || !st.isDirectory()) throw new DevenvError(`refusing to use ${dir}: it is a symlink or not a directory`, {hint: 'remove it; devenv creates it itself', code: 'unsafe_dir'});
+    if (uid >= 0 && st.uid !== uid) throw new DevenvError(`refusing to use ${dir}: it belongs to uid ${st.uid}, not to you`, {hint: 'another user created it; remove it (or set XDG_RUNTIME_DIR)', code: 'unsafe_dir'});
+    if (st.mode & 0o077) chmodSync(dir, 0o700);
+  }
+  return dir;
+}
+
+/** Open for writing without following a symlink at `file` (O_NOFOLLOW) and without truncating through one. */
+export function openNoFollow(file: string, mode = 0o600): number {
+  return openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
+}
 
 export function ensureDir(dir: string, mode = 0o700): void {
   mkdirSync(dir, {recursive: true, mode});
@@ -9,19 +49,22 @@ export function ensureDir(dir: string, mode = 0o700): void {
 
 /** Write to a temp file beside the target, fsync, then rename over: readers see old or new, never half. */
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
-  ensureDir(dirname(file));
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const fd = openSync(tmp, 'w', mode);
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    ensureDir(dirname(file));
+    // O_EXCL: never write through something planted at the temp name.
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
   } catch (e) {
+    // A full or read-only disk leaves no .tmp litter behind.
     rmSync(tmp, {force: true});
+    if (isStorageFault(e)) throw new StorageError(file, e);
     throw e;
   }
 }
@@ -51,8 +94,13 @@ export function readMemo<T>(file: string, digest: string): T | undefined {
   return m?.digest === digest ? m.value : undefined;
 }
 
+/** Best effort: a memo that cannot be written (read-only or full disk) is recomputed next time. */
 export function writeMemo(file: string, digest: string, value: unknown): void {
-  writeFileAtomic(file, JSON.stringify({digest, value}));
+  try {
+    writeFileAtomic(file, JSON.stringify({digest, value}));
+  } catch (e) {
+    if (!(e instanceof StorageError)) throw e;
+  }
 }
 
 /** The real path (symlinks resolved), or the path itself when it cannot be resolved. */

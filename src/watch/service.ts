@@ -1,5 +1,7 @@
 // `devenv watch --print-service`: a systemd user unit or a launchd agent that runs the watcher
 // at login, with absolute paths (a login service has no useful PATH of its own).
+import {PREFIX} from '../shells/protocol.js';
+
 export type ServiceFormat = 'systemd' | 'launchd';
 
 export interface ServiceSpec {
@@ -33,7 +35,7 @@ export function serviceEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of SERVICE_ENV_VARS) if (env[k] !== undefined && env[k] !== '') out[k] = env[k]!;
   // Printed from inside a loaded project: leave out the entries that project's activation added.
-  const added = new Set((env.__DEVENV_ADD_PATH ?? '').split(':').filter(Boolean));
+  const added = new Set([env[`${PREFIX.pre}PATH`], env[`${PREFIX.post}PATH`]].join(':').split(':').filter(Boolean));
   if (out.PATH && added.size) out.PATH = out.PATH.split(':').filter((d) => !added.has(d)).join(':');
   return out;
 }

@@ -16,7 +16,7 @@ let refMs: number;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const evals = () => spy.calls().filter((c) => c.includes('print-dev-env')).length;
 const activation = () => join(sb.env.XDG_STATE_HOME!, 'devenv', 'roots', S, '@devenv@', 'activate.bash');
-const markIn = (text: string) => /^_devenv_set MARK \$'([^']*)'$/m.exec(text)?.[1];
+const markIn = (text: string) => /^\s*_devenv_set MARK \$'([^']*)'$/m.exec(text)?.[1];
 
 /** A hand-written flake whose evaluation costs about a second (evalWork 2000000). */
 function writeFlake(mark: string): void {

@@ -1,10 +1,11 @@
 // Ctrl-C during a first entry (nothing cached yet, nix evaluating) cancels cleanly: the shell
-// is usable at once, nothing is loaded, no nix is left running, and the next entry works.
+// is usable at once, says so, nothing is loaded, no nix is left running, and `cd .` retries.
 import {afterAll, beforeAll, expect, test} from '@jest/globals';
 import {spawn, spawnSync} from 'node:child_process';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
+import {MARK} from '../../src/shells/protocol.js';
 import {ShellSession, sleepMs, waitUntil, type ShellKind} from '../helpers/tmux.js';
 
 let sb: Sandbox;
@@ -44,16 +45,16 @@ for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) {
       waitUntil(() => nixRunning(project) !== '', 30_000, 'nix print-dev-env to start', () => sh.debug());
       sleepMs(200);
       sh.keys('C-c');
-      // The shell answers at once, with nothing loaded.
+      // The shell answers at once, with nothing loaded, and says what happened.
       expect(sh.run('printenv DEVENV_ROOT || echo still-here:none', 10_000)).toBe('still-here:none');
+      expect(sh.pane()).toContain(MARK.interrupted);
       waitUntil(() => nixRunning(project) === '', 10_000, 'nix to stop', () => sh.debug());
       // Idle prompts do not start the evaluation again by themselves.
       const calls = sh.nodeCalls().length;
       sh.run('true');
       expect(sh.nodeCalls().length).toBe(calls);
-      // Entering again evaluates (no stale lock) and loads.
-      sh.run('cd ..');
-      expect(sh.run('cd slow', 120_000)).toMatch(/devenv: loading .*slow/);
+      // `cd .` retries (no stale lock, nothing cached as an error) and loads.
+      expect(sh.run('cd .', 120_000)).toMatch(/devenv: loading .*slow/);
       expect(sh.run('command -v python3')).toMatch(/^\/nix\/store\//);
     } finally {
       sh.close();

@@ -33,8 +33,10 @@ test('__structuredAttrs: env\'s entries arrive exported and are kept; the build 
 });
 
 test('applying to a process env prepends PATH and keeps the rest', () => {
-  const env = applyToEnv({PATH: '/usr/bin', KEEP: '1'}, {vars: {A: 'b'}, prepend: {PATH: ['/nix/store/x/bin']}, hookExports: {H: 'h'}}, {DEVENV_ROOT: '/p'});
-  expect(env).toEqual({PATH: '/nix/store/x/bin:/usr/bin', KEEP: '1', A: 'b', H: 'h', DEVENV_ROOT: '/p'});
+  const effects = {vars: {H: 'h', HOME: '/elsewhere'}, paths: {PATH: {pre: ['/p/bin'], post: ['/p/last']}}, output: []};
+  const env = applyToEnv({PATH: '/usr/bin', KEEP: '1', HOME: '/home/u'}, {vars: {A: 'b', SHELL: '/nix/bash'}, prepend: {PATH: ['/nix/store/x/bin']}}, {DEVENV_ROOT: '/p'}, effects);
+  // The shellHook's own entries around devenv's, the user's PATH in the middle; HOME and SHELL never change.
+  expect(env).toEqual({PATH: '/p/bin:/nix/store/x/bin:/usr/bin:/p/last', KEEP: '1', HOME: '/home/u', A: 'b', H: 'h', DEVENV_ROOT: '/p'});
   expect(applyToEnv({}, {vars: {}, prepend: {PATH: ['/a']}}).PATH).toBe('/a');
 });
 

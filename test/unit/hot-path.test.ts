@@ -28,20 +28,29 @@ test('the hot path statically imports only Node built-ins and devenv modules', (
       else foreign.push(`${file.slice(SRC.length)} imports ${spec}`);
     }
   };
-  // hot.ts itself, and what it loads for `exec` and for the hook's miss path.
-  for (const entry of ['hot.ts', 'usecases/exec.ts', 'usecases/hook-miss.ts']) visit(join(SRC, entry));
+  // hot.ts itself, and what it loads for `exec`, `hook <shell>` and the hook's miss path.
+  for (const entry of ['hot.ts', 'usecases/exec.ts', 'activation/hook-text.ts', 'activation/hook-cache.ts', 'usecases/hook-miss.ts']) visit(join(SRC, entry));
   expect(foreign).toEqual([]);
   // And the walk really covered exec and the hook's miss path.
-  expect([...seen].map((f) => f.slice(SRC.length))).toEqual(expect.arrayContaining(['usecases/exec.ts', 'cache/key.ts', 'cache/entries.ts', 'shells/bash.ts', 'trust/trust.ts']));
+  expect([...seen].map((f) => f.slice(SRC.length))).toEqual(expect.arrayContaining(['usecases/exec.ts', 'cache/key.ts', 'cache/entries.ts', 'shells/bash.ts', 'shells/logic.ts', 'trust/trust.ts']));
+});
+
+test('`devenv hook <shell>` goes to the hot path, and --help or an unknown shell to oclif', () => {
+  const run = readFileSync(fileURLToPath(new URL('../../bin/run.js', import.meta.url)), 'utf8');
+  const hot = readFileSync(join(SRC, 'hot.ts'), 'utf8');
+  expect(run).toMatch(/argv\[0\] === 'hook' && argv\.length === 2 && \['bash', 'zsh', 'fish'\]\.includes\(argv\[1\]\)/);
+  expect(hot).toMatch(/cmd === 'hook'/);
 });
 
 // The layers, lowest first: a folder may import (statically or with `await import`) only from
 // folders of a lower layer, never from its own layer's siblings or from above.
 // Type-only imports are not dependencies at run time and are not counted.
 export const LAYERS: string[][] = [
-  ['errors.ts', 'util'],
+  ['errors.ts'],
+  ['util'],
   ['paths.ts'],
-  ['shells', 'env'],
+  ['shells'],
+  ['env'],
   ['manifest'],
   ['nix', 'flake'],
   ['project'],

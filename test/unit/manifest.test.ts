@@ -56,9 +56,9 @@ describe('devenv.toml parsing and validation', () => {
   });
 
   test('env names must be shell identifiers and not reserved', () => {
-    expect(err('[env]\n"1BAD" = "x"\n').message).toMatch(/'1BAD' cannot be used as a name here/);
-    expect(err('[env]\nPATH = "x"\n').message).toMatch(/'PATH' cannot be used/);
-    expect(err('[env]\nshellHook = "x"\n').message).toMatch(/'shellHook' cannot be used/);
+    expect(err('[env]\n"1BAD" = "x"\n').message).toMatch(/^devenv\.toml:2:1: env\.1BAD cannot be set: environment variable names are letters/);
+    expect(err('[env]\nPATH = "x"\n').message).toMatch(/env\.PATH cannot be set: devenv builds PATH from `packages`/);
+    expect(err('[env]\nshellHook = "x"\n').message).toMatch(/env\.shellHook cannot be set: an attribute of the nix derivation/);
   });
 
   test('control characters other than tab, newline and CR are refused with the reason', () => {

@@ -78,7 +78,7 @@ describe('serviceEnv', () => {
   });
 
   test("printed inside a loaded project: the project's PATH entries are left out", () => {
-    const env = {PATH: '/nix/store/a-py/bin:/nix/store/b-pg/bin:/home/me/bin:/usr/bin', __DEVENV_ADD_PATH: '/nix/store/a-py/bin:/nix/store/b-pg/bin'};
+    const env = {PATH: '/nix/store/a-py/bin:/nix/store/b-pg/bin:/home/me/bin:/usr/bin', __DEVENV_PRE_PATH: '/nix/store/a-py/bin:/nix/store/b-pg/bin'};
     expect(serviceEnv(env).PATH).toBe('/home/me/bin:/usr/bin');
   });
 });

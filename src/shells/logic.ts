@@ -1,0 +1,233 @@
+// What the hook does, written once over the Dialect (syntax) and the protocol (names).
+// bash, zsh and fish run this same logic; their modules only register it with the shell.
+//
+// Prompt path (builtins only): PWD/OLDPWD unchanged and no watched file changed -> return.
+// Watched files are pairs "A newer than B" (plain -nt): (stamp, file) and (file, lo), lo
+// being a reference file dated a second before the file's mtime as devenv saw it, so an
+// mtime moving backwards (tar, rsync -a, cp -p) counts as a change too (and a missing file:
+// zsh's -nt is false then). A file without lo is also listed as one that must exist.
+import {and, type Cond, type Dialect, type Lines, not, or} from './dialect.js';
+import {MARK, PATH_LIKE, PREFIX, STATE, VAR} from './protocol.js';
+import type {Activation, HookPaths} from './shell.js';
+
+const L = (name: string) => `__devenv_${name}`;
+
+/** The hook's functions and globals (no registration: see bash.ts, zsh.ts, fish.ts). */
+export function hookLogic(d: Dialect, p: HookPaths): Lines {
+  const {q, v, ind} = d;
+  const rc = d.status;
+  const rec = (k: string, prefix: string, n: string) => d.concatName(k, q(prefix), n);
+  const n = L('n'), k = L('k'), f = L('f'), e = L('e'), s = L('s');
+  const cur = L('cur'), nw = L('new'), pre = L('pre'), post = L('post'), val = L('val'), dir = L('d');
+  return [
+    d.global('_devenv_state', q(p.stateDir)),
+    d.global('_devenv_node', q(p.nodeBin)),
+    d.global('_devenv_bin', q(p.devenvBin)),
+    d.global('_devenv_epoch', q(p.trustEpochFile)),
+    d.global('_devenv_stamp', q(p.stampDir + '/stamp.') + d.pid),
+    d.list(VAR.pairs, []),
+    d.list(VAR.present, []),
+    d.list(VAR.absent, []),
+    ...['_devenv_pwd', '_devenv_opwd', '_devenv_seen', '_devenv_loaded', VAR.root].map((x) => d.global(x, "''")),
+
+    '# True when a watched file changed since this shell last looked.',
+    ...d.fn('_devenv_changed', [], [
+      d.local(f),
+      ...d.pairsNewer(VAR.pairs, [d.ret('0')]),
+      ...d.each(f, VAR.present, d.if(not(d.exists(v(f))), [d.ret('0')])),
+      ...d.each(f, VAR.absent, d.if(d.exists(v(f)), [d.ret('0')])),
+      d.ret('1'),
+    ]),
+
+    ...d.fn('_devenv_find_root', [], [
+      d.local(dir, v('PWD')),
+      d.global(VAR.root, "''"),
+      ...d.while(not(d.empty(v(dir))), [
+        ...d.if(or(d.isFile(v(dir) + q('/devenv.toml')), d.isFile(v(dir) + q('/flake.nix'))), [d.global(VAR.root, v(dir)), d.ret()]),
+        d.dirname(dir),
+      ]),
+    ]),
+
+    '# The value before entry, and whether it was a shell variable only.',
+    ...d.fn('_devenv_remember', [n], [
+      d.local(k),
+      ...d.if(d.isSet(n), [
+        rec(k, PREFIX.old, n),
+        d.exportDyn(k, ind(n)),
+        ...d.if(not(d.isExported(n)), [rec(k, PREFIX.local, n), d.exportDyn(k, q('1'))]),
+      ]),
+    ]),
+    ...d.fn('_devenv_addvar', [n], d.if(d.empty(v(STATE.vars)), [d.exportLit(STATE.vars, v(n))], [d.exportLit(STATE.vars, v(STATE.vars) + q(' ') + v(n))])),
+    ...d.fn('_devenv_set', [n, val], [
+      d.local(k),
+      d.call('_devenv_remember', v(n)),
+      d.exportDyn(n, v(val)),
+      rec(k, PREFIX.now, n),
+      d.exportDyn(k, v(val)),
+      d.call('_devenv_addvar', v(n)),
+    ]),
+    '# PATH-likes: entries devenv (and the shellHook) put before and after the value the user had.',
+    ...d.fn('_devenv_path', [n, pre, post], [
+      d.local(k), d.local(cur), d.local(val, v(pre)),
+      d.call('_devenv_remember', v(n)),
+      d.set(cur, ind(n)),
+      ...d.if(not(d.empty(v(cur))), d.if(d.empty(v(val)), [d.set(val, v(cur))], [d.set(val, v(val) + q(':') + v(cur))])),
+      ...d.if(not(d.empty(v(post))), d.if(d.empty(v(val)), [d.set(val, v(post))], [d.set(val, v(val) + q(':') + v(post))])),
+      d.exportDyn(n, v(val)),
+      rec(k, PREFIX.pre, n), d.exportDyn(k, v(pre)),
+      rec(k, PREFIX.post, n), d.exportDyn(k, v(post)),
+      rec(k, PREFIX.now, n), d.exportDyn(k, v(val)),
+      d.call('_devenv_addvar', v(n)),
+    ]),
+    '# Back to the value before entry (or unset), exported as it was.',
+    ...d.fn('_devenv_restore', [n], [
+      d.local(k),
+      rec(k, PREFIX.old, n),
+      ...d.if(d.isSet(k), [d.exportDyn(n, ind(k)), rec(k, PREFIX.local, n), ...d.if(d.isSet(k), [d.unexportDyn(n)])], [d.unsetDyn(n)]),
+    ]),
+    '# Leave: a variable the user did not touch inside gets its old value back; one the user',
+    '# changed keeps the change; a PATH-like keeps what the user added and loses what devenv added.',
+    ...d.fn('_devenv_unload', [], [
+      d.local(n), d.local(k), d.local(cur), d.local(nw), d.local(pre), d.local(post), d.local(s), d.local(e),
+      ...d.eachField(n, ' ', STATE.vars, [
+        d.set(cur, ind(n)),
+        rec(k, PREFIX.now, n),
+        d.set(nw, ind(k)),
+        rec(k, PREFIX.pre, n),
+        ...d.if(
+          d.isSet(k),
+          [
+            d.set(pre, ind(k)),
+            rec(k, PREFIX.post, n),
+            d.set(post, ind(k)),
+            ...d.if(
+              and(d.isSet(n), d.eq(v(cur), v(nw))),
+              [d.call('_devenv_restore', v(n))],
+              d.if(d.isSet(n), [
+                d.set(s, q(':') + v(cur) + q(':')),
+                ...d.eachField(e, ':', pre, [d.removeFirst(s, e)]),
+                ...d.eachField(e, ':', post, d.removeLast(s, e)),
+                d.trimColons(s),
+                rec(k, PREFIX.old, n),
+                ...d.if(and(d.empty(v(s)), not(d.isSet(k))), [d.unsetDyn(n)], [d.exportDyn(n, v(s))]),
+              ]),
+            ),
+          ],
+          d.if(and(d.isSet(n), d.eq(v(cur), v(nw))), [d.call('_devenv_restore', v(n))]),
+        ),
+        ...[PREFIX.old, PREFIX.now, PREFIX.pre, PREFIX.post, PREFIX.local].flatMap((x) => [rec(k, x, n), d.unsetDyn(k)]),
+      ]),
+      d.unsetLit(STATE.vars, STATE.root),
+      d.global('_devenv_loaded', "''"),
+    ]),
+
+    ...d.fn('_devenv_touch', [], [d.touch(v('_devenv_stamp'))]),
+    ...d.fn('_devenv_source', [s], [
+      ...d.if(not(d.empty(v(STATE.root))), [d.call('_devenv_unload')]),
+      d.global('_devenv_loaded', v(s)),
+      d.call('source', v(s)),
+      d.call('_devenv_touch'),
+    ]),
+    '# node failed: watch the project files and trust, so an edit or an allow retries.',
+    ...d.fn('_devenv_watch_project', [], [
+      d.local(f),
+      d.list(VAR.pairs, [v('_devenv_stamp'), v('_devenv_epoch')]),
+      d.list(VAR.present, [v('_devenv_epoch')]),
+      d.list(VAR.absent, []),
+      ...d.eachWord(f, ['devenv.toml', 'flake.nix', 'flake.lock'].map((x) => v(VAR.root) + q('/' + x)), d.if(d.exists(v(f)), [d.append(VAR.pairs, [v('_devenv_stamp'), v(f)]), d.append(VAR.present, [v(f)])], [d.append(VAR.absent, [v(f)])])),
+    ]),
+    ...d.fn('_devenv_slow', [], [
+      d.call('_devenv_touch'),
+      // Ctrl-C stops node and this function with it: then a `cd .` (or an edit) retries.
+      d.global('_devenv_seen', "''"),
+      ...d.evalOutput([v('_devenv_node'), v('_devenv_bin'), '__hook', d.kind, v(VAR.root)], [d.call('_devenv_watch_project')], [d.global('_devenv_seen', v(VAR.root))]),
+    ]),
+    ...d.fn(
+      '_devenv_hook',
+      [],
+      [
+        ...d.if(and(d.eq(v('PWD'), v('_devenv_pwd')), d.eq(v('OLDPWD'), v('_devenv_opwd')), not(d.ok('_devenv_changed'))), [d.ret(rc)]),
+        d.global('_devenv_pwd', v('PWD')),
+        d.global('_devenv_opwd', v('OLDPWD')),
+        d.call('_devenv_find_root'),
+        // Outside every project a new directory means new places to watch: go on to rebuild the list.
+        ...d.if(and(not(d.empty(v(VAR.root))), d.eq(v(VAR.root), v('_devenv_seen')), not(d.ok('_devenv_changed'))), [d.ret(rc)]),
+        d.global('_devenv_seen', v(VAR.root)),
+        ...d.if(d.empty(v(VAR.root)), [
+          ...d.if(not(d.empty(v(STATE.root))), [d.call('_devenv_unload'), d.say(q(MARK.unloading))]),
+          // Outside every project: watch for a project file appearing here or above.
+          d.list(VAR.pairs, []),
+          d.list(VAR.present, []),
+          d.list(VAR.absent, []),
+          d.local(dir, v('PWD')),
+          ...d.while(not(d.empty(v(dir))), [d.append(VAR.absent, [v(dir) + q('/devenv.toml'), v(dir) + q('/flake.nix')]), d.dirname(dir)]),
+          d.ret(rc),
+        ]),
+        d.local(s),
+        d.set(s, v('_devenv_state') + q('/roots') + v(VAR.root) + q(`/@devenv@/activate.${d.kind}`)),
+        ...d.if(and(d.isFile(v(s)), d.ok(d.call('source', v(s), 'check'))), [
+          ...d.if(
+            // Already applied and not re-rendered since (the script may have been loaded through
+            // another path to it: the shell's index or the state dir itself).
+            and(d.eq(v(STATE.root), v(VAR.root)), not(d.newer(v(s), v('_devenv_stamp')))),
+            [d.call('_devenv_touch')],
+            [d.call('_devenv_source', v(s))],
+          ),
+          d.ret(rc),
+        ]),
+        d.call('_devenv_slow'),
+        d.ret(rc),
+      ],
+      {keepStatus: true},
+    ),
+  ];
+}
+
+/** One watched input as the activation and the shell test it. */
+export interface Watched {
+  file: string;
+  /** A reference file dated a second before the file's mtime, when devenv could write one. */
+  lo?: string;
+}
+
+/** The activation script: sourced with `check` it only tests freshness; sourced plainly it applies. */
+export function activationScript(d: Dialect, a: Activation, self: string): string {
+  const {q} = d;
+  const checks: Cond[] = [];
+  for (const w of a.watch) {
+    if (w.file !== self) checks.push(d.newer(q(self), q(w.file)));
+    if (w.lo) checks.push(d.newer(q(w.file), q(w.lo)));
+  }
+  for (const f of a.watchAbsent) checks.push(not(d.exists(q(f))));
+  // After nix-collect-garbage: never load a PATH of deleted store paths.
+  for (const p of a.storePaths) checks.push(d.isDir(q(p)));
+  const pairs: string[] = [];
+  for (const w of a.watch) pairs.push(...(w.lo ? [q(w.file), q(w.lo)] : []), v0(d), q(w.file));
+  const apply: Lines = [];
+  for (const [k, v] of Object.entries(a.vars)) if (!PATH_LIKE.includes(k) || !(k in a.paths)) apply.push(d.call('_devenv_set', k, q(v)));
+  for (const [k, e] of Object.entries(a.paths)) apply.push(d.call('_devenv_path', k, q(e.pre.join(':')), q(e.post.join(':'))));
+  apply.push(d.exportLit(STATE.root, q(a.root)));
+  apply.push(d.list(VAR.pairs, pairs), d.list(VAR.present, a.watch.filter((w) => !w.lo).map((w) => q(w.file))), d.list(VAR.absent, a.watchAbsent.map(q)));
+  if (a.usedMarker) apply.push(...d.if(d.writable(q(a.usedMarker.replace(/\/[^/]*$/, ''))), [d.touch(q(a.usedMarker))]));
+  apply.push(d.say(q(a.message)));
+  for (const line of a.notes ?? []) apply.push(d.say(q(line)));
+  apply.push('true');
+  const header = `# devenv activation for ${a.root.replace(/[\r\n]/g, '?')} (${d.kind}); rendered by devenv from trusted content. Do not edit.`;
+  return [header, ...d.if(d.eq(d.arg(1), q('check')), d.allOf(checks), apply)].join('\n') + '\n';
+}
+
+const v0 = (d: Dialect) => d.v('_devenv_stamp');
+
+/** Stay unloaded in a blocked project; retry when one of these files changes or appears. */
+export function blockedCode(d: Dialect, present: string[], absent: string[], message: string): string {
+  const pairs = present.flatMap((f) => [v0(d), d.q(f)]);
+  return [d.list(VAR.pairs, pairs), d.list(VAR.present, present.map(d.q)), d.list(VAR.absent, absent.map(d.q)), d.say(d.q(message)), d.call('_devenv_touch')].join('\n');
+}
+
+/** Run the hook again at the next prompt (a transient failure: nix was interrupted or killed). */
+export const retryCode = (d: Dialect): string => [d.global('_devenv_seen', "''"), d.global('_devenv_pwd', "''")].join('\n');
+export const unloadCode = (d: Dialect, message?: string): string => [d.call('_devenv_unload'), ...(message ? [d.say(d.q(message))] : [])].join('\n');
+export const loadCode = (d: Dialect, script: string): string => d.call('_devenv_source', d.q(script));
+/** Apply an activation without a file (the state dir could not be written). */
+export const loadInlineCode = (d: Dialect, script: string): string =>
+  [...d.if(not(d.empty(d.v(STATE.root))), [d.call('_devenv_unload')]), script, d.global('_devenv_loaded', "''"), d.call('_devenv_touch')].join('\n');

@@ -1,0 +1,101 @@
+// The shell protocol, declared once: the variables a loaded shell carries, their prefixes,
+// the names devenv never touches, where stamps live and what the hook prints. bash, zsh and
+// fish implement it (src/shells/logic.ts, written once over src/shells/dialect.ts); node
+// reads and writes the same names. No imports: the manifest, env and hot path use it.
+
+/** Exported state: a subshell inherits it and can unload too. */
+export const STATE = {
+  /** Root of the loaded project. */
+  root: 'DEVENV_ROOT',
+  /** Space-separated names of the variables the loaded project set. */
+  vars: 'DEVENV_VARS',
+  /** `<shell>:<pid>` of the shell that installed the hook (for `devenv doctor`). */
+  hooked: 'DEVENV_HOOK',
+} as const;
+
+/**
+ * Per-variable revert records, `<prefix><NAME>`. The revert is defined on what devenv added:
+ * OLD is the value before entry (absent: it was unset), NEW the value right after loading
+ * (a user edit inside shows as a difference), PRE/POST the PATH-like entries devenv and the
+ * shellHook put before and after the user's own value, LOCAL that the old value was a shell
+ * variable only.
+ */
+export const PREFIX = {
+  old: '__DEVENV_OLD_',
+  now: '__DEVENV_NEW_',
+  pre: '__DEVENV_PRE_',
+  post: '__DEVENV_POST_',
+  local: '__DEVENV_LOCAL_',
+} as const;
+
+/** Variables nix prepends to the user's value instead of replacing it. */
+export const PATH_LIKE = ['PATH', 'XDG_DATA_DIRS'];
+
+/** Set by the login, the terminal or the shell itself: devenv never sets or restores them. */
+export const NEVER_TOUCH = new Set(['PWD', 'OLDPWD', 'SHLVL', '_', 'PS1', 'HOME', 'USER', 'LOGNAME', 'TERM', 'SHELL', 'HOSTNAME']);
+
+/** Exact names an `[env]` table may not set, each with the reason shown at parse time. */
+const RESERVED: [string[], string][] = [
+  [['PATH'], 'devenv builds PATH from `packages`; add the package instead'],
+  [[...NEVER_TOUCH], 'it belongs to your login, terminal or shell, and devenv never changes it'],
+  [['PROMPT_COMMAND', 'PS0', 'PROMPT', 'RPROMPT', 'RPS1', 'PS2', 'PS3', 'PS4', 'precmd_functions', 'preexec_functions', 'chpwd_functions', 'periodic_functions', 'zshexit_functions'],
+    'the shell runs it at every prompt: setting it would remove the devenv hook (the project could never unload)'],
+  [['UID', 'EUID', 'GID', 'EGID', 'PPID', 'USERNAME', 'GROUPS', 'BASHPID', 'BASH_VERSINFO', 'BASHOPTS', 'SHELLOPTS', 'RANDOM', 'SECONDS', 'LINENO', 'HISTCMD', 'EPOCHSECONDS', 'EPOCHREALTIME', 'SRANDOM', 'ZSH_SUBSHELL', 'ERRNO', 'TTYIDLE', 'IFS', 'FPATH', 'OPTIND', 'OPTARG', 'COLUMNS', 'LINES'],
+    'a special variable of bash or zsh: assigning it is refused, or changes the shell itself (in zsh, UID calls setuid)'],
+  [['status', 'pipestatus', 'argv', 'hostname', 'version', 'FISH_VERSION', 'fish_pid', 'last_pid', 'history', 'umask', 'CMD_DURATION', 'COLUMNS', 'LINES', 'SHLVL', 'fish_kill_signal', 'status_generation', 'fish_private_mode', 'path', 'fpath', 'cdpath', 'manpath', 'module_path', 'psvar'],
+    "a read-only or special variable of fish or zsh"],
+  [['name', 'system', 'builder', 'outputs', 'out', 'shellHook', 'packages', 'buildInputs', 'nativeBuildInputs', 'propagatedBuildInputs', 'propagatedNativeBuildInputs', 'inputsFrom', 'args', 'stdenv', 'passthru', 'meta', 'env', 'phases', 'src', 'srcs', 'patches', 'preferLocalBuild', 'allowSubstitutes', 'impureEnvVars', 'requiredSystemFeatures', 'allowedReferences', 'allowedRequisites', 'disallowedReferences', 'disallowedRequisites', 'exportReferencesGraph', 'passAsFile', 'outputHash', 'outputHashAlgo', 'outputHashMode', 'strictDeps'],
+    'an attribute of the nix derivation, not an environment variable'],
+];
+
+/** Patterns of names an `[env]` table may not set. */
+const RESERVED_PATTERNS: [RegExp, string][] = [
+  [/^(DEVENV_|__DEVENV_|_devenv_)/i, "reserved for devenv's own state"],
+  [/^__/, 'names starting with __ are nix derivation attributes'],
+  [/Phase$|^(pre|post)[A-Z].*$/, 'a stdenv build phase or hook, not an environment variable'],
+  [/^(BASH_(?!ENV$)|fish_|__fish)/, 'a variable bash or fish uses for itself'],
+];
+
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Why `name` cannot be set by `[env]`, or undefined when it can. One list for the manifest,
+ * the activation and exec: what passes here is applied exactly, in every shell.
+ */
+export function envNameProblem(name: string): string | undefined {
+  if (!SHELL_NAME.test(name)) return 'environment variable names are letters, digits and _, not starting with a digit';
+  for (const [names, why] of RESERVED) if (names.includes(name)) return why;
+  for (const [re, why] of RESERVED_PATTERNS) if (re.test(name)) return why;
+  return undefined;
+}
+
+/** Per-shell files (stamps) live in `<runtime dir>/shell/`: created 0700 by devenv, checked owned and not a symlink. */
+export const STAMP = {
+  dir: 'shell',
+  /** `stamp.<pid>`: its mtime is when the shell last looked at its watched files. */
+  file: (pid: string): string => `stamp.${pid}`,
+} as const;
+
+/** Lines the hook prints on stderr; tests and users read them. */
+export const MARK = {
+  loading: 'devenv: loading',
+  unloading: 'devenv: unloading',
+  interrupted: 'devenv: interrupted; `cd .` tries again',
+} as const;
+
+/** Oldest shells the hook runs on; older ones get one line and nothing loaded. */
+export const MIN_VERSION = {bash: [3, 2], zsh: [5, 3], fish: [3, 1]} as const;
+
+/** fish before 3.6 has no `test -nt`: the hook then calls test(1), one process per check. */
+export const FISH_BUILTIN_NT = [3, 6] as const;
+
+/** Exit status of `source activate.<shell> check` when the script is stale. */
+export const STALE = 99;
+
+/** Scratch names the generated code uses; fish has no dynamic scoping, so they are globals there. */
+export const VAR = {
+  root: '_devenv_r',
+  pairs: '_devenv_pairs',
+  present: '_devenv_present',
+  absent: '_devenv_absent',
+} as const;
