@@ -240,7 +240,7 @@ describe('what the commands say matches what happened (no nix needed)', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.stderr).toMatch(/^devenv: ENOTDIR: not a directory[^\n]*\n {2}hint: [^\n]+\n$/);
     // The shell gets block code: it watches the project's files instead of calling node on every prompt.
-    expect(r.stdout).toContain(`_devenv_watch_present=($'${p}/devenv.toml'`);
+    expect(r.stdout).toContain(`_devenv_present=($'${p}/devenv.toml'`);
     expect(r.stdout).toContain('will try again when a project file changes');
   });
 });

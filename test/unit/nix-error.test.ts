@@ -20,7 +20,7 @@ test('each failure devenv can name gets its words and what to do', () => {
 });
 
 test("a named failure leads with devenv's words, keeps nix's line, and reads back the same", () => {
-  const e = new NixFailedError('nix print-dev-env', UNTRACKED, diagnoseNixError(UNTRACKED));
+  const e = new NixFailedError('nix print-dev-env', UNTRACKED, {diagnosis: diagnoseNixError(UNTRACKED)});
   expect(e.message).toBe("nix print-dev-env failed: flake.nix is not tracked by git, so the flake cannot see it\nerror: getting status of '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix': No such file or directory");
   expect(e.code).toBe('nix_untracked_file');
   expect(e.exitCode).toBe(4);
