@@ -76,8 +76,13 @@ for suite in $SUITES; do
       ;;
     sid)
       ROOT="$(bash "$REPO/scripts/sid-root.sh")" || die "could not make the Debian sid root"
-      say "sid suite: jest as $TEST_USER inside $ROOT${*:+ (args: $*)}"
-      bash "$REPO/scripts/sid-run.sh" "$ROOT" "$WORKDIR" "$OUT_DIR/sid.json" "$@" || RC=1
+      # Not in the root (yet): teams.test.ts's stand-in teammates (an unprivileged user+mount
+      # namespace with a /nix of their own) get no environment inside the root's namespaces on
+      # Nix 2.34; not investigated yet, so issue 14 stays open. Everything else runs there.
+      SID_ARGS=("$@")
+      [ "$#" -eq 0 ] && SID_ARGS=(--testPathIgnorePatterns 'teams\.test\.ts$')
+      say "sid suite: jest as $TEST_USER inside $ROOT (args: ${SID_ARGS[*]})"
+      bash "$REPO/scripts/sid-run.sh" "$ROOT" "$WORKDIR" "$OUT_DIR/sid.json" "${SID_ARGS[@]}" || RC=1
       RESULTS+=("sid=$OUT_DIR/sid.json")
       ;;
     *) die "unknown suite '$suite' in DEVENV_SUITES (host, sid)" ;;

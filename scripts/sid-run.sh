@@ -74,6 +74,10 @@ OFFLINE_CACHE="${DEVENV_OFFLINE_CACHE:-/var/cache/devenv-offline}"
 [ -d "$OFFLINE_CACHE" ] && RO_BINDS+=("$OFFLINE_CACHE")
 IFS=: read -r -a extra <<<"${DEVENV_SID_BINDS:-}"
 for p in "${extra[@]}"; do [ -n "$p" ] && RO_BINDS+=("$p"); done
+# The machine's CA setup (npm and https in the root reach the registry through it, as on the host).
+for p in /etc/ssl/certs/ca-certificates.crt /usr/local/share/ca-certificates /etc/npmrc; do
+  [ -e "$p" ] && RO_BINDS+=("$p")
+done
 
 # A clean environment inside, as on the host: CI, TERM and DEVENV_* pass through.
 ENV=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM="${TERM:-dumb}")
@@ -98,7 +102,8 @@ exec unshare --mount --pid --fork --kill-child --propagation private env -i "${E
   mount --bind "$node" "$R/usr/local/bin/node"
   for p in "${binds[@]}"; do mkdir -p "$R$p"; mount --bind "$p" "$R$p"; done
   for p in "${robinds[@]}"; do
-    mkdir -p "$R$p"; mount --bind "$p" "$R$p"; mount -o remount,bind,ro "$R$p"
+    if [ -d "$p" ]; then mkdir -p "$R$p"; else mkdir -p "$(dirname "$R$p")"; [ -e "$R$p" ] || touch "$R$p"; fi
+    mount --bind "$p" "$R$p"; mount -o remount,bind,ro "$R$p"
   done
   cd "$R"
   mkdir -p .oldroot

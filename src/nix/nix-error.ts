@@ -23,7 +23,12 @@ export const NIX_ERRORS: Entry[] = [
   {
     // A flake in a git repository sees only files git knows: nix copies the tracked ones to the store.
     code: 'nix_untracked_file',
-    patterns: [new RegExp(`getting status of '${STORE_SOURCE}([^']+)': No such file or directory`), new RegExp(`path '${STORE_SOURCE}([^']+)' does not exist`)],
+    patterns: [
+      new RegExp(`getting status of '${STORE_SOURCE}([^']+)': No such file or directory`),
+      new RegExp(`path '${STORE_SOURCE}([^']+)' does not exist`),
+      // Nix >= 2.2x says it itself, relative to the repository's top.
+      /Path '([^']+)' in the repository "[^"]*" is not tracked by Git/,
+    ],
     explain: (m) => ({
       message: `${m[1]} is not tracked by git, so the flake cannot see it`,
       hint: `git add ${m[1]}${m[1].includes('/') ? ' (from the top of the repository)' : ''}, or 'git add --intent-to-add ${m[1]}' to keep it out of the next commit`,
@@ -35,7 +40,7 @@ export const NIX_ERRORS: Entry[] = [
     patterns: [/cannot find flake 'flake:nixpkgs' in the flake registries/, /unable to download '[^']*flake-registry\.json'/, /input 'nixpkgs' (?:does not exist|not found)/],
     explain: () => ({
       message: 'flake.nix declares no nixpkgs input (inputs.nixpkgs.url), and nix could not look nixpkgs up in the online flake registry',
-      hint: "set inputs.nixpkgs.url in flake.nix (e.g. \"github:NixOS/nixpkgs/nixos-24.05\"), or run 'devenv generate --force' to regenerate flake.nix from devenv.toml",
+      hint: "set inputs.nixpkgs.url in flake.nix (e.g. \"github:NixOS/nixpkgs/nixos-26.05\"), or run 'devenv generate --force' to regenerate flake.nix from devenv.toml",
     }),
   },
   {

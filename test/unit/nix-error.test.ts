@@ -4,6 +4,8 @@ import {diagnoseNixError} from '../../src/nix/nix-error.js';
 import {NixFailedError} from '../../src/errors.js';
 
 const UNTRACKED = "warning: Git tree '/tmp/p' is dirty\nerror: getting status of '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix': No such file or directory\n";
+// Nix 2.34's own words for the same fault.
+const UNTRACKED_NEW = 'warning: Git tree \'/tmp/p\' is dirty\nerror: Path \'flake.nix\' in the repository "/tmp/p" is not tracked by Git.\n\n       To make it visible to Nix, run:\n';
 const UNTRACKED_SUB = "error: path '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/api/shell.nix' does not exist\n";
 const REGISTRY =
   "warning: error: unable to download 'https://github.com/NixOS/flake-registry/raw/master/flake-registry.json': Couldn't resolve host name (6); retrying in 682 ms\nerror: unable to download 'https://github.com/NixOS/flake-registry/raw/master/flake-registry.json': Couldn't resolve host name (6)\n(use '--show-trace' to show detailed location information)\n";
@@ -11,6 +13,7 @@ const NO_FLAKES = "error: experimental Nix feature 'flakes' is disabled; use '--
 const NO_DAEMON = "error: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused\n";
 
 test('each failure devenv can name gets its words and what to do', () => {
+  expect(diagnoseNixError(UNTRACKED_NEW)).toMatchObject({code: 'nix_untracked_file', message: 'flake.nix is not tracked by git, so the flake cannot see it'});
   expect(diagnoseNixError(UNTRACKED)).toEqual({code: 'nix_untracked_file', message: 'flake.nix is not tracked by git, so the flake cannot see it', hint: expect.stringMatching(/^git add flake\.nix, or 'git add --intent-to-add flake\.nix'/)});
   expect(diagnoseNixError(UNTRACKED_SUB)?.hint).toMatch(/^git add api\/shell\.nix \(from the top of the repository\)/);
   expect(diagnoseNixError(REGISTRY)).toMatchObject({code: 'nix_no_nixpkgs_input', hint: expect.stringContaining('inputs.nixpkgs.url')});
