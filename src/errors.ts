@@ -86,7 +86,8 @@ export class NixFailedError extends DevenvError {
   constructor(what: string, stderr: string, opts: {transient?: boolean; diagnosis?: {code: string; message: string; hint: string}} = {}) {
     const diagnosis = opts.diagnosis;
     // A named failure leads with devenv's words and keeps nix's own error line (the table re-reads it).
-    const nixLine = stderr.split('\n').find((l) => l.startsWith('error:'));
+    // (the first error line that says something: newer Nix opens with a bare "error:" and frames)
+    const nixLine = stderr.split('\n').find((l) => /^error:\s*\S/.test(l.trim()));
     const message = opts.transient
       ? `${what} was ${stderr.trim()}`
       : diagnosis

@@ -9,6 +9,7 @@ import {projectStateDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMa
 import {dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
 import {withLanguages} from '../project/languages.js';
+import {briefNixError} from '../nix/nix-error.js';
 import {watchedGitFiles} from '../project/inputs.js';
 import {projectAt} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
@@ -109,11 +110,8 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
   const desc = describeEnv(entry);
   const notes = [...(effects?.output ?? [])];
   if (error) {
-    // The error itself, not the warnings nix prints before it (an unwritten lock file).
-    const all = error.split('\n').filter((l) => l.trim());
-    const at = all.findIndex((l) => /^\s*error:/.test(l));
-    const lines = at > 0 ? [all[0], ...all.slice(at)] : all;
-    notes.push(...lines.slice(0, 4).map((l) => '  ' + l), ...(lines.length > 4 ? ['  ...'] : []), "  run 'devenv status' for the whole error; devenv tries again when a file changes");
+    // The cause, not the warnings nix prints before it (an unwritten lock file) or its stack frames.
+    notes.push(...briefNixError(error).map((l) => '  ' + l), "  run 'devenv status' for the whole error; devenv tries again when a file changes");
   }
   return {
     root,

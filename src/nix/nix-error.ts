@@ -72,16 +72,38 @@ export function diagnoseNixError(text: string): NixDiagnosis | undefined {
   return undefined;
 }
 
+/**
+ * Where the cause is in a nix error report. Nix 2.8 starts with it ("error: attribute 'x'
+ * missing"); newer Nix starts with a bare "error:" and a stack of "… while ..." frames, and
+ * names the cause further down. Either way: the first error line that says something.
+ */
+function causeAt(lines: string[]): number {
+  return lines.findIndex((l) => /^error:\s*\S/.test(l));
+}
+
 /** "error: syntax error, unexpected ';' (at flake.nix:1:42)"; falls back to the last meaningful lines. */
 export function summarizeNixError(text: string): string {
   const lines = text.split('\n').map((l) => l.trim());
-  const i = lines.findIndex((l) => l.startsWith('error:'));
+  const i = causeAt(lines);
   if (i < 0) {
-    const rest = lines.filter((l) => l && !l.startsWith('warning:'));
+    const rest = lines.filter((l) => l && !l.startsWith('warning:') && l !== 'error:' && !l.startsWith('…'));
     return rest.slice(-2).join(' | ') || 'unknown error';
   }
   const at = lines.slice(i + 1).find((l) => l.startsWith('at '));
   // Nix reports the copy in the store; the user edits the file in the project.
   const where = at ? ` (${at.slice(3).replace(/:$/, '').replace(/\/nix\/store\/[0-9a-z]{32}-source\//, '')})` : '';
   return lines[i] + where;
+}
+
+/**
+ * A few lines for a shell prompt: devenv's own first line ("nix print-dev-env failed:"), the
+ * cause with its place, and nix's suggestion when it has one; no stack frames, no code excerpt.
+ */
+export function briefNixError(text: string): string[] {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const first = lines[0] && !/^(error|warning):/.test(lines[0]) ? [lines[0]] : [];
+  const i = causeAt(lines);
+  if (i < 0) return [...first, summarizeNixError(text)];
+  const hint = lines.slice(i + 1).find((l) => /^did you mean/i.test(l));
+  return [...first, summarizeNixError(text), ...(hint ? [hint] : [])];
 }

@@ -1,6 +1,6 @@
 // The one table of nix failures devenv can name, fed nix 2.8's real messages.
 import {expect, test} from '@jest/globals';
-import {diagnoseNixError} from '../../src/nix/nix-error.js';
+import {briefNixError, diagnoseNixError, summarizeNixError} from '../../src/nix/nix-error.js';
 import {NixFailedError} from '../../src/errors.js';
 
 const UNTRACKED = "warning: Git tree '/tmp/p' is dirty\nerror: getting status of '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix': No such file or directory\n";
@@ -31,4 +31,45 @@ test("a named failure leads with devenv's words, keeps nix's line, and reads bac
   expect(diagnoseNixError(e.message)?.hint).toBe(e.hint);
   const plain = new NixFailedError('nix print-dev-env', "error: attribute 'nope' missing\n");
   expect([plain.code, plain.hint]).toEqual(['nix_failed', "fix the error above, then run 'devenv reload'"]);
+});
+
+// Newer Nix (2.2x, 2.34) opens with a bare "error:" and stack frames; the cause comes later.
+const MISSING_NEW = `nix print-dev-env failed:
+error:
+       … while calling the 'derivationStrict' builtin
+         at «nix-internal»/derivation-internal.nix:37:12:
+           36|
+           37|   strict = derivationStrict drvAttrs;
+             |            ^
+           38|
+
+       … while evaluating derivation 'devenv-shell'
+
+       (stack trace truncated; use '--show-trace' to show the full, detailed trace)
+
+       error: attribute 'pythn311' missing
+       at /nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix:9:35:
+            8|       devShells.x86_64-linux.default = pkgs.mkShell {
+            9|         packages = [ pkgs.pythn311 ];
+             |                                   ^
+       Did you mean python311?
+`;
+const MISSING_OLD = `nix print-dev-env failed:
+error: attribute 'pythn311' missing
+
+       at /nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix:9:35:
+
+            8|       devShells.x86_64-linux.default = pkgs.mkShell {
+            9|         packages = [ pkgs.pythn311 ];
+             |                                   ^
+       Did you mean python311?
+`;
+
+test('the cause of an evaluation error, in the layout of old and new Nix, without stack frames or code', () => {
+  for (const text of [MISSING_NEW, MISSING_OLD]) {
+    expect(summarizeNixError(text)).toBe("error: attribute 'pythn311' missing (flake.nix:9:35)");
+    expect(briefNixError(text)).toEqual(['nix print-dev-env failed:', "error: attribute 'pythn311' missing (flake.nix:9:35)", 'Did you mean python311?']);
+  }
+  // Nothing but frames: never an empty "error:" as the summary.
+  expect(summarizeNixError("error:\n       … while evaluating 'x'\n       something odd\n")).toBe('something odd');
 });
