@@ -4,43 +4,13 @@
 //   node bench/services.mjs [--runs N]      (as root it re-runs itself as devenv-test: PostgreSQL refuses root)
 // Prints medians and the ratio; also devenv's own spawn-to-ready time, and `devenv ps` and
 // `node -e 0` to show how much of the difference is the CLI starting up.
+import {rmSync} from 'node:fs';
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {dirname, join} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {asTestUser, benchProject, DEVENV, median, runsArg} from './lib.mjs';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-const DEVENV = join(REPO, 'bin', 'run.js');
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 10;
-
-if (process.getuid() === 0) {
-  const user = process.env.DEVENV_TEST_USER || 'devenv-test';
-  const r = spawnSync('runuser', ['-u', user, '--', 'env', `HOME=/home/${user}`, `USER=${user}`, `LOGNAME=${user}`, 'NIX_REMOTE=daemon', `PATH=${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, process.execPath, ...process.argv.slice(1)], {stdio: 'inherit'});
-  process.exit(r.status ?? 1);
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'devenv-bench-svc-'));
-const home = (d) => join(dir, 'home', d);
-for (const d of ['config', 'cache', 'state', 'data', 'run']) mkdirSync(home(d), {recursive: true, mode: 0o700});
-const env = {
-  ...process.env,
-  XDG_CONFIG_HOME: home('config'), XDG_CACHE_HOME: home('cache'), XDG_STATE_HOME: home('state'), XDG_DATA_HOME: home('data'), XDG_RUNTIME_DIR: home('run'),
-  DEVENV_NIXPKGS: `path:${REPO}/test/fixtures/nixpkgs-offline`,
-  NIX_CONFIG: 'substituters =\nexperimental-features = nix-command flakes',
-};
-const app = join(dir, 'app');
-mkdirSync(app);
-
-function run(cmd, args, {timed = false} = {}) {
-  const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, {cwd: app, env: {...env, PWD: app}, encoding: 'utf8'});
-  const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
-  return timed ? {ms, stdout: r.stdout} : r.stdout;
-}
-const devenv = (...args) => run(process.execPath, [DEVENV, ...args]);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const runs = runsArg();
+asTestUser();
+const {dir, app, env, run, devenv} = benchProject('devenv-bench-svc-');
 
 try {
   devenv('init', 'python-postgres');

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {runTaskAt, type StartResult, type TaskResult} from '../usecases/services.js';
-import {describeStart, describeTask, wantColour} from './up.js';
+import {foregroundIo} from '../cli/units.js';
+import {runTaskAt} from '../usecases/services.js';
 
 export default class Run extends DevenvCommand {
   static summary = 'Run a task ([tasks.<name>]) after what it needs';
@@ -17,14 +17,6 @@ export default class Run extends DevenvCommand {
     const {args, argv, flags} = await this.parse(Run);
     // Everything after the task name (oclif drops the `--`) goes to the task.
     const extra = (argv as string[]).slice(1);
-    const note = (n: string) => this.jsonEnabled() || process.stderr.write(`devenv: ${n}\n`);
-    const io = {
-      line: (l: string) => this.jsonEnabled() || process.stdout.write(l + '\n'),
-      note,
-      started: (r: StartResult) => note(describeStart(r)),
-      task: (r: TaskResult) => note(describeTask(r)),
-      colour: wantColour(),
-    };
-    return runTaskAt(this.cwd(), args.task, extra, io, flags.force);
+    return runTaskAt(this.cwd(), args.task, extra, foregroundIo(this.jsonEnabled()), flags.force);
   }
 }

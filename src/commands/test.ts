@@ -1,6 +1,6 @@
 import {DevenvCommand} from '../cli/base.js';
-import {type StartResult, type TaskResult, testAt} from '../usecases/services.js';
-import {describeStart, describeTask, wantColour} from './up.js';
+import {foregroundIo, noteWriter} from '../cli/units.js';
+import {testAt} from '../usecases/services.js';
 
 export default class Test extends DevenvCommand {
   static summary = "Run the project's tests ([tasks.test]) against throwaway services";
@@ -11,15 +11,8 @@ export default class Test extends DevenvCommand {
 
   async run() {
     await this.parse(Test);
-    const note = (n: string) => this.jsonEnabled() || process.stderr.write(`devenv: ${n}\n`);
-    const io = {
-      line: (l: string) => this.jsonEnabled() || process.stdout.write(l + '\n'),
-      note,
-      started: (r: StartResult) => note(describeStart(r)),
-      task: (r: TaskResult) => note(describeTask(r)),
-      colour: wantColour(),
-    };
-    const res = await testAt(this.cwd(), io);
+    const note = noteWriter(this.jsonEnabled());
+    const res = await testAt(this.cwd(), foregroundIo(this.jsonEnabled()));
     if (res.exitCode !== 0) {
       note(`test failed (exit code ${res.exitCode})`);
       if (this.jsonEnabled()) this.logJson({ok: false, ...res});

@@ -2,22 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
 import {UsageError} from '../errors.js';
 import {type StartResult, type TaskResult, upDetached, upForeground} from '../usecases/services.js';
-
-export function describeStart(r: StartResult): string {
-  const where = r.port ? ` on port ${r.port}` : '';
-  const head = r.started
-    ? `${r.name}: started (pid ${r.pid})${where}, ready in ${((r.readyMs ?? 0) / 1000).toFixed(2)}s`
-    : `${r.name}: already running (pid ${r.pid})${where}`;
-  return [head, ...r.steps.map((s) => `  ${s}`)].join('\n');
-}
-
-export function describeTask(r: TaskResult): string {
-  if (r.skipped) return `${r.name}: skipped, ${r.reason}`;
-  return `${r.name}: ${r.exitCode === 0 ? 'done' : `failed (exit code ${r.exitCode})`} in ${(r.ms / 1000).toFixed(2)}s`;
-}
-
-/** Coloured prefixes on a terminal, unless NO_COLOR; FORCE_COLOR forces them. */
-export const wantColour = (): boolean => (process.env.FORCE_COLOR ? process.env.FORCE_COLOR !== '0' : !!process.stdout.isTTY && !process.env.NO_COLOR);
+import {describeStart, describeTask, noteWriter, wantColour} from '../cli/units.js';
 
 export default class Up extends DevenvCommand {
   static aliases = ['services:up'];
@@ -36,7 +21,7 @@ export default class Up extends DevenvCommand {
   async run() {
     const {argv, flags} = await this.parse(Up);
     const names = argv as string[];
-    const note = (n: string) => this.jsonEnabled() || process.stderr.write(`devenv: ${n}\n`);
+    const note = noteWriter(this.jsonEnabled());
     const opts = flags['seed-from'] ? {seedFrom: flags['seed-from']} : {};
     if (!flags.detach) {
       if (this.jsonEnabled()) throw new UsageError('--json needs -d', 'use: devenv up -d --json');

@@ -9,7 +9,8 @@ import {createHash} from 'node:crypto';
 import {chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, type Stats, symlinkSync} from 'node:fs';
 import {dirname, join, relative} from 'node:path';
 import {DevenvError} from '../errors.js';
-import {readJson, writeFileAtomic} from '../util/fs.js';
+import {cacheDir, configDir, dataDir, stateDir} from '../paths.js';
+import {readJson, realPath, writeFileAtomic} from '../util/fs.js';
 import {dotenvNames} from './dotenv.js';
 import {CORE_FILES} from './find.js';
 import {type Project, stagingDir} from './project.js';
@@ -57,8 +58,16 @@ function gitFiles(top: string): {name: string; submodule: boolean}[] {
 }
 
 /** Every file, dir and symlink under `root`, not following symlinks, without `.devenv` dirs. */
+/**
+ * When a project holds the user's cache and state homes (a project at $HOME) or devenv's own
+ * data and config dirs: never inputs. Nix and devenv write there while evaluating, so the
+ * project would never be still, and each private copy would hold the last.
+ */
+const ownDirs = (): Set<string> => new Set([dirname(cacheDir()), dirname(stateDir()), dataDir(), configDir()].map(realPath));
+
 function treeEntries(root: string): string[] {
   const out: string[] = [];
+  const own = ownDirs();
   const walk = (dir: string, rel: string) => {
     let entries;
     try {
@@ -69,7 +78,7 @@ function treeEntries(root: string): string[] {
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (e.name === STATE_DIR_NAME || (!rel && SETUP_DIRS.includes(e.name))) continue;
+        if (e.name === STATE_DIR_NAME || (!rel && SETUP_DIRS.includes(e.name)) || own.has(join(dir, e.name))) continue;
         out.push(r);
         walk(join(dir, e.name), r);
       } else if (e.isFile() || e.isSymbolicLink()) out.push(r);

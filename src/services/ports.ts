@@ -47,9 +47,9 @@ export function projectPort(root: string, service: string): number {
   }
 }
 
-/** TCP ports something listens on right now (Linux /proc; empty elsewhere), so a new project avoids them. */
-export function listeningPorts(): Set<number> {
-  const out = new Set<number>();
+/** Listening TCP sockets (Linux /proc/net/tcp{,6}; none elsewhere): port and socket inode. */
+function listeningSockets(): {port: number; inode: string}[] {
+  const out: {port: number; inode: string}[] = [];
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -59,10 +59,16 @@ export function listeningPorts(): Set<number> {
     }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols[3] === '0A') out.add(Number.parseInt(cols[1].split(':')[1], 16)); // 0A = LISTEN
+      // cols[1] = local address:port in hex, cols[3] = state (0A = LISTEN), cols[9] = inode
+      if (cols[3] === '0A') out.push({port: Number.parseInt(cols[1]?.split(':')[1] ?? '', 16), inode: cols[9]});
     }
   }
   return out;
+}
+
+/** TCP ports something listens on right now, so a new project avoids them. */
+export function listeningPorts(): Set<number> {
+  return new Set(listeningSockets().map((s) => s.port));
 }
 
 export function findPort(root: string, service: string): number | undefined {
@@ -108,19 +114,7 @@ export function registeredPorts(): {port: number; service: string; root: string}
  * whose fds we may read (our own). undefined elsewhere.
  */
 export function portTaker(port: number): {pid: number; command?: string} | undefined {
-  const inodes = new Set<string>();
-  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[3] === '0A' && Number.parseInt(cols[1]?.split(':')[1] ?? '', 16) === port) inodes.add(cols[9]);
-    }
-  }
+  const inodes = new Set(listeningSockets().filter((s) => s.port === port).map((s) => s.inode));
   if (!inodes.size) return undefined;
   let pids: string[] = [];
   try {

@@ -347,3 +347,27 @@ describe('entry points', () => {
     expect(JSON.parse(sb.devenv(['status', '--json'], {cwd: real, env: {PWD: link}}).stdout).root).toBe(link);
   });
 });
+
+describe('a project that holds the user\'s own dirs', () => {
+  test('a non-git project at $HOME (cache, state, config and data inside it) evaluates once and then stays cached', () => {
+    const own = makeSandbox();
+    try {
+      const home = join(own.dir, 'home'); // the sandbox's XDG dirs are home/{cache,state,config,data}
+      writeFileSync(join(home, 'devenv.toml'), 'name = "home"\npackages = ["hello"]\n\n[env]\nWHERE = "home"\n');
+      expect(own.devenv(['allow'], {cwd: home}).status).toBe(0);
+      const first = own.devenv(['exec', '--', 'sh', '-c', 'echo "$WHERE"; command -v hello'], {cwd: home});
+      expect(first.stderr).not.toContain('kept changing');
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/^home\n\/nix\/store\/.*\/hello\n$/);
+      // Nix and devenv wrote into the cache and state dirs meanwhile: still the same project.
+      const s = JSON.parse(own.devenv(['status', '--json'], {cwd: home}).stdout);
+      expect(s.trust).toBe('allowed');
+      expect(s.cache.state).toBe('fresh');
+      // No private copy holds another copy of the cache.
+      const nested = spawnSync('find', [join(home, 'cache'), '-path', '*/src/*/cache/*', '-print', '-quit'], {encoding: 'utf8'});
+      expect(nested.stdout).toBe('');
+    } finally {
+      own.cleanup();
+    }
+  });
+});
