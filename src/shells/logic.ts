@@ -28,7 +28,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
     d.list(VAR.pairs, []),
     d.list(VAR.present, []),
     d.list(VAR.absent, []),
-    ...['_devenv_pwd', '_devenv_opwd', '_devenv_seen', '_devenv_loaded', VAR.root].map((x) => d.global(x, "''")),
+    ...['_devenv_pwd', '_devenv_opwd', '_devenv_seen', '_devenv_loaded', '_devenv_said', VAR.root].map((x) => d.global(x, "''")),
 
     '# True when a watched file changed since this shell last looked.',
     ...d.fn('_devenv_changed', [], [
@@ -124,6 +124,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
     ...d.fn('_devenv_touch', [], [d.touch(v('_devenv_stamp'))]),
     ...d.fn('_devenv_source', [s], [
       ...d.if(not(d.empty(v(STATE.root))), [d.call('_devenv_unload')]),
+      d.global('_devenv_said', "''"),
       d.global('_devenv_loaded', v(s)),
       d.call('source', v(s)),
       d.call('_devenv_touch'),
@@ -147,6 +148,8 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
       [],
       [
         ...d.if(and(d.eq(v('PWD'), v('_devenv_pwd')), d.eq(v('OLDPWD'), v('_devenv_opwd')), not(d.ok('_devenv_changed'))), [d.ret(rc)]),
+        // A blocked message is said once per directory visit (see blockedCode).
+        ...d.if(not(d.eq(v('PWD'), v('_devenv_pwd'))), [d.global('_devenv_said', "''")]),
         d.global('_devenv_pwd', v('PWD')),
         d.global('_devenv_opwd', v('OLDPWD')),
         d.call('_devenv_find_root'),
@@ -218,10 +221,22 @@ export function activationScript(d: Dialect, a: Activation, self: string): strin
 
 const v0 = (d: Dialect) => d.v('_devenv_stamp');
 
-/** Stay unloaded in a blocked project; retry when one of these files changes or appears. */
+/**
+ * Stay unloaded in a blocked project; retry when one of these files changes or appears. The
+ * message is said once while the shell stays here: where mtimes tie with the stamp (bash < 5
+ * compares whole seconds) the next prompt asks again, and must not repeat it.
+ */
 export function blockedCode(d: Dialect, present: string[], absent: string[], message: string): string {
   const pairs = present.flatMap((f) => [v0(d), d.q(f)]);
-  return [d.list(VAR.pairs, pairs), d.list(VAR.present, present.map(d.q)), d.list(VAR.absent, absent.map(d.q)), d.say(d.q(message)), d.call('_devenv_touch')].join('\n');
+  const m = d.q(message);
+  return [
+    d.list(VAR.pairs, pairs),
+    d.list(VAR.present, present.map(d.q)),
+    d.list(VAR.absent, absent.map(d.q)),
+    ...d.if(not(d.eq(d.v('_devenv_said'), m)), [d.say(m)]),
+    d.global('_devenv_said', m),
+    d.call('_devenv_touch'),
+  ].join('\n');
 }
 
 /** Run the hook again at the next prompt (a transient failure: nix was interrupted or killed). */

@@ -1,6 +1,7 @@
 // Drive a real interactive bash, zsh or fish in a private tmux server (one socket per session).
 // The rc file counts prompts into a file with builtins only, so a test waits for "the next
 // prompt has been drawn" (the hook has run) by polling that file, never by fixed sleeps.
+// DEVENV_TEST_BASH, DEVENV_TEST_ZSH, DEVENV_TEST_FISH name another binary (an old shell checked by hand).
 import {spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
@@ -98,7 +99,7 @@ export class ShellSession {
           `devenv() { '${node}' '${DEVENV}' "$@"; }`,
         ].join('\n') + '\n',
       );
-      return ['bash', '--noprofile', '--rcfile', rc, '-i'];
+      return [process.env.DEVENV_TEST_BASH ?? 'bash', '--noprofile', '--rcfile', rc, '-i'];
     }
     if (this.kind === 'zsh') {
       const zdot = join(this.dir, 'zdotdir');
@@ -120,7 +121,7 @@ export class ShellSession {
       );
       this.envExtra = {ZDOTDIR: zdot};
       // -d: no global rc files (like -f), but our ZDOTDIR/.zshrc is read.
-      return ['zsh', '-d', '-i'];
+      return [process.env.DEVENV_TEST_ZSH ?? 'zsh', '-d', '-i'];
     }
     const init = join(this.dir, 'init.fish');
     writeFileSync(
@@ -138,7 +139,7 @@ export class ShellSession {
         `function devenv; '${node}' '${DEVENV}' $argv; end`,
       ].join('\n') + '\n',
     );
-    return ['fish', '--no-config', '-i', '-C', `source '${init}'`];
+    return [process.env.DEVENV_TEST_FISH ?? 'fish', '--no-config', '-i', '-C', `source '${init}'`];
   }
 
   private envExtra: NodeJS.ProcessEnv = {};

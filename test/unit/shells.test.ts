@@ -266,6 +266,19 @@ describe.each(KINDS)('%s activation and exact revert', (kind) => {
     expect(readFileSync(log, 'utf8')).toBe(`/nonexistent/run.js __hook ${kind} ${fresh}\n`);
   });
 
+  test('a blocked message is said once while the shell stays (prompts may ask node again), again after leaving and coming back', () => {
+    const answer = join(dir, `blocked-once-${kind}`);
+    writeFileSync(answer, sh.blocked([], [], 'devenv: blocked here') + '\n');
+    const here = join(dir, `blocked-here-${kind}`);
+    const away = join(dir, `blocked-away-${kind}`);
+    mkdirSync(here, {recursive: true});
+    mkdirSync(away, {recursive: true});
+    const answerNode = `source ${q(answer)}`;
+    const lines = [sh.hook(paths), `cd ${q(here)}`, answerNode, answerNode, `cd ${q(away)}`, '_devenv_hook', `cd ${q(here)}`, answerNode];
+    const r = runScript(kind, lines.join('\n') + '\n');
+    expect(r.stderr).toBe('devenv: blocked here\ndevenv: blocked here\n');
+  });
+
   test('a child shell inherits the revert state and can unload too', () => {
     const hook = sh.hook(paths);
     const child = kind === 'fish' ? `fish --no-config -c ${q(`${hook}\n_devenv_unload\ncommand env -0`)}` : `${kind} ${kind === 'zsh' ? '-f' : '--norc'} -c ${q(`${hook}\n_devenv_unload\ncommand env -0`)}`;
