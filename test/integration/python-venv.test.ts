@@ -74,6 +74,8 @@ describe('python venv', () => {
     expect(sh.run('command -v python')).toBe(join(proj, '.venv', 'bin', 'python'));
     // The venv's python is the environment's, from the store.
     expect(readFileSync(join(proj, '.venv', 'pyvenv.cfg'), 'utf8')).toMatch(/^home = \/nix\/store\/[0-9a-z]{32}-python3-3\.11\/bin$/m);
+    // ... and so is its standard library, not a python3.11 the host happens to have in /usr/lib.
+    expect(sh.run(`python -c 'import os; print(os.__file__)'`)).toMatch(/^\/nix\/store\/[0-9a-z]{32}-python3-3\.11\/lib\/python3\.11\/os\.py$/);
   }, SETUP_TIMEOUT);
 
   test('leaving restores the shell exactly; a second entry installs nothing', () => {
