@@ -1,14 +1,18 @@
 // `devenv autocomplete bash|zsh|fish`: a completion script with the commands, flags, template
 // names and argument values baked in when it is generated; per TAB it runs shell code only
-// (and one sed for the project's packages or services), never node, so a TAB costs far less
-// than starting devenv. zsh uses the bash function through bashcompinit.
+// (and one sed or awk over devenv.toml for the project's packages, services, processes or
+// tasks), never node, so a TAB costs far less than starting devenv. zsh uses the bash function
+// through bashcompinit.
 import {UsageError} from '../errors.js';
+
+/** Tables of devenv.toml whose names a command takes: [services.<name>] and so on. */
+export type UnitKind = 'services' | 'processes' | 'tasks';
 
 export interface CompletionCommand {
   id: string;
   flags: string[];
-  /** What the command's arguments complete to. */
-  args?: 'packages' | 'services' | string[];
+  /** What the command's arguments complete to: fixed words, the packages, or unit names. */
+  args?: 'packages' | {units: UnitKind[]} | string[];
 }
 
 export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -23,16 +27,22 @@ export function argumentKinds(templates: string[], exportFormats: string[]): Rec
     hook: shells,
     autocomplete: shells,
     generate: ['flake', 'envrc', 'vscode'],
-    logs: 'services',
-    up: 'services',
-    down: 'services',
+    // What each command accepts (src/usecases/services.ts): up and down start and stop
+    // services and processes, logs shows tasks' logs too, run runs a task.
+    up: {units: ['services', 'processes']},
+    down: {units: ['services', 'processes']},
+    logs: {units: ['services', 'processes', 'tasks']},
+    run: {units: ['tasks']},
   };
 }
 
-// Package names from devenv.toml's top-level `packages = [...]` (one line or several), and
-// service tables ([services.<name>]), found from $PWD upwards.
+// Package names from devenv.toml's top-level `packages = [...]` (one line or several), found
+// from $PWD upwards.
 const SED_PACKAGES = `sed -n -e '/^\\[/q' -e '/^[[:space:]]*packages[[:space:]]*=/,/\\]/{s/#.*//;s/^[[:space:]]*packages[[:space:]]*=//;s/[][",]/ /g;p;}'`;
-const SED_SERVICES = `sed -n 's/^[[:space:]]*\\[services\\.\\([A-Za-z0-9_-]*\\)\\].*/\\1/p'`;
+// Unit names from table headers, [tasks.migrate], [tasks."migrate"] or [processes.web.env], each
+// once (a repeated word would keep bash from completing it); POSIX awk (mawk too).
+const awkUnits = (kinds: UnitKind[]) =>
+  `awk '/^[ \\t]*\\[[ \\t]*(${kinds.join('|')})\\./ { s = $0; sub(/^[ \\t]*\\[[ \\t]*[a-z]+\\."?/, "", s); sub(/[^A-Za-z0-9_-].*$/, "", s); if (s != "" && !seen[s]++) print s }'`;
 
 const shWords = (xs: string[]): string => xs.join(' ');
 
@@ -45,7 +55,7 @@ function bashScript(cmds: CompletionCommand[]): string {
   }
   const cases: string[] = [];
   const caseFor = (pattern: string, c: CompletionCommand) => {
-    const argWords = c.args === 'packages' ? '$(_devenv_toml | ' + SED_PACKAGES + ')' : c.args === 'services' ? '$(_devenv_toml | ' + SED_SERVICES + ')' : shWords(c.args ?? []);
+    const argWords = c.args === 'packages' ? '$(_devenv_toml | ' + SED_PACKAGES + ')' : c.args && 'units' in c.args ? '$(_devenv_toml | ' + awkUnits(c.args.units) + ')' : shWords(c.args ?? []);
     cases.push(`    ${pattern}) words="${shWords(c.flags)}${argWords ? ' ' + argWords : ''}" ;;`);
   };
   for (const c of top) caseFor(c.id, c);
@@ -99,14 +109,23 @@ function fishScript(cmds: CompletionCommand[]): string {
     '    command cat -- "$d/devenv.toml"',
     'end',
     `function __devenv_packages; __devenv_toml | ${SED_PACKAGES} | string split ' ' | string match -v ''; end`,
-    `function __devenv_services; __devenv_toml | ${SED_SERVICES}; end`,
     'complete -c devenv -f',
     `complete -c devenv -n __fish_use_subcommand -a ${q(shWords([...top.map((c) => c.id), ...topics.keys()]))}`,
   ];
+  // One function per set of tables a command takes: __devenv_services_processes, ...
+  const unitsFns = new Set<string>();
+  const unitsFn = (kinds: UnitKind[]) => {
+    const name = `__devenv_${kinds.join('_')}`;
+    if (!unitsFns.has(name)) {
+      unitsFns.add(name);
+      lines.push(`function ${name}; __devenv_toml | ${awkUnits(kinds)}; end`);
+    }
+    return name;
+  };
   const forCmd = (cond: string, c: CompletionCommand) => {
     for (const f of c.flags) lines.push(`complete -c devenv -n ${q(cond)} -l ${f.replace(/^--/, '')}`);
     if (c.args === 'packages') lines.push(`complete -c devenv -n ${q(cond)} -a '(__devenv_packages)'`);
-    else if (c.args === 'services') lines.push(`complete -c devenv -n ${q(cond)} -a '(__devenv_services)'`);
+    else if (c.args && 'units' in c.args) lines.push(`complete -c devenv -n ${q(cond)} -a '(${unitsFn(c.args.units)})'`);
     else if (c.args?.length) lines.push(`complete -c devenv -n ${q(cond)} -a ${q(shWords(c.args))}`);
   };
   for (const c of top) forCmd(`__fish_seen_subcommand_from ${c.id}`, c);
