@@ -1,6 +1,7 @@
-// TAB completion in real bash, zsh and fish (tmux): commands, topic subcommands, flags,
-// template names for init, the project's packages for remove, and its services, processes and
-// tasks for up/down/logs/run (each command only what it accepts); a TAB starts no node.
+// TAB completion in real bash, zsh and fish (tmux): commands, topic subcommands (nested ones
+// too), flags, template names for init, the project's packages for remove, and its services,
+// processes and tasks for up/down/logs/run (each command only what it accepts); a TAB starts
+// no node.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawnSync} from 'node:child_process';
 import {mkdirSync, writeFileSync} from 'node:fs';
@@ -66,6 +67,10 @@ for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) {
       tab('devenv add --fo', /\$ devenv add --force\s*$/m);
       tab('devenv init python-p', /\$ devenv init python-postgres\s*$/m);
       tab('devenv autocomplete fi', /\$ devenv autocomplete fish\s*$/m);
+      // A topic inside a topic: cache key generate.
+      tab('devenv cache k', /\$ devenv cache key\s*$/m);
+      tab('devenv cache key gen', /\$ devenv cache key generate\s*$/m);
+      tab('devenv cache key generate --na', /\$ devenv cache key generate --name\s*$/m);
     });
 
     test("remove completes the project's packages (from devenv.toml), logs its services", () => {
