@@ -27,6 +27,9 @@ async function unitsAt(cwd: string, opts: {running?: boolean} = {}): Promise<Uni
  */
 async function setupFirst(units: Units, order: string[]): Promise<void> {
   if (!order.some((n) => units.kind.get(n) !== 'service')) return;
+  const {activationConfig} = await import('../project/dotenv.js');
+  const c = activationConfig(units.root);
+  if (!c.python?.venv && !c.node?.install) return;
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {runningSetup, setupPlan} = await import('../languages/setup.js');
   const {entry} = await ensureEnvironment(units.root, {progress: true});
