@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The offline demo: set the machine up, build devenv, then as an ordinary user
 # init a python-postgres project, enter it through the real bash hook, and show
-# Python 3.11 from /nix/store and PostgreSQL 15 running for that project only.
+# its .venv (made in the background) on Python 3.11 from /nix/store, and PostgreSQL 15
+# running for that project only.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEMO_USER="${DEVENV_TEST_USER:-devenv-test}"
@@ -36,8 +37,10 @@ cd "$WORK"
 devenv init python-postgres --dir app
 echo "-- entering the project: the hook loads its environment"
 cd app
+echo "-- the template's .venv is made in the background; exec waits for it"
+devenv exec -- pip --version
 command -v python3
-python3 --version
+python3 -c 'import sys; print("Python", sys.version.split()[0], "on", sys.base_prefix)'
 devenv up -d
 psql -tAc 'select version()'
 echo "DATABASE_URL=\$DATABASE_URL"

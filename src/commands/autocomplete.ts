@@ -6,7 +6,7 @@ import {EXPORT_FORMATS} from '../usecases/export.js';
 
 export default class Autocomplete extends DevenvCommand {
   static summary = 'Print a tab-completion script for bash, zsh or fish';
-  static description = 'Commands, flags, template names, services, and the project\'s packages for remove. A TAB runs no devenv process.';
+  static description = "Commands, flags, template names, the project's packages for remove, its tasks for run, its services and processes for up and down (and all three for logs), read from devenv.toml. A TAB runs no devenv process.";
   static examples = ['eval "$(<%= config.bin %> autocomplete bash)"   # in ~/.bashrc', 'eval "$(<%= config.bin %> autocomplete zsh)"    # in ~/.zshrc', '<%= config.bin %> autocomplete fish | source   # in config.fish'];
   static args = {shell: Args.string({ignoreStdin: true, required: true, options: [...COMPLETION_SHELLS], description: 'shell'})};
 

@@ -1,14 +1,18 @@
 // `devenv autocomplete bash|zsh|fish`: a completion script with the commands, flags, template
 // names and argument values baked in when it is generated; per TAB it runs shell code only
-// (and one sed for the project's packages or services), never node, so a TAB costs far less
-// than starting devenv. zsh uses the bash function through bashcompinit.
+// (and one sed or awk over devenv.toml for the project's packages, services, processes or
+// tasks), never node, so a TAB costs far less than starting devenv. zsh uses the bash function
+// through bashcompinit.
 import {UsageError} from '../errors.js';
+
+/** Tables of devenv.toml whose names a command takes: [services.<name>] and so on. */
+export type UnitKind = 'services' | 'processes' | 'tasks';
 
 export interface CompletionCommand {
   id: string;
   flags: string[];
-  /** What the command's arguments complete to. */
-  args?: 'packages' | 'services' | string[];
+  /** What the command's arguments complete to: fixed words, the packages, or unit names. */
+  args?: 'packages' | {units: UnitKind[]} | string[];
 }
 
 export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -23,33 +27,53 @@ export function argumentKinds(templates: string[], exportFormats: string[]): Rec
     hook: shells,
     autocomplete: shells,
     generate: ['flake', 'envrc', 'vscode'],
-    logs: 'services',
-    up: 'services',
-    down: 'services',
+    // What each command accepts (src/usecases/services.ts): up and down start and stop
+    // services and processes, logs shows tasks' logs too, run runs a task.
+    up: {units: ['services', 'processes']},
+    down: {units: ['services', 'processes']},
+    logs: {units: ['services', 'processes', 'tasks']},
+    run: {units: ['tasks']},
   };
 }
 
-// Package names from devenv.toml's top-level `packages = [...]` (one line or several), and
-// service tables ([services.<name>]), found from $PWD upwards.
+// Package names from devenv.toml's top-level `packages = [...]` (one line or several), found
+// from $PWD upwards.
 const SED_PACKAGES = `sed -n -e '/^\\[/q' -e '/^[[:space:]]*packages[[:space:]]*=/,/\\]/{s/#.*//;s/^[[:space:]]*packages[[:space:]]*=//;s/[][",]/ /g;p;}'`;
-const SED_SERVICES = `sed -n 's/^[[:space:]]*\\[services\\.\\([A-Za-z0-9_-]*\\)\\].*/\\1/p'`;
+// Unit names from table headers, [tasks.migrate], [tasks."migrate"] or [processes.web.env], each
+// once (a repeated word would keep bash from completing it); POSIX awk (mawk too).
+const awkUnits = (kinds: UnitKind[]) =>
+  `awk '/^[ \\t]*\\[[ \\t]*(${kinds.join('|')})\\./ { s = $0; sub(/^[ \\t]*\\[[ \\t]*[a-z]+\\."?/, "", s); sub(/[^A-Za-z0-9_-].*$/, "", s); if (s != "" && !seen[s]++) print s }'`;
 
 const shWords = (xs: string[]): string => xs.join(' ');
 
-function bashScript(cmds: CompletionCommand[]): string {
-  const top = cmds.filter((c) => !c.id.includes(':'));
-  const topics = new Map<string, string[]>();
-  for (const c of cmds.filter((c) => c.id.includes(':'))) {
-    const [t, s] = c.id.split(':');
-    topics.set(t, [...(topics.get(t) ?? []), s]);
+/** The words that may follow each command path ('' is the top level; 'cache key' a nested topic). */
+function commandTree(cmds: CompletionCommand[]): Map<string, string[]> {
+  const next = new Map<string, string[]>();
+  for (const c of cmds) {
+    const parts = c.id.split(':');
+    parts.forEach((w, i) => {
+      const at = parts.slice(0, i).join(' ');
+      const words = next.get(at) ?? [];
+      if (!words.includes(w)) words.push(w);
+      next.set(at, words);
+    });
   }
-  const cases: string[] = [];
-  const caseFor = (pattern: string, c: CompletionCommand) => {
-    const argWords = c.args === 'packages' ? '$(_devenv_toml | ' + SED_PACKAGES + ')' : c.args === 'services' ? '$(_devenv_toml | ' + SED_SERVICES + ')' : shWords(c.args ?? []);
-    cases.push(`    ${pattern}) words="${shWords(c.flags)}${argWords ? ' ' + argWords : ''}" ;;`);
-  };
-  for (const c of top) caseFor(c.id, c);
-  for (const c of cmds.filter((c) => c.id.includes(':'))) caseFor(c.id.replace(':', '\\ '), c);
+  return next;
+}
+
+const argWordsOf = (c: CompletionCommand): string =>
+  c.args === 'packages' ? '$(_devenv_toml | ' + SED_PACKAGES + ')' : c.args && 'units' in c.args ? '$(_devenv_toml | ' + awkUnits(c.args.units) + ')' : shWords(c.args ?? []);
+
+function bashScript(cmds: CompletionCommand[]): string {
+  const tree = commandTree(cmds);
+  const byPath = new Map(cmds.map((c) => [c.id.split(':').join(' '), c]));
+  const paths = [...new Set([...tree.keys(), ...byPath.keys()])];
+  // The command (or topic) the words before the cursor name: its flags, arguments and subcommands.
+  const cases = paths.map((path) => {
+    const c = byPath.get(path);
+    const words = [...(c ? [shWords(c.flags), argWordsOf(c)] : []), shWords(tree.get(path) ?? [])].filter(Boolean).join(' ');
+    return `    '${path}') words="${words}" ;;`;
+  });
   return `# devenv completion for bash (generated by 'devenv autocomplete bash')
 _devenv_toml() {
   local d=$PWD
@@ -57,19 +81,17 @@ _devenv_toml() {
   [[ -f \${d:-/}/devenv.toml ]] && command cat -- "\${d:-/}/devenv.toml"
 }
 _devenv() {
-  local cur=\${COMP_WORDS[COMP_CWORD]} words=""
-  if (( COMP_CWORD == 1 )); then
-    words="${shWords([...top.map((c) => c.id), ...topics.keys()])}"
-  else
-    local sub=\${COMP_WORDS[1]}
-${[...topics.entries()].map(([t, subs]) => `    if [[ $sub == ${t} ]]; then
-      if (( COMP_CWORD == 2 )); then COMPREPLY=($(compgen -W "${shWords(subs)}" -- "$cur")); return; fi
-      sub="${t} \${COMP_WORDS[2]}"
-    fi`).join('\n')}
-    case $sub in
-${cases.join('\n')}
+  local cur=\${COMP_WORDS[COMP_CWORD]} words="" sub="" next i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    next="\${sub:+$sub }\${COMP_WORDS[i]}"
+    case $next in
+      ${paths.filter(Boolean).map((p) => `'${p}'`).join('|')}) sub=$next ;;
+      *) break ;;
     esac
-  fi
+  done
+  case $sub in
+${cases.join('\n')}
+  esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
 complete -F _devenv devenv
@@ -84,9 +106,7 @@ ${bashScript(cmds).split('\n').slice(1).join('\n')}`;
 }
 
 function fishScript(cmds: CompletionCommand[]): string {
-  const top = cmds.filter((c) => !c.id.includes(':'));
-  const topics = new Map<string, CompletionCommand[]>();
-  for (const c of cmds.filter((c) => c.id.includes(':'))) topics.set(c.id.split(':')[0], [...(topics.get(c.id.split(':')[0]) ?? []), c]);
+  const tree = commandTree(cmds);
   const q = (s: string) => `'${s.replace(/[\\']/g, (c) => '\\' + c)}'`;
   const lines = [
     "# devenv completion for fish (generated by 'devenv autocomplete fish')",
@@ -99,20 +119,31 @@ function fishScript(cmds: CompletionCommand[]): string {
     '    command cat -- "$d/devenv.toml"',
     'end',
     `function __devenv_packages; __devenv_toml | ${SED_PACKAGES} | string split ' ' | string match -v ''; end`,
-    `function __devenv_services; __devenv_toml | ${SED_SERVICES}; end`,
     'complete -c devenv -f',
-    `complete -c devenv -n __fish_use_subcommand -a ${q(shWords([...top.map((c) => c.id), ...topics.keys()]))}`,
+    `complete -c devenv -n __fish_use_subcommand -a ${q(shWords(tree.get('') ?? []))}`,
   ];
+  // One function per set of tables a command takes: __devenv_services_processes, ...
+  const unitsFns = new Set<string>();
+  const unitsFn = (kinds: UnitKind[]) => {
+    const name = `__devenv_${kinds.join('_')}`;
+    if (!unitsFns.has(name)) {
+      unitsFns.add(name);
+      lines.push(`function ${name}; __devenv_toml | ${awkUnits(kinds)}; end`);
+    }
+    return name;
+  };
   const forCmd = (cond: string, c: CompletionCommand) => {
     for (const f of c.flags) lines.push(`complete -c devenv -n ${q(cond)} -l ${f.replace(/^--/, '')}`);
     if (c.args === 'packages') lines.push(`complete -c devenv -n ${q(cond)} -a '(__devenv_packages)'`);
-    else if (c.args === 'services') lines.push(`complete -c devenv -n ${q(cond)} -a '(__devenv_services)'`);
+    else if (c.args && 'units' in c.args) lines.push(`complete -c devenv -n ${q(cond)} -a '(${unitsFn(c.args.units)})'`);
     else if (c.args?.length) lines.push(`complete -c devenv -n ${q(cond)} -a ${q(shWords(c.args))}`);
   };
-  for (const c of top) forCmd(`__fish_seen_subcommand_from ${c.id}`, c);
-  for (const [t, subs] of topics) {
-    lines.push(`complete -c devenv -n ${q(`__fish_seen_subcommand_from ${t}; and not __fish_seen_subcommand_from ${subs.map((s) => s.id.split(':')[1]).join(' ')}`)} -a ${q(subs.map((s) => s.id.split(':')[1]).join(' '))}`);
-    for (const s of subs) forCmd(`__fish_seen_subcommand_from ${t}; and __fish_seen_subcommand_from ${s.id.split(':')[1]}`, s);
+  // Each word of a command's path seen: its flags and arguments. Each word of a topic's path
+  // seen and none of its subcommands yet: the subcommands (cache, then cache key, ...).
+  const seenAll = (parts: string[]) => parts.map((w) => `__fish_seen_subcommand_from ${w}`).join('; and ');
+  for (const c of cmds) forCmd(seenAll(c.id.split(':')), c);
+  for (const [path, subs] of tree) {
+    if (path) lines.push(`complete -c devenv -n ${q(`${seenAll(path.split(' '))}; and not __fish_seen_subcommand_from ${shWords(subs)}`)} -a ${q(shWords(subs))}`);
   }
   return lines.join('\n') + '\n';
 }

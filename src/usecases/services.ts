@@ -20,6 +20,24 @@ async function unitsAt(cwd: string, opts: {running?: boolean} = {}): Promise<Uni
   return projectUnits(root, opts);
 }
 
+/**
+ * Processes and tasks run in the project's venv and node_modules: like exec, wait for a running
+ * setup or run a pending one (in the foreground, output on stderr) before starting them.
+ * Services alone (PostgreSQL, ...) do not wait.
+ */
+async function setupFirst(units: Units, order: string[]): Promise<void> {
+  if (!order.some((n) => units.kind.get(n) !== 'service')) return;
+  const {activationConfig} = await import('../project/dotenv.js');
+  const c = activationConfig(units.root);
+  if (!c.python?.venv && !c.node?.install) return;
+  const {ensureEnvironment} = await import('../evaluation/evaluate.js');
+  const {runningSetup, setupPlan} = await import('../languages/setup.js');
+  const {entry} = await ensureEnvironment(units.root, {progress: true});
+  if (!setupPlan(units.root, entry.spec).steps.length && !runningSetup(units.root)) return;
+  const {setupBeforeExec} = await import('./setup.js');
+  await setupBeforeExec(units.root, entry.spec);
+}
+
 function checkPlan(units: Units, order: string[]): void {
   if (!order.length) throw new DevenvError(`this project (${units.root}) defines no services or processes to start`, {hint: "add [services.postgres], [services.redis], [services.mysql] or [processes.<name>] to devenv.toml; tasks run with 'devenv run <task>'", code: 'no_services'});
 }
@@ -39,6 +57,7 @@ export async function upDetached(cwd: string, names: string[], io: UpIO, opts: U
   const {plan, startUnits} = await import('../services/orchestrate.js');
   const order = plan(units, names);
   checkPlan(units, order);
+  await setupFirst(units, order);
   const {results, tasks} = await startUnits(units, order, io, opts);
   return {root: units.root, services: results, tasks};
 }
@@ -49,6 +68,7 @@ export async function upForeground(cwd: string, names: string[], io: UpIO, descr
   const {plan, runForeground} = await import('../services/orchestrate.js');
   const order = plan(units, names);
   checkPlan(units, order);
+  await setupFirst(units, order);
   return runForeground(units, order, io, describe, opts);
 }
 
@@ -57,7 +77,9 @@ export async function runTaskAt(cwd: string, task: string, args: string[], io: U
   const units = await unitsAt(cwd);
   if (!units.tasks.has(task)) throw new UsageError(`unknown task: ${task}`, units.tasks.size ? `this project's tasks: ${[...units.tasks.keys()].join(', ')}` : 'tasks are declared in devenv.toml as [tasks.<name>] with exec = "..."');
   const {plan, startUnits} = await import('../services/orchestrate.js');
-  const {results, tasks} = await startUnits(units, plan(units, [task]), io, {taskArgs: {name: task, args}, ...(force ? {forceTask: task} : {})});
+  const order = plan(units, [task]);
+  await setupFirst(units, order);
+  const {results, tasks} = await startUnits(units, order, io, {taskArgs: {name: task, args}, ...(force ? {forceTask: task} : {})});
   return {root: units.root, services: results, tasks};
 }
 
@@ -118,6 +140,7 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
     const {plan, startUnits, stopAll, TaskFailed} = await import('../services/orchestrate.js');
     // The servers and what the test task itself needs; user processes only when it names them.
     const order = plan(units, [...units.services.filter((s) => units.kind.get(s.name) === 'service').map((s) => s.name), 'test']);
+    await setupFirst(units, order);
     try {
       const {results, tasks} = await startUnits(units, order, io, {forceTask: 'test'}, started);
       return {root, exitCode: 0, services: results, tasks};

@@ -54,13 +54,28 @@ export function makeSandbox(prefix = 'devenv-test-'): Sandbox {
   };
 }
 
-/** A project directory inside the sandbox with devenv.toml from `init <templates>`. */
-export function initProject(sb: Sandbox, name: string, templates: string[] = ['python-postgres']): string {
+/**
+ * A project directory inside the sandbox with devenv.toml from `init <templates>`.
+ * `{venv: false}` turns the python templates' venv off (and allows again), for tests about
+ * something else: making a venv costs an ensurepip (seconds) at the first entry or exec.
+ */
+export function initProject(sb: Sandbox, name: string, templates: string[] = ['python-postgres'], opts: {venv?: false} = {}): string {
   const p = join(sb.dir, name);
   mkdirSync(p, {recursive: true});
   const r = sb.devenv(['init', ...templates], {cwd: p});
   if (r.status !== 0) throw new Error(`init failed: ${r.stderr}${r.stdout}`);
+  if (opts.venv === false) withoutVenv(sb, p);
   return p;
+}
+
+/** Set `venv = false` in a project's [languages.python] and allow the project again. */
+export function withoutVenv(sb: Sandbox, p: string): void {
+  const toml = join(p, 'devenv.toml');
+  const text = readFileSync(toml, 'utf8');
+  if (!/^venv = true$/m.test(text)) throw new Error(`no 'venv = true' in ${toml}`);
+  writeFileSync(toml, text.replace(/^venv = true$/m, 'venv = false'));
+  const r = sb.devenv(['allow'], {cwd: p});
+  if (r.status !== 0) throw new Error(`allow failed: ${r.stderr}`);
 }
 
 export function writeFile(path: string, text: string): void {

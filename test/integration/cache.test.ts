@@ -16,7 +16,7 @@ const git = (...args: string[]) => spawnSync('git', args, {cwd: p, encoding: 'ut
 beforeAll(() => {
   sb = makeSandbox();
   spy = nixSpy(sb);
-  p = initProject(sb, 'proj', ['python']);
+  p = initProject(sb, 'proj', ['python'], {venv: false});
   git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('commit', '-qm', 'init');
@@ -137,7 +137,7 @@ describe('failures', () => {
 });
 
 test('four concurrent cold starts evaluate once and all succeed', async () => {
-  const q = initProject(sb, 'concurrent', ['python']);
+  const q = initProject(sb, 'concurrent', ['python'], {venv: false});
   writeFileSync(spy.log, '');
   const runs = await Promise.all(
     [0, 1, 2, 3].map(
@@ -175,7 +175,7 @@ test('status --json and gc', () => {
 
 test('without the override, the first evaluation writes flake.lock first and the project stays allowed', () => {
   // nixpkgs as a local path input: real locking, no network.
-  const q = initProject(sb, 'locked', ['python']);
+  const q = initProject(sb, 'locked', ['python'], {venv: false});
   const fixture = sb.env.DEVENV_NIXPKGS!;
   const toml = join(q, 'devenv.toml');
   writeFileSync(toml, readFileSync(toml, 'utf8').replace('url = "github:NixOS/nixpkgs/nixos-26.05"', `url = "${fixture}"`));

@@ -1,5 +1,7 @@
-// TAB completion in real bash, zsh and fish (tmux): commands, topic subcommands, flags,
-// template names for init, and the project's packages for remove; a TAB starts no node.
+// TAB completion in real bash, zsh and fish (tmux): commands, topic subcommands (nested ones
+// too), flags, template names for init, the project's packages for remove, and its services,
+// processes and tasks for up/down/logs/run (each command only what it accepts); a TAB starts
+// no node.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawnSync} from 'node:child_process';
 import {mkdirSync, writeFileSync} from 'node:fs';
@@ -14,7 +16,22 @@ beforeAll(() => {
   sb = makeSandbox('devenv-complete-');
   proj = join(sb.dir, 'proj');
   mkdirSync(proj);
-  writeFileSync(join(proj, 'devenv.toml'), 'name = "proj"\npackages = [\n  "jq",  # json\n  "ripgrep",\n]\n\n[services.postgres]\nversion = 15\n');
+  writeFileSync(
+    join(proj, 'devenv.toml'),
+    [
+      'name = "proj"',
+      'packages = [\n  "jq",  # json\n  "ripgrep",\n]',
+      '[services.postgres]\nversion = 15',
+      '[processes.web]\nexec = "python -m http.server"',
+      '[processes.web.env]\nPORT = "8000"',
+      '[processes."worker"]\nexec = "sleep 1000"',
+      '[tasks.migrate]\nexec = "true"',
+      '[tasks.seed-db]\nexec = "true"\nafter = ["migrate"]',
+      '# [tasks.commented]',
+      '[env]\nNOT_A_TASK = "[tasks.fake]"',
+      '',
+    ].join('\n\n'),
+  );
   for (const s of ['bash', 'zsh', 'fish']) {
     const r = spawnSync(process.execPath, [DEVENV, 'autocomplete', s], {encoding: 'utf8', env: sb.env});
     if (r.status !== 0) throw new Error(r.stderr);
@@ -50,6 +67,10 @@ for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) {
       tab('devenv add --fo', /\$ devenv add --force\s*$/m);
       tab('devenv init python-p', /\$ devenv init python-postgres\s*$/m);
       tab('devenv autocomplete fi', /\$ devenv autocomplete fish\s*$/m);
+      // A topic inside a topic: cache key generate.
+      tab('devenv cache k', /\$ devenv cache key\s*$/m);
+      tab('devenv cache key gen', /\$ devenv cache key generate\s*$/m);
+      tab('devenv cache key generate --na', /\$ devenv cache key generate --name\s*$/m);
     });
 
     test("remove completes the project's packages (from devenv.toml), logs its services", () => {
@@ -59,5 +80,32 @@ for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) {
       tab('devenv logs po', /\$ devenv logs postgres\s*$/m);
       sh.run(`cd ${shq(kind, sb.dir)}`);
     });
+
+    test('run completes tasks, up/down processes and services, logs all three (from a subdirectory too)', () => {
+      const sub = join(proj, 'src');
+      mkdirSync(sub, {recursive: true});
+      sh.run(`cd ${shq(kind, sub)}`);
+      tab('devenv run mi', /\$ devenv run migrate\s*$/m);
+      tab('devenv run se', /\$ devenv run seed-db\s*$/m);
+      tab('devenv up we', /\$ devenv up web\s*$/m);
+      tab('devenv down wo', /\$ devenv down worker\s*$/m);
+      tab('devenv services up wo', /\$ devenv services up worker\s*$/m);
+      tab('devenv logs seed', /\$ devenv logs seed-db\s*$/m);
+      sh.run(`cd ${shq(kind, sb.dir)}`);
+    });
   });
 }
+
+test('each command is offered exactly the names it accepts (bash function, as zsh uses it)', () => {
+  const words = (...line: string[]) => {
+    const script = `source ${shq('bash', join(sb.dir, 'complete.bash'))}; COMP_WORDS=(${line.map((w) => shq('bash', w)).join(' ')}); COMP_CWORD=${line.length - 1}; _devenv; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const r = spawnSync('bash', ['--norc', '-c', script], {cwd: proj, encoding: 'utf8'});
+    return r.stdout.split('\n').filter((w) => w && !w.startsWith('-'));
+  };
+  expect(words('devenv', 'run', '')).toEqual(['migrate', 'seed-db']);
+  expect(words('devenv', 'up', '')).toEqual(['postgres', 'web', 'worker']);
+  expect(words('devenv', 'down', '')).toEqual(['postgres', 'web', 'worker']);
+  expect(words('devenv', 'logs', '')).toEqual(['postgres', 'web', 'worker', 'migrate', 'seed-db']);
+  expect(words('devenv', 'remove', '')).toEqual(['jq', 'ripgrep']);
+  expect(words('devenv', 'run', 'po')).toEqual([]);
+});

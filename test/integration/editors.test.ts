@@ -40,9 +40,10 @@ test('generate envrc: direnv loads the same environment as export json, and noth
   const [root, dot, path] = r.stdout.split('|');
   expect(root).toBe(expected.DEVENV_ROOT);
   expect(dot).toBe('dot env');
-  // The environment's own PATH entries come first, as in export.
-  const own = expected.PATH.split(':').filter((e: string) => e.startsWith('/nix/store/'));
-  expect(own.length).toBeGreaterThan(0);
+  // The environment's own PATH entries (the template's venv, then the store) come first, as in export.
+  const own = expected.PATH.split(':').filter((e: string) => e.startsWith('/nix/store/') || e.startsWith(`${p}/`));
+  expect(own[0]).toBe(join(p, '.venv', 'bin'));
+  expect(own.length).toBeGreaterThan(1);
   expect(path.split(':').slice(0, own.length)).toEqual(own);
   // devenv's trust decides: denied, direnv loads nothing of the project.
   expect(sb.devenv(['deny'], {cwd: p}).status).toBe(0);
@@ -67,6 +68,7 @@ test("generate vscode merges into settings.json and keeps the user's settings", 
   expect(s['editor.tabSize']).toBe(3);
   expect(s['terminal.integrated.env.linux'].MINE).toBe('1');
   expect(s['terminal.integrated.env.linux'].PATH).toBe(JSON.parse(sb.devenv(['export', 'json'], {cwd: p}).stdout).PATH);
+  expect(s['python.defaultInterpreterPath']).toBe(join(p, '.venv', 'bin', 'python'));
   writeFileSync(join(p, '.vscode', 'settings.json'), '{ not json');
   const bad = sb.devenv(['generate', 'vscode'], {cwd: p});
   expect(bad.status).toBe(1);

@@ -3,7 +3,7 @@ import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {DEVENV, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
+import {DEVENV, initProject, makeSandbox, type Sandbox, withoutVenv} from '../helpers/env.js';
 
 let sb: Sandbox;
 beforeAll(() => {
@@ -14,18 +14,26 @@ afterAll(() => sb.cleanup());
 const HOSTILE = `q"uo'te \${builtins.throw "x"} back\\slash $HOME \`id\` %s -n\nsecond line ünïcode ✓`;
 
 describe('init', () => {
-  test('python-postgres writes a project whose flake real nix evaluates to Python 3.11 and PostgreSQL 15', () => {
+  test('python-postgres writes a project whose flake real nix evaluates to Python 3.11 in a .venv and PostgreSQL 15', () => {
     const p = initProject(sb, 'app');
     expect(readFileSync(join(p, 'devenv.toml'), 'utf8')).toMatch(/\[services\.postgres\][^[]*\nversion = 15\n/);
-    expect(readFileSync(join(p, '.gitignore'), 'utf8')).toContain('.devenv/');
-    const r = sb.devenv(['exec', '--', 'sh', '-c', 'command -v python3; python3 --version; postgres --version'], {cwd: p});
-    expect(r.stderr).toBe('');
+    expect(readFileSync(join(p, 'devenv.toml'), 'utf8')).toMatch(/\[languages\.python\]\nversion = "3\.11"\nvenv = true\n/);
+    expect(readFileSync(join(p, '.gitignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['.devenv/', '.venv/']));
+    // The first exec makes the venv (ensurepip's output on stderr), with pip in it.
+    const script = 'command -v python3; python3 -c "import sys; print(sys.base_prefix)"; python3 --version; pip --version; postgres --version';
+    const r = sb.devenv(['exec', '--', 'sh', '-c', script], {cwd: p, timeout: 240_000});
+    expect(r.stderr).not.toContain('setup failed');
     expect(r.status).toBe(0);
-    const [where, py, pg] = r.stdout.trim().split('\n');
-    expect(where).toMatch(/^\/nix\/store\/[0-9a-z]{32}-python3-3\.11\/bin\/python3$/);
+    const [where, base, py, pip, pg] = r.stdout.trim().split('\n');
+    expect(where).toBe(join(p, '.venv', 'bin', 'python3'));
+    expect(base).toMatch(/^\/nix\/store\/[0-9a-z]{32}-python3-3\.11$/);
     expect(py).toMatch(/^Python 3\.11\./);
+    expect(pip).toContain(`from ${join(p, '.venv', 'lib', 'python3.11', 'site-packages', 'pip')}`);
     expect(pg).toMatch(/\(PostgreSQL\) 15\./);
-  });
+    // Made once: the next exec has nothing to set up.
+    const again = sb.devenv(['exec', '--', 'true'], {cwd: p});
+    expect({status: again.status, stderr: again.stderr}).toEqual({status: 0, stderr: ''});
+  }, 240_000);
 
   test('a second init refuses to overwrite, names the file and suggests --force; nothing changes', () => {
     const p = join(sb.dir, 'app');
@@ -72,6 +80,7 @@ describe('init', () => {
     const st = spawnSync('git', ['status', '--porcelain'], {cwd: p, encoding: 'utf8'}).stdout;
     expect(st).toMatch(/^ A devenv\.toml$/m);
     expect(st).toMatch(/^ A flake\.nix$/m);
+    withoutVenv(sb, p);
     const r = sb.devenv(['exec', '--', 'python3', '--version'], {cwd: p});
     expect(r.stdout).toMatch(/Python 3\.11/);
   });

@@ -1,7 +1,7 @@
 // [languages.python] venv + requirements through a real bash (tmux), offline: the venv appears
 // on first entry with the requirement importable, installed outside the prompt; a second entry
 // installs nothing; a changed requirements.txt re-installs; a failure shows pip's error once and
-// keeps the last good venv; exec waits for the setup; leaving restores the shell exactly.
+// keeps the last good venv; exec and run wait for the setup; leaving restores the shell exactly.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
@@ -42,7 +42,10 @@ beforeAll(() => {
   mkdirSync(wheels);
   writeWheel(wheels, 'demo_pkg', '1.0');
   writeWheel(wheels, 'demo_pkg', '2.0');
-  writeFileSync(join(proj, 'devenv.toml'), ['name = "proj"', 'packages = []', '', '[languages.python]', 'version = "3.11"', 'venv = true', 'requirements = "requirements.txt"', ''].join('\n'));
+  writeFileSync(
+    join(proj, 'devenv.toml'),
+    ['name = "proj"', 'packages = []', '', '[languages.python]', 'version = "3.11"', 'venv = true', 'requirements = "requirements.txt"', '', '[tasks.show]', `exec = "python -c 'import demo_pkg; print(demo_pkg.VALUE)'"`, ''].join('\n'),
+  );
   writeFileSync(join(proj, 'requirements.txt'), requirements('demo-pkg==1.0'));
   const r = sb.devenv(['allow'], {cwd: proj, timeout: EVAL_TIMEOUT});
   if (r.status !== 0) throw new Error(r.stderr);
@@ -74,6 +77,8 @@ describe('python venv', () => {
     expect(sh.run('command -v python')).toBe(join(proj, '.venv', 'bin', 'python'));
     // The venv's python is the environment's, from the store.
     expect(readFileSync(join(proj, '.venv', 'pyvenv.cfg'), 'utf8')).toMatch(/^home = \/nix\/store\/[0-9a-z]{32}-python3-3\.11\/bin$/m);
+    // ... and so is its standard library, not a python3.11 the host happens to have in /usr/lib.
+    expect(sh.run(`python -c 'import os; print(os.__file__)'`)).toMatch(/^\/nix\/store\/[0-9a-z]{32}-python3-3\.11\/lib\/python3\.11\/os\.py$/);
   }, SETUP_TIMEOUT);
 
   test('leaving restores the shell exactly; a second entry installs nothing', () => {
@@ -119,5 +124,12 @@ describe('python venv', () => {
     expect(r.status).toBe(0);
     expect(setupState().failed).toBeUndefined();
     expect(sh.run(`cd '${sb.dir}'`)).toContain('devenv: unloading');
+  }, SETUP_TIMEOUT);
+
+  test('run waits for the setup too: a task sees the requirements as they are now', () => {
+    writeFileSync(join(proj, 'requirements.txt'), requirements('demo-pkg==2.0'));
+    const r = sb.devenv(['run', 'show'], {cwd: proj, timeout: SETUP_TIMEOUT});
+    expect({status: r.status, stdout: r.stdout}).toEqual({status: 0, stdout: 'show | 2.0\n'});
+    expect(setupState().failed).toBeUndefined();
   }, SETUP_TIMEOUT);
 });

@@ -43,7 +43,8 @@ function processesOf(dir: string): number[] {
 }
 
 const newProject = (name: string, templates?: string[]) => {
-  const p = initProject(sb, name, templates);
+  // Python for the flake's sake; its venv is not what these tests are about.
+  const p = initProject(sb, name, templates, {venv: false});
   projects.push(p);
   return p;
 };
