@@ -6,6 +6,7 @@
 // being a reference file dated a second before the file's mtime as devenv saw it, so an
 // mtime moving backwards (tar, rsync -a, cp -p) counts as a change too (and a missing file:
 // zsh's -nt is false then). A file without lo is also listed as one that must exist.
+import {createHash} from 'node:crypto';
 import {and, type Cond, type Dialect, type Lines, not, or} from './dialect.js';
 import {MARK, PATH_LIKE, PREFIX, STATE, VAR} from './protocol.js';
 import type {Activation, HookPaths} from './shell.js';
@@ -28,7 +29,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
     d.list(VAR.pairs, []),
     d.list(VAR.present, []),
     d.list(VAR.absent, []),
-    ...['_devenv_pwd', '_devenv_opwd', '_devenv_seen', '_devenv_loaded', '_devenv_said', VAR.root].map((x) => d.global(x, "''")),
+    ...['_devenv_pwd', '_devenv_opwd', '_devenv_seen', '_devenv_loaded', '_devenv_said', '__devenv_rid', VAR.root].map((x) => d.global(x, "''")),
 
     '# True when a watched file changed since this shell last looked.',
     ...d.fn('_devenv_changed', [], [
@@ -125,7 +126,6 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
     ...d.fn('_devenv_source', [s], [
       ...d.if(not(d.empty(v(STATE.root))), [d.call('_devenv_unload')]),
       d.global('_devenv_said', "''"),
-      d.global('_devenv_loaded', v(s)),
       d.call('source', v(s)),
       d.call('_devenv_touch'),
     ]),
@@ -170,9 +170,10 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
         d.set(s, v('_devenv_state') + q('/roots') + v(VAR.root) + q(`/@devenv@/activate.${d.kind}`)),
         ...d.if(and(d.isFile(v(s)), d.ok(d.call('source', v(s), 'check'))), [
           ...d.if(
-            // Already applied and not re-rendered since (the script may have been loaded through
-            // another path to it: the shell's index or the state dir itself).
-            and(d.eq(v(STATE.root), v(VAR.root)), not(d.newer(v(s), v('_devenv_stamp')))),
+            // Already applied: the same rendering (its check set __devenv_rid), whichever path
+            // loaded it. Content, not mtimes: bash < 5 compares whole seconds, so a re-render in
+            // the second of the last stamp would look applied and never load.
+            and(d.eq(v(STATE.root), v(VAR.root)), d.eq(v('__devenv_rid'), v('_devenv_loaded'))),
             [d.call('_devenv_touch')],
             [d.call('_devenv_source', v(s))],
           ),
@@ -216,7 +217,9 @@ export function activationScript(d: Dialect, a: Activation, self: string): strin
   for (const line of a.notes ?? []) apply.push(d.say(q(line)));
   apply.push('true');
   const header = `# devenv activation for ${a.root.replace(/[\r\n]/g, '?')} (${d.kind}); rendered by devenv from trusted content. Do not edit.`;
-  return [header, ...d.if(d.eq(d.arg(1), q('check')), d.allOf(checks), apply)].join('\n') + '\n';
+  // This rendering's identity: the hook re-applies a script only when it is another one.
+  const rid = createHash('sha256').update([...d.allOf(checks), ...apply].join('\n')).digest('hex').slice(0, 16);
+  return [header, ...d.if(d.eq(d.arg(1), q('check')), [d.global('__devenv_rid', q(rid)), ...d.allOf(checks)], [...apply.slice(0, -1), d.global('_devenv_loaded', q(rid)), 'true'])].join('\n') + '\n';
 }
 
 const v0 = (d: Dialect) => d.v('_devenv_stamp');
@@ -245,4 +248,4 @@ export const unloadCode = (d: Dialect, message?: string): string => [d.call('_de
 export const loadCode = (d: Dialect, script: string): string => d.call('_devenv_source', d.q(script));
 /** Apply an activation without a file (the state dir could not be written). */
 export const loadInlineCode = (d: Dialect, script: string): string =>
-  [...d.if(not(d.empty(d.v(STATE.root))), [d.call('_devenv_unload')]), script, d.global('_devenv_loaded', "''"), d.call('_devenv_touch')].join('\n');
+  [...d.if(not(d.empty(d.v(STATE.root))), [d.call('_devenv_unload')]), script, d.call('_devenv_touch')].join('\n');

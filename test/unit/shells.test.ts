@@ -244,6 +244,24 @@ describe.each(KINDS)('%s activation and exact revert', (kind) => {
     utimesSync(join(root, 'devenv.toml'), past, past);
   });
 
+  test('a re-rendered activation dated exactly like the stamp (a coarse clock, bash < 5) is applied, and an unchanged one is not re-applied', () => {
+    const hook = sh.hook(paths);
+    const next = join(dir, `next-act-${kind}`);
+    writeFileSync(next, sh.activationScript({...act, vars: {...act.vars, FROM_HOOK: 'rerendered'}, message: 'devenv: loading again'}, script));
+    const saved = readFileSync(script);
+    const stamp = kind === 'fish' ? '$_devenv_stamp' : '"$_devenv_stamp"';
+    // The watcher renders the new script within the stamp's clock tick.
+    const rerender = `command cp ${q(next)} ${q(script)}; command touch -r ${stamp} ${q(script)}`;
+    const sameAgain = `command touch -r ${stamp} ${q(script)}`;
+    try {
+      const r = runScript(kind, [hook, `cd ${q(root)}`, '_devenv_hook', sameAgain, '_devenv_hook', rerender, '_devenv_hook', envDump(`rerendered-${kind}`)].join('\n') + '\n');
+      expect(r.stderr).toBe(`${act.message}\ndevenv: loading again\n`);
+      expect(read(`rerendered-${kind}`).FROM_HOOK).toBe('rerendered');
+    } finally {
+      writeFileSync(script, saved);
+    }
+  });
+
   test('outside every project, a project file appearing here (devenv init, a checkout) is noticed at the next prompt', () => {
     const log = join(dir, `node-new-${kind}.log`);
     writeFileSync(log, '');
