@@ -184,6 +184,32 @@ describe('teammate B, with an empty store of their own', () => {
     expect(JSON.parse(b.devenv(['status', '--json'], {cwd: p}).stdout).teams.lastNix).toMatchObject({built: 0, ignoredSubstituters: [], from: [`file://${cacheDir}`]});
   }, 600_000);
 
+  test('on a daemon that does not trust B, the first evaluation says the builders are ignored and prints the nix.conf lines; trusted, it does not', () => {
+    const b = makeTeammate(sbB, 'b-builders-ignored');
+    // Never contacted: nothing needs building (the cache, allowed in the daemon's nix.conf, has it all).
+    const spec = 'ssh-ng://nobody@127.0.0.1 x86_64-linux - 1';
+    const p = project(sbB, 'proj-builders-ignored', manifest(cacheToml([`file://${cacheDir}`], [pubKey]) + `\n[nix]\nbuilders = [${JSON.stringify(spec)}]\n`));
+    expect(b.devenv(['generate'], {cwd: p}).status).toBe(0);
+    expect(b.devenv(['allow'], {cwd: p}).status).toBe(0);
+    const conf = ['substituters =', 'experimental-features = nix-command flakes', `extra-trusted-substituters = file://${cacheDir}`, `extra-trusted-public-keys = ${pubKey}`].join('\n');
+    const r = b.devenvWithDaemon(conf, ['exec', '--', 'team-hello'], {cwd: p});
+    expect(r.stdout).toBe(helloA);
+    expect(r.stderr).toContain("the nix daemon ignores this project's [nix] builders:");
+    expect(r.stderr).toContain('is not a trusted user');
+    expect(r.stderr).toContain(`    builders = ${spec}\n`);
+    // The caches are not ignored (the daemon's nix.conf allows them), so no line for them.
+    expect(r.stderr).not.toContain('extra-trusted-substituters');
+    expect(b.builds()).toEqual([]);
+    expect(JSON.parse(b.devenv(['status', '--json'], {cwd: p}).stdout).teams.lastNix).toMatchObject({ignoredBuilders: true, ignoredSubstituters: []});
+    expect(b.devenv(['status'], {cwd: p}).stdout).toMatch(/the daemon ignored the builders \(not a trusted user/);
+    // The same daemon trusting B: the builders reach it, and nothing is said.
+    const user = spawnSync('id', ['-un'], {encoding: 'utf8'}).stdout.trim();
+    const trusted = b.devenvWithDaemon(`${conf}\ntrusted-users = ${user}`, ['reload'], {cwd: p});
+    expect(trusted.status).toBe(0);
+    expect(trusted.stderr).toBe('');
+    expect(JSON.parse(b.devenv(['status', '--json'], {cwd: p}).stdout).teams.lastNix.ignoredBuilders).toBeUndefined();
+  }, 600_000);
+
   test('a cache signed by a key the project does not trust is refused; B builds instead and says why', () => {
     const other = sbB.devenv(['cache', 'key', 'generate', '--name', 'someone-else-1']);
     expect(other.status).toBe(0);
