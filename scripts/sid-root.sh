@@ -12,10 +12,11 @@ set -euo pipefail
 MIRROR="${DEVENV_SID_MIRROR:-http://deb.debian.org/debian}"
 CACHE="${DEVENV_SID_CACHE:-/var/cache/devenv}"
 # What the suite runs inside the root. node is the host's (bind-mounted), so only its
-# libraries are needed; python3 and systemd serve the watch-service unit tests.
+# libraries are needed; python3 and systemd serve the watch-service unit tests; openssh-server
+# and openssh-client the ssh-ng:// remote builder of teams.test.ts.
 PACKAGES=(
   nix-bin bash-static bash zsh fish direnv tmux git procps psmisc strace util-linux passwd
-  ca-certificates libstdc++6 python3 systemd iproute2
+  ca-certificates libstdc++6 python3 systemd iproute2 openssh-server openssh-client
 )
 
 say() { printf 'sid-root: %s\n' "$*" >&2; }
@@ -75,9 +76,11 @@ unshare --mount --fork bash -euo pipefail -c '
 ' _ "$TMP" "${PACKAGES[@]}" </dev/null >"$CACHE/sid-root-apt.log" 2>&1 ||
   die "apt-get in the sid root failed (see $CACHE/sid-root-apt.log)"
 
-# Roots of older versions of this script are not used again.
+# Roots of older versions of this script are not used again; one a run is using (sid-run.sh
+# holds its lock) is left for the next build to remove.
 for old in "$CACHE"/sid-root-*; do
-  [ -d "$old" ] && [ "$old" != "$TMP" ] && { say "removing old root $old"; rm -rf "$old"; }
+  [ -d "$old" ] && [ "$old" != "$TMP" ] || continue
+  if flock -n "$old.lock" rm -rf "$old"; then say "removed old root $old"; else say "old root $old is in use; left in place"; fi
 done
 mv "$TMP" "$ROOT"
 touch "$MARK"

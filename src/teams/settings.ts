@@ -116,8 +116,9 @@ export function parseNixActivity(log: string): NixActivity {
       if (m[2]) act.remote.push({drv: m[1], on: m[2]});
     } else if ((m = /^copying path '([^']+)' from '([^']+)'/.exec(line))) act.substituted.push({path: m[1], from: m[2]});
     else if ((m = /ignoring untrusted substituter '([^']+)'/.exec(line))) act.ignoredSubstituters.push(m[1]);
-    // Nix 2.8's wording; later versions say "substituter '<url>' does not have a valid signature for path '<path>'".
-    else if ((m = /the substitute for '([^']+)' from '([^']+)' is not signed by any of the keys/.exec(line))) act.refused.push({path: m[1], from: m[2]});
+    // A signature no trusted key matches, in the wordings of Nix 2.8 and of current Nix (2.34:
+    // "ignoring substitute for '<path>' from '<url>', as it's not signed by any of the keys ...").
+    else if ((m = /(?:the|ignoring) substitute for '([^']+)' from '([^']+)',? (?:is|as it's) not signed by any of the keys/.exec(line))) act.refused.push({path: m[1], from: m[2]});
     else if ((m = /substituter '([^']+)' does not have a valid signature for path '([^']+)'/.exec(line))) act.refused.push({path: m[2], from: m[1]});
     else if ((m = /ignoring the client-specified setting '([^']+)', because it is a restricted setting/.exec(line))) act.ignoredSettings.push(m[1]);
   }

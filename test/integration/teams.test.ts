@@ -308,7 +308,9 @@ exec unshare -Urm sh -c '${"mount --bind \"$0/nix\" /nix && u=$1 && g=$2 && shif
     const hostKey = Buffer.from(readFileSync(join(dir, 'hostkey.pub'))).toString('base64');
     const spec = `ssh-ng://${process.env.USER ?? 'devenv-test'}@127.0.0.1 x86_64-linux ${dir}/clientkey 1 1 - - ${hostKey}`;
     const p = project(sbB, 'proj-builder', manifest(cacheToml([`file://${cacheDir}`], [pubKey]) + `\n[nix]\nbuilders = [${JSON.stringify(spec)}]\nbuilders-use-substitutes = true\n`));
-    const env = {DEVENV_NIXPKGS: `path:${fx}`, NIX_SSHOPTS: `-p ${port}`, NIX_CONFIG: 'substituters =\nexperimental-features = nix-command flakes\nmax-jobs = 0'};
+    // `-F none`: B's ssh runs in B's user namespace, where root's files look owned by nobody,
+    // and current ssh refuses such a config file (sid's systemd puts one in ssh_config.d).
+    const env = {DEVENV_NIXPKGS: `path:${fx}`, NIX_SSHOPTS: `-F none -p ${port}`, NIX_CONFIG: 'substituters =\nexperimental-features = nix-command flakes\nmax-jobs = 0'};
     expect(b.devenv(['generate'], {cwd: p, env}).status).toBe(0);
     expect(b.devenv(['allow'], {cwd: p, env}).status).toBe(0);
     const r = b.devenv(['exec', '--', 'team-hello'], {cwd: p, env});
