@@ -3,9 +3,9 @@
 # zsh 5.9, fish 4, direnv 2.37), for running devenv's suite against them (scripts/sid-run.sh).
 # Prints the root's path on stdout; progress goes to stderr.
 #
-# The root lives in $DEVENV_SID_CACHE (default /var/cache/devenv) as sid-root-<digest>, the
-# digest covering this script (and so the package list). It is reused while complete (the
-# marker file is written last) and built from nothing when absent or incomplete. It needs only
+# The root lives in $DEVENV_SID_CACHE (default /var/cache/devenv) as sid-<digest>, the digest
+# covering this script (and so the package list). It is reused while complete (the marker file
+# is written last, and touched on each use) and built from nothing when absent or incomplete. It needs only
 # Debian's mirror, at build time: the tests inside it run without network.
 set -euo pipefail
 
@@ -26,7 +26,9 @@ die() { printf 'sid-root: ERROR: %s\n' "$*" >&2; exit 1; }
 
 SELF="$(readlink -f "${BASH_SOURCE[0]}")"
 DIGEST="$(cat "$SELF" | sha256sum | cut -c1-16)"
-ROOT="$CACHE/sid-root-$DIGEST"
+# Not sid-root-*: versions of this script before 'sid-' removed every other sid-root-* root,
+# in use or not, when they built theirs.
+ROOT="$CACHE/sid-$DIGEST"
 MARK="$ROOT/.devenv-sid-root-complete"
 
 if [ -f "$MARK" ]; then
@@ -76,11 +78,12 @@ unshare --mount --fork bash -euo pipefail -c '
 ' _ "$TMP" "${PACKAGES[@]}" </dev/null >"$CACHE/sid-root-apt.log" 2>&1 ||
   die "apt-get in the sid root failed (see $CACHE/sid-root-apt.log)"
 
-# Roots of older versions of this script are not used again; one a run is using (sid-run.sh
-# holds its lock) is left for the next build to remove.
-for old in "$CACHE"/sid-root-*; do
-  [ -d "$old" ] && [ "$old" != "$TMP" ] || continue
-  if flock -n "$old.lock" rm -rf "$old"; then say "removed old root $old"; else say "old root $old is in use; left in place"; fi
+# Roots of other versions of this script: other checkouts may still use them (a run holds the
+# root's lock; each use touches its marker). Removed when incomplete or unused for two days.
+for old in "$CACHE"/sid-*; do
+  [ -d "$old" ] && [ "$old" != "$TMP" ] && [ "$old" != "$ROOT" ] || continue
+  [ ! -f "$old/.devenv-sid-root-complete" ] || [ -n "$(find "$old/.devenv-sid-root-complete" -mtime +1)" ] || continue
+  if flock -n "$old.lock" rm -rf "$old"; then say "removed old root $old"; fi
 done
 mv "$TMP" "$ROOT"
 touch "$MARK"

@@ -279,7 +279,8 @@ describe('a remote builder over ssh-ng:// on loopback', () => {
     // key made here. The key may only run C's `nix-daemon --stdio`, in C's own empty /nix
     // (the same namespace trick as B), which fetches inputs from the team cache itself.
     const dir = join(sbB.dir, 'builder');
-    spawnSync('mkdir', ['-p', join(dir, 'C', 'nix')]);
+    // An installed, empty Nix (see helpers/teammate.ts for why var/nix).
+    spawnSync('mkdir', ['-p', join(dir, 'C', 'nix', 'var', 'nix')]);
     for (const k of ['hostkey', 'clientkey']) expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, k)]).status).toBe(0);
     writeFileSync(join(dir, 'builder.sh'), `#!/bin/sh
 export NIX_CONFIG='experimental-features = nix-command flakes
