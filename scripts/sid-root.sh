@@ -5,8 +5,8 @@
 #
 # The root lives in $DEVENV_SID_CACHE (default /var/cache/devenv) as sid-<digest>, the digest
 # covering this script (and so the package list). It is reused while complete (the marker file
-# is written last, and touched on each use) and built from nothing when absent or incomplete. It needs only
-# Debian's mirror, at build time: the tests inside it run without network.
+# is written last, and touched on each use) and built from nothing when absent or incomplete.
+# It needs only Debian's mirror, at build time: the tests inside it run without network.
 set -euo pipefail
 
 MIRROR="${DEVENV_SID_MIRROR:-http://deb.debian.org/debian}"
