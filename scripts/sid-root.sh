@@ -3,19 +3,20 @@
 # zsh 5.9, fish 4, direnv 2.37), for running devenv's suite against them (scripts/sid-run.sh).
 # Prints the root's path on stdout; progress goes to stderr.
 #
-# The root lives in $DEVENV_SID_CACHE (default /var/cache/devenv) as sid-root-<digest>, the
-# digest covering this script (and so the package list). It is reused while complete (the
-# marker file is written last) and built from nothing when absent or incomplete. It needs only
-# Debian's mirror, at build time: the tests inside it run without network.
+# The root lives in $DEVENV_SID_CACHE (default /var/cache/devenv) as sid-<digest>, the digest
+# covering this script (and so the package list). It is reused while complete (the marker file
+# is written last, and touched on each use) and built from nothing when absent or incomplete.
+# It needs only Debian's mirror, at build time: the tests inside it run without network.
 set -euo pipefail
 
 MIRROR="${DEVENV_SID_MIRROR:-http://deb.debian.org/debian}"
 CACHE="${DEVENV_SID_CACHE:-/var/cache/devenv}"
 # What the suite runs inside the root. node is the host's (bind-mounted), so only its
-# libraries are needed; python3 and systemd serve the watch-service unit tests.
+# libraries are needed; python3 and systemd serve the watch-service unit tests; openssh-server
+# and openssh-client the ssh-ng:// remote builder of teams.test.ts.
 PACKAGES=(
   nix-bin bash-static bash zsh fish direnv tmux git procps psmisc strace util-linux passwd
-  ca-certificates libstdc++6 python3 systemd iproute2
+  ca-certificates libstdc++6 python3 systemd iproute2 openssh-server openssh-client
 )
 
 say() { printf 'sid-root: %s\n' "$*" >&2; }
@@ -25,7 +26,9 @@ die() { printf 'sid-root: ERROR: %s\n' "$*" >&2; exit 1; }
 
 SELF="$(readlink -f "${BASH_SOURCE[0]}")"
 DIGEST="$(cat "$SELF" | sha256sum | cut -c1-16)"
-ROOT="$CACHE/sid-root-$DIGEST"
+# Not sid-root-*: versions of this script before 'sid-' removed every other sid-root-* root,
+# in use or not, when they built theirs.
+ROOT="$CACHE/sid-$DIGEST"
 MARK="$ROOT/.devenv-sid-root-complete"
 
 if [ -f "$MARK" ]; then
@@ -75,9 +78,12 @@ unshare --mount --fork bash -euo pipefail -c '
 ' _ "$TMP" "${PACKAGES[@]}" </dev/null >"$CACHE/sid-root-apt.log" 2>&1 ||
   die "apt-get in the sid root failed (see $CACHE/sid-root-apt.log)"
 
-# Roots of older versions of this script are not used again.
-for old in "$CACHE"/sid-root-*; do
-  [ -d "$old" ] && [ "$old" != "$TMP" ] && { say "removing old root $old"; rm -rf "$old"; }
+# Roots of other versions of this script: other checkouts may still use them (a run holds the
+# root's lock; each use touches its marker). Removed when incomplete or unused for two days.
+for old in "$CACHE"/sid-*; do
+  [ -d "$old" ] && [ "$old" != "$TMP" ] && [ "$old" != "$ROOT" ] || continue
+  [ ! -f "$old/.devenv-sid-root-complete" ] || [ -n "$(find "$old/.devenv-sid-root-complete" -mtime +1)" ] || continue
+  if flock -n "$old.lock" rm -rf "$old"; then say "removed old root $old"; fi
 done
 mv "$TMP" "$ROOT"
 touch "$MARK"

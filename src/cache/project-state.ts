@@ -35,6 +35,8 @@ export interface LastNixRun {
   refused?: {count: number; from: string[]};
   /** The project's substituters the daemon ignored (user not trusted). */
   ignoredSubstituters: string[];
+  /** The daemon ignored the project's builders (user not trusted): nix built here. */
+  ignoredBuilders?: boolean;
   settingsPassed: boolean;
   notPassedBecause?: string;
 }

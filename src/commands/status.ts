@@ -36,7 +36,8 @@ export default class Status extends DevenvCommand {
         const remote = n.remote?.length ? ` (on ${n.remote.join(', ')})` : '';
         let line = n.built === 0 && n.substituted === 0 ? 'everything was already in the store' : `built ${n.built}${remote}, substituted ${n.substituted}${from}`;
         if (n.refused) line += `; ${n.refused.count} refused from ${n.refused.from.join(', ')} (signature not trusted)`;
-        if (n.ignoredSubstituters.length) line += `; the daemon ignored ${n.ignoredSubstituters.join(', ')} (not a trusted user: see 'devenv doctor')`;
+        const ignored = [...n.ignoredSubstituters, ...(n.ignoredBuilders ? ['the builders'] : [])];
+        if (ignored.length) line += `; the daemon ignored ${ignored.join(', ')} (not a trusted user: see 'devenv doctor')`;
         this.log(`last nix run: ${line}`);
       }
     }

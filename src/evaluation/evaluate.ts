@@ -16,7 +16,7 @@ import {watchedInputs} from '../project/inputs.js';
 import {type Project, projectAt} from '../project/project.js';
 import {syncFlake, warnFlakeDrift} from '../project/sync.js';
 import {checkTrust} from '../trust/trust.js';
-import {nixOptionArgs, parseNixActivity, projectTeamSettings, untrustedMessage} from '../teams/settings.js';
+import {daemonIgnores, nixOptionArgs, noSettings, parseNixActivity, projectTeamSettings, untrustedMessage} from '../teams/settings.js';
 import type {LastNixRun} from '../cache/project-state.js';
 import {runOnFlake} from './flake-run.js';
 import {exists, readFileOrNull, StorageError, withLock, writeFileAtomic} from '../util/fs.js';
@@ -88,6 +88,14 @@ async function evaluateOnce(p: Project, parts: KeyParts, opts: EnsureOptions, re
   mkdirSync(rootsDir, {recursive: true, mode: 0o700});
   const roots = [join(rootsDir, 'profile')];
   const start = Date.now();
+  // Nix 2.8's daemon ignores an untrusted user's builders without a word (later versions warn):
+  // ask it alongside the evaluation, the way doctor does.
+  const builderProbe = team.passed && team.settings.builders.length
+    ? daemonIgnores({...noSettings(), builders: team.settings.builders}, (args) => runNix(args, {what: 'nix store ping'})).catch((e) => {
+        debug(`builders probe failed: ${(e as Error).message}`);
+        return undefined;
+      })
+    : undefined;
   // A non-git project is copied (filtered) first; the copy's digest is what nix will read.
   let inputs: Awaited<ReturnType<typeof inputRoots>>;
   const {result: printed, staged} = await runOnFlake(p, ['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...nixOptionArgs(team.passed ? team.settings : undefined), ...overrideArgs()], 'nix print-dev-env', {
@@ -107,6 +115,7 @@ async function evaluateOnce(p: Project, parts: KeyParts, opts: EnsureOptions, re
     remote: act.remote.length ? [...new Set(act.remote.map((r) => r.on))] : undefined,
     refused: act.refused.length ? {count: act.refused.length, from: [...new Set(act.refused.map((r) => r.from))]} : undefined,
     ignoredSubstituters: act.ignoredSubstituters.filter((s) => team.settings.substituters.includes(s)),
+    ignoredBuilders: team.passed && team.settings.builders.length && ((await builderProbe)?.buildersIgnored || act.ignoredSettings.includes('builders')) ? true : undefined,
     settingsPassed: team.passed,
     notPassedBecause: team.passed ? undefined : team.reason,
   };
@@ -135,7 +144,7 @@ function teamNotices(p: Project, team: Awaited<ReturnType<typeof projectTeamSett
   if (!has) return;
   const notes: string[] = [];
   if (!team.passed && team.reason) notes.push(`devenv: this project's [cache]/[nix] settings were not passed to nix: ${team.reason} (run 'devenv allow' after reviewing devenv.toml)`);
-  if (run.ignoredSubstituters.length) notes.push(`devenv: ${untrustedMessage(s, userName())}`);
+  if (run.ignoredSubstituters.length || run.ignoredBuilders) notes.push(`devenv: ${untrustedMessage(s, userName(), {substituters: run.ignoredSubstituters, builders: !!run.ignoredBuilders})}`);
   if (run.refused) notes.push(`devenv: ${run.refused.count} path(s) in ${run.refused.from.join(', ')} were refused: not signed by a key in [cache] trusted-public-keys (or the daemon's); nix built them here instead`);
   const text = notes.join('\n');
   if (!text) return;

@@ -101,10 +101,12 @@ export interface NixActivity {
   ignoredSubstituters: string[];
   /** Paths a cache had but whose signature no trusted key matched. */
   refused: {path: string; from: string}[];
+  /** Restricted settings the daemon said it ignored (Nix >= 2.2x warns; 2.8 only logs it at debug level). */
+  ignoredSettings: string[];
 }
 
 export function parseNixActivity(log: string): NixActivity {
-  const act: NixActivity = {built: [], remote: [], substituted: [], ignoredSubstituters: [], refused: []};
+  const act: NixActivity = {built: [], remote: [], substituted: [], ignoredSubstituters: [], refused: [], ignoredSettings: []};
   // eslint-disable-next-line no-control-regex
   for (const raw of log.split('\n')) {
     const line = raw.replace(/\x1b\[[0-9;]*m/g, '');
@@ -114,13 +116,16 @@ export function parseNixActivity(log: string): NixActivity {
       if (m[2]) act.remote.push({drv: m[1], on: m[2]});
     } else if ((m = /^copying path '([^']+)' from '([^']+)'/.exec(line))) act.substituted.push({path: m[1], from: m[2]});
     else if ((m = /ignoring untrusted substituter '([^']+)'/.exec(line))) act.ignoredSubstituters.push(m[1]);
-    // Nix 2.8's wording; later versions say "substituter '<url>' does not have a valid signature for path '<path>'".
-    else if ((m = /the substitute for '([^']+)' from '([^']+)' is not signed by any of the keys/.exec(line))) act.refused.push({path: m[1], from: m[2]});
+    // A signature no trusted key matches, in the wordings of Nix 2.8 and of current Nix (2.34:
+    // "ignoring substitute for '<path>' from '<url>', as it's not signed by any of the keys ...").
+    else if ((m = /(?:the|ignoring) substitute for '([^']+)' from '([^']+)',? (?:is|as it's) not signed by any of the keys/.exec(line))) act.refused.push({path: m[1], from: m[2]});
     else if ((m = /substituter '([^']+)' does not have a valid signature for path '([^']+)'/.exec(line))) act.refused.push({path: m[2], from: m[1]});
+    else if ((m = /ignoring the client-specified setting '([^']+)', because it is a restricted setting/.exec(line))) act.ignoredSettings.push(m[1]);
   }
   // A remote build's own log repeats "building '...'" without the builder: count each derivation once.
   act.built = [...new Set(act.built)];
   act.ignoredSubstituters = [...new Set(act.ignoredSubstituters)];
+  act.ignoredSettings = [...new Set(act.ignoredSettings)];
   return act;
 }
 
@@ -140,12 +145,28 @@ export function nixConfFix(s: TeamSettings, user: string): string[] {
   return lines.length ? [...lines] : [`trusted-users = root ${user}`];
 }
 
-/** The message for a user whose daemon ignored the project's settings. */
-export function untrustedMessage(s: TeamSettings, user: string): string {
+/** What the daemon ignored of the project's settings. */
+export interface Ignored {
+  substituters: string[];
+  builders: boolean;
+}
+
+/** The settings the daemon ignored: what the nix.conf lines must allow (keys go with the caches). */
+export const ignoredPart = (s: TeamSettings, ignored: Ignored): TeamSettings => ({
+  ...s,
+  substituters: ignored.substituters,
+  trustedPublicKeys: ignored.substituters.length ? s.trustedPublicKeys : [],
+  builders: ignored.builders ? s.builders : [],
+});
+
+/** The message for a user whose daemon ignored (some of) the project's settings. */
+export function untrustedMessage(s: TeamSettings, user: string, ignored: Ignored): string {
+  const what = [...(ignored.substituters.length ? ['[cache]'] : []), ...(ignored.builders ? ['[nix] builders'] : [])].join(' and ');
+  const fix = nixConfFix(ignoredPart(s, ignored), user);
   return [
-    `the nix daemon ignores this project's [cache]${s.builders.length ? '/[nix] builders' : ''}: ${user} is not a trusted user, so nix silently falls back to building`,
+    `the nix daemon ignores this project's ${what}: ${user} is not a trusted user, so nix silently ${ignored.builders ? 'builds here instead' : 'falls back to building'}`,
     'add to /etc/nix/nix.conf and restart the nix daemon (sudo systemctl restart nix-daemon):',
-    ...nixConfFix(s, user).map((l) => `    ${l}`),
+    ...fix.map((l) => `    ${l}`),
     `  or trust the user for every setting (root-equivalent for the store): trusted-users = root ${user}`,
   ].join('\n');
 }

@@ -17,7 +17,7 @@ import {diagnoseNixError, summarizeNixError} from '../nix/nix-error.js';
 import {flakeDrift} from '../project/sync.js';
 import {openProject} from '../project/project.js';
 import {readInputs} from '../project/inputs.js';
-import {daemonIgnores, hasSettings, nixConfFix, projectTeamSettings} from '../teams/settings.js';
+import {daemonIgnores, hasSettings, ignoredPart, nixConfFix, projectTeamSettings} from '../teams/settings.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -344,7 +344,7 @@ async function teamsCheck(root: string): Promise<Check | null> {
   const res = await daemonIgnores(s, async (args) => run(nix, [...FEATURES, ...args], {timeoutMs: 20_000}));
   if (!res.ignored.length && !res.buildersIgnored) return {id: 'teams', title, status: 'ok', detail: `passed to nix: ${[...s.substituters, ...s.builders.map((b) => `builder ${b.split(' ')[0]}`)].join(', ') || 'keys only'}`};
   const user = process.env.USER || process.env.LOGNAME || 'you';
-  const fix = nixConfFix({...s, substituters: res.ignored, builders: res.buildersIgnored ? s.builders : []}, user);
+  const fix = nixConfFix(ignoredPart(s, {substituters: res.ignored, builders: res.buildersIgnored}), user);
   return {
     id: 'teams',
     title,

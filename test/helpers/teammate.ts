@@ -5,7 +5,7 @@
 // still run in Nix's sandbox. Every local build leaves a log under /nix/var/log/nix/drvs:
 // that is how tests count builds.
 import {spawnSync, type SpawnSyncReturns} from 'node:child_process';
-import {mkdirSync, readdirSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync} from 'node:fs';
 import {join} from 'node:path';
 import {DEVENV, type Sandbox} from './env.js';
 
@@ -32,7 +32,10 @@ const ENTER = 'mount --bind "$0/nix" /nix && u=$1 && g=$2 && shift 2 && exec uns
 export function makeTeammate(sb: Sandbox, name: string): Teammate {
   const root = join(sb.dir, name);
   const nixDir = join(root, 'nix');
-  mkdirSync(nixDir, {recursive: true});
+  // An installed but empty single-user Nix, as the installer leaves it: /nix/var/nix exists.
+  // Without it Nix 2.34 (unlike 2.8) does not use /nix at all for a user who is not root, but
+  // a chroot store in $XDG_DATA_HOME/nix/root: B's tools land where B's /nix never shows them.
+  mkdirSync(join(nixDir, 'var', 'nix'), {recursive: true});
   const uid = String(process.getuid!());
   const gid = String(process.getgid!());
   // B's own XDG dirs too: cache entries name store paths, which only B's store has.
@@ -67,6 +70,8 @@ export function makeTeammate(sb: Sandbox, name: string): Teammate {
       return t.run('sh', ['-c', script, 'sh', process.execPath, DEVENV, ...args], {...opts, env: {...opts.env, DAEMON_CONFIG: daemonConfig, DAEMON_LOG: join(root, 'daemon.log')}});
     },
     builds() {
+      // Counting builds in B's /nix means nothing if nix used another store.
+      if (existsSync(join(xdg.XDG_DATA_HOME!, 'nix', 'root'))) throw new Error(`nix used a chroot store in ${xdg.XDG_DATA_HOME}/nix/root, not B's /nix`);
       const out: string[] = [];
       const dir = join(nixDir, 'var', 'log', 'nix', 'drvs');
       let subs: string[] = [];

@@ -5,7 +5,7 @@
 // a project that is not allowed never passes its [cache] to nix.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process';
-import {cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs';
+import {cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs';
 import {randomBytes} from 'node:crypto';
 import {join} from 'node:path';
 import {makeSandbox, nixSpy, REPO, type Sandbox} from '../helpers/env.js';
@@ -163,6 +163,43 @@ describe('teammate B, with an empty store of their own', () => {
     }
   }, 600_000);
 
+  test('A pushes to an HTTP cache (PUT on loopback); B gets the environment from it with zero builds', async () => {
+    const dir = join(sbA.dir, 'http-cache');
+    mkdirSync(dir);
+    const server = await serve(dir, {writable: true});
+    try {
+      const pA = join(sbA.dir, 'proj');
+      const push = sbA.devenv(['cache', 'push', '--to', server.url], {cwd: pA});
+      expect(push.stderr).toBe('');
+      expect(push.status).toBe(0);
+      expect(push.stdout).toContain(`pushed to ${server.url}, signed by team-a-1`);
+      const copied = Number(/environment: (\d+) path\(s\) copied, 0 already there/.exec(push.stdout)![1]);
+      expect(copied).toBeGreaterThan(0);
+      expect(push.stdout).toMatch(/flake sources: [1-9]\d* path\(s\) copied/);
+      // Through the server, not around it: nix PUT the narinfos and NARs.
+      const puts = server.requests().filter((l) => l.startsWith('PUT '));
+      expect(puts.filter((l) => /\.narinfo$/.test(l)).length).toBeGreaterThanOrEqual(copied);
+      expect(puts.some((l) => /^PUT \/nar\//.test(l))).toBe(true);
+      for (const n of readdirSync(dir).filter((f) => f.endsWith('.narinfo'))) {
+        const text = readFileSync(join(dir, n), 'utf8');
+        if (!/^CA: /m.test(text)) expect(text).toMatch(/^Sig: team-a-1:/m);
+      }
+      expect(sbA.devenv(['cache', 'push', '--to', server.url], {cwd: pA}).stdout).toMatch(new RegExp(`environment: 0 path\\(s\\) copied, ${copied} already there`));
+
+      const b = makeTeammate(sbB, 'b-http-push');
+      const p = cloneFor(sbB, 'proj-http-push', [server.url], [pubKey]);
+      expect(b.devenv(['generate'], {cwd: p}).status).toBe(0);
+      expect(b.devenv(['allow'], {cwd: p}).status).toBe(0);
+      const r = b.devenv(['exec', '--', 'team-hello'], {cwd: p});
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(helloA);
+      expect(b.builds()).toEqual([]);
+      expect(JSON.parse(b.devenv(['status', '--json'], {cwd: p}).stdout).teams.lastNix).toMatchObject({built: 0, from: [server.url]});
+    } finally {
+      server.stop();
+    }
+  }, 600_000);
+
   test("on a daemon that does not trust B, doctor prints the nix.conf lines, and with them B gets the env with zero builds", () => {
     const b = makeTeammate(sbB, 'b-daemon');
     const p = cloneFor(sbB, 'proj-daemon', [`file://${cacheDir}`], [pubKey]);
@@ -182,6 +219,32 @@ describe('teammate B, with an empty store of their own', () => {
     expect(r.stdout).toBe(helloA);
     expect(b.builds()).toEqual([]);
     expect(JSON.parse(b.devenv(['status', '--json'], {cwd: p}).stdout).teams.lastNix).toMatchObject({built: 0, ignoredSubstituters: [], from: [`file://${cacheDir}`]});
+  }, 600_000);
+
+  test('on a daemon that does not trust B, the first evaluation says the builders are ignored and prints the nix.conf lines; trusted, it does not', () => {
+    const b = makeTeammate(sbB, 'b-builders-ignored');
+    // Never contacted: nothing needs building (the cache, allowed in the daemon's nix.conf, has it all).
+    const spec = 'ssh-ng://nobody@127.0.0.1 x86_64-linux - 1';
+    const p = project(sbB, 'proj-builders-ignored', manifest(cacheToml([`file://${cacheDir}`], [pubKey]) + `\n[nix]\nbuilders = [${JSON.stringify(spec)}]\n`));
+    expect(b.devenv(['generate'], {cwd: p}).status).toBe(0);
+    expect(b.devenv(['allow'], {cwd: p}).status).toBe(0);
+    const conf = ['substituters =', 'experimental-features = nix-command flakes', `extra-trusted-substituters = file://${cacheDir}`, `extra-trusted-public-keys = ${pubKey}`].join('\n');
+    const r = b.devenvWithDaemon(conf, ['exec', '--', 'team-hello'], {cwd: p});
+    expect(r.stdout).toBe(helloA);
+    expect(r.stderr).toContain("the nix daemon ignores this project's [nix] builders:");
+    expect(r.stderr).toContain('is not a trusted user');
+    expect(r.stderr).toContain(`    builders = ${spec}\n`);
+    // The caches are not ignored (the daemon's nix.conf allows them), so no line for them.
+    expect(r.stderr).not.toContain('extra-trusted-substituters');
+    expect(b.builds()).toEqual([]);
+    expect(JSON.parse(b.devenv(['status', '--json'], {cwd: p}).stdout).teams.lastNix).toMatchObject({ignoredBuilders: true, ignoredSubstituters: []});
+    expect(b.devenv(['status'], {cwd: p}).stdout).toMatch(/the daemon ignored the builders \(not a trusted user/);
+    // The same daemon trusting B: the builders reach it, and nothing is said.
+    const user = spawnSync('id', ['-un'], {encoding: 'utf8'}).stdout.trim();
+    const trusted = b.devenvWithDaemon(`${conf}\ntrusted-users = ${user}`, ['reload'], {cwd: p});
+    expect(trusted.status).toBe(0);
+    expect(trusted.stderr).toBe('');
+    expect(JSON.parse(b.devenv(['status', '--json'], {cwd: p}).stdout).teams.lastNix.ignoredBuilders).toBeUndefined();
   }, 600_000);
 
   test('a cache signed by a key the project does not trust is refused; B builds instead and says why', () => {
@@ -216,7 +279,8 @@ describe('a remote builder over ssh-ng:// on loopback', () => {
     // key made here. The key may only run C's `nix-daemon --stdio`, in C's own empty /nix
     // (the same namespace trick as B), which fetches inputs from the team cache itself.
     const dir = join(sbB.dir, 'builder');
-    spawnSync('mkdir', ['-p', join(dir, 'C', 'nix')]);
+    // An installed, empty Nix (see helpers/teammate.ts for why var/nix).
+    spawnSync('mkdir', ['-p', join(dir, 'C', 'nix', 'var', 'nix')]);
     for (const k of ['hostkey', 'clientkey']) expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, k)]).status).toBe(0);
     writeFileSync(join(dir, 'builder.sh'), `#!/bin/sh
 export NIX_CONFIG='experimental-features = nix-command flakes
@@ -245,7 +309,9 @@ exec unshare -Urm sh -c '${"mount --bind \"$0/nix\" /nix && u=$1 && g=$2 && shif
     const hostKey = Buffer.from(readFileSync(join(dir, 'hostkey.pub'))).toString('base64');
     const spec = `ssh-ng://${process.env.USER ?? 'devenv-test'}@127.0.0.1 x86_64-linux ${dir}/clientkey 1 1 - - ${hostKey}`;
     const p = project(sbB, 'proj-builder', manifest(cacheToml([`file://${cacheDir}`], [pubKey]) + `\n[nix]\nbuilders = [${JSON.stringify(spec)}]\nbuilders-use-substitutes = true\n`));
-    const env = {DEVENV_NIXPKGS: `path:${fx}`, NIX_SSHOPTS: `-p ${port}`, NIX_CONFIG: 'substituters =\nexperimental-features = nix-command flakes\nmax-jobs = 0'};
+    // `-F none`: B's ssh runs in B's user namespace, where root's files look owned by nobody,
+    // and current ssh refuses such a config file (sid's systemd puts one in ssh_config.d).
+    const env = {DEVENV_NIXPKGS: `path:${fx}`, NIX_SSHOPTS: `-F none -p ${port}`, NIX_CONFIG: 'substituters =\nexperimental-features = nix-command flakes\nmax-jobs = 0'};
     expect(b.devenv(['generate'], {cwd: p, env}).status).toBe(0);
     expect(b.devenv(['allow'], {cwd: p, env}).status).toBe(0);
     const r = b.devenv(['exec', '--', 'team-hello'], {cwd: p, env});
@@ -308,24 +374,36 @@ describe('trust', () => {
   });
 });
 
-/** A static file server for the cache directory, in its own process (devenv runs synchronously here). */
-async function serve(dir: string): Promise<{url: string; requests: () => string[]; stop: () => void}> {
+/**
+ * A static file server for a cache directory, in its own process (devenv runs synchronously
+ * here). With `writable`, PUT stores a file (what `nix copy --to http://` sends), as a plain
+ * WebDAV-less upload endpoint would.
+ */
+async function serve(dir: string, opts: {writable?: boolean} = {}): Promise<{url: string; requests: () => string[]; stop: () => void}> {
   const log = join(sbB.dir, `http-${Date.now()}.log`);
   writeFileSync(log, '');
   const code = `
     const http = require('node:http'), fs = require('node:fs'), path = require('node:path');
-    const [dir, log] = process.argv.slice(1);
+    const [dir, log, writable] = process.argv.slice(1);
     const srv = http.createServer((req, res) => {
       const u = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-      fs.appendFileSync(log, u + '\\n');
+      fs.appendFileSync(log, (req.method === 'PUT' ? 'PUT ' : '') + u + '\\n');
       const f = path.join(dir, path.normalize(u));
-      if (!f.startsWith(dir) || !fs.existsSync(f) || fs.statSync(f).isDirectory()) { res.writeHead(404); return res.end(); }
+      if (!f.startsWith(dir + '/')) { res.writeHead(403); return res.end(); }
+      if (req.method === 'PUT') {
+        if (writable !== 'w') { res.writeHead(405); return res.end(); }
+        fs.mkdirSync(path.dirname(f), {recursive: true});
+        const tmp = f + '.part';
+        req.pipe(fs.createWriteStream(tmp)).on('finish', () => { fs.renameSync(tmp, f); res.writeHead(201); res.end(); });
+        return;
+      }
+      if (!fs.existsSync(f) || fs.statSync(f).isDirectory()) { res.writeHead(404); return res.end(); }
       res.writeHead(200, {'content-length': fs.statSync(f).size});
       if (req.method === 'HEAD') return res.end();
       fs.createReadStream(f).pipe(res);
     });
     srv.listen(0, '127.0.0.1', () => console.log(srv.address().port));`;
-  const child: ChildProcess = spawn(process.execPath, ['-e', code, dir, log], {stdio: ['ignore', 'pipe', 'inherit']});
+  const child: ChildProcess = spawn(process.execPath, ['-e', code, dir, log, opts.writable ? 'w' : 'r'], {stdio: ['ignore', 'pipe', 'inherit']});
   const port = await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
   return {url: `http://127.0.0.1:${port}`, requests: () => readFileSync(log, 'utf8').split('\n').filter(Boolean), stop: () => child.kill()};
 }

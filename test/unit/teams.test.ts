@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {parseManifest} from '../../src/manifest/parse.js';
 import {renderFlakeBody} from '../../src/flake/render.js';
-import {nixConfFix, nixOptionArgs, parseNixActivity, parseTeamSettings, teamSettingsOf} from '../../src/teams/settings.js';
+import {nixConfFix, nixOptionArgs, parseNixActivity, parseTeamSettings, teamSettingsOf, untrustedMessage} from '../../src/teams/settings.js';
 import {pushUrl, unsupportedStore} from '../../src/teams/push.js';
 import {NixFailedError} from '../../src/errors.js';
 import {generateKey, signingKey} from '../../src/teams/keys.js';
@@ -65,6 +65,8 @@ test("nix's log says what was built, fetched, refused and ignored", () => {
     "\x1b[1mcopying path '/nix/store/bbb-y' from 'file:///c'...\x1b[0m",
     "warning: substituter 'file:///d' does not have a valid signature for path '/nix/store/ccc-z'",
     "warning: the substitute for '/nix/store/fff-v' from 'file:///d' is not signed by any of the keys in 'trusted-public-keys'",
+    "warning: ignoring substitute for '/nix/store/ggg-u' from 'file:///d', as it's not signed by any of the keys in 'trusted-public-keys'",
+    "warning: ignoring the client-specified setting 'builders', because it is a restricted setting and you are not a trusted user",
     "building '/nix/store/ddd-z.drv' on 'ssh-ng://u@h'...",
     "building '/nix/store/ddd-z.drv'...",
     "building '/nix/store/eee-w.drv'...",
@@ -73,8 +75,9 @@ test("nix's log says what was built, fetched, refused and ignored", () => {
   expect(a.built).toEqual(['/nix/store/ddd-z.drv', '/nix/store/eee-w.drv']);
   expect(a.remote).toEqual([{drv: '/nix/store/ddd-z.drv', on: 'ssh-ng://u@h'}]);
   expect(a.substituted.map((s) => s.path)).toEqual(['/nix/store/aaa-x', '/nix/store/bbb-y']);
-  expect(a.refused).toEqual([{path: '/nix/store/ccc-z', from: 'file:///d'}, {path: '/nix/store/fff-v', from: 'file:///d'}]);
+  expect(a.refused).toEqual([{path: '/nix/store/ccc-z', from: 'file:///d'}, {path: '/nix/store/fff-v', from: 'file:///d'}, {path: '/nix/store/ggg-u', from: 'file:///d'}]);
   expect(a.ignoredSubstituters).toEqual(['file:///c']);
+  expect(a.ignoredSettings).toEqual(['builders']);
 });
 
 test('the nix.conf lines for a user the daemon does not trust', async () => {
@@ -85,6 +88,16 @@ test('the nix.conf lines for a user the daemon does not trust', async () => {
     'builders = ssh-ng://u@h x86_64-linux /k 4',
     'builders-use-substitutes = true',
   ]);
+});
+
+test('the message for a daemon that ignored only the builders asks for only those lines', async () => {
+  const s = await parseTeamSettings(TOML);
+  const m = untrustedMessage(s, 'alice', {substituters: [], builders: true});
+  expect(m).toContain("the nix daemon ignores this project's [nix] builders: alice is not a trusted user");
+  expect(m).toContain('\n    builders = ssh-ng://u@h x86_64-linux /k 4\n');
+  expect(m).not.toContain('extra-trusted-substituters');
+  expect(m).not.toContain('extra-trusted-public-keys');
+  expect(untrustedMessage(s, 'alice', {substituters: ['file:///mnt/c'], builders: false})).toMatch(/\[cache\]: alice[^]*extra-trusted-substituters = file:\/\/\/mnt\/c\n[^]*extra-trusted-public-keys = /);
 });
 
 test('push URLs: binary caches are signed and zstd; ssh stores and a key in the URL are not', () => {
