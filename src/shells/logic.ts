@@ -139,8 +139,11 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
     ]),
     ...d.fn('_devenv_slow', [], [
       d.call('_devenv_touch'),
-      // Ctrl-C stops node and this function with it: then a `cd .` (or an edit) retries.
+      // Ctrl-C stops node and this function with it: then a `cd .` (or an edit) retries. The
+      // project's files are watched before node runs: bash 3.2 abandons the whole function on
+      // Ctrl-C, and the list left from outside the project would start node again at once.
       d.global('_devenv_seen', "''"),
+      d.call('_devenv_watch_project'),
       ...d.evalOutput([v('_devenv_node'), v('_devenv_bin'), '__hook', d.kind, v(VAR.root)], [d.call('_devenv_watch_project')], [d.global('_devenv_seen', v(VAR.root))]),
     ]),
     ...d.fn(

@@ -219,8 +219,10 @@ describe.each(KINDS)('%s activation and exact revert', (kind) => {
     expect(read(`hook-in-${kind}`).DEVENV_ROOT).toBe(root);
     expect(read(`hook-out-${kind}`).DEVENV_ROOT).toBeUndefined();
     // Stale (an input is newer than the script): the hook asks node, once.
-    const now = new Date(Date.now() + 5_000);
-    utimesSync(join(root, 'flake.nix'), now, now);
+    const older = new Date(Date.now() - 30_000);
+    const newer = new Date(Date.now() - 10_000);
+    utimesSync(script, older, older);
+    utimesSync(join(root, 'flake.nix'), newer, newer);
     const r2 = runScript(kind, [hook, `cd ${q(root)}`, '_devenv_hook', '_devenv_hook'].join('\n') + '\n');
     expect(r2.stderr).toBe('');
     expect(readFileSync(log, 'utf8')).toBe(`/nonexistent/run.js __hook ${kind} ${root}\n`);
