@@ -56,6 +56,10 @@ mkdir -p "$APP" "$DAPP"
 
 echo "bench/hook.sh: preparing (one nix evaluation)..." >&2
 (cd "$APP" && "$NODE" "$DEVENV" init python >/dev/null)
+# The same environment as direnv's side: python from the store, no venv to set up.
+sed -i 's/^venv = true$/venv = false/' "$APP/devenv.toml"
+grep -q '^venv = false$' "$APP/devenv.toml" || { echo "bench/hook.sh: could not turn the venv off" >&2; exit 1; }
+(cd "$APP" && "$NODE" "$DEVENV" allow >/dev/null)
 # The first entry evaluates and renders the activation scripts; after it the cache is fresh.
 (cd "$APP" && PWD="$APP" "$NODE" "$DEVENV" __hook bash "$APP" >/dev/null 2>&1)
 [ -f "$XDG_STATE_HOME/devenv/roots$APP/@devenv@/activate.bash" ] || { echo "bench/hook.sh: no activation script rendered" >&2; exit 1; }
