@@ -145,17 +145,23 @@ describe('teammate B, with an empty store of their own', () => {
     expect(b.devenv(['status'], {cwd: p}).stdout).toMatch(new RegExp(`last nix run: built 0, substituted \\d+ from file://${cacheDir}`));
   }, 600_000);
 
+  /** A fresh teammate B clones the project pointing at `url`, allows it and runs A's tool with zero builds. */
+  function teammateGetsIt(name: string, proj: string, url: string) {
+    const b = makeTeammate(sbB, name);
+    const p = cloneFor(sbB, proj, [url], [pubKey]);
+    expect(b.devenv(['generate'], {cwd: p}).status).toBe(0);
+    expect(b.devenv(['allow'], {cwd: p}).status).toBe(0);
+    const r = b.devenv(['exec', '--', 'team-hello'], {cwd: p});
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(helloA);
+    expect(b.builds()).toEqual([]);
+    return {b, p};
+  }
+
   test('gets it over HTTP on loopback with zero builds', async () => {
     const server = await serve(cacheDir);
     try {
-      const b = makeTeammate(sbB, 'b-http');
-      const p = cloneFor(sbB, 'proj-http', [server.url], [pubKey]);
-      expect(b.devenv(['generate'], {cwd: p}).status).toBe(0);
-      expect(b.devenv(['allow'], {cwd: p}).status).toBe(0);
-      const r = b.devenv(['exec', '--', 'team-hello'], {cwd: p});
-      expect(r.stderr).toBe('');
-      expect(r.stdout).toBe(helloA);
-      expect(b.builds()).toEqual([]);
+      teammateGetsIt('b-http', 'proj-http', server.url);
       expect(server.requests().filter((l) => /\.narinfo$/.test(l)).length).toBeGreaterThan(0);
       expect(server.requests().filter((l) => /^\/nar\//.test(l)).length).toBeGreaterThan(0);
     } finally {
@@ -186,14 +192,7 @@ describe('teammate B, with an empty store of their own', () => {
       }
       expect(sbA.devenv(['cache', 'push', '--to', server.url], {cwd: pA}).stdout).toMatch(new RegExp(`environment: 0 path\\(s\\) copied, ${copied} already there`));
 
-      const b = makeTeammate(sbB, 'b-http-push');
-      const p = cloneFor(sbB, 'proj-http-push', [server.url], [pubKey]);
-      expect(b.devenv(['generate'], {cwd: p}).status).toBe(0);
-      expect(b.devenv(['allow'], {cwd: p}).status).toBe(0);
-      const r = b.devenv(['exec', '--', 'team-hello'], {cwd: p});
-      expect(r.stderr).toBe('');
-      expect(r.stdout).toBe(helloA);
-      expect(b.builds()).toEqual([]);
+      const {b, p} = teammateGetsIt('b-http-push', 'proj-http-push', server.url);
       expect(JSON.parse(b.devenv(['status', '--json'], {cwd: p}).stdout).teams.lastNix).toMatchObject({built: 0, from: [server.url]});
     } finally {
       server.stop();
