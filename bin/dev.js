@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Run from source during development: builds first (tsc is incremental enough for this size).
-import {execFileSync} from 'node:child_process';
-import {fileURLToPath} from 'node:url';
-const root = fileURLToPath(new URL('..', import.meta.url));
-execFileSync(process.execPath, [root + 'node_modules/typescript/bin/tsc', '-p', root + 'tsconfig.json'], {stdio: 'inherit'});
-await import('./run.js');
+'use strict';
+const {execFileSync} = require('node:child_process');
+const {join} = require('node:path');
+const root = join(__dirname, '..');
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {stdio: 'inherit'});
+require('./run.js');

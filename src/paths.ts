@@ -4,11 +4,7 @@ import {createHash} from 'node:crypto';
 import {homedir, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {realPath} from './util/fs.js';
-
-function xdg(varName: string, fallback: string): string {
-  const v = process.env[varName];
-  return v && v.startsWith('/') ? v : join(homedir(), fallback);
-}
+import {xdg} from './util/xdg.js';
 
 export const configDir = (): string => join(xdg('XDG_CONFIG_HOME', '.config'), 'devenv');
 export const cacheDir = (): string => join(xdg('XDG_CACHE_HOME', '.cache'), 'devenv');
@@ -22,15 +18,7 @@ export function runtimeDir(): string {
   return r && r.startsWith('/') && r.length < 60 ? join(r, 'devenv') : join(tmpdir(), `devenv-${uid}`);
 }
 
-/**
- * Where shells keep their stamp files: $XDG_RUNTIME_DIR/devenv/shell, else the user's state
- * dir; never a shared /tmp path another user could create first (see ensurePrivateDir).
- */
-export function stampDirs(): [base: string, ...parts: string[]][] {
-  const r = process.env.XDG_RUNTIME_DIR;
-  const state: [string, ...string[]] = [xdg('XDG_STATE_HOME', '.local/state'), 'devenv', 'shell'];
-  return r && r.startsWith('/') ? [[r, 'devenv', 'shell'], state] : [state];
-}
+export {stampDirs} from './util/xdg.js';
 
 /** Truncated by a shell on each load of a cache entry: its mtime is the entry's last use (for gc). */
 export const usedMarker = (key: string): string => join(stateDir(), 'used', key);

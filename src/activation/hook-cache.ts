@@ -1,11 +1,12 @@
 // Every new terminal runs `devenv hook <shell>`: the generated text is kept beside the stamps
 // (a private directory of ours), so bin/run.js can print it after a few stats, before loading
 // anything else. It is used only when that directory still checks out and the key matches.
+// This module and what it imports are also built as CommonJS (tsconfig.cjs.json, dist/cjs):
+// bin/run.js is CommonJS, because starting Node's ESM loader alone costs a fifth of `node -e 0`.
 import {lstatSync, readFileSync, statSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {stampDirs} from '../paths.js';
+import {stampDirs} from '../util/xdg.js';
 
 const uid = (): number => (typeof process.getuid === 'function' ? process.getuid() : -1);
 
@@ -15,9 +16,12 @@ export function isPrivateDir(dir: string): boolean {
   return !!st && st.isDirectory() && (uid() < 0 || st.uid === uid()) && (st.mode & 0o077) === 0;
 }
 
-/** What the text depends on besides the shell: binaries, XDG dirs, and this build of devenv. */
-export function hookKey(shell: string): string {
-  const hot = fileURLToPath(new URL('../hot.js', import.meta.url));
+/**
+ * What the text depends on besides the shell: binaries, XDG dirs, and this build of devenv
+ * (`dist`, the ESM build's directory, whose hot.js is stamped by every build).
+ */
+export function hookKey(shell: string, dist: string): string {
+  const hot = join(dist, 'hot.js');
   let built = 0;
   try {
     built = statSync(hot).mtimeMs;
@@ -29,8 +33,8 @@ export function hookKey(shell: string): string {
 export const cacheName = (shell: string): string => `hook.${shell}`;
 
 /** The cached hook text, or undefined (no cache, another key, or a directory that no longer checks out). */
-export function cachedHook(shell: string): string | undefined {
-  const key = hookKey(shell);
+export function cachedHook(shell: string, dist: string): string | undefined {
+  const key = hookKey(shell, dist);
   for (const [base, ...parts] of stampDirs()) {
     let dir = base;
     let ok = true;

@@ -40,7 +40,7 @@ export function hookText(shell: string): string {
   ].join('\n') + '\n';
   try {
     // For the next terminal: bin/run.js prints it without loading this module (hook-cache.ts).
-    writeFileAtomic(`${dir}/${cacheName(shell)}`, `${hookKey(shell)}\n${text}`, 0o600);
+    writeFileAtomic(`${dir}/${cacheName(shell)}`, `${hookKey(shell, fileURLToPath(new URL('..', import.meta.url)))}\n${text}`, 0o600);
   } catch {}
   return text;
 }

@@ -3,6 +3,7 @@
 // src/hot.ts (dynamic `await import()` is the cold path's business) and allow only Node
 // built-ins and our own modules.
 import {expect, test} from '@jest/globals';
+import {spawnSync} from 'node:child_process';
 import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, relative, resolve} from 'node:path';
@@ -40,6 +41,19 @@ test('`devenv hook <shell>` goes to the hot path, and --help or an unknown shell
   const hot = readFileSync(join(SRC, 'hot.ts'), 'utf8');
   expect(run).toMatch(/argv\[0\] === 'hook' && argv\.length === 2 && \['bash', 'zsh', 'fish'\]\.includes\(argv\[1\]\)/);
   expect(hot).toMatch(/cmd === 'hook'/);
+});
+
+test("a new terminal's cached `devenv hook` starts no ESM loader: bin/run.js is CommonJS and the cache reader loads only its own CommonJS build", () => {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../bin/package.json', import.meta.url)), 'utf8'));
+  expect(pkg.type).toBe('commonjs');
+  const run = readFileSync(fileURLToPath(new URL('../../bin/run.js', import.meta.url)), 'utf8');
+  expect(run).not.toMatch(/^import\s/m);
+  expect(run).toMatch(/require\('\.\.\/dist\/cjs\/activation\/hook-cache\.js'\)/);
+  // What requiring the reader loads (the build made dist/cjs): nothing but its own two files.
+  const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(join(dist, 'cjs/activation/hook-cache.js'))}); console.log(JSON.stringify(Object.keys(require.cache)))`], {encoding: 'utf8'});
+  expect(r.status).toBe(0);
+  expect((JSON.parse(r.stdout) as string[]).map((f) => relative(dist, f)).sort()).toEqual(['cjs/activation/hook-cache.js', 'cjs/util/xdg.js']);
 });
 
 // The layers, lowest first: a folder may import (statically or with `await import`) only from
