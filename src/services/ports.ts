@@ -6,8 +6,10 @@ import {join} from 'node:path';
 import {stateDir} from '../paths.js';
 import {readJson, tryLock, writeFileAtomic} from '../util/fs.js';
 
+// 20000-32767: below Linux's default ephemeral range (32768-60999), so the local port of some
+// outgoing connection (which a LISTEN check does not see) never holds a project's port.
 const RANGE_START = 20000;
-const RANGE_SIZE = 20000;
+const RANGE_SIZE = 12768;
 const registryFile = (): string => join(stateDir(), 'ports.json');
 
 type Registry = Record<string, string>; // "port:service" key -> root
@@ -37,8 +39,9 @@ export function projectPort(root: string, service: string): number {
     const used = new Set(Object.keys(reg).map((k) => Number(k.split(':')[0])));
     const h = createHash('sha256').update(`${root}\0${service}`).digest().readUInt32BE(0);
     let port = RANGE_START + (h % RANGE_SIZE);
-    const listening = listeningPorts();
-    while (used.has(port) || listening.has(port)) port = RANGE_START + ((port - RANGE_START + 1) % RANGE_SIZE);
+    // Any local port in use (listening, or the end of a connection) is skipped.
+    const taken = new Set(tcpSockets().map((s) => s.port));
+    while (used.has(port) || taken.has(port)) port = RANGE_START + ((port - RANGE_START + 1) % RANGE_SIZE);
     reg[`${port}:${service}`] = root;
     writeFileAtomic(registryFile(), JSON.stringify(reg, null, 1) + '\n');
     return port;
@@ -47,9 +50,9 @@ export function projectPort(root: string, service: string): number {
   }
 }
 
-/** Listening TCP sockets (Linux /proc/net/tcp{,6}; none elsewhere): port and socket inode. */
-function listeningSockets(): {port: number; inode: string}[] {
-  const out: {port: number; inode: string}[] = [];
+/** TCP sockets (Linux /proc/net/tcp{,6}; none elsewhere): local port, socket inode, LISTEN or not. */
+function tcpSockets(): {port: number; inode: string; listening: boolean}[] {
+  const out: {port: number; inode: string; listening: boolean}[] = [];
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -60,15 +63,15 @@ function listeningSockets(): {port: number; inode: string}[] {
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
       // cols[1] = local address:port in hex, cols[3] = state (0A = LISTEN), cols[9] = inode
-      if (cols[3] === '0A') out.push({port: Number.parseInt(cols[1]?.split(':')[1] ?? '', 16), inode: cols[9]});
+      if (cols.length > 9) out.push({port: Number.parseInt(cols[1].split(':')[1] ?? '', 16), inode: cols[9], listening: cols[3] === '0A'});
     }
   }
   return out;
 }
 
-/** TCP ports something listens on right now, so a new project avoids them. */
+/** TCP ports something listens on right now. */
 export function listeningPorts(): Set<number> {
-  return new Set(listeningSockets().map((s) => s.port));
+  return new Set(tcpSockets().filter((s) => s.listening).map((s) => s.port));
 }
 
 export function findPort(root: string, service: string): number | undefined {
@@ -114,7 +117,7 @@ export function registeredPorts(): {port: number; service: string; root: string}
  * whose fds we may read (our own). undefined elsewhere.
  */
 export function portTaker(port: number): {pid: number; command?: string} | undefined {
-  const inodes = new Set(listeningSockets().filter((s) => s.port === port).map((s) => s.inode));
+  const inodes = new Set(tcpSockets().filter((s) => s.listening && s.port === port).map((s) => s.inode));
   if (!inodes.size) return undefined;
   let pids: string[] = [];
   try {
