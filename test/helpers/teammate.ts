@@ -85,11 +85,16 @@ export function makeTeammate(sb: Sandbox, name: string): Teammate {
     },
     storePaths() {
       try {
-        return readdirSync(join(nixDir, 'store')).filter((n) => !n.endsWith('.lock'));
+        return readdirSync(join(nixDir, 'store')).filter((n) => !n.endsWith('.lock') && !n.startsWith('.')); // not .links
       } catch {
         return [];
       }
     },
   };
+  // The installer's first use of the store: its database and gcroots exist before devenv runs
+  // nix calls side by side (two first uses at once race: "creating symlink ... gcroots/profiles
+  // ...: File exists" on Nix 2.8).
+  const init = t.run('nix-store', ['--gc', '--print-roots']);
+  if (init.status !== 0) throw new Error(`cannot initialise ${name}'s store: ${init.stderr}`);
   return t;
 }
