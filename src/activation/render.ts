@@ -91,13 +91,13 @@ function mtimeRefs(root: string, files: string[]): Watched[] {
   });
 }
 
-/** What all three shells' activations share: computed once per render. */
 /** Client wrappers of the project's services (redis-cli) come first on PATH. */
 function withServiceBin(paths: ReturnType<typeof pathEdits>, bin: string | undefined): ReturnType<typeof pathEdits> {
   if (!bin) return paths;
   return {...paths, PATH: {pre: [bin, ...(paths.PATH?.pre ?? [])], post: paths.PATH?.post ?? []}};
 }
 
+/** What all three shells' activations share: computed once per render. */
 async function sharedActivation(root: string, entry: CacheEntry, error?: string) {
   const spec = withLanguages(entry.spec, root);
   const own = await projectEnv(root);
