@@ -4,7 +4,7 @@ import {openProject} from '../project/project.js';
 import {type Units, projectUnits, selectServices, servicesStatus, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
 import type {TaskResult} from '../services/tasks.js';
-import {DevenvError, UsageError} from '../errors.js';
+import {DevenvError, ServiceError, UsageError} from '../errors.js';
 
 export type {Service, ServiceStatus, StartResult, StopResult, TaskResult, UpIO};
 export {fileSize, followFile, tailLines} from '../services/process.js';
@@ -115,6 +115,27 @@ export async function logFilesAt(cwd: string, name?: string): Promise<{name: str
 }
 
 /**
+ * A fixed port (port = N) is the port the tests connect to, so a test instance takes it or
+ * does not run: never a silent remap that would leave the tests talking to the developer's server.
+ */
+async function refuseTakenFixedPorts(units: Units, order: string[], mine: ServiceStatus[]): Promise<void> {
+  const {portFree} = await import('../services/process.js');
+  const {portTaker} = await import('../services/ports.js');
+  for (const n of order) {
+    const port = units.fixedPorts.get(n);
+    if (port === undefined || (await portFree(port)).free) continue;
+    const own = mine.find((s) => s.port === port && s.pid && !['stopped', 'crashed', 'failed', 'exited'].includes(s.state));
+    const taker = own ? undefined : portTaker(port);
+    const who = own ? `your running ${own.name} (pid ${own.pid})` : taker ? `pid ${taker.pid}${taker.command ? ` (${taker.command.slice(0, 60)})` : ''}` : 'another program';
+    const section = units.kind.get(n) === 'service' ? `services.${n}` : `processes.${n}`;
+    throw new ServiceError(
+      `devenv test: ${n} needs port ${port} (fixed in devenv.toml), which ${who} holds; a throwaway ${n} cannot take it, and the tests would reach that one instead`,
+      `${own ? `stop yours first ('devenv down ${own.name}')` : `stop ${taker ? `pid ${taker.pid}` : 'it'}`}, or remove port = ${port} from [${section}] so devenv test gets a port of its own`,
+    );
+  }
+}
+
+/**
  * `devenv test`: a throwaway instance (temp state dir, ports of its own), every service and
  * process started, [tasks.test] run, everything stopped and removed; resolves to the task's
  * exit code. The developer's running servers are never touched.
@@ -130,6 +151,8 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
   const {projectStateDir} = await import('../paths.js');
   const {socketDir} = await import('../services/instance.js');
   const before = instance();
+  // The developer's own units, to say who holds a fixed port a test instance needs.
+  const mine = await servicesStatus(root).catch(() => [] as ServiceStatus[]);
   const tag = `test-${randomBytes(4).toString('hex')}`;
   const stateBase = mkdtempSync(join(tmpdir(), 'devenv-test-state-'));
   setInstance({tag, stateBase});
@@ -138,8 +161,13 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
     const units = await projectUnits(root);
     if (!units.tasks.has('test')) throw new UsageError('this project has no [tasks.test]', 'add one to devenv.toml, e.g.\n  [tasks.test]\n  exec = "pytest"\n  after = ["postgres"]');
     const {plan, startUnits, stopAll, TaskFailed} = await import('../services/orchestrate.js');
-    // The servers and what the test task itself needs; user processes only when it names them.
-    const order = plan(units, [...units.services.filter((s) => units.kind.get(s.name) === 'service').map((s) => s.name), 'test']);
+    const {closure} = await import('../services/index.js');
+    // "Against throwaway servers" means they are up: the test task comes after every service
+    // and process (except one that itself comes after the test task).
+    const servers = units.services.map((s) => s.name).filter((n) => !closure([n], units.deps).has('test'));
+    units.deps.set('test', [...new Set([...(units.deps.get('test') ?? []), ...servers])]);
+    const order = plan(units, [...servers, 'test']);
+    await refuseTakenFixedPorts(units, order, mine);
     await setupFirst(units, order);
     try {
       const {results, tasks} = await startUnits(units, order, io, {forceTask: 'test'}, started);
