@@ -198,9 +198,17 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
 /** Servers and keepers still running although devenv.toml no longer names them: `down` stops them too. */
 function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<string, string>, deps: Map<string, string[]>, toolsEnv: () => Promise<ToolsEnv>, runDir: string, logDir: string): void {
   const state = serviceStateDir(root);
-  if (!byName.has('postgres') && readFileOrNull(join(state, 'postgres', 'postmaster.pid')) !== null) {
+  // Its data dir gone (a removed worktree), a postmaster still has its socket lock file.
+  const pgLock = (() => {
+    try {
+      return readdirSync(socketDir(root, 'postgres')).find((f) => /^\.s\.PGSQL\.\d+\.lock$/.test(f));
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!byName.has('postgres') && (readFileOrNull(join(state, 'postgres', 'postmaster.pid')) !== null || pgLock)) {
     const layout: PostgresLayout = {
-      port: findPort(realRoot(root), 'postgres') ?? 0,
+      port: findPort(realRoot(root), 'postgres') ?? Number(pgLock?.split('.')[3] ?? 0),
       dataDir: join(state, 'postgres'),
       socketDir: socketDir(root, 'postgres'),
       logFile: join(state, 'postgres.log'),

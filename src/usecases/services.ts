@@ -4,6 +4,7 @@ import {openProject} from '../project/project.js';
 import {type Units, projectUnits, selectServices, servicesStatus, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
 import type {TaskResult} from '../services/tasks.js';
+import type {RemovedCheckout} from '../services/leftovers.js';
 import {DevenvError, ServiceError, UsageError} from '../errors.js';
 
 export type {Service, ServiceStatus, StartResult, StopResult, TaskResult, UpIO};
@@ -15,9 +16,14 @@ export async function projectServicesAt(cwd: string, names: string[] = [], opts:
   return {root, services: await selectServices(root, names, opts)};
 }
 
-async function unitsAt(cwd: string, opts: {running?: boolean} = {}): Promise<Units> {
-  const {root} = openProject(cwd);
-  return projectUnits(root, opts);
+async function unitsAt(cwd: string, opts: {running?: boolean; starting?: boolean} = {}): Promise<Units> {
+  const p = openProject(cwd);
+  if (opts.starting) {
+    // So that a removed checkout's servers can be found from the others (ps, gc).
+    const {recordCheckout} = await import('../services/leftovers.js');
+    recordCheckout(p.real, p.git?.commonDir);
+  }
+  return projectUnits(p.root, opts);
 }
 
 /**
@@ -52,7 +58,7 @@ function checkNames(units: Units, names: string[]): void {
 
 /** `up -d`: start the plan and return once every service and process is ready. */
 export async function upDetached(cwd: string, names: string[], io: UpIO, opts: UpOptions = {}): Promise<{root: string; services: StartResult[]; tasks: TaskResult[]}> {
-  const units = await unitsAt(cwd);
+  const units = await unitsAt(cwd, {starting: true});
   checkNames(units, names);
   const {plan, startUnits} = await import('../services/orchestrate.js');
   const order = plan(units, names);
@@ -63,7 +69,7 @@ export async function upDetached(cwd: string, names: string[], io: UpIO, opts: U
 }
 
 export async function upForeground(cwd: string, names: string[], io: UpIO, describe: (r: StartResult) => string, opts: UpOptions = {}): Promise<number> {
-  const units = await unitsAt(cwd);
+  const units = await unitsAt(cwd, {starting: true});
   checkNames(units, names);
   const {plan, runForeground} = await import('../services/orchestrate.js');
   const order = plan(units, names);
@@ -74,7 +80,7 @@ export async function upForeground(cwd: string, names: string[], io: UpIO, descr
 
 /** `devenv run <task> [-- args]`: what the task needs (services started, tasks run), then the task itself, always. */
 export async function runTaskAt(cwd: string, task: string, args: string[], io: UpIO, force = false): Promise<{root: string; services: StartResult[]; tasks: TaskResult[]}> {
-  const units = await unitsAt(cwd);
+  const units = await unitsAt(cwd, {starting: true});
   if (!units.tasks.has(task)) throw new UsageError(`unknown task: ${task}`, units.tasks.size ? `this project's tasks: ${[...units.tasks.keys()].join(', ')}` : 'tasks are declared in devenv.toml as [tasks.<name>] with exec = "..."');
   const {plan, startUnits} = await import('../services/orchestrate.js');
   const order = plan(units, [task]);
@@ -98,9 +104,12 @@ export async function downAt(cwd: string, names: string[], onStopped: (r: StopRe
   return {root, services: results, errors};
 }
 
-export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]}> {
-  const {root} = openProject(cwd);
-  return {root, services: await servicesStatus(root)};
+export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; removed: RemovedCheckout[]}> {
+  const p = openProject(cwd);
+  const {removedCheckouts} = await import('../services/leftovers.js');
+  // Another checkout of this repository, removed while its servers ran: they run on, unreachable from there.
+  const removed = p.git ? await removedCheckouts(p.git.commonDir) : [];
+  return {root: p.root, services: await servicesStatus(p.root), removed};
 }
 
 /** Log files to show: services', processes' and tasks' (all when none named). */
