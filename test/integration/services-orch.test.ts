@@ -161,7 +161,7 @@ describe('devenv test', () => {
   test('a fixed port is the port the tests get when it is free, and the test task starts once every service and process is ready', () => {
     const t = ok(run(main, ['test']));
     // No `after` in [tasks.test]: PostgreSQL was initialised and ready, the process running.
-    expect(t.stdout).toMatch(/^42$/m);
+    expect(t.stdout).toMatch(/^test +\| 42$/m);
     expect(t.stdout).toContain('PONG');
     expect(t.stdout).toContain(`TESTREDIS ${fixedPort}`);
     expect(ps(main).redis.state).toBe('stopped');
@@ -314,14 +314,17 @@ describe('tasks', () => {
     const bad = join(sb.dir, 'bad');
     mkdirSync(bad);
     const cases: [string, RegExp][] = [
-      ['[services.mysql]\n\n[processes.mysql-tcp]\nexec = "true"\nport = "auto"\n', /devenv\.toml:3:\d+: processes\.mysql-tcp: its port variable MYSQL_TCP_PORT is the one MariaDB sets/],
-      ['[processes.api_v2]\nexec = "true"\nport = 9001\n\n[processes.api-v2]\nexec = "true"\nport = "auto"\n', /devenv\.toml:5:\d+: processes\.api-v2: its port variable API_V2_PORT is also processes\.api_v2's/],
+      ['[services.mysql]\n\n[processes.mysql-tcp]\nexec = "true"\nport = "auto"\n', /devenv\.toml:5:\d+: processes\.mysql-tcp: its port variable MYSQL_TCP_PORT is the one MariaDB sets/],
+      ['[processes.api_v2]\nexec = "true"\nport = 9001\n\n[processes.api-v2]\nexec = "true"\nport = "auto"\n', /devenv\.toml:7:\d+: processes\.api-v2: its port variable API_V2_PORT is also processes\.api_v2's/],
     ];
     for (const [text, want] of cases) {
       writeFileSync(join(bad, 'devenv.toml'), `name = "bad"\n\n${text}`);
-      const r = run(bad, ['ps']);
-      expect(r.status).not.toBe(0);
-      expect(r.stderr).toMatch(want);
+      for (const cmd of [['generate'], ['up', '-d']]) {
+        const r = run(bad, cmd);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(want);
+      }
+      expect(existsSync(join(bad, 'flake.nix'))).toBe(false);
     }
   });
 });
@@ -378,6 +381,6 @@ exec = "PGSSLMODE=require psql -X -tAc 'select ssl from pg_stat_ssl where pid = 
     expect(ok(run(tls, ['exec', '--', 'bash', '-c', `PGSSLMODE=require psql -X -tAc 'select ssl from pg_stat_ssl where pid = pg_backend_pid()' "$DATABASE_URL"`])).stdout.trim()).toBe('t');
     ok(run(tls, ['down']));
     const t = ok(run(tls, ['test']));
-    expect(t.stdout.trim().split('\n').pop()).toBe('t');
+    expect(t.stdout.trim().split('\n').pop()).toMatch(/^test +\| t$/);
   });
 });
