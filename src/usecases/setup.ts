@@ -73,11 +73,12 @@ export async function setupBeforeExec(root: string, spec: EnvSpec): Promise<void
 export function setupStatus(root: string) {
   const st = readSetupState(root);
   const running = runningSetup(root);
+  const missing = missingSetup(root);
   return {
     running: running ? {pid: running.pid, since: running.since, steps: describeSteps(running.steps, root)} : undefined,
     failed: st.failed ? {step: describeSteps([st.failed.step], root), at: st.failed.at, output: st.failed.output} : undefined,
     lastOk: st.lastOk,
     /** Made once, deleted since: set up again at the next entry or exec. */
-    missing: missingSetup(root),
+    ...(missing.length ? {missing} : {}),
   };
 }
