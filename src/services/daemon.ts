@@ -10,7 +10,7 @@ import {ensureDir, readFileOrNull, withLock} from '../util/fs.js';
 import {whichIn} from './postgres.js';
 import {appendLog, assertOwnState, readMarker, writeMarker} from './marker.js';
 import {portTakenError} from './ports.js';
-import {clearStopRequest, groupAlive, interruption, isProgram, killGroup, pidAlive, portFree, requestStop, sleep, spawnDetached, StartInterrupted, tailLines, waitForExit} from './process.js';
+import {groupAlive, interruption, isProgram, killGroup, pidAlive, portFree, sleep, spawnDetached, StartInterrupted, tailLines, waitForExit, withStopLock} from './process.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
 
 export interface DaemonLayout {
@@ -238,14 +238,7 @@ export abstract class DaemonService implements Service {
 
   async stop(): Promise<StopResult> {
     ensureDir(dirname(this.lockFile));
-    return withLock(
-      this.lockFile,
-      () => {
-        clearStopRequest(this.lockFile);
-        return this.stopLocked();
-      },
-      () => requestStop(this.lockFile),
-    );
+    return withStopLock(this.lockFile, () => this.stopLocked());
   }
 
   private async stopLocked(): Promise<StopResult> {

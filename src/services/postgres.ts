@@ -19,7 +19,7 @@ import {
   type Verdict,
   wantedDatabases,
 } from './postgres-files.js';
-import {clearStopRequest, groupAlive, groupMembers, interruption, isProgram, procAvailable, killGroup, pidAlive, procCwd, procGroup, requestStop, runTool, sleep, spawnDetached, StartInterrupted, tailLines, waitForExit} from './process.js';
+import {groupAlive, groupMembers, interruption, isProgram, procAvailable, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, StartInterrupted, tailLines, waitForExit, withStopLock} from './process.js';
 import {type PostgresLayout, realRoot} from './project-env.js';
 import {appendLog, assertOwnState, MARKER_FILE, readMarker, writeMarker} from './marker.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
@@ -455,14 +455,7 @@ export class PostgresService implements Service {
 
   async stop(): Promise<StopResult> {
     ensureDir(dirname(this.lockFile));
-    return withLock(
-      this.lockFile,
-      () => {
-        clearStopRequest(this.lockFile);
-        return this.stopLocked();
-      },
-      () => requestStop(this.lockFile),
-    );
+    return withStopLock(this.lockFile, () => this.stopLocked());
   }
 
   private async stopLocked(): Promise<StopResult> {

@@ -11,7 +11,7 @@ import type {KeeperSpec, KeeperState} from './keeper.js';
 import {appendLog, assertOwnState} from './marker.js';
 import {isSameProcess, pidAlive, sameBoot} from '../util/proc.js';
 import {portTakenError} from './ports.js';
-import {clearStopRequest, groupAlive, interruption, StartInterrupted, killGroup, portFree, requestStop, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import {groupAlive, interruption, StartInterrupted, killGroup, portFree, withStopLock, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult} from './service.js';
 
 export interface ProcessUnitOptions {
@@ -172,14 +172,7 @@ export class ProcessUnit implements Service {
 
   async stop(why = 'devenv down'): Promise<StopResult> {
     ensureDir(this.o.runDir);
-    return withLock(
-      this.lockFile,
-      () => {
-        clearStopRequest(this.lockFile);
-        return this.stopLocked(why);
-      },
-      () => requestStop(this.lockFile),
-    );
+    return withStopLock(this.lockFile, () => this.stopLocked(why));
   }
 
   private async stopLocked(why: string): Promise<StopResult> {

@@ -4,6 +4,7 @@
 import {execFile, spawn} from 'node:child_process';
 import {closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {ServiceError} from '../errors.js';
+import {withLock} from '../util/fs.js';
 import {openLogNoFollow} from './marker.js';
 import {createServer} from 'node:net';
 import {basename} from 'node:path';
@@ -261,14 +262,26 @@ export function runTool(cmd: string, args: string[], env: NodeJS.ProcessEnv): Pr
 const stopRequest = (lockFile: string): string => `${lockFile}.stop`;
 
 /** For withLock's onWait in `stop`: ask the holder to give up. */
-export function requestStop(lockFile: string): void {
+function requestStop(lockFile: string): void {
   try {
     writeFileSync(stopRequest(lockFile), `${process.pid}\n`, {mode: 0o600});
   } catch {}
 }
 
-export function clearStopRequest(lockFile: string): void {
+function clearStopRequest(lockFile: string): void {
   rmSync(stopRequest(lockFile), {force: true});
+}
+
+/** A unit's stop under its lock; an `up` holding the lock (waiting for readiness) is asked to give up. */
+export function withStopLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  return withLock(
+    lockFile,
+    () => {
+      clearStopRequest(lockFile);
+      return fn();
+    },
+    () => requestStop(lockFile),
+  );
 }
 
 /** Why a readiness wait begun at `since` must end now: Ctrl-C of this up, or a later `down`. */
