@@ -287,6 +287,7 @@ describe('readiness', () => {
 
 describe('tasks', () => {
   test("a task with sources runs again when its own exec, env or after changed", () => {
+    writeFileSync(join(main, 'devenv.toml'), toml());
     const count = () => readFileSync(join(main, '.gen.log'), 'utf8').trim().split('\n').length;
     expect(ok(run(main, ['run', 'gen'])).stderr).toMatch(/gen: done/);
     expect(ok(run(main, ['run', 'gen'])).stderr).toMatch(/gen: skipped/);
