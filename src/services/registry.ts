@@ -5,7 +5,7 @@
 // so `up` sees the whole project as one graph.
 import {join} from 'node:path';
 import type {Manifest, MysqlConfig, ProcessConfig, RedisConfig, TaskConfig} from '../manifest/model.js';
-import {serviceEnabled} from '../manifest/model.js';
+import {processPortVar, serviceEnabled} from '../manifest/model.js';
 import {projectStateDir} from '../paths.js';
 import {mkdirSync} from 'node:fs';
 import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
@@ -123,7 +123,7 @@ function lazyService(name: string, logFile: string, load: () => Promise<Service>
 }
 
 /** `<NAME>_PORT` for a process name (web-api -> WEB_API_PORT). */
-export const portVar = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+export const portVar = processPortVar;
 
 export function processPort(root: string, name: string, p: ProcessConfig): number | undefined {
   if (p.port === undefined) return undefined;
