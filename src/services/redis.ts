@@ -40,7 +40,7 @@ export function writeRedisConf(l: RedisLayout): void {
 }
 
 export function redisEnv(l: RedisLayout): Record<string, string> {
-  return {REDIS_URL: `redis://:${encodeURIComponent(l.password)}@127.0.0.1:${l.port}/0`, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(l.port), REDIS_SOCKET: l.socket};
+  return {REDIS_URL: `redis://default:${encodeURIComponent(l.password)}@127.0.0.1:${l.port}/0`, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(l.port), REDIS_SOCKET: l.socket};
 }
 
 /** AUTH then PING, as RESP arrays (any byte of the password is safe). */

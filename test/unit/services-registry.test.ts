@@ -137,7 +137,7 @@ describe('servers', () => {
     expect(args.join(' ')).not.toContain('pw/');
     expect(args.join(' ')).not.toContain('known');
     expect(ignored).toEqual(['port', 'bind', 'requirepass']);
-    expect(redisEnv(rl)).toEqual({REDIS_URL: 'redis://:pw%2F%2B%3A%40x@127.0.0.1:23456/0', REDIS_HOST: '127.0.0.1', REDIS_PORT: '23456', REDIS_SOCKET: '/run/d/x-abc/s.sock'});
+    expect(redisEnv(rl)).toEqual({REDIS_URL: 'redis://default:pw%2F%2B%3A%40x@127.0.0.1:23456/0', REDIS_HOST: '127.0.0.1', REDIS_PORT: '23456', REDIS_SOCKET: '/run/d/x-abc/s.sock'});
   });
 
   test('redis liveness: AUTH then PING; an error or a server without our password is not alive, an old passwordless one is', () => {
