@@ -2,7 +2,7 @@
 // task sources, the order `up` starts things in, the servers' arguments and client variables.
 // Real servers run in test/integration/services-project.test.ts.
 import {describe, expect, test} from '@jest/globals';
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {ManifestError} from '../../src/errors.js';
@@ -12,7 +12,7 @@ import {checkGraph, closure, topoOrder} from '../../src/services/index.js';
 import {mysqlArgs, mysqlEnv, type MysqlLayout} from '../../src/services/mysql.js';
 import {prefixer} from '../../src/services/orchestrate.js';
 import {authPing, authPingAnswer, redisArgs, redisConfFile, redisEnv} from '../../src/services/redis.js';
-import {postgresEnv} from '../../src/services/project-env.js';
+import {postgresEnv, writePgpass} from '../../src/services/project-env.js';
 import {portVar} from '../../src/services/registry.js';
 import {globToRegExp, matchSources, sourcesDigest} from '../../src/services/tasks.js';
 import {githubWorkflow} from '../../src/usecases/generate.js';
@@ -154,6 +154,18 @@ describe('servers', () => {
     expect([...Object.keys(mysqlEnv(ml)), 'DATABASE_URL'].sort()).toEqual([...SERVICE_VARS.mysql].sort());
     const pl = {port: 1, dataDir: '/d', socketDir: '/s', logFile: '/l', user: 'me', database: 'app', version: 15, passwordFile: '/p', password: 'x', pgpassFile: '/pp'};
     expect(Object.keys(postgresEnv(pl)).sort()).toEqual([...SERVICE_VARS.postgres].sort());
+  });
+
+  test('PGPASSFILE: entries for this server only, fields escaped, 0600', () => {
+    const d = mkdtempSync(join(tmpdir(), 'pgpass-'));
+    try {
+      const f = join(d, 'pgpass');
+      writePgpass(f, 24001, 'a:b\\c', 'p:w');
+      expect(readFileSync(f, 'utf8')).toBe('localhost:24001:*:a\\:b\\\\c:p\\:w\n127.0.0.1:24001:*:a\\:b\\\\c:p\\:w\n');
+      expect(statSync(f).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(d, {recursive: true, force: true});
+    }
   });
 
   test('[env] may not set a service or process variable of this project; without that service it may', () => {
