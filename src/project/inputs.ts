@@ -171,18 +171,31 @@ function matcher(root: string): (rel: string) => boolean {
 export const isInputName = (root: string, rel: string): boolean => matcher(root)(rel);
 
 /**
- * Listing the tree is what grows with the repository (git walks it for untracked files): one
- * listing per process and project serves every digest of a command (an evaluation takes
- * several, the last to see whether the content changed meanwhile; a file created meanwhile is
- * seen by the next command). A long-lived process (the watcher) forgets it before each look.
+ * Listing the tree is what grows with the repository (git walks it for untracked files). Inside
+ * oneListing (an evaluation, a hook miss, an exec) one listing per project serves every digest
+ * (an evaluation takes several, the last to see whether the content changed meanwhile; a file
+ * created meanwhile is seen by the next command). Outside, every digest lists afresh.
  */
 const listings = new Map<string, string[]>();
+let scopes = 0;
 const listing = (p: Project): string[] => {
   let l = listings.get(p.real);
-  if (!l) listings.set(p.real, (l = p.git ? gitFiles(p.real, [...DEFAULT_INPUTS, ...declaredInputs(p.real)]) : treeFiles(p.real, '', SETUP_DIRS)));
+  if (!l) {
+    l = p.git ? gitFiles(p.real, [...DEFAULT_INPUTS, ...declaredInputs(p.real)]) : treeFiles(p.real, '', SETUP_DIRS);
+    if (scopes > 0) listings.set(p.real, l);
+  }
   return l;
 };
-export const forgetListings = (): void => listings.clear();
+
+/** Run `fn` with one listing of each project's tree (see above). */
+export async function oneListing<T>(fn: () => Promise<T>): Promise<T> {
+  scopes++;
+  try {
+    return await fn();
+  } finally {
+    if (--scopes === 0) listings.clear();
+  }
+}
 
 /** The names of the project's inputs (not yet hashed), sorted, relative to the root. */
 export function inputNames(p: Project): {names: string[]; submodules: Set<string>} {

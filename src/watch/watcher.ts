@@ -16,7 +16,6 @@ import {ensureDir} from '../util/fs.js';
 import {summarizeNixError} from '../nix/nix-error.js';
 import type {EnsureResult} from '../evaluation/evaluate.js';
 import {Debouncer} from './debounce.js';
-import {forgetListings} from '../project/inputs.js';
 import {discoverProjects, isProject, relevantFile, skippedDir, watchDirs} from './projects.js';
 import type {LastEvaluation} from './state.js';
 import {statSync} from 'node:fs';
@@ -163,7 +162,6 @@ export class Watcher {
       this.log(`${stamp()} ${tilde(root)} ${why}`);
     };
     if (!isProject(root)) return say('has no devenv.toml or flake.nix now; waiting');
-    forgetListings();
     const inputs = inputDigest(root);
     const trust = checkTrust(root, inputs.digest);
     if (!trust.trusted) {
