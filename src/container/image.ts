@@ -199,7 +199,7 @@ export async function buildImage(i: BuildInput): Promise<BuiltImage> {
   const index = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [{mediaType: manifest.mediaType, digest: man.digest, size: man.size, annotations: {'org.opencontainers.image.ref.name': ref.split(':').slice(1).join(':')}}],
+    manifests: [{mediaType: manifest.mediaType, digest: man.digest, size: man.size, annotations: {'org.opencontainers.image.ref.name': ref}}],
   };
   writeLayout(i.layout, [cfg.digest, man.digest, ...layers.map((l) => l.digest)], index);
   return {name: settings.name, tag: settings.tag, kind: i.kind, ref, layout: i.layout, digest: man.digest, layers, ports, user: settings.user, workdir: WORKDIR, dataVolume: DATA_DIR};

@@ -63,9 +63,7 @@ export async function containerCopy(cwd: string, kind: ImageKind, dest: string, 
       await writeOciArchive(image.layout, file);
       const r = await run(engine.path, ['load', '-i', file]);
       if (r.code !== 0) throw new EngineError(`${engine.name} load`, r.stderr || r.stdout, `see ${engine.name}'s message above`);
-      // podman names an oci-archive after its ref annotation only; tag it as the image's name.
-      const loaded = /sha256:[0-9a-f]{64}|[0-9a-f]{64}/.exec(r.stdout)?.[0];
-      if (loaded) await run(engine.path, ['tag', loaded, `localhost/${image.ref}`]);
+      // The archive's ref annotation (name:tag) names it: localhost/name:tag.
     } finally {
       rmSync(tmp, {recursive: true, force: true});
     }
@@ -73,7 +71,7 @@ export async function containerCopy(cwd: string, kind: ImageKind, dest: string, 
   }
   const skopeo = which('skopeo');
   if (!skopeo) throw new DevenvError(`copying to ${transport}: needs skopeo, which is not on PATH`, {hint: "install skopeo, or copy to oci-archive:FILE (devenv writes that itself) and push it with your engine", code: 'container_engine'});
-  const r = await run(skopeo, ['copy', '--quiet', `oci:${image.layout}:${image.ref.split(':').slice(1).join(':')}`, dest]);
+  const r = await run(skopeo, ['copy', '--quiet', `oci:${image.layout}:${image.ref}`, dest]);
   if (r.code !== 0) throw new EngineError('skopeo copy', r.stderr || r.stdout, 'for a registry, log in with `skopeo login` (or your engine\'s login): its auth file is used');
   return {image, dest};
 }

@@ -76,7 +76,8 @@ mkdir -p "$R/proc" "$R/dev"
 mount -t proc proc "$R/proc"
 mount --rbind /dev "$R/dev"
 for ((i = 0; i < \${#vols[@]}; i += 2)); do mkdir -p "$R\${vols[i+1]}"; mount --bind "\${vols[i]}" "$R\${vols[i+1]}"; done
-exec env -i "\${envs[@]}" unshare --user --map-user="$U" --map-group="$G" --root="$R" --wd="$W" -- "$@"
+unshare=$(command -v unshare)
+exec env -i "\${envs[@]}" "$unshare" --user --map-user="$U" --map-group="$G" --root="$R" --wd="$W" -- "$@"
 `;
 
 export interface Running {
