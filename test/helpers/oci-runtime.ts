@@ -77,6 +77,9 @@ mount -t proc proc "$R/proc"
 mount --rbind /dev "$R/dev"
 for ((i = 0; i < \${#vols[@]}; i += 2)); do mkdir -p "$R\${vols[i+1]}"; mount --bind "\${vols[i]}" "$R\${vols[i+1]}"; done
 unshare=$(command -v unshare)
+# A holder of the first user namespace, for inNet (the entrypoint's own user namespace does
+# not own the network namespace). 'tail' is the only one in the container; it dies with pid 1.
+tail -f /dev/null </dev/null >/dev/null 2>&1 &
 exec env -i "\${envs[@]}" "$unshare" --user --map-user="$U" --map-group="$G" --root="$R" --wd="$W" -- "$@"
 `;
 
@@ -141,7 +144,10 @@ export function start(img: OciImage, root: string, volumes: Record<string, strin
         check();
       }),
     inNet: (cmd) => {
-      const r = spawnSync('nsenter', ['-t', String(pid1()), '-U', '-n', '--preserve-credentials', '--', ...cmd], {encoding: 'utf8', timeout: 30_000});
+      const p1 = pid1();
+      const holder = readFileSync(`/proc/${p1}/task/${p1}/children`, 'utf8').trim().split(/\s+/).find((p) => p && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'tail');
+      if (!holder) throw new Error('no namespace holder in the container');
+      const r = spawnSync('nsenter', ['-t', holder, '-U', '-n', '--preserve-credentials', '--', ...cmd], {encoding: 'utf8', timeout: 30_000});
       return {status: r.status, stdout: r.stdout, stderr: r.stderr};
     },
   };

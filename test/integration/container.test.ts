@@ -5,8 +5,7 @@
 // by the official devcontainers CLI. One image per project, built once and shared by the tests.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawnSync} from 'node:child_process';
-import {createHash} from 'node:crypto';
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {REPO, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
 import {readImage, removeRoot, start, unpack, verifyBlobs, type OciImage} from '../helpers/oci-runtime.js';
@@ -19,6 +18,10 @@ const roots: string[] = [];
 const WEB = `import http.server, os, subprocess
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path == "/health":
+            self.send_response(204)
+            self.end_headers()
+            return
         q = "select 'pg:' || current_database() || ':' || current_user || ':' || count(*) from visits"
         subprocess.run(["psql", "-X", "-q", "-c", "insert into visits default values"], check=True)
         out = subprocess.run(["psql", "-X", "-tA", "-c", q], capture_output=True, text=True)
@@ -57,7 +60,7 @@ after = ["postgres"]
 [processes.web]
 exec = "exec python3 web.py"
 port = "auto"
-ready = "http"
+ready = {http = "/health"}
 after = ["migrate"]
 
 [container]
@@ -68,6 +71,9 @@ user = "shopper"
   writeFileSync(join(dir, 'devenv.toml'), readFileSync(join(dir, 'devenv.toml'), 'utf8').replace('[env]\n', '[env]\nGREETING = "hi from [env]"\n'));
   writeFileSync(join(dir, 'web.py'), WEB);
   writeFileSync(join(dir, '.env'), 'SHOP_SECRET=dotenv-value-never-in-images\n');
+  // A link out of the project: the image gets the link, never what it points at.
+  writeFileSync(join(sb.dir, 'outside-secret'), 'outside-content-never-in-images\n');
+  symlinkSync(join(sb.dir, 'outside-secret'), join(dir, 'notes-link'));
 }
 
 beforeAll(() => {
@@ -109,6 +115,9 @@ describe('the processes image', () => {
     expect(list).toEqual(expect.arrayContaining(['app/web.py', 'app/devenv.toml', 'etc/passwd', 'devenv/entrypoint']));
     expect(list.some((f) => f.endsWith('.env'))).toBe(false);
     expect(last.includes('dotenv-value-never-in-images')).toBe(false);
+    expect(last.includes('outside-content-never-in-images')).toBe(false);
+    const link = spawnSync('tar', ['-tvf', img.layers.at(-1)!.file, 'app/notes-link'], {encoding: 'utf8'}).stdout;
+    expect(link).toMatch(/^l.* app\/notes-link -> .*outside-secret/);
     expect(JSON.stringify(img.config).includes('dotenv-value-never-in-images')).toBe(false);
     expect(readFileSync(img.layers.at(-1)!.file).includes('shopper:x:1000:1000')).toBe(true);
   });
@@ -173,7 +182,7 @@ describe('reproducible, shared, portable', () => {
 
     const img = readImage(b.layout, 'blog:latest-shell');
     expect(img.config.config.Entrypoint).toHaveLength(1);
-    img.config.config.Cmd = ['-c', 'echo "uid=$(id -u 2>/dev/null || echo ?) pwd=$PWD user=$USER"; ls /app; psql --version'];
+    img.config.config.Cmd = ['-c', 'echo "uid=$EUID pwd=$PWD user=$USER"; ls /app; psql --version'];
     const root = unpacked(img, 'root-shell');
     const c = start(img, root, {});
     const end = await c.exited;
@@ -183,16 +192,12 @@ describe('reproducible, shared, portable', () => {
     expect(end.code).toBe(0);
   }, 900_000);
 
-  test('copy to an oci-archive is reproducible and loads back as the same image', async () => {
+  test('copy to an oci-archive loads back as the same image', async () => {
     const a = join(sb.dir, 'shop.tar');
     const r = sb.devenv(['container', 'copy', `oci-archive:${a}`, '--json'], {cwd: shop, timeout: 600_000});
     expect(r.stderr).toBe('');
     const copied = JSON.parse(r.stdout) as {digest: string; dest: string};
     expect(copied.dest).toBe(`oci-archive:${a}`);
-    const sum = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
-    const first = sum(a);
-    expect(sb.devenv(['container', 'copy', 'processes', `oci-archive:${a}`], {cwd: shop, timeout: 600_000}).status).toBe(0);
-    expect(sum(a)).toBe(first);
     // Back: unpack the archive as an engine's `load` does, check every blob, same manifest.
     const back = join(sb.dir, 'loaded');
     mkdirSync(back);
