@@ -47,6 +47,8 @@ export interface BuiltImage {
   digest: string;
   layers: {digest: string; size: number; paths: string[]}[];
   ports: number[];
+  /** What `container run` publishes: the processes' ports and [container] ports (not the services'). */
+  publish: number[];
   user: string;
   workdir: string;
   dataVolume: string;
@@ -152,7 +154,9 @@ export async function buildImage(i: BuildInput): Promise<BuiltImage> {
   const tools = {mkdir: findInClosure(closure, 'mkdir', /-coreutils-/), sleep: findInClosure(closure, 'sleep', /-coreutils-/), chmod: findInClosure(closure, 'chmod', /-coreutils-/)};
   const missing = [!bash && 'bash', ...Object.entries(tools).filter(([, v]) => !v).map(([k]) => k)].filter(Boolean);
   if (missing.length) throw new DevenvError(`the environment's closure has no ${missing.join(', ')}; the image's entrypoint needs them`, {hint: "add them to packages in devenv.toml (e.g. packages = [\"bashInteractive\", \"coreutils\"]), then run 'devenv container build' again", code: 'container_tools'});
-  const ports = [...new Set([...Object.values(imagePorts(i.manifest)), ...settings.ports])].sort((a, b) => a - b);
+  const byName = imagePorts(i.manifest);
+  const ports = [...new Set([...Object.values(byName), ...settings.ports])].sort((a, b) => a - b);
+  const publish = [...new Set([...Object.entries(byName).filter(([n]) => i.manifest.processes?.[n]).map(([, p]) => p), ...settings.ports])].sort((a, b) => a - b);
 
   // Layers: the store, then what is the project's own.
   const groups = groupLayers(closureInfo);
@@ -202,7 +206,7 @@ export async function buildImage(i: BuildInput): Promise<BuiltImage> {
     manifests: [{mediaType: manifest.mediaType, digest: man.digest, size: man.size, annotations: {'org.opencontainers.image.ref.name': ref}}],
   };
   writeLayout(i.layout, [cfg.digest, man.digest, ...layers.map((l) => l.digest)], index);
-  return {name: settings.name, tag: settings.tag, kind: i.kind, ref, layout: i.layout, digest: man.digest, layers, ports, user: settings.user, workdir: WORKDIR, dataVolume: DATA_DIR};
+  return {name: settings.name, tag: settings.tag, kind: i.kind, ref, layout: i.layout, digest: man.digest, layers, ports, publish, user: settings.user, workdir: WORKDIR, dataVolume: DATA_DIR};
 }
 
 /** The OCI layout directory: blobs hard-linked from the shared blob store (copied across file systems). */

@@ -84,7 +84,7 @@ export async function containerRun(cwd: string, kind: ImageKind, extraArgs: stri
   const {image} = await containerCopy(cwd, kind, 'engine:', io);
   const args = ['run', '--rm', '--init=false', ...(kind === 'shell' ? ['-it'] : [])];
   if (engine.name === 'docker') args.splice(args.indexOf('--init=false'), 1);
-  for (const port of image.ports) args.push('-p', `127.0.0.1:${port}:${port}`);
+  for (const port of image.publish) args.push('-p', `127.0.0.1:${port}:${port}`);
   if (kind === 'processes') args.push('-v', `${image.name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-data:${image.dataVolume}`);
   args.push(...extraArgs, `localhost/${image.ref}`);
   const r = await run(engine.path, args, {inherit: true});
