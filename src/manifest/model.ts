@@ -106,6 +106,15 @@ export interface Manifest {
   // Teams (src/teams): binary caches and remote builders, passed to nix only once allowed.
   cache?: CacheConfig;
   nix?: NixConfig;
+  /** `devenv container build`: the image's name, tag, extra ports and user. */
+  container?: ContainerConfig;
+}
+
+export interface ContainerConfig {
+  name?: string;
+  tag?: string;
+  ports?: number[];
+  user?: string;
 }
 
 export interface CacheConfig {
