@@ -5,6 +5,7 @@ import {type Units, projectUnits, selectServices, servicesStatus, type Service, 
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
 import type {TaskResult} from '../services/tasks.js';
 import {DevenvError, UsageError} from '../errors.js';
+import {tailLines as readTail} from '../services/process.js';
 
 export type {Service, ServiceStatus, StartResult, StopResult, TaskResult, UpIO};
 export {fileSize, followFile, tailLines} from '../services/process.js';
@@ -159,4 +160,11 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
     for (const f of [`processes-${tag}`, `tasks-${tag}`, `mysql-home-${tag}`, `project-env-${tag}.json`, join('services', `config-${tag}.json`)]) rmSync(join(own, f), {recursive: true, force: true});
     setInstance(before);
   }
+}
+
+/** `devenv logs --json`: the last `lines` lines of each log (all of them when not given). */
+export async function readLogsAt(cwd: string, name?: string, lines?: number): Promise<{root: string; logs: {name: string; logFile: string; lines: string[]}[]}> {
+  const {root} = openProject(cwd);
+  const logs = (await logFilesAt(cwd, name)).map((l) => ({...l, lines: readTail(l.logFile, lines ?? Number.MAX_SAFE_INTEGER, true)}));
+  return {root, logs};
 }
