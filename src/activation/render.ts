@@ -6,7 +6,7 @@ import type {CacheEntry} from '../cache/entries.js';
 import {hookEffects} from '../env/shell-hook.js';
 import {NEVER_TOUCH, pathEdits} from '../env/spec.js';
 import {projectStateDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
-import {dotenvNames, setupInputNames} from '../project/dotenv.js';
+import {activationConfig, dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
 import {withLanguages} from '../project/languages.js';
 import {briefNixError} from '../nix/nix-error.js';
@@ -122,6 +122,7 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
     storePaths: storePathsOf(entry),
     usedMarker: usedMarker(entry.key),
     notes,
+    defs: activationConfig(root).defs,
     message: error
       ? `devenv: ${tilde(root)} failed to evaluate; using the last good environment${desc ? ` (${desc})` : ''}`
       : `devenv: loading ${tilde(root)}${desc ? ` (${desc})` : ''}`,
@@ -143,6 +144,7 @@ function activationFor(shared: Shared, shell: ShellName): Activation {
     usedMarker: shared.usedMarker,
     message: shared.message,
     notes: shared.notes,
+    defs: shared.defs,
   };
 }
 

@@ -9,6 +9,7 @@ import {createRequire} from 'node:module';
 import {isAbsolute, join, normalize} from 'node:path';
 import {DevenvError} from '../errors.js';
 import {projectStateDir} from '../paths.js';
+import {defNameProblem} from '../shells/protocol.js';
 import {readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
 
 /** Names a dotenv file may not set: devenv's own, and what the environment builds by prepending. */
@@ -29,6 +30,8 @@ export interface ActivationConfig {
   dotenv: string[];
   python?: {venv: boolean; requirements?: string};
   node?: {install?: string};
+  /** [shell] aliases and functions (functions.fish: fish bodies), names already checked. */
+  defs?: {aliases: Record<string, string>; functions: Record<string, string>; fish: Record<string, string>};
 }
 
 /** Lock files an install command reads (with package.json, whose scripts it runs). */
@@ -37,15 +40,16 @@ export const NODE_LOCKS: Record<string, string> = {npm: 'package-lock.json', pnp
 /** The project's ActivationConfig, memoized per devenv.toml content (the warm path parses no TOML). */
 export function activationConfig(root: string): ActivationConfig {
   const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null || !/dotenv|languages/.test(toml)) return {dotenv: []};
-  const digest = createHash('sha256').update(toml).digest('hex');
+  if (toml === null || !/dotenv|languages|shell/.test(toml)) return {dotenv: []};
+  // The version tag: a memo written before [shell] aliases were read must not be reused.
+  const digest = createHash('sha256').update('defs\n').update(toml).digest('hex');
   const memo = join(projectStateDir(root), 'activation-config.json');
   const hit = readMemo<ActivationConfig>(memo, digest);
   if (hit) return hit;
   const out: ActivationConfig = {dotenv: []};
   try {
     // Lazily and synchronously: trust checks are synchronous, and this runs only when devenv.toml changed.
-    type Raw = {dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}};
+    type Raw = {dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}; shell?: {aliases?: unknown; functions?: unknown}};
     const TOML = createRequire(import.meta.url)('@iarna/toml') as {parse(t: string): Raw};
     const raw = TOML.parse(toml);
     const files = raw.dotenv?.files;
@@ -54,6 +58,8 @@ export function activationConfig(root: string): ActivationConfig {
     if (py) out.python = {venv: py.venv === true, ...(typeof py.requirements === 'string' && safeDotenvName(py.requirements) ? {requirements: py.requirements} : {})};
     const node = raw.languages?.node;
     if (node) out.node = typeof node.install === 'string' && NODE_LOCKS[node.install.split(' ')[0]] ? {install: node.install} : {};
+    const defs = shellDefs(raw.shell);
+    if (defs) out.defs = defs;
   } catch {
     // An invalid devenv.toml is reported by evaluation with its location.
   }
@@ -61,6 +67,22 @@ export function activationConfig(root: string): ActivationConfig {
     writeMemo(memo, digest, out);
   } catch {}
   return out;
+}
+
+/** Strings under names the shells accept (parseManifest refuses the others with file:line; here they are only skipped). */
+function stringsOf(table: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!table || typeof table !== 'object' || Array.isArray(table)) return out;
+  for (const [k, v] of Object.entries(table)) if (typeof v === 'string' && !defNameProblem(k)) out[k] = v;
+  return out;
+}
+
+function shellDefs(shell: {aliases?: unknown; functions?: unknown} | undefined): ActivationConfig['defs'] {
+  if (!shell) return undefined;
+  const aliases = stringsOf(shell.aliases);
+  const functions = stringsOf(shell.functions);
+  const fish = stringsOf((shell.functions as {fish?: unknown} | undefined)?.fish);
+  return Object.keys(aliases).length || Object.keys(functions).length ? {aliases, functions, fish} : undefined;
 }
 
 /** [dotenv] files of the project at `root`, in order. */

@@ -21,6 +21,8 @@ export interface Activation {
   message: string;
   /** Further lines shown on loading (what the shellHook printed). */
   notes?: string[];
+  /** [shell] aliases and functions (bash/zsh bodies; `fish`: fish bodies given separately). */
+  defs?: {aliases: Record<string, string>; functions: Record<string, string>; fish: Record<string, string>};
 }
 
 export interface HookPaths {
