@@ -32,6 +32,8 @@ export interface ActivationConfig {
   node?: {install?: string};
   /** [shell] aliases and functions (functions.fish: fish bodies), names already checked. */
   defs?: {aliases: Record<string, string>; functions: Record<string, string>; fish: Record<string, string>};
+  /** Some service or process has auto-start (the shell then asks for them on entry). */
+  autoStart?: boolean;
 }
 
 /** Lock files an install command reads (with package.json, whose scripts it runs). */
@@ -40,7 +42,7 @@ export const NODE_LOCKS: Record<string, string> = {npm: 'package-lock.json', pnp
 /** The project's ActivationConfig, memoized per devenv.toml content (the warm path parses no TOML). */
 export function activationConfig(root: string): ActivationConfig {
   const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null || !/dotenv|languages|shell/.test(toml)) return {dotenv: []};
+  if (toml === null || !/dotenv|languages|shell|auto-start/.test(toml)) return {dotenv: []};
   // The version tag: a memo written before [shell] aliases were read must not be reused.
   const digest = createHash('sha256').update('defs\n').update(toml).digest('hex');
   const memo = join(projectStateDir(root), 'activation-config.json');
@@ -49,7 +51,7 @@ export function activationConfig(root: string): ActivationConfig {
   const out: ActivationConfig = {dotenv: []};
   try {
     // Lazily and synchronously: trust checks are synchronous, and this runs only when devenv.toml changed.
-    type Raw = {dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}; shell?: {aliases?: unknown; functions?: unknown}};
+    type Raw = {dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}; shell?: {aliases?: unknown; functions?: unknown}; services?: unknown; processes?: unknown};
     const TOML = createRequire(import.meta.url)('@iarna/toml') as {parse(t: string): Raw};
     const raw = TOML.parse(toml);
     const files = raw.dotenv?.files;
@@ -60,6 +62,7 @@ export function activationConfig(root: string): ActivationConfig {
     if (node) out.node = typeof node.install === 'string' && NODE_LOCKS[node.install.split(' ')[0]] ? {install: node.install} : {};
     const defs = shellDefs(raw.shell);
     if (defs) out.defs = defs;
+    if (autoStartNames(raw).length) out.autoStart = true;
   } catch {
     // An invalid devenv.toml is reported by evaluation with its location.
   }
@@ -83,6 +86,26 @@ function shellDefs(shell: {aliases?: unknown; functions?: unknown} | undefined):
   const functions = stringsOf(shell.functions);
   const fish = stringsOf((shell.functions as {fish?: unknown} | undefined)?.fish);
   return Object.keys(aliases).length || Object.keys(functions).length ? {aliases, functions, fish} : undefined;
+}
+
+/**
+ * The services and processes to start when a shell enters: [services] auto-start for all,
+ * each unit's own auto-start overriding it. `enable = false` units never.
+ */
+export function autoStartNames(raw: {services?: unknown; processes?: unknown}): string[] {
+  const table = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+  const services = table(raw.services);
+  const all = services['auto-start'] === true;
+  const out: string[] = [];
+  const units: [string, Record<string, unknown>][] = [
+    ...['postgres', 'redis', 'mysql'].filter((n) => n in services).map((n) => [n, table(services[n])] as [string, Record<string, unknown>]),
+    ...Object.entries(table(raw.processes)).map(([n, v]) => [n, table(v)] as [string, Record<string, unknown>]),
+  ];
+  for (const [name, cfg] of units) {
+    if (cfg.enable === false) continue;
+    if (typeof cfg['auto-start'] === 'boolean' ? cfg['auto-start'] : all) out.push(name);
+  }
+  return out;
 }
 
 /** [dotenv] files of the project at `root`, in order. */

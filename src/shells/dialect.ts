@@ -78,8 +78,12 @@ export interface Dialect {
   /** Define an alias (fish: a function wrapping the command line) or a function from its body. */
   defAlias(name: string, value: string): Lines;
   defFunction(name: string, body: string): Lines;
-  /** Back to the text `textVar` holds (read by defRead), or no definition when it is empty. */
-  defRestore(kind: DefKind, name: string, textVar: string): Lines;
+  /** Remember the definition of `name` (or that there is none) under `slot`. */
+  defSave(kind: DefKind, name: string, slot: string): Lines;
+  /** Back to the definition saved under `slot`, or none; then forget the slot. */
+  defRestore(kind: DefKind, name: string, slot: string): Lines;
+  /** Forget `slot`. */
+  defDrop(slot: string): Lines;
   /** Run function `fn` if it is defined, then remove it. */
   callOnce(fn: string): Lines;
 
@@ -188,6 +192,8 @@ function posix(kind: 'bash' | 'zsh'): Dialect {
     },
     defAlias: (name, value) => (zsh ? [`__devenv_dn=${ansiCQuote(name)}`, `aliases[$__devenv_dn]=${ansiCQuote(value)}`] : [`alias ${ansiCQuote(name + '=' + value)}`]),
     defFunction: (name, body) => (zsh ? [`__devenv_dn=${ansiCQuote(name)}`, `functions[$__devenv_dn]=${ansiCQuote(body)}`] : [`eval ${ansiCQuote(`function ${name} {\n${body}\n}`)}`]),
+    defSave: (kind, name, slot) => d.defRead(kind, name, slot, true),
+    defDrop: (slot) => [`unset ${slot}`],
     defRestore: (kind, name, t) => {
       if (zsh) {
         const h = kind === 'alias' ? 'aliases' : 'functions';
@@ -279,7 +285,10 @@ function fish(): Dialect {
       return [`eval ${fishQuote(`function ${name} --description ${fishQuote(`devenv alias ${name}=${value}`)}\n${line} $argv\nend`)}`];
     },
     defFunction: (name, body) => [`eval ${fishQuote(`function ${name}\n${body}\nend`)}`],
-    defRestore: (_kind, name, t) => [`if test -n "$${t}"`, `  eval "$${t}"`, 'else', `  functions -e ${fishQuote(name)}`, 'end'],
+    // Saved as a copy (functions -c): fish 4 re-indents a listing, so eval-ing one back is not exact.
+    defSave: (_kind, name, slot) => [`functions -e ${slot}`, `if functions -q ${fishQuote(name)}`, `  functions -c ${fishQuote(name)} ${slot}`, 'end'],
+    defDrop: (slot) => [`functions -e ${slot}`],
+    defRestore: (_kind, name, slot) => [`functions -e ${fishQuote(name)}`, `if functions -q ${slot}`, `  functions -c ${slot} ${fishQuote(name)}`, 'end'],
     callOnce: (fn) => [`if functions -q ${fn}`, `  ${fn}`, `  functions -e ${fn}`, 'end'],
     eq: (a, b) => atom(`test ${a} = ${b}`),
     empty: (a) => atom(`test -z ${a}`),

@@ -215,7 +215,11 @@ export function activationScript(d: Dialect, a: Activation, self: string): strin
   const apply: Lines = [];
   for (const [k, v] of Object.entries(a.vars)) if (!PATH_LIKE.includes(k) || !(k in a.paths)) apply.push(d.call('_devenv_set', k, q(v)));
   for (const [k, e] of Object.entries(a.paths)) apply.push(d.call('_devenv_path', k, q(e.pre.join(':')), q(e.post.join(':'))));
-  apply.push(...defsCode(d, a.defs));
+  // What leaving must undo besides variables: the activation leaves it as a function (DEF_UNDO).
+  const defs = defsCode(d, a.defs);
+  const auto = autoStartCode(d, a);
+  apply.push(...defs.apply, ...auto.apply);
+  if (defs.undo.length || auto.undo.length) apply.push(...d.fn(DEF_UNDO, [], [...defs.undo, ...auto.undo]));
   apply.push(d.exportLit(STATE.root, q(a.root)));
   apply.push(d.list(VAR.pairs, pairs), d.list(VAR.present, a.watch.filter((w) => !w.lo).map((w) => q(w.file))), d.list(VAR.absent, a.watchAbsent.map(q)));
   if (a.usedMarker) apply.push(...d.if(d.writable(q(a.usedMarker.replace(/\/[^/]*$/, ''))), [d.touch(q(a.usedMarker))]));
@@ -251,19 +255,19 @@ export function fishBody(body: string, given?: string): string {
  * one from before only where the definition is still the project's: one the user changed or
  * defined inside is kept. Runs on entry and leave only, never at an idle prompt.
  */
-function defsCode(d: Dialect, defs: Activation['defs']): Lines {
-  if (!defs) return [];
+function defsCode(d: Dialect, defs: Activation['defs']): {apply: Lines; undo: Lines} {
+  if (!defs) return {apply: [], undo: []};
   const items: [DefKind, string, string][] = [
     ...Object.entries(defs.aliases).map(([n, v]) => ['alias', n, v] as [DefKind, string, string]),
     ...Object.entries(defs.functions).map(([n, v]) => ['function', n, d.kind === 'fish' ? fishBody(v, defs.fish[n]) : v] as [DefKind, string, string]),
   ];
-  if (!items.length) return [];
+  if (!items.length) return {apply: [], undo: []};
   const old = (i: number) => `__devenv_def_old_${i}`;
   const now = (i: number) => `__devenv_def_new_${i}`;
   const cur = '__devenv_cur';
   const out: Lines = d.kind === 'zsh' ? ['local __devenv_dn', 'zmodload zsh/parameter 2>/dev/null'] : [];
   items.forEach(([kind, name, value], i) => {
-    out.push(...d.defRead(kind, name, old(i), true));
+    out.push(...d.defSave(kind, name, old(i)));
     out.push(...(kind === 'alias' ? d.defAlias(name, value) : d.defFunction(name, value)));
     out.push(...d.defRead(kind, name, now(i), true));
   });
@@ -271,10 +275,24 @@ function defsCode(d: Dialect, defs: Activation['defs']): Lines {
   items.forEach(([kind, name], i) => {
     undo.push(...d.defRead(kind, name, cur, false));
     undo.push(...d.if(d.eq(d.v(cur), d.v(now(i))), d.defRestore(kind, name, old(i))));
-    undo.push(d.unsetLit(old(i), now(i)));
+    undo.push(...d.defDrop(old(i)), d.unsetLit(now(i)));
   });
-  out.push(...d.fn(DEF_UNDO, [], undo));
-  return out;
+  return {apply: out, undo};
+}
+
+/**
+ * Services that follow the shell: on entry the shell marks itself inside (a file named after
+ * its pid, written with a builtin) and starts `devenv __autostart` fully detached (sh exits at
+ * once: no job notice, the prompt never waits); on leave it removes its mark. The supervisor
+ * (usecases/autostart.ts) stops the units once no marked shell is alive and inside.
+ */
+function autoStartCode(d: Dialect, a: Activation): {apply: Lines; undo: Lines} {
+  if (!a.autoStart) return {apply: [], undo: []};
+  const mark = d.q(`${a.autoStart.shellsDir}/${d.kind}-`) + d.pid;
+  return {
+    apply: [d.touch(mark), d.call('command', 'sh', '-c', d.q('"$@" </dev/null >/dev/null 2>&1 &'), 'sh', d.v('_devenv_node'), d.v('_devenv_bin'), '__autostart', d.q(a.root))],
+    undo: [d.call('command', 'rm', '-f', '--', mark)],
+  };
 }
 
 /**

@@ -23,6 +23,8 @@ export interface Activation {
   notes?: string[];
   /** [shell] aliases and functions (bash/zsh bodies; `fish`: fish bodies given separately). */
   defs?: {aliases: Record<string, string>; functions: Record<string, string>; fish: Record<string, string>};
+  /** [services] auto-start: where shells inside mark themselves (`<shell>-<pid>` files). */
+  autoStart?: {shellsDir: string};
 }
 
 export interface HookPaths {

@@ -8,6 +8,7 @@ import {DevenvError, UsageError} from '../errors.js';
 import {tailLines as readTail} from '../services/process.js';
 
 export type {Service, ServiceStatus, StartResult, StopResult, TaskResult, UpIO};
+export type AutoStartStatus = NonNullable<ReturnType<typeof import('./autostart.js').autoStartStatus>>;
 export {fileSize, followFile, tailLines} from '../services/process.js';
 
 /** The named services and processes of the project around `cwd` (all when none named). */
@@ -99,9 +100,13 @@ export async function downAt(cwd: string, names: string[], onStopped: (r: StopRe
   return {root, services: results, errors};
 }
 
-export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]}> {
+export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; autoStart?: AutoStartStatus}> {
   const {root} = openProject(cwd);
-  return {root, services: await servicesStatus(root)};
+  const services = await servicesStatus(root);
+  // [services] auto-start: which shells keep the units up (only while a supervisor runs).
+  const {autoStartStatus} = await import('./autostart.js');
+  const autoStart = autoStartStatus(root);
+  return autoStart ? {root, services, autoStart} : {root, services};
 }
 
 /** Log files to show: services', processes' and tasks' (all when none named). */
