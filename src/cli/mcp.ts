@@ -8,7 +8,7 @@ import {isAbsolute, resolve} from 'node:path';
 import {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js';
 import {StdioServerTransport} from '@modelcontextprotocol/sdk/server/stdio.js';
 import {z} from 'zod';
-import {DevenvError, NotAllowedError} from '../errors.js';
+import {NotAllowedError, ServiceError} from '../errors.js';
 import {errorJson, toDevenvError} from './present.js';
 import type {UpIO} from '../usecases/services.js';
 
@@ -99,7 +99,7 @@ export function buildServer(o: McpOptions): McpServer {
     annotations: {destructiveHint: false, idempotentHint: true},
   }, ({names: n, cwd: c}) => answer(async () => {
     const {root, services, errors} = await (await svc()).downAt(at(c), n ?? [], () => {});
-    if (errors.length) throw new DevenvError(`could not stop everything:\n    ${errors.join('\n    ')}`, {hint: "see 'devenv ps'", code: 'service_error', exitCode: 5});
+    if (errors.length) throw new ServiceError(`could not stop everything:\n    ${errors.join('\n    ')}`, "see 'devenv ps'");
     return {root, services};
   }));
 
