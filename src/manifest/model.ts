@@ -86,6 +86,8 @@ export interface NixpkgsConfig {
 
 export interface Manifest {
   name?: string;
+  /** What nix may read beyond the default inputs (see project/inputs.ts). */
+  project?: {inputs?: string[]};
   packages?: string[];
   nixpkgs?: {url?: string; config?: NixpkgsConfig};
   languages?: {
@@ -105,6 +107,15 @@ export interface Manifest {
   // Teams (src/teams): binary caches and remote builders, passed to nix only once allowed.
   cache?: CacheConfig;
   nix?: NixConfig;
+  /** `devenv container build`: the image's name, tag, extra ports and user. */
+  container?: ContainerConfig;
+}
+
+export interface ContainerConfig {
+  name?: string;
+  tag?: string;
+  ports?: number[];
+  user?: string;
 }
 
 export interface CacheConfig {
