@@ -8,7 +8,7 @@
 const {join} = require('node:path');
 
 const argv = process.argv.slice(2);
-const HOT = new Set(['exec', '__hook', '__refresh', '__setup']);
+const HOT = new Set(['exec', '__hook', '__refresh', '__setup', '__autostart']);
 const ROOT = join(__dirname, '..');
 // `devenv hook <shell>` runs in every new terminal: hot too, for the three shells it knows.
 const hotHook = argv[0] === 'hook' && argv.length === 2 && ['bash', 'zsh', 'fish'].includes(argv[1]);

@@ -5,8 +5,8 @@ import {dirname, join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
 import {hookEffects} from '../env/shell-hook.js';
 import {NEVER_TOUCH, pathEdits} from '../env/spec.js';
-import {projectStateDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
-import {dotenvNames, setupInputNames} from '../project/dotenv.js';
+import {autoStartShellsDir, projectStateDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
+import {activationConfig, dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
 import {setupTargetNames, withLanguages} from '../project/languages.js';
 import {briefNixError} from '../nix/nix-error.js';
@@ -95,6 +95,12 @@ function withServiceBin(paths: ReturnType<typeof pathEdits>, bin: string | undef
   return {...paths, PATH: {pre: [bin, ...(paths.PATH?.pre ?? [])], post: paths.PATH?.post ?? []}};
 }
 
+const shellsDirFor = (root: string): string => {
+  const dir = autoStartShellsDir(root);
+  ensureDir(dir);
+  return dir;
+};
+
 /** What all three shells' activations share: computed once per render. */
 async function sharedActivation(root: string, entry: CacheEntry, error?: string) {
   const spec = withLanguages(entry.spec, root);
@@ -127,6 +133,8 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
     storePaths: storePathsOf(entry),
     usedMarker: usedMarker(entry.key),
     notes,
+    defs: activationConfig(root).defs,
+    autoStart: activationConfig(root).autoStart ? {shellsDir: shellsDirFor(root)} : undefined,
     message: error
       ? `devenv: ${tilde(root)} failed to evaluate; using the last good environment${desc ? ` (${desc})` : ''}`
       : `devenv: loading ${tilde(root)}${desc ? ` (${desc})` : ''}`,
@@ -148,6 +156,8 @@ function activationFor(shared: Shared, shell: ShellName): Activation {
     usedMarker: shared.usedMarker,
     message: shared.message,
     notes: shared.notes,
+    defs: shared.defs,
+    autoStart: shared.autoStart,
   };
 }
 

@@ -1,12 +1,14 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {fileSize, followFile, logFilesAt, tailLines} from '../usecases/services.js';
+import {UsageError} from '../errors.js';
+import {fileSize, followFile, logFilesAt, readLogsAt, tailLines} from '../usecases/services.js';
 
 export default class Logs extends DevenvCommand {
   static aliases = ['services:logs'];
   static summary = "Show the logs of the project's services, processes and tasks";
   static description = "Each logs to a file under .devenv/state (postgres.log, redis.log, mysql.log, processes/<name>.log, tasks/<name>.log). With several, lines carry a 'name | ' prefix.";
-  static examples = ['<%= config.bin %> logs', '<%= config.bin %> logs -f postgres', '<%= config.bin %> logs -n 20 web'];
+  static examples = ['<%= config.bin %> logs', '<%= config.bin %> logs -f postgres', '<%= config.bin %> logs -n 20 web', '<%= config.bin %> logs --json -n 50'];
+  static enableJsonFlag = true;
   static args = {name: Args.string({description: 'service, process or task to show (default: all)', ignoreStdin: true})};
   static flags = {
     follow: Flags.boolean({char: 'f', description: 'keep printing new lines until interrupted'}),
@@ -15,6 +17,10 @@ export default class Logs extends DevenvCommand {
 
   async run() {
     const {args, flags} = await this.parse(Logs);
+    if (this.jsonEnabled()) {
+      if (flags.follow) throw new UsageError('--json cannot follow', 'use: devenv logs --json [-n N] [name]');
+      return readLogsAt(this.cwd(), args.name, flags.lines);
+    }
     const logs = await logFilesAt(this.cwd(), args.name);
     const width = Math.max(...logs.map((s) => s.name.length));
     const prefix = (name: string) => (logs.length > 1 ? `${name.padEnd(width)} | ` : '');

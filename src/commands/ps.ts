@@ -11,7 +11,7 @@ export default class Ps extends DevenvCommand {
 
   async run() {
     await this.parse(Ps);
-    const {root, services, removed} = await listServices(this.cwd());
+    const {root, services, removed, autoStart} = await listServices(this.cwd());
     if (!services.length) this.log('no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
     else {
       const rows = [
@@ -23,6 +23,10 @@ export default class Ps extends DevenvCommand {
       for (const s of services) if (s.detail) this.log(`${s.name}: ${s.detail}`);
     }
     for (const r of removed) this.log(`${r.root} (a removed checkout of this repository) still runs: ${r.running.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}; 'devenv gc' stops them`);
-    return {root, services, removed};
+    if (autoStart) {
+      const shells = autoStart.shells.map((s) => `${s.shell} (pid ${s.pid})`).join(', ');
+      this.log(`auto-start: ${autoStart.units.join(', ') || 'nothing'} kept up by ${shells || 'no shell (stopping soon)'}; supervisor pid ${autoStart.supervisor}`);
+    }
+    return autoStart ? {root, services, removed, autoStart} : {root, services, removed};
   }
 }

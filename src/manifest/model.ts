@@ -102,7 +102,8 @@ export interface Manifest {
   env?: Record<string, string>;
   /** Read at activation only; never part of the flake (see project/dotenv.ts). */
   dotenv?: {files?: string[]};
-  shell?: {hook?: string};
+  /** aliases and functions: defined while inside an allowed project, reverted on leave (shells/logic.ts). */
+  shell?: {hook?: string; aliases?: Record<string, string>; functions?: Record<string, string> & {fish?: Record<string, string>}};
   // Teams (src/teams): binary caches and remote builders, passed to nix only once allowed.
   cache?: CacheConfig;
   nix?: NixConfig;

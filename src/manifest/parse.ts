@@ -6,7 +6,7 @@ import {basename} from 'node:path';
 import TOML from '@iarna/toml';
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv';
 import {ManifestError} from '../errors.js';
-import {envNameProblem} from '../shells/protocol.js';
+import {defNameProblem, envNameProblem} from '../shells/protocol.js';
 import {type Channel, channelFor, VERSION_KEYS, type VersionedKind} from './channel.js';
 import {locateKey} from './locate.js';
 import {type Manifest, serviceVarOwner} from './model.js';
@@ -110,6 +110,7 @@ export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
   // Plain JSON round trip: TOML dates and special objects become strings/plain values.
   const plain = JSON.parse(JSON.stringify(data));
   checkEnvNames(text, name, plain);
+  checkDefNames(text, name, plain);
   const url = (plain as {nixpkgs?: {url?: unknown}})?.nixpkgs?.url;
   const channel = typeof url === 'string' ? channelFor(url) : channelFor(undefined);
   const errors = validate(plain, channel);
@@ -164,6 +165,26 @@ function checkEnvNames(text: string, file: string, data: unknown): void {
     if (!why) continue;
     const loc = locateKey(text, ['env', name]);
     throw new ManifestError(`env.${name} cannot be set: ${why}`, {location: loc ? `${file}:${loc.line}:${loc.col}` : file, keyPath: `env.${name}`, hint: `remove it from [env] in ${file}; nothing was changed`});
+  }
+}
+
+/** [shell] aliases and functions: names that would break the shell or the hook, refused with file:line. */
+function checkDefNames(text: string, file: string, data: unknown): void {
+  const shell = (data as {shell?: {aliases?: unknown; functions?: unknown}})?.shell;
+  const tables: [string[], unknown][] = [[['shell', 'aliases'], shell?.aliases], [['shell', 'functions'], shell?.functions]];
+  const fns = shell?.functions as Record<string, unknown> | undefined;
+  if (fns && typeof fns.fish === 'object' && fns.fish) tables.push([['shell', 'functions', 'fish'], fns.fish]);
+  for (const [path, table] of tables) {
+    if (!table || typeof table !== 'object' || Array.isArray(table)) continue;
+    for (const [n, body] of Object.entries(table)) {
+      if (path.length === 2 && path[1] === 'functions' && n === 'fish' && typeof body === 'object') continue;
+      const why = defNameProblem(n);
+      const orphan = !why && path.length === 3 && !(n in fns!) ? `there is no ${n} in [shell.functions] (fish bodies replace the translation of one)` : undefined;
+      if (!why && !orphan) continue;
+      const loc = locateKey(text, [...path, n]);
+      const what = path[1] === 'aliases' ? 'alias' : 'function';
+      throw new ManifestError(`${path.join('.')}.${n}: ${why ? `cannot be a project ${what}: ${why}` : orphan}`, {location: loc ? `${file}:${loc.line}:${loc.col}` : file, keyPath: `${path.join('.')}.${n}`, hint: `rename or remove it in ${file}; nothing was changed`});
+    }
   }
 }
 

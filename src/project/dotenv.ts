@@ -9,6 +9,7 @@ import {createRequire} from 'node:module';
 import {isAbsolute, join, normalize} from 'node:path';
 import {DevenvError} from '../errors.js';
 import {projectStateDir} from '../paths.js';
+import {defNameProblem} from '../shells/protocol.js';
 import {readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
 
 /** Names a dotenv file may not set: devenv's own, and what the environment builds by prepending. */
@@ -29,6 +30,10 @@ export interface ActivationConfig {
   dotenv: string[];
   python?: {venv: boolean; requirements?: string};
   node?: {install?: string};
+  /** [shell] aliases and functions (functions.fish: fish bodies), names already checked. */
+  defs?: {aliases: Record<string, string>; functions: Record<string, string>; fish: Record<string, string>};
+  /** Some service or process has auto-start (the shell then asks for them on entry). */
+  autoStart?: boolean;
   /** `[project] inputs`: globs (relative to the root) nix may read beyond the default inputs. */
   inputs?: string[];
 }
@@ -39,16 +44,16 @@ export const NODE_LOCKS: Record<string, string> = {npm: 'package-lock.json', pnp
 /** The project's ActivationConfig, memoized per devenv.toml content (the warm path parses no TOML). */
 export function activationConfig(root: string): ActivationConfig {
   const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null || !/dotenv|languages|project/.test(toml)) return {dotenv: []};
-  // 'v2': memos written before `[project] inputs` was read must not hide it.
-  const digest = createHash('sha256').update(`v2\0${toml}`).digest('hex');
+  if (toml === null || !/dotenv|languages|project|shell|auto-start/.test(toml)) return {dotenv: []};
+  // 'v3': memos written before `[project] inputs`, [shell] aliases or auto-start were read must not hide them.
+  const digest = createHash('sha256').update(`v3\0${toml}`).digest('hex');
   const memo = join(projectStateDir(root), 'activation-config.json');
   const hit = readMemo<ActivationConfig>(memo, digest);
   if (hit) return hit;
   const out: ActivationConfig = {dotenv: []};
   try {
     // Lazily and synchronously: trust checks are synchronous, and this runs only when devenv.toml changed.
-    type Raw = {project?: {inputs?: unknown}; dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}};
+    type Raw = {project?: {inputs?: unknown}; dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}; shell?: {aliases?: unknown; functions?: unknown}; services?: unknown; processes?: unknown};
     const TOML = createRequire(import.meta.url)('@iarna/toml') as {parse(t: string): Raw};
     const raw = TOML.parse(toml);
     const files = raw.dotenv?.files;
@@ -59,12 +64,51 @@ export function activationConfig(root: string): ActivationConfig {
     if (py) out.python = {venv: py.venv === true, ...(typeof py.requirements === 'string' && safeDotenvName(py.requirements) ? {requirements: py.requirements} : {})};
     const node = raw.languages?.node;
     if (node) out.node = typeof node.install === 'string' && NODE_LOCKS[node.install.split(' ')[0]] ? {install: node.install} : {};
+    const defs = shellDefs(raw.shell);
+    if (defs) out.defs = defs;
+    if (autoStartNames(raw).length) out.autoStart = true;
   } catch {
     // An invalid devenv.toml is reported by evaluation with its location.
   }
   try {
     writeMemo(memo, digest, out);
   } catch {}
+  return out;
+}
+
+/** Strings under names the shells accept (parseManifest refuses the others with file:line; here they are only skipped). */
+function stringsOf(table: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!table || typeof table !== 'object' || Array.isArray(table)) return out;
+  for (const [k, v] of Object.entries(table)) if (typeof v === 'string' && !defNameProblem(k)) out[k] = v;
+  return out;
+}
+
+function shellDefs(shell: {aliases?: unknown; functions?: unknown} | undefined): ActivationConfig['defs'] {
+  if (!shell) return undefined;
+  const aliases = stringsOf(shell.aliases);
+  const functions = stringsOf(shell.functions);
+  const fish = stringsOf((shell.functions as {fish?: unknown} | undefined)?.fish);
+  return Object.keys(aliases).length || Object.keys(functions).length ? {aliases, functions, fish} : undefined;
+}
+
+/**
+ * The services and processes to start when a shell enters: [services] auto-start for all,
+ * each unit's own auto-start overriding it. `enable = false` units never.
+ */
+export function autoStartNames(raw: {services?: unknown; processes?: unknown}): string[] {
+  const table = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+  const services = table(raw.services);
+  const all = services['auto-start'] === true;
+  const out: string[] = [];
+  const units: [string, Record<string, unknown>][] = [
+    ...['postgres', 'redis', 'mysql'].filter((n) => n in services).map((n) => [n, table(services[n])] as [string, Record<string, unknown>]),
+    ...Object.entries(table(raw.processes)).map(([n, v]) => [n, table(v)] as [string, Record<string, unknown>]),
+  ];
+  for (const [name, cfg] of units) {
+    if (cfg.enable === false) continue;
+    if (typeof cfg['auto-start'] === 'boolean' ? cfg['auto-start'] : all) out.push(name);
+  }
   return out;
 }
 

@@ -99,3 +99,41 @@ export const VAR = {
   present: '_devenv_present',
   absent: '_devenv_absent',
 } as const;
+
+/** The hook's own functions and the activation's undo of [shell] aliases and functions. */
+export const DEF_UNDO = '_devenv_undo_defs';
+
+// Names a [shell] alias or function may not take: the shells' keywords and builtins (the hook
+// and users' scripts call them: `printf`, `test`, `set`, `string`...), the functions a shell
+// calls by name at prompts and events, and devenv's own.
+const SHELL_WORDS = [
+  // keywords of bash, zsh and fish
+  'if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'select', 'while', 'until', 'do', 'done', 'in', 'function', 'time', 'coproc',
+  'foreach', 'repeat', 'end', 'begin', 'not', 'and', 'or', 'switch', 'nocorrect', '[[', ']]', '!', '{', '}',
+  // builtins of bash
+  '.', ':', '[', 'alias', 'bg', 'bind', 'break', 'builtin', 'caller', 'cd', 'command', 'compgen', 'complete', 'compopt', 'continue', 'declare', 'dirs', 'disown',
+  'echo', 'enable', 'eval', 'exec', 'exit', 'export', 'false', 'fc', 'fg', 'getopts', 'hash', 'help', 'history', 'jobs', 'kill', 'let', 'local', 'logout',
+  'mapfile', 'popd', 'printf', 'pushd', 'pwd', 'read', 'readarray', 'readonly', 'return', 'set', 'shift', 'shopt', 'source', 'suspend', 'test', 'times',
+  'trap', 'true', 'type', 'typeset', 'ulimit', 'umask', 'unalias', 'unset', 'wait',
+  // builtins of zsh
+  'autoload', 'bindkey', 'chdir', 'emulate', 'functions', 'integer', 'float', 'noglob', 'print', 'rehash', 'setopt', 'unsetopt', 'unfunction', 'unhash',
+  'whence', 'where', 'which', 'zcompile', 'zle', 'zmodload', 'zparseopts', 'zstyle', 'compdef', 'add-zsh-hook', 'is-at-least', 'r',
+  // builtins of fish
+  'abbr', 'argparse', 'block', 'commandline', 'contains', 'count', 'fish_indent', 'math', 'random', 'realpath', 'status', 'string', 'path', 'vared', 'isatty',
+  // functions a shell calls by name
+  'precmd', 'preexec', 'chpwd', 'periodic', 'zshaddhistory', 'zshexit', 'command_not_found_handle', 'command_not_found_handler', 'prompt', 'cdpath',
+  // what the hook runs
+  'devenv', 'node',
+];
+
+/**
+ * Why `name` cannot be a [shell] alias or function, or undefined when it can: a name that would
+ * break the shell, the hook or devenv's own code (refused at parse time with file:line).
+ */
+export function defNameProblem(name: string): string | undefined {
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) return 'names are letters, digits, _ . and -, not starting with a digit, . or -';
+  if (SHELL_WORDS.includes(name)) return 'a keyword, builtin or special function of bash, zsh or fish: redefining it breaks the shell or the hook';
+  if (/^_?_?devenv/i.test(name)) return "reserved for devenv's own hook";
+  if (/^(fish_|__fish|_?TRAP|prompt_|_zsh|__zsh|_comp|compinit|_main_complete)/.test(name)) return 'a function bash, zsh or fish calls itself (prompt, completion, traps)';
+  return undefined;
+}

@@ -6,8 +6,10 @@ import type {UpIO, UpOptions} from '../services/orchestrate.js';
 import type {TaskResult} from '../services/tasks.js';
 import type {RemovedCheckout} from '../services/leftovers.js';
 import {DevenvError, ServiceError, UsageError} from '../errors.js';
+import {tailLines as readTail} from '../services/process.js';
 
 export type {Service, ServiceStatus, StartResult, StopResult, TaskResult, UpIO};
+export type AutoStartStatus = NonNullable<ReturnType<typeof import('./autostart.js').autoStartStatus>>;
 export {fileSize, followFile, tailLines} from '../services/process.js';
 
 /** The named services and processes of the project around `cwd` (all when none named). */
@@ -104,12 +106,16 @@ export async function downAt(cwd: string, names: string[], onStopped: (r: StopRe
   return {root, services: results, errors};
 }
 
-export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; removed: RemovedCheckout[]}> {
+export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; removed: RemovedCheckout[]; autoStart?: AutoStartStatus}> {
   const p = openProject(cwd);
   const {removedCheckouts} = await import('../services/leftovers.js');
   // Another checkout of this repository, removed while its servers ran: they run on, unreachable from there.
   const removed = p.git ? await removedCheckouts(p.git.commonDir) : [];
-  return {root: p.root, services: await servicesStatus(p.root), removed};
+  const services = await servicesStatus(p.root);
+  // [services] auto-start: which shells keep the units up (only while a supervisor runs).
+  const {autoStartStatus} = await import('./autostart.js');
+  const autoStart = autoStartStatus(p.root);
+  return autoStart ? {root: p.root, services, removed, autoStart} : {root: p.root, services, removed};
 }
 
 /** Log files to show: services', processes' and tasks' (all when none named). */
@@ -196,4 +202,11 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
     for (const f of [`processes-${tag}`, `tasks-${tag}`, `mysql-home-${tag}`, `project-env-${tag}.json`, join('services', `config-${tag}.json`)]) rmSync(join(own, f), {recursive: true, force: true});
     setInstance(before);
   }
+}
+
+/** `devenv logs --json`: the last `lines` lines of each log (all of them when not given). */
+export async function readLogsAt(cwd: string, name?: string, lines?: number): Promise<{root: string; logs: {name: string; logFile: string; lines: string[]}[]}> {
+  const {root} = openProject(cwd);
+  const logs = (await logFilesAt(cwd, name)).map((l) => ({...l, lines: readTail(l.logFile, lines ?? Number.MAX_SAFE_INTEGER, true)}));
+  return {root, logs};
 }

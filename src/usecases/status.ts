@@ -86,3 +86,14 @@ function lastErrorOf(message: string, at?: string): NonNullable<Status['lastErro
   const known = diagnoseNixError(message);
   return {at, message, error: known?.code ?? 'evaluation_failed', hint: known?.hint ?? "fix the error, then run 'devenv reload'"};
 }
+
+/** devenv.toml as devenv reads it (parsed, validated); null for a flake-only project. */
+export async function projectManifest(cwd: string): Promise<{root: string; file: string; manifest: unknown}> {
+  const {root} = openProject(cwd);
+  const {join} = await import('node:path');
+  const {existsSync} = await import('node:fs');
+  const file = join(root, 'devenv.toml');
+  if (!existsSync(file)) return {root, file, manifest: null};
+  const {readManifest} = await import('../manifest/parse.js');
+  return {root, file, manifest: readManifest(file)};
+}
