@@ -57,6 +57,8 @@ export interface NixpkgsConfig {
 
 export interface Manifest {
   name?: string;
+  /** What nix may read beyond the default inputs (see project/inputs.ts). */
+  project?: {inputs?: string[]};
   packages?: string[];
   nixpkgs?: {url?: string; config?: NixpkgsConfig};
   languages?: {
