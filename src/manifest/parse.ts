@@ -2,7 +2,7 @@
 // Every failure becomes one ManifestError naming file:line:col and the key path.
 import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
-import {basename} from 'node:path';
+import {basename, isAbsolute} from 'node:path';
 import TOML from '@iarna/toml';
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv';
 import {ManifestError} from '../errors.js';
@@ -94,9 +94,9 @@ function describe(err: ErrorObject, path: string[]): string {
   }
 }
 
-/** Parse and validate manifest text. `file` is only used in messages. */
+/** Parse and validate manifest text. `file` is only used in messages (an absolute path by its base name). */
 export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
-  const name = basename(file);
+  const name = isAbsolute(file) ? basename(file) : file;
   let data: unknown;
   try {
     data = TOML.parse(text);

@@ -7,6 +7,7 @@ import {join} from 'node:path';
 import {DevenvError, ManifestError, UsageError} from '../errors.js';
 import type {Manifest, ProcessConfig, TaskConfig} from '../manifest/model.js';
 import {projectStateDir, runtimeDir} from '../paths.js';
+import {manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
 import {readFileOrNull, readJson, readMemo, writeMemo} from '../util/fs.js';
 import {instance, serviceStateDir, socketDir} from './instance.js';
 import type {KeeperSpec} from './keeper.js';
@@ -78,14 +79,14 @@ export function checkGraph(m: Manifest, file = 'devenv.toml'): void {
  * on): validating the manifest costs ~0.1 s of ajv, more than starting a server.
  */
 async function unitsConfig(root: string): Promise<UnitsConfig> {
-  const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null) return {services: [], processes: [], tasks: []};
-  const digest = createHash('sha256').update(JSON.stringify([toml, runtimeDir(), userName(), realRoot(root), instance()])).digest('hex');
+  const files = manifestFilesLenient(realRoot(root));
+  if (!files.length) return {services: [], processes: [], tasks: []};
+  const digest = createHash('sha256').update(JSON.stringify([manifestFingerprint(files), runtimeDir(), userName(), realRoot(root), instance()])).digest('hex');
   const memoFile = join(projectStateDir(root), 'services', instance().tag ? `config-${instance().tag}.json` : 'units.json');
   const memo = readMemo<UnitsConfig>(memoFile, digest);
   if (memo) return memo;
-  const {parseManifest} = await import('../manifest/parse.js');
-  const manifest = parseManifest(toml, join(root, 'devenv.toml'));
+  const {loadManifest} = await import('../manifest/load.js');
+  const manifest = loadManifest(realRoot(root))!.manifest;
   checkGraph(manifest, join(root, 'devenv.toml'));
   const config: UnitsConfig = {services: [], processes: [], tasks: []};
   for (const d of SERVICES) {
