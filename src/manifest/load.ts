@@ -12,7 +12,7 @@ import {ManifestError} from '../errors.js';
 import {locateKey} from './locate.js';
 import {type ManifestFile, manifestFiles, manifestFingerprint} from './files.js';
 import type {Manifest} from './model.js';
-import {parseManifest} from './parse.js';
+import {parseManifest, validateMerged} from './parse.js';
 
 export interface Source {
   file: string;
@@ -104,6 +104,20 @@ export function mergeManifests(parsed: {file: ManifestFile; manifest: Manifest}[
 export function loadManifest(root: string): LoadedManifest | null {
   const files = manifestFiles(root);
   if (!files.length) return null;
-  const parsed = files.map((file) => ({file, manifest: parseManifest(file.text, file.name)}));
-  return {...mergeManifests(parsed), files, fingerprint: manifestFingerprint(files)};
+  if (files.length === 1) {
+    const manifest = parseManifest(files[0].text, files[0].name);
+    return {...mergeManifests([{file: files[0], manifest}]), manifest, files, fingerprint: manifestFingerprint(files)};
+  }
+  const parsed = files.map((file) => ({file, manifest: parseManifest(file.text, file.name, {partial: true})}));
+  const merged = mergeManifests(parsed);
+  validateMerged(merged.manifest, (path) => {
+    // The last file that set anything of the entry (services.postgres, processes.web, ...).
+    for (let n = path.length; n > 0; n--) {
+      const prefix = path.slice(0, n).join('.');
+      const hit = Object.entries(merged.sources).reverse().find(([k]) => k === prefix || k.startsWith(prefix + '.'));
+      if (hit) return `${hit[1].file}:${hit[1].line}`;
+    }
+    return files[files.length - 1].name;
+  });
+  return {...merged, files, fingerprint: manifestFingerprint(files)};
 }
