@@ -8,7 +8,7 @@ import {NEVER_TOUCH, pathEdits} from '../env/spec.js';
 import {projectStateDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
 import {dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
-import {withLanguages} from '../project/languages.js';
+import {setupTargetNames, withLanguages} from '../project/languages.js';
 import {briefNixError} from '../nix/nix-error.js';
 import {projectEnv} from '../services/project-env.js';
 import {SHELL_NAMES, shellFor} from '../shells/index.js';
@@ -105,7 +105,7 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
   // The dotenv and setup files too: an edit must reach the shell (and be checked against trust).
   // Nothing of git: a commit, pull or checkout matters only through the inputs it changes.
   // Inputs beyond the watch limit: an allow (the trust epoch) makes the prompt check them all.
-  const files = [...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root)])].map((f) => join(root, f));
+  const files = [...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root), ...setupTargetNames(root)])].map((f) => join(root, f));
   if (entry.unwatched) {
     ensureTrustEpoch();
     files.push(trustEpochFile());

@@ -11,7 +11,7 @@ export default class Ps extends DevenvCommand {
 
   async run() {
     await this.parse(Ps);
-    const {root, services} = await listServices(this.cwd());
+    const {root, services, removed} = await listServices(this.cwd());
     if (!services.length) this.log('no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
     else {
       const rows = [
@@ -22,6 +22,7 @@ export default class Ps extends DevenvCommand {
       for (const r of rows) this.log(r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]) : c)).join('  '));
       for (const s of services) if (s.detail) this.log(`${s.name}: ${s.detail}`);
     }
-    return {root, services};
+    for (const r of removed) this.log(`${r.root} (a removed checkout of this repository) still runs: ${r.running.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}; 'devenv gc' stops them`);
+    return {root, services, removed};
   }
 }
