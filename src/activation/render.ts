@@ -113,7 +113,7 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
   const present = files.filter(exists);
   const desc = describeEnv(entry);
   const notes = [...(effects?.output ?? [])];
-  if (entry.unwatched) notes.push(`devenv: the prompt watches ${entry.inputs.length + CORE_FILES.length} of this project's inputs; after editing one of the other ${entry.unwatched}, run 'devenv reload' (an allow checks them all)`);
+  if (entry.unwatched) notes.push(`devenv: ${entry.unwatched} of this project's inputs are past the ${entry.inputs.length} the prompt watches; after editing one of those, run 'devenv reload' (an allow checks them all)`);
   if (error) {
     // The cause, not the warnings nix prints before it (an unwritten lock file) or its stack frames.
     notes.push(...briefNixError(error).map((l) => '  ' + l), "  run 'devenv status' for the whole error; devenv tries again when a file changes");

@@ -359,7 +359,7 @@ function exists(p: string): boolean {
 }
 
 /** How many inputs the prompt watches at most; beyond it, trust changes and reload check the rest by content. */
-export const WATCH_LIMIT = 2000;
+export const WATCH_LIMIT = 500;
 
 /**
  * The inputs a shell watches (names relative to the root, beside the core files) to notice it
