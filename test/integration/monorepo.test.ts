@@ -149,3 +149,67 @@ describe.each(['bash', 'zsh', 'fish'] as ShellKind[])('sub-projects in %s', (kin
     expect(evals()).toBe(before);
   }, EVAL_TIMEOUT * 2);
 });
+
+describe('one up for the repository ([project] members)', () => {
+  const ps = () => Object.fromEntries(JSON.parse(ok('.', ['ps', '--json'])).services.map((s: {name: string}) => [s.name, s]));
+  beforeAll(() => {
+    put('devenv.toml', 'name = "mono"\n\n[project]\nmembers = ["api", "w*"]\n\n[env]\nLEVEL = "root"\nROOT_ONLY = "yes"\n\n[processes.hub]\nexec = "sleep 600"\nafter = ["web:ui"]\n');
+    // api: PostgreSQL and a server that answers with what it read from its own database.
+    put('api/devenv.toml', [
+      'name = "api"', 'include = ["/shared/base.toml"]', 'packages = ["python311"]', '', '[env]', 'LEVEL = "api"', '',
+      '[services.postgres]', 'version = 15', '',
+      '[tasks.migrate]', 'exec = "psql -X -q -c \'create table if not exists answers (n int)\' && psql -X -tAc \'select count(*) from answers\'"', 'after = ["postgres"]', '',
+      '[processes.srv]', 'exec = "psql -X -tAc \'select 40 + 2\' > answer.txt && exec python3 -m http.server $PORT --bind 127.0.0.1"', 'port = 21555', 'ready = "tcp"', 'after = ["postgres"]', '',
+    ].join('\n'));
+    // web: a process that reads API_URL from the api's port, then serves what it got.
+    put('web/devenv.toml', [
+      'name = "web"', 'packages = ["python311"]', '', '[env]', 'LEVEL = "web"', '',
+      '[processes.ui]', 'exec = "export API_URL=http://127.0.0.1:$API_SRV_PORT/ && python3 -c \\"import os, urllib.request; open(\'got.txt\', \'w\').write(urllib.request.urlopen(os.environ[\'API_URL\'] + \'answer.txt\').read().decode())\\" && echo \\"web on $PORT got $(cat got.txt) from $API_URL\\" && exec python3 -m http.server $PORT --bind 127.0.0.1"',
+      'port = "auto"', 'ready = "tcp"', 'after = ["api:srv"]', '',
+    ].join('\n'));
+    for (const d of ['.', 'api', 'web']) ok(d, ['allow']);
+  }, 60_000);
+  afterAll(() => {
+    dv('.', ['down']);
+  }, 120_000);
+
+  test('devenv up -d at the root starts the root, api and web; each member reaches its own servers', () => {
+    const out = ok('.', ['up', '-d']);
+    for (const n of ['api:postgres', 'api:srv', 'web:ui', 'hub']) expect(out).toMatch(new RegExp(`^${n}: started`, 'm'));
+    const st = ps();
+    for (const n of ['api:postgres', 'api:srv', 'web:ui', 'hub']) expect(st[n]).toMatchObject({state: 'running'});
+    // api's server read its own database; web reached api's server on api's port.
+    expect(readFileSync(join(top, 'api/answer.txt'), 'utf8').trim()).toBe('42');
+    expect(readFileSync(join(top, 'web/got.txt'), 'utf8').trim()).toBe('42');
+    expect(st['web:ui'].port).not.toBe(st['api:srv'].port);
+    // Each member's own state: api's PostgreSQL is api's, found from api alone too.
+    const apiPs = JSON.parse(ok('api', ['ps', '--json'])).services.map((s: {name: string; state: string}) => `${s.name}=${s.state}`);
+    expect(apiPs).toEqual(expect.arrayContaining(['postgres=running', 'srv=running']));
+    expect(ok('.', ['logs', 'web:ui'])).toContain(`web on ${st['web:ui'].port} got 42 from http://127.0.0.1:${st['api:srv'].port}/`);
+    // Twice starts nothing.
+    expect(ok('.', ['up', '-d'])).not.toMatch(/: started/);
+  }, EVAL_TIMEOUT * 2);
+
+  test('devenv run api:migrate runs the member\'s task in the member', () => {
+    expect(ok('.', ['run', 'api:migrate'])).toMatch(/^api:migrate +\| 0$/m);
+    expect(JSON.parse(ok('api', ['ps', '--json'])).services.find((s: {name: string}) => s.name === 'postgres').state).toBe('running');
+  }, EVAL_TIMEOUT);
+
+  test('an after naming no member unit is refused, nothing started', () => {
+    put('devenv.toml', 'name = "mono"\n\n[project]\nmembers = ["api", "w*"]\n\n[processes.hub]\nexec = "sleep 600"\nafter = ["web:nope"]\n');
+    const r = dv('.', ['up', '-d']);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/hub starts after web:nope, which no member defines/);
+    expect(r.out).not.toMatch(/\n\s+at /);
+    put('devenv.toml', 'name = "mono"\n\n[project]\nmembers = ["api", "w*"]\n\n[env]\nLEVEL = "root"\nROOT_ONLY = "yes"\n\n[processes.hub]\nexec = "sleep 600"\nafter = ["web:ui"]\n');
+  });
+
+  test('devenv down at the root stops every member\'s units, dependants first', () => {
+    const r = ok('.', ['down']);
+    const order = ['hub', 'web:ui', 'api:srv', 'api:postgres'].map((n) => r.indexOf(`${n}: stopped`));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const st = ps();
+    for (const n of ['api:postgres', 'api:srv', 'web:ui', 'hub']) expect(st[n].state).toBe('stopped');
+  }, 120_000);
+});
