@@ -4,10 +4,10 @@
 // alone. Entering api/ or web/ from the root swaps environments exactly, in bash, zsh and fish.
 // Three evaluations for the three projects, one more per edit; the shells reuse them.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
-import {makeSandbox, nixSpy, type Sandbox} from '../helpers/env.js';
+import {DEVENV, makeSandbox, nixSpy, type Sandbox} from '../helpers/env.js';
 import {comparableEnv, ShellSession, type ShellKind} from '../helpers/tmux.js';
 
 const EVAL_TIMEOUT = 240_000;
@@ -203,6 +203,27 @@ describe('one up for the repository ([project] members)', () => {
     expect(r.out).not.toMatch(/\n\s+at /);
     put('devenv.toml', 'name = "mono"\n\n[project]\nmembers = ["api", "w*"]\n\n[env]\nLEVEL = "root"\nROOT_ONLY = "yes"\n\n[processes.hub]\nexec = "sleep 600"\nafter = ["web:ui"]\n');
   });
+
+  test('foreground up at the root: each member\'s log prefixed member:unit; Ctrl-C stops what it started, dependants first', async () => {
+    ok('.', ['down']);
+    const c = spawn(process.execPath, [DEVENV, 'up'], {cwd: top, env: {...sb.env, PWD: top}});
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => c.on('close', (code) => r(code)));
+    const deadline = Date.now() + 180_000;
+    while (!/^web:ui +\| web on \d+ got 42/m.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toMatch(/^web:ui +\| web on \d+ got 42/m);
+    expect(out).toMatch(/^api:postgres +\| .*database system is ready/m);
+    while (!/hub: started/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    c.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const order = ['hub', 'web:ui', 'api:srv', 'api:postgres'].map((n) => err.indexOf(`${n}: stopped`));
+    for (const i of order) expect(i).toBeGreaterThan(-1);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    ok('.', ['up', '-d']);
+  }, EVAL_TIMEOUT);
 
   test('devenv down at the root stops every member\'s units, dependants first', () => {
     const r = ok('.', ['down']);
