@@ -12,7 +12,7 @@ import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {nixpkgsOverride, overrideArgs, runNix, strictFromEnv} from '../nix/nix.js';
 import {diagnoseNixError} from '../nix/nix-error.js';
 import {gcrootsDir, projectStateDir} from '../paths.js';
-import {watchedInputs} from '../project/inputs.js';
+import {oneListing, watchedInputs} from '../project/inputs.js';
 import {type Project, projectAt} from '../project/project.js';
 import {syncFlake, warnFlakeDrift} from '../project/sync.js';
 import {checkTrust} from '../trust/trust.js';
@@ -185,7 +185,11 @@ async function ensureLockFile(p: Project): Promise<void> {
 }
 
 /** Find or build the environment of the project at `root`. */
-export async function ensureEnvironment(root: string, opts: EnsureOptions = {}): Promise<EnsureResult> {
+export function ensureEnvironment(root: string, opts: EnsureOptions = {}): Promise<EnsureResult> {
+  return oneListing(() => ensureEnvironmentOnce(root, opts));
+}
+
+async function ensureEnvironmentOnce(root: string, opts: EnsureOptions): Promise<EnsureResult> {
   const strict = opts.strict ?? strictFromEnv();
   if (!opts.quiet) warnFlakeDrift(root);
   const p = projectAt(root);

@@ -98,12 +98,15 @@ const fixedPrefix = (glob: string): string => {
   return (i < 0 ? parts : parts.slice(0, i)).join('/');
 };
 
-function gitFiles(dir: string): string[] {
+/** Tracked and untracked (not ignored) files under `dir` matching the globs, relative to it. */
+function gitFiles(dir: string, globs: string[]): string[] {
   const env = {...process.env};
   for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];
   // core.fsmonitor off: a repository's own config must not run a program here. Tracked and
   // untracked files under `dir`, relative to it; not the ones git ignores.
-  const r = spawnSync('git', ['-c', 'core.fsmonitor=false', '-C', dir, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {encoding: 'utf8', env, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe']});
+  // The globs as pathspecs: git still walks the tree for untracked files, but matches and prints only these.
+  const specs = globs.map((g) => `:(glob)${g.replace(/^(\.\/)+/, '').replace(/\/+$/, '')}`);
+  const r = spawnSync('git', ['-c', 'core.fsmonitor=false', '-C', dir, 'ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ...specs], {encoding: 'utf8', env, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe']});
   if (r.status !== 0) {
     throw new DevenvError(`cannot list the files of the git repository at ${dir}: ${(r.stderr || r.error?.message || '').trim()}`, {
       hint: 'devenv asks git which files it ignores; fix what git says (e.g. git config --global --add safe.directory <dir>)',
@@ -168,13 +171,40 @@ function matcher(root: string): (rel: string) => boolean {
 /** Whether a file (relative to the root) is an input by name: the rule above, without listing the tree. */
 export const isInputName = (root: string, rel: string): boolean => matcher(root)(rel);
 
+/**
+ * Listing the tree is what grows with the repository (git walks it for untracked files). Inside
+ * oneListing (an evaluation, a hook miss, an exec) one listing per project serves every digest
+ * (an evaluation takes several, the last to see whether the content changed meanwhile; a file
+ * created meanwhile is seen by the next command). Outside, every digest lists afresh.
+ */
+const listings = new Map<string, string[]>();
+let scopes = 0;
+const listing = (p: Project): string[] => {
+  let l = listings.get(p.real);
+  if (!l) {
+    l = p.git ? gitFiles(p.real, [...DEFAULT_INPUTS, ...declaredInputs(p.real)]) : treeFiles(p.real, '', SETUP_DIRS);
+    if (scopes > 0) listings.set(p.real, l);
+  }
+  return l;
+};
+
+/** Run `fn` with one listing of each project's tree (see above). */
+export async function oneListing<T>(fn: () => Promise<T>): Promise<T> {
+  scopes++;
+  try {
+    return await fn();
+  } finally {
+    if (--scopes === 0) listings.clear();
+  }
+}
+
 /** The names of the project's inputs (not yet hashed), sorted, relative to the root. */
 export function inputNames(p: Project): {names: string[]; submodules: Set<string>} {
   const declared = declaredInputs(p.real);
   const isInput = matcher(p.real);
   // Candidates: what git does not ignore (git) or the whole tree (no git), and whatever lies
   // under a declared pattern's fixed dirs (a declared file git ignores is still one).
-  const candidates = new Set(p.git ? gitFiles(p.real) : treeFiles(p.real, '', SETUP_DIRS));
+  const candidates = new Set(listing(p));
   for (const g of declared) {
     const pre = fixedPrefix(g);
     if (pre) for (const f of treeFiles(p.real, pre)) candidates.add(f);

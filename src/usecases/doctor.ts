@@ -235,6 +235,7 @@ export function direnvCheck(root: string, cwd: string, env: NodeJS.ProcessEnv = 
 /** Nix reads only the inputs (untracked ones too); what git can leak is a tracked dotenv file. */
 export function gitCheck(root: string): Check {
   const title = 'dotenv files kept out of git';
+  if (spawnSync('git', ['--version'], {stdio: 'ignore'}).error) return {id: 'git', title, status: 'skip', detail: 'git is not installed'};
   const p = projectAt(root);
   if (!p.git) return {id: 'git', title, status: 'ok', detail: 'not in a git repository'};
   const tracked = trackedDotenvFiles(p);

@@ -11,7 +11,7 @@ import {strictFromEnv} from '../nix/nix.js';
 import {tilde} from '../paths.js';
 import {dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES, findRoot} from '../project/find.js';
-import {type InputDigest, readInputs} from '../project/inputs.js';
+import {type InputDigest, oneListing, readInputs} from '../project/inputs.js';
 import {warnFlakeDrift} from '../project/sync.js';
 import {currentDir, projectAt} from '../project/project.js';
 import {shellFor} from '../shells/index.js';
@@ -61,7 +61,11 @@ export function blockedAfterError(shellName: string, root: string): string {
   return blockedCode(shellFor(shellName), root, 'devenv: will try again when a project file changes');
 }
 
-export async function hookMiss(shellName: string, rootArg: string | undefined): Promise<string> {
+export function hookMiss(shellName: string, rootArg: string | undefined): Promise<string> {
+  return oneListing(() => hookMissOnce(shellName, rootArg));
+}
+
+async function hookMissOnce(shellName: string, rootArg: string | undefined): Promise<string> {
   const shell = shellFor(shellName);
   const root = rootArg || findRoot(currentDir());
   const loaded = process.env.DEVENV_ROOT || undefined;

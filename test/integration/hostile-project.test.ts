@@ -228,15 +228,15 @@ describe('any path works, and nix evaluates the directory trust was checked for'
   });
 });
 
-test('nothing of a non-git project\'s .devenv reaches /nix/store; its sources do', () => {
+test('nothing of a non-git project\'s .devenv reaches /nix/store; its inputs do', () => {
   const tag = Math.random().toString(36).slice(2, 10);
   const p = envProject(join(sb.dir, 'nogit-store'), {WHO: 'x'});
   put(join(p, '.devenv', 'state', 'postgres', `secret-${tag}`), 'password hash');
   put(join(p, 'nested', '.devenv', `secret2-${tag}`), 'x');
-  put(join(p, `visible-${tag}`), 'x');
+  put(join(p, `visible-${tag}.nix`), '{}');
   expect(sb.devenv(['exec', '--', 'true'], {cwd: p}).status).toBe(0);
   const find = (name: string) => spawnSync('sh', ['-c', `find /nix/store -maxdepth 6 -name '${name}' 2>/dev/null`], {encoding: 'utf8'}).stdout.trim();
-  expect(find(`visible-${tag}`)).toMatch(/^\/nix\/store\/[0-9a-z]{32}-source\/visible-/);
+  expect(find(`visible-${tag}.nix`)).toMatch(/^\/nix\/store\/[0-9a-z]{32}-source\/visible-/);
   expect(find(`secret-${tag}`)).toBe('');
   expect(find(`secret2-${tag}`)).toBe('');
 }, 300_000);

@@ -258,26 +258,41 @@ function shellTests(kind: ShellKind): void {
 
 for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) shellTests(kind);
 
-describe('more inputs than the prompt watches: an allow loads exactly what was allowed', () => {
-  test('an edit past the watch limit, then allow: the next prompts load it (bash)', () => {
-    const p = join(sb.dir, 'many');
-    makeProject(p, FLAKE().replace('import ./nix/module.nix', 'import ./nix/module.nix + (import ./nix/m/zz.nix)'));
+/** 28.1: a non-.nix input, and inputs past the prompt's watch limit: after an allow the shell loads exactly what was allowed. */
+function allowLoadsTests(kind: ShellKind): void {
+  test(`${kind}: a non-.nix input edited and allowed loads at the next prompt; so does one past the watch limit`, () => {
+    const p = join(sb.dir, `many-${kind}`);
+    makeProject(p, FLAKE(' + builtins.readFile ./etc/motd.sh').replace('import ./nix/module.nix', 'import ./nix/module.nix + (import ./nix/m/zz.nix)'));
+    appendFileSync(join(p, 'devenv.toml'), '\n[project]\ninputs = ["etc/*.sh"]\n');
     mkdirSync(join(p, 'nix', 'm'));
+    mkdirSync(join(p, 'etc'));
+    writeFileSync(join(p, 'etc', 'motd.sh'), 'export MOTD=one\n');
     for (let i = 0; i < 520; i++) writeFileSync(join(p, 'nix', 'm', `m${String(i).padStart(3, '0')}.nix`), '{}\n');
     writeFileSync(join(p, 'nix', 'm', 'zz.nix'), '"-a"\n');
     expect(devenv(p, 'allow').status).toBe(0);
-    const sh = ShellSession.start('bash', {env: {...sb.env, ...spy.env, LANG: 'C.UTF-8'}, dir: join(sb.dir, 'session-many'), cwd: sb.dir});
+    const sh = ShellSession.start(kind, {env: {...sb.env, ...spy.env, LANG: 'C.UTF-8'}, dir: join(sb.dir, `session-many-${kind}`), cwd: sb.dir});
+    const value = (name: string, want: string) => waitUntil(() => sh.env()[name] === want, EVAL, `${name}=${want}`, () => sh.debug());
     try {
-      const out = sh.run(`cd ${shq('bash', p)}`, EVAL);
+      const out = sh.run(`cd ${shq(kind, p)}`, EVAL);
       expect(out).toContain(`devenv: loading ${p}`);
       expect(out).toContain("devenv: 22 of this project's inputs are past the 500 the prompt watches; after editing one of those, run 'devenv reload' (an allow checks them all)");
-      expect(sh.env().MODULE_VALUE).toBe('first-a');
+      expect([sh.env().MODULE_VALUE, sh.env().MOTD]).toEqual(['first-a', 'one']);
+      // A declared non-.nix input is watched: the edit blocks, the allow loads it.
+      writeFileSync(join(p, 'etc', 'motd.sh'), 'export MOTD=two\n');
+      expect(sh.run('true')).toContain(`devenv: ${p} changed since it was allowed (etc/motd.sh)`);
+      sh.run('devenv allow');
+      value('MOTD', 'two');
+      // Past the watch limit: the prompt does not see the edit, the allow makes it check all.
       writeFileSync(join(p, 'nix', 'm', 'zz.nix'), '"-b"\n');
       expect(JSON.parse(devenv(p, 'status', '--json').stdout).trustChanged).toEqual(['nix/m/zz.nix']);
       sh.run('devenv allow');
-      waitUntil(() => sh.env().MODULE_VALUE === 'first-b', EVAL, 'the allowed content past the watch limit', () => sh.debug());
+      value('MODULE_VALUE', 'first-b');
     } finally {
       sh.close();
     }
   }, EVAL);
+}
+
+describe('more inputs than the prompt watches, and non-.nix inputs: an allow loads exactly what was allowed', () => {
+  for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) allowLoadsTests(kind);
 });
