@@ -212,9 +212,25 @@ export function inputNames(p: Project): {names: string[]; submodules: Set<string
   for (const f of CORE_FILES) candidates.add(f);
   // A sub-project (a directory with its own devenv.toml) is its own project: its files are not
   // this one's inputs unless declared, or included (then only the manifest file it includes).
-  const subs = [...candidates].filter((n) => n.endsWith('/devenv.toml')).map((n) => n.slice(0, -'devenv.toml'.length));
+  // (Found by a stat per directory: the listing may hold only what the input globs match.)
+  const isSub = new Map<string, boolean>();
+  const subAt = (d: string): boolean => {
+    let v = isSub.get(d);
+    if (v === undefined) {
+      try {
+        v = lstatSync(join(p.real, d, 'devenv.toml')).isFile();
+      } catch {
+        v = false;
+      }
+      isSub.set(d, v);
+    }
+    return v;
+  };
   const declaredRe = declared.map(globRegex);
-  const inSub = (n: string): boolean => subs.some((s) => n.startsWith(s)) && !declaredRe.some((r) => r.test(n));
+  const inSub = (n: string): boolean => {
+    for (let d = dirname(n); d !== '.'; d = dirname(d)) if (subAt(d)) return !declaredRe.some((r) => r.test(n));
+    return false;
+  };
   const names: string[] = [];
   for (const n of includedNames(p)) names.push(n);
   for (const n of candidates) {
