@@ -18,6 +18,13 @@ export default class Status extends DevenvCommand {
     if (s.trustChanged?.length) this.log(`changed since allowed: ${s.trustChanged.slice(0, 5).join(', ')}${s.trustChanged.length > 5 ? ` and ${s.trustChanged.length - 5} more` : ''}`);
     const unwatched = s.inputs.count - s.inputs.watchedAtPrompt;
     this.log(`inputs:   ${s.inputs.count} (${s.inputs.files.slice(0, 6).join(', ')}${s.inputs.count > 6 ? ', ...' : ''}): all nix reads${unwatched > 0 ? `; ${unwatched} beyond what the prompt watches (run 'devenv reload' after editing those)` : ''}`);
+    const m = s.manifest;
+    if (m?.error) this.log(`manifest: does not load: ${m.error}`);
+    else if (m && m.files.length > 1) {
+      // Merged from several files: each entry with the file and line it comes from.
+      this.log(`manifest: ${m.files.join(' + ')} (merged in this order, the later winning)`);
+      for (const e of m.entries) this.log(`  ${e.key} = ${JSON.stringify(e.value)}  (${e.file}:${e.line})`);
+    }
     for (const f of s.trackedDotenv ?? []) this.log(`warning:  ${f} is a [dotenv] file tracked by git: its values are in every clone (git rm --cached ${f}; add it to .gitignore)`);
     this.log(`cache:    ${s.cache.state}${s.cache.why ? ` (${s.cache.why})` : ''}`);
     if (s.lastEvaluation) this.log(`last evaluation: ${s.lastEvaluation.at}${s.lastEvaluation.durationMs !== undefined ? ` in ${(s.lastEvaluation.durationMs / 1000).toFixed(1)}s` : ''}`);

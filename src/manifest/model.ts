@@ -87,7 +87,7 @@ export interface NixpkgsConfig {
 export interface Manifest {
   name?: string;
   /** What nix may read beyond the default inputs (see project/inputs.ts). */
-  project?: {inputs?: string[]};
+  project?: {inputs?: string[]; members?: string[]};
   packages?: string[];
   nixpkgs?: {url?: string; config?: NixpkgsConfig};
   languages?: {

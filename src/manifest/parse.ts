@@ -2,7 +2,7 @@
 // Every failure becomes one ManifestError naming file:line:col and the key path.
 import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
-import {basename} from 'node:path';
+import {basename, isAbsolute} from 'node:path';
 import TOML from '@iarna/toml';
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv';
 import {ManifestError} from '../errors.js';
@@ -34,11 +34,20 @@ const RELAXED: Record<VersionedKind, SchemaNode> = {
   postgres: {type: 'integer', minimum: 9, maximum: 99},
 };
 
-const validators = new Map<Channel | undefined, ValidateFunction>();
-function validate(data: unknown, channel: Channel | undefined) {
-  let v = validators.get(channel);
+/** The schema without its `required` lists: a file merged with others may set only part of an entry. */
+const withoutRequired = (node: unknown): void => {
+  if (!node || typeof node !== 'object') return;
+  if (!Array.isArray(node)) delete (node as Record<string, unknown>).required;
+  for (const v of Object.values(node as object)) withoutRequired(v);
+};
+
+const validators = new Map<string, ValidateFunction>();
+function validate(data: unknown, channel: Channel | undefined, partial = false) {
+  const id = `${channel?.name ?? ''}\0${partial}`;
+  let v = validators.get(id);
   if (!v) {
     const s: SchemaNode = JSON.parse(JSON.stringify(schema));
+    if (partial) withoutRequired(s);
     for (const kind of Object.keys(VERSION_KEYS) as VersionedKind[]) {
       const parent = schemaNode(s, VERSION_KEYS[kind].slice(0, -1));
       const key = VERSION_KEYS[kind][VERSION_KEYS[kind].length - 1];
@@ -46,7 +55,7 @@ function validate(data: unknown, channel: Channel | undefined) {
       parent.properties![key] = channel ? {...node, enum: versionEnum(channel, kind)} : {description: node.description, ...RELAXED[kind]};
     }
     v = new Ajv({allErrors: false, strict: false, verbose: true}).compile(s);
-    validators.set(channel, v);
+    validators.set(id, v);
   }
   return v(data) ? null : (v.errors ?? []);
 }
@@ -95,9 +104,12 @@ function describe(err: ErrorObject, path: string[]): string {
   }
 }
 
-/** Parse and validate manifest text. `file` is only used in messages. */
-export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
-  const name = basename(file);
+/**
+ * Parse and validate manifest text. `file` is only used in messages (an absolute path by its base
+ * name). `partial`: one of several merged files, whose entries may be completed by another.
+ */
+export function parseManifest(text: string, file = 'devenv.toml', opts: {partial?: boolean} = {}): Manifest {
+  const name = isAbsolute(file) ? basename(file) : file;
   let data: unknown;
   try {
     data = TOML.parse(text);
@@ -113,7 +125,7 @@ export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
   checkDefNames(text, name, plain);
   const url = (plain as {nixpkgs?: {url?: unknown}})?.nixpkgs?.url;
   const channel = typeof url === 'string' ? channelFor(url) : channelFor(undefined);
-  const errors = validate(plain, channel);
+  const errors = validate(plain, channel, opts.partial);
   if (errors && errors.length) {
     // A propertyNames failure arrives as the inner error with `propertyName` set on it.
     const first = errors[0] as ErrorObject & {propertyName?: string};
@@ -186,6 +198,22 @@ function checkDefNames(text: string, file: string, data: unknown): void {
       throw new ManifestError(`${path.join('.')}.${n}: ${why ? `cannot be a project ${what}: ${why}` : orphan}`, {location: loc ? `${file}:${loc.line}:${loc.col}` : file, keyPath: `${path.join('.')}.${n}`, hint: `rename or remove it in ${file}; nothing was changed`});
     }
   }
+}
+
+/**
+ * Validate a merged manifest (each file was validated partially): a missing required key is
+ * reported at the file and line `where` gives for the entry's key path.
+ */
+export function validateMerged(m: Manifest, where: (path: string[]) => string): void {
+  const url = m.nixpkgs?.url;
+  const channel = typeof url === 'string' ? channelFor(url) : channelFor(undefined);
+  const errors = validate(m, channel);
+  if (!errors || !errors.length) return;
+  const err = errors[0];
+  const path = err.instancePath.split('/').slice(1).map((s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const unavailable = unavailableVersion(err, path, channel);
+  const location = where(path);
+  throw new ManifestError(unavailable?.message ?? describe(err, path), {location, keyPath: path.join('.'), hint: unavailable?.hint ?? `fix ${location.replace(/:\d+$/, '')}; nothing was changed`});
 }
 
 export function readManifest(file: string): Manifest {

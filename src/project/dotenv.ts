@@ -8,6 +8,7 @@ import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {isAbsolute, join, normalize} from 'node:path';
 import {DevenvError} from '../errors.js';
+import {manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
 import {projectStateDir} from '../paths.js';
 import {defNameProblem} from '../shells/protocol.js';
 import {readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
@@ -43,8 +44,11 @@ export const NODE_LOCKS: Record<string, string> = {npm: 'package-lock.json', pnp
 
 /** The project's ActivationConfig, memoized per devenv.toml content (the warm path parses no TOML). */
 export function activationConfig(root: string): ActivationConfig {
-  const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null || !/dotenv|languages|project|shell|auto-start/.test(toml)) return {dotenv: []};
+  // Every merged manifest file (includes, devenv.toml, devenv.local.toml), by the merge rule of
+  // manifest/load.ts: dotenv files unioned, language keys the later file's, inputs devenv.toml's own.
+  const files = manifestFilesLenient(root);
+  if (!files.some((f) => /dotenv|languages|project|shell|auto-start/.test(f.text))) return {dotenv: []};
+  const toml = manifestFingerprint(files);
   // 'v3': memos written before `[project] inputs`, [shell] aliases or auto-start were read must not hide them.
   const digest = createHash('sha256').update(`v3\0${toml}`).digest('hex');
   const memo = join(projectStateDir(root), 'activation-config.json');
@@ -55,18 +59,27 @@ export function activationConfig(root: string): ActivationConfig {
     // Lazily and synchronously: trust checks are synchronous, and this runs only when devenv.toml changed.
     type Raw = {project?: {inputs?: unknown}; dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}; shell?: {aliases?: unknown; functions?: unknown}; services?: unknown; processes?: unknown};
     const TOML = createRequire(import.meta.url)('@iarna/toml') as {parse(t: string): Raw};
-    const raw = TOML.parse(toml);
-    const files = raw.dotenv?.files;
-    if (Array.isArray(files)) out.dotenv = files.filter((f): f is string => typeof f === 'string' && safeDotenvName(f));
-    const inputs = raw.project?.inputs;
-    if (Array.isArray(inputs)) out.inputs = inputs.filter((f): f is string => typeof f === 'string' && safeDotenvName(f));
-    const py = raw.languages?.python;
+    let py: {venv?: unknown; requirements?: unknown} | undefined;
+    let node: {install?: unknown} | undefined;
+    let shell: {aliases?: unknown; functions?: unknown} | undefined;
+    let autoStart = false;
+    const asTable = (t: unknown): Record<string, unknown> => (t && typeof t === 'object' && !Array.isArray(t) ? (t as Record<string, unknown>) : {});
+    for (const f of files) {
+      const raw = TOML.parse(f.text);
+      const dotenv = raw.dotenv?.files;
+      if (Array.isArray(dotenv)) for (const d of dotenv) if (typeof d === 'string' && safeDotenvName(d) && !out.dotenv.includes(d)) out.dotenv.push(d);
+      const inputs = raw.project?.inputs;
+      if (f.name === 'devenv.toml' && Array.isArray(inputs)) out.inputs = inputs.filter((x): x is string => typeof x === 'string' && safeDotenvName(x));
+      if (raw.languages?.python) py = {...py, ...raw.languages.python};
+      if (raw.languages?.node) node = {...node, ...raw.languages.node};
+      if (raw.shell) shell = {aliases: {...asTable(shell?.aliases), ...asTable(raw.shell.aliases)}, functions: {...asTable(shell?.functions), ...asTable(raw.shell.functions)}};
+      if (autoStartNames(raw).length) autoStart = true;
+    }
     if (py) out.python = {venv: py.venv === true, ...(typeof py.requirements === 'string' && safeDotenvName(py.requirements) ? {requirements: py.requirements} : {})};
-    const node = raw.languages?.node;
     if (node) out.node = typeof node.install === 'string' && NODE_LOCKS[node.install.split(' ')[0]] ? {install: node.install} : {};
-    const defs = shellDefs(raw.shell);
+    const defs = shellDefs(shell);
     if (defs) out.defs = defs;
-    if (autoStartNames(raw).length) out.autoStart = true;
+    if (autoStart) out.autoStart = true;
   } catch {
     // An invalid devenv.toml is reported by evaluation with its location.
   }

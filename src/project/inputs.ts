@@ -17,6 +17,7 @@ import {createHash} from 'node:crypto';
 import {chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, type Stats, symlinkSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {DevenvError} from '../errors.js';
+import {LOCAL_MANIFEST, manifestFilesLenient} from '../manifest/files.js';
 import {cacheDir, configDir, dataDir, stateDir} from '../paths.js';
 import {readJson, realPath, writeFileAtomic} from '../util/fs.js';
 import {declaredInputs, dotenvNames} from './dotenv.js';
@@ -209,9 +210,31 @@ export function inputNames(p: Project): {names: string[]; submodules: Set<string
     if (pre) for (const f of treeFiles(p.real, pre)) candidates.add(f);
   }
   for (const f of CORE_FILES) candidates.add(f);
+  // A sub-project (a directory with its own devenv.toml) is its own project: its files are not
+  // this one's inputs unless declared, or included (then only the manifest file it includes).
+  // (Found by a stat per directory: the listing may hold only what the input globs match.)
+  const isSub = new Map<string, boolean>();
+  const subAt = (d: string): boolean => {
+    let v = isSub.get(d);
+    if (v === undefined) {
+      try {
+        v = lstatSync(join(p.real, d, 'devenv.toml')).isFile();
+      } catch {
+        v = false;
+      }
+      isSub.set(d, v);
+    }
+    return v;
+  };
+  const declaredRe = declared.map(globRegex);
+  const inSub = (n: string): boolean => {
+    for (let d = dirname(n); d !== '.'; d = dirname(d)) if (subAt(d)) return !declaredRe.some((r) => r.test(n));
+    return false;
+  };
   const names: string[] = [];
+  for (const n of includedNames(p)) names.push(n);
   for (const n of candidates) {
-    if (!isInput(n)) continue;
+    if (!isInput(n) || inSub(n) || names.includes(n)) continue;
     let st: Stats;
     try {
       st = lstatSync(join(p.real, n));
@@ -222,6 +245,14 @@ export function inputNames(p: Project): {names: string[]; submodules: Set<string
   }
   return {names: names.sort(), submodules: new Set()};
 }
+
+/** The files devenv.toml includes (names relative to the root; `../` for those outside it). */
+function includedNames(p: Project): string[] {
+  return manifestFilesLenient(p.real).map((f) => f.name).filter((n) => n !== 'devenv.toml' && n !== LOCAL_MANIFEST);
+}
+
+/** Inputs that are hashed (trust, cache key) but never copied for nix: the flake holds what they say. */
+const hashedOnly = (name: string): boolean => name === LOCAL_MANIFEST || name.startsWith('../');
 
 const statSig = (st: Stats): string => `${st.mode}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;
 
@@ -337,13 +368,14 @@ export function stageSource(p: Project): InputDigest {
   const dest = stagingDir(p);
   mkdirSync(dest, {recursive: true, mode: 0o700});
   const {names} = inputNames(p);
-  const wanted = new Set(names);
+  const wanted = new Set(names.filter((n) => !hashedOnly(n)));
   for (const n of names) for (let d = dirname(n); d !== '.' && !wanted.has(d); d = dirname(d)) wanted.add(d);
   // Whatever an earlier copy holds that is no longer an input goes first (children before parents).
   for (const old of treeEntries(dest).reverse()) if (!wanted.has(old)) rmSync(join(dest, old), {recursive: true, force: true});
   const memoFile = join(p.stateDir, 'staged.json');
   const previous = readJson<Memo>(memoFile)?.sig ?? {};
   return digestInputs(p.real, memoFile, names, new Set(), (name, abs, st) => {
+    if (hashedOnly(name)) return undefined;
     const to = join(dest, name);
     const kept = previous[name];
     // Unchanged since it was copied (same stat as then): the copy is what was hashed.

@@ -4,8 +4,8 @@
 import {createHash} from 'node:crypto';
 import {join} from 'node:path';
 import {flakeOwnership, flakeSource, renderFlake} from '../flake/render.js';
-import type {Manifest} from '../manifest/model.js';
-import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {manifestFiles, manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
+import {readFileOrNull, realPath, writeFileAtomic} from '../util/fs.js';
 
 export type SyncResult = 'no-manifest' | 'unchanged' | 'written' | 'user-owned';
 
@@ -17,16 +17,19 @@ const withoutProjectTable = (toml: string): string[] => {
   return re.test(toml) ? ['', '\n', '\n\n'].map((sep) => toml.replace(re, sep).replace(/^\n+/, '')) : [];
 };
 
-export async function syncFlake(root: string, opts: {force?: boolean; manifest?: Manifest} = {}): Promise<SyncResult> {
-  const tomlFile = join(root, 'devenv.toml');
-  const tomlText = readFileOrNull(tomlFile);
-  if (tomlText === null) return 'no-manifest';
+/**
+ * Render flake.nix from the merged manifest (includes and devenv.local.toml resolved here, so the
+ * flake stays plain). The recorded source digest covers every merged file.
+ */
+export async function syncFlake(root: string, opts: {force?: boolean} = {}): Promise<SyncResult> {
+  const files = manifestFiles(realPath(root));
+  if (!files.length) return 'no-manifest';
   const flakeFile = join(root, 'flake.nix');
   const current = readFileOrNull(flakeFile);
-  const digest = manifestDigest(tomlText);
-  if (!opts.force && !opts.manifest && current !== null && flakeSource(current) === digest && flakeOwnership(current) === 'generated') return 'unchanged';
-  const {parseManifest} = await import('../manifest/parse.js');
-  const manifest = opts.manifest ?? parseManifest(tomlText, tomlFile);
+  const digest = manifestDigest(manifestFingerprint(files));
+  if (!opts.force && current !== null && flakeSource(current) === digest && flakeOwnership(current) === 'generated') return 'unchanged';
+  const {loadManifest} = await import('../manifest/load.js');
+  const manifest = loadManifest(realPath(root))!.manifest;
   const next = renderFlake(manifest, digest);
   if (current === next) return 'unchanged';
   if (current !== null && !opts.force && flakeOwnership(current) !== 'generated') return 'user-owned';
@@ -44,7 +47,8 @@ export interface FlakeDrift {
  * longer follows it, so the changes silently do not apply. Cheap: two reads and two hashes.
  */
 export function flakeDrift(root: string): FlakeDrift | undefined {
-  const toml = readFileOrNull(join(root, 'devenv.toml'));
+  const files = manifestFilesLenient(realPath(root));
+  const toml = files.length ? manifestFingerprint(files) : null;
   const flake = toml === null ? null : readFileOrNull(join(root, 'flake.nix'));
   if (toml === null || flake === null) return undefined;
   // The cheap test first: a flake rendered from this very devenv.toml cannot drift.

@@ -31,8 +31,9 @@ async function imageFiles(p: Project): Promise<string[]> {
 
 export async function containerBuild(cwd: string, kind: ImageKind, io: {progress?: (line: string) => void} = {}): Promise<BuiltImage> {
   const p = openProject(cwd);
-  const {readManifest} = await import('../manifest/parse.js');
-  const manifest = readManifest(join(p.root, 'devenv.toml'));
+  // The merged manifest (includes, devenv.local.toml); a flake-only project has none.
+  const {loadManifest} = await import('../manifest/load.js');
+  const manifest = loadManifest(p.real)?.manifest ?? {};
   const m = manifest.services?.mysql;
   if (kind === 'processes' && m && m.enable !== false) throw new DevenvError('[services.mysql] is not started by container images yet', {hint: "build a shell image ('devenv container build shell') or run MariaDB as a separate container", code: 'container_unsupported'});
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
@@ -94,8 +95,9 @@ export async function containerRun(cwd: string, kind: ImageKind, extraArgs: stri
 /** `.devcontainer/devcontainer.json` for the shell image, loaded by `devenv container copy shell engine:` before the container starts. */
 export async function generateDevcontainer(cwd: string, opts: {force?: boolean} = {}): Promise<{file: string; result: 'written' | 'unchanged'}> {
   const p = openProject(cwd);
-  const {readManifest} = await import('../manifest/parse.js');
-  const manifest = readManifest(join(p.root, 'devenv.toml'));
+  // The merged manifest (includes, devenv.local.toml); a flake-only project has none.
+  const {loadManifest} = await import('../manifest/load.js');
+  const manifest = loadManifest(p.real)?.manifest ?? {};
   const {containerSettings, WORKDIR} = await import('../container/image.js');
   const {imagePorts} = await import('../container/entrypoint.js');
   const s = containerSettings(manifest, p.root);

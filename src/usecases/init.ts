@@ -63,7 +63,8 @@ export function initProject(opts: InitOptions): InitResult {
   // devenv's state, and what language setup makes (a venv, node_modules): never committed.
   const ignores = ['.devenv', ...(manifest.languages?.python?.venv ? ['.venv'] : []), ...(manifest.languages?.node ? ['node_modules'] : [])];
   // Secrets: .env and the configured dotenv files (nix never reads them; git must not either).
-  const secrets = [...new Set(['.env', ...(manifest.dotenv?.files ?? [])])];
+  // devenv.local.toml: each developer's own overrides (ports, env), merged last, never shared.
+  const secrets = [...new Set(['.env', 'devenv.local.toml', ...(manifest.dotenv?.files ?? [])])];
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const missing = [
     ...ignores.filter((d) => !new RegExp(`^/?${esc(d)}/?$`, 'm').test(current ?? '')).map((d) => `${d}/`),

@@ -25,7 +25,62 @@ async function unitsAt(cwd: string, opts: {running?: boolean; starting?: boolean
     const {recordCheckout} = await import('../services/leftovers.js');
     recordCheckout(p.real, p.git?.commonDir);
   }
-  return projectUnits(p.root, opts);
+  return monorepoUnits(p.root, opts);
+}
+
+/** A unit of a member, named member:unit; what it does is the member's own (its state, ports, logs). */
+function memberService(s: Service, prefix: string): Service {
+  const name = `${prefix}:${s.name}`;
+  return {
+    name,
+    after: s.after?.map((a) => (a.includes(':') ? a : `${prefix}:${a}`)),
+    logFile: s.logFile,
+    start: async (o) => ({...(await s.start(o)), name}),
+    ready: () => s.ready(),
+    stop: async (why) => ({...(await s.stop(why)), name}),
+    status: async () => ({...(await s.status()), name}),
+  };
+}
+
+/**
+ * The project's units and, for a root with [project] members, every member's, named
+ * member:unit, in one graph: `after = ["api:postgres"]` orders across members.
+ */
+async function monorepoUnits(root: string, opts: {running?: boolean} = {}): Promise<Units> {
+  const units = await projectUnits(root, opts);
+  const {projectMembers} = await import('../services/members.js');
+  let members: {name: string; root: string}[] = [];
+  try {
+    members = projectMembers(root);
+  } catch (e) {
+    if (!opts.running) throw e;
+  }
+  if (!members.length) return units;
+  const taskRoots = new Map<string, string>();
+  const services = [...units.services];
+  const deps = new Map(units.deps);
+  for (const m of members) {
+    const u = await projectUnits(m.root, opts);
+    const ren = (n: string) => `${m.name}:${n}`;
+    for (const s of u.services) services.push(memberService(s, m.name));
+    for (const [n, t] of u.tasks) {
+      units.tasks.set(ren(n), {...t, name: ren(n), after: t.after.map(ren)});
+      taskRoots.set(ren(n), m.root);
+    }
+    for (const [n, k] of u.kind) units.kind.set(ren(n), k);
+    for (const [n, d] of u.deps) deps.set(ren(n), [...d.map(ren), ...(u.crossDeps.get(n) ?? [])]);
+    for (const [n, p] of u.fixedPorts) units.fixedPorts.set(ren(n), p);
+  }
+  for (const [n, cross] of units.crossDeps) deps.set(n, [...(deps.get(n) ?? []), ...cross]);
+  for (const [n, d] of deps) {
+    const unknown = d.filter((x) => !units.kind.has(x));
+    if (unknown.length) throw new UsageError(`${n} starts after ${unknown.join(', ')}, which no member defines`, `units here: ${[...units.kind.keys()].join(', ')}`);
+  }
+  // Dependants after what they need, across members too (down stops in reverse).
+  const {topoOrder} = await import('../services/index.js');
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const ordered = topoOrder(services.map((s) => s.name), deps).filter((n) => byName.has(n)).map((n) => byName.get(n)!);
+  return {...units, services: ordered, deps, taskRoots};
 }
 
 /**
@@ -94,7 +149,7 @@ export async function runTaskAt(cwd: string, task: string, args: string[], io: U
 /** Reverse start order: dependants first. Keeps going past one that fails to stop. */
 export async function downAt(cwd: string, names: string[], onStopped: (r: StopResult) => void): Promise<{root: string; services: StopResult[]; errors: string[]}> {
   const {root} = openProject(cwd);
-  const units = await projectUnits(root, {running: true});
+  const units = await monorepoUnits(root, {running: true});
   if (names.length) checkNames(units, names);
   const chosen = names.length ? units.services.filter((s) => names.includes(s.name)) : units.services;
   if (!units.services.length) {
@@ -111,7 +166,8 @@ export async function listServices(cwd: string): Promise<{root: string; services
   const {removedCheckouts} = await import('../services/leftovers.js');
   // Another checkout of this repository, removed while its servers ran: they run on, unreachable from there.
   const removed = p.git ? await removedCheckouts(p.git.commonDir) : [];
-  const services = await servicesStatus(p.root);
+  const units = await monorepoUnits(p.root, {running: true});
+  const services = await Promise.all(units.services.map(async (s) => ({kind: 'service' as const, ...(await s.status())})));
   // [services] auto-start: which shells keep the units up (only while a supervisor runs).
   const {autoStartStatus} = await import('./autostart.js');
   const autoStart = autoStartStatus(p.root);

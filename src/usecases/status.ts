@@ -4,6 +4,7 @@ import {readProjectState} from '../cache/project-state.js';
 import {type CacheStatus, cacheStatus} from '../cache/status.js';
 import {diagnoseNixError} from '../nix/nix-error.js';
 import {readInputs, watchedInputs} from '../project/inputs.js';
+import {loadManifest} from '../manifest/load.js';
 import {CORE_FILES} from '../project/find.js';
 import {trackedDotenvFiles} from '../project/dotenv-git.js';
 import {type FlakeDrift, flakeDrift} from '../project/sync.js';
@@ -40,8 +41,35 @@ export interface Status {
   watcher: unknown;
   /** Language setup (.venv, pip, node install): running, last failure, last success. */
   setup?: ReturnType<typeof setupStatus>;
+  /** The merged manifest (includes, devenv.toml, devenv.local.toml): its files in merge order and where each entry comes from. */
+  manifest?: {files: string[]; entries: ManifestEntry[]; error?: string};
   /** Teams: the project's caches and builders, whether they reach nix, and what the last evaluation's nix did. */
   teams?: {settings: TeamSettings; passed: boolean; notPassedBecause?: string; lastNix?: LastNixRun};
+}
+
+export interface ManifestEntry {
+  key: string;
+  value: unknown;
+  file: string;
+  line: number;
+}
+
+/** The merged manifest with each entry's source; a manifest that does not load is reported, not thrown. */
+function manifestStatus(real: string): Status['manifest'] {
+  try {
+    const loaded = loadManifest(real);
+    if (!loaded) return undefined;
+    const valueAt = (key: string): unknown => {
+      if (key.startsWith('packages.')) return key.slice('packages.'.length);
+      let v: unknown = loaded.manifest;
+      for (const k of key.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+      return v;
+    };
+    const entries = Object.entries(loaded.sources).map(([key, s]) => ({key, value: valueAt(key), file: s.file, line: s.line}));
+    return {files: loaded.files.map((f) => f.name), entries};
+  } catch (e) {
+    return {files: [], entries: [], error: (e as Error).message};
+  }
 }
 
 export async function projectStatus(cwd: string): Promise<Status> {
@@ -63,6 +91,7 @@ export async function projectStatus(cwd: string): Promise<Status> {
   return {
     teams: hasSettings(team.settings) || st.lastNix ? {settings: team.settings, passed: team.passed, notPassedBecause: team.passed ? undefined : team.reason, lastNix: st.lastNix} : undefined,
     root: p.root,
+    manifest: manifestStatus(p.real),
     real: p.real !== p.root ? p.real : undefined,
     trust: trust.state,
     trusted: trust.trusted,

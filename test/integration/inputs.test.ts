@@ -140,7 +140,7 @@ describe('nix reads the inputs only (devenv exec, status, allow)', () => {
     mkdirSync(q);
     writeFileSync(join(q, '.gitignore'), 'dist/\n');
     expect(devenv(q, 'init', 'minimal').status).toBe(0);
-    expect(readFileSync(join(q, '.gitignore'), 'utf8').split('\n')).toEqual(['dist/', '.devenv/', '/.env', '']);
+    expect(readFileSync(join(q, '.gitignore'), 'utf8').split('\n')).toEqual(['dist/', '.devenv/', '/.env', '/devenv.local.toml', '']);
   });
 });
 
