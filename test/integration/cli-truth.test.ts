@@ -116,17 +116,30 @@ describe('nix failures devenv can name are told where the user sees them', () =>
 });
 
 describe("commands that run a project's code without an allow", () => {
-  test('are exactly the ones README lists', () => {
-    // Each command runs in its own never-allowed copy whose shellHook (run at evaluation) leaves a
-    // mark; the hook text differs per copy so no copy hits another's cache entry.
+  test('are exactly the ones README lists, among all commands', () => {
+    // Each command runs in its own never-allowed copy whose shellHook (run at evaluation), tasks
+    // and process leave a mark; the hook text differs per copy so no copy hits another's cache entry.
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-    const sentence = /these run its code[^]*?without an allow: ([^.]+)\./.exec(readme)?.[1] ?? '';
+    const sentence = /these run its code[^]*?without an\s+allow: ([^.]+)\./.exec(readme)?.[1] ?? '';
     const listed = [...sentence.matchAll(/`([a-z]+)`/g)].map((m) => m[1]).sort();
     expect(listed.length).toBeGreaterThan(0);
     const base = join(sb.dir, 'code-base');
     mkdirSync(base);
-    writeFileSync(join(base, 'devenv.toml'), 'name = "code"\n\n[services.postgres]\nversion = 15\n');
+    const mark = 'touch .ran-code';
+    writeFileSync(
+      join(base, 'devenv.toml'),
+      `name = "code"\n\n[services.postgres]\nversion = 15\n\n[tasks.mark]\nexec = "${mark}"\n\n[tasks.test]\nexec = "${mark}"\n\n[processes.marker]\nexec = "${mark}; exec sleep 600"\n`,
+    );
     const runs: Record<string, string[]> = {
+      run: ['run', 'mark'],
+      test: ['test'],
+      allow: ['allow'], // runs nothing; it is what makes the hook run the code
+      deny: ['deny'],
+      search: ['search', 'hello'],
+      autocomplete: ['autocomplete', 'bash'],
+      watch: ['watch'],
+      'cache:push': ['cache', 'push', '--to', `file://${join(sb.dir, 'code-push-cache')}`],
+      'cache:key:generate': ['cache', 'key', 'generate', '--name', 'code-key'],
       exec: ['exec', '--', 'true'],
       shell: ['shell'],
       export: ['export', 'json'],
@@ -147,16 +160,22 @@ describe("commands that run a project's code without an allow", () => {
       hook: ['hook', 'bash'],
       init: ['init', 'minimal'],
     };
+    // Every command devenv has is tried.
+    const manifest = JSON.parse(readFileSync(join(REPO, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {hidden?: boolean}>};
+    const all = Object.entries(manifest.commands).filter(([, c]) => !c.hidden).map(([id]) => id);
+    expect(all.filter((id) => !(id in runs))).toEqual([]);
     const ran: string[] = [];
     for (const [name, args] of Object.entries(runs)) {
-      const p = join(sb.dir, `code-${name}`);
+      const p = join(sb.dir, `code-${name.replace(/:/g, '-')}`);
       cpSync(base, p, {recursive: true});
       appendFileSync(join(p, 'devenv.toml'), `\n[shell]\nhook = "touch .ran-code # ${name}"\n`);
-      sb.devenv(args, {cwd: p, env: {SHELL: '/bin/true'}});
+      sb.devenv(args, {cwd: p, env: {SHELL: '/bin/true'}, timeout: name === 'watch' ? 4000 : undefined});
+      // up -d returns once the process is started; its mark follows.
+      for (let i = 0; name === 'up' && i < 100 && !existsSync(join(p, '.ran-code')); i++) spawnSync('sleep', ['0.1']);
       if (existsSync(join(p, '.ran-code'))) ran.push(name);
       if (name === 'up') sb.devenv(['down'], {cwd: p});
       // It ran, but it did not allow the project: the hook still blocks it (the message is in the shell code).
-      expect([name, sb.devenv(['__hook', 'bash', p], {cwd: p}).stdout]).toEqual([name, expect.stringContaining('is not allowed')]);
+      if (name !== 'allow') expect([name, sb.devenv(['__hook', 'bash', p], {cwd: p}).stdout]).toEqual([name, expect.stringMatching(/is (not allowed|denied);/)]);
       rmSync(p, {recursive: true, force: true});
     }
     expect(ran.sort()).toEqual(listed);
