@@ -11,8 +11,10 @@ export default class Ps extends DevenvCommand {
 
   async run() {
     await this.parse(Ps);
-    const {root, services} = await listServices(this.cwd());
-    if (!services.length) this.log('no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
+    const {root, services, manifestError} = await listServices(this.cwd());
+    // Only what still runs can be listed then: say why the rest is missing.
+    if (manifestError && !this.jsonEnabled()) this.logToStderr(`devenv: devenv.toml cannot be read, so only what still runs is listed: ${manifestError.message}${manifestError.hint ? `\n  hint: ${manifestError.hint}` : ''}`);
+    if (!services.length) this.log(manifestError ? 'nothing of this project is running' : 'no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
     else {
       const rows = [
         ['NAME', 'KIND', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'DATA'],
@@ -22,6 +24,6 @@ export default class Ps extends DevenvCommand {
       for (const r of rows) this.log(r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]) : c)).join('  '));
       for (const s of services) if (s.detail) this.log(`${s.name}: ${s.detail}`);
     }
-    return {root, services};
+    return {root, services, manifestError};
   }
 }

@@ -1,7 +1,7 @@
 // `devenv up`, `down`, `ps`, `logs`, `run`, `test`: the project's services, processes and
 // tasks, found from the cwd.
 import {openProject} from '../project/project.js';
-import {type Units, projectUnits, selectServices, servicesStatus, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
+import {type Units, projectUnits, selectServices, servicesStatus, servicesStatusOf, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
 import type {TaskResult} from '../services/tasks.js';
 import {DevenvError, UsageError} from '../errors.js';
@@ -98,9 +98,11 @@ export async function downAt(cwd: string, names: string[], onStopped: (r: StopRe
   return {root, services: results, errors};
 }
 
-export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]}> {
+export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; manifestError?: {message: string; hint?: string}}> {
   const {root} = openProject(cwd);
-  return {root, services: await servicesStatus(root)};
+  const {services, configError} = await servicesStatusOf(root);
+  const manifestError = configError ? {message: configError.message, hint: (configError as {hint?: string}).hint} : undefined;
+  return {root, services, ...(manifestError ? {manifestError} : {})};
 }
 
 /** Log files to show: services', processes' and tasks' (all when none named). */
