@@ -43,7 +43,8 @@ export type EnvSource = 'env' | 'dotenv' | 'shellHook';
  */
 const RESERVED: [string[], string, EnvSource[]?][] = [
   // A shellHook may put entries around PATH (as under nix develop); [env] and dotenv replace it.
-  [['PATH', 'XDG_DATA_DIRS'], 'devenv builds it from `packages`; add the package instead', ['env', 'dotenv']],
+  [['PATH'], 'devenv builds PATH from `packages`; add the package instead', ['env', 'dotenv']],
+  [['XDG_DATA_DIRS'], 'devenv builds XDG_DATA_DIRS from `packages`; add the package instead', ['env', 'dotenv']],
   [['VIRTUAL_ENV'], 'devenv sets it for [languages.python] (its venv)', ['dotenv']],
   [[...NEVER_TOUCH], 'it belongs to your login, terminal or shell, and devenv never changes it'],
   [['PROMPT_COMMAND', 'PS0', 'PROMPT', 'RPROMPT', 'RPS1', 'PS2', 'PS3', 'PS4', 'precmd_functions', 'preexec_functions', 'chpwd_functions', 'periodic_functions', 'zshexit_functions'],
