@@ -19,7 +19,7 @@ export interface DevenvSource {
 }
 
 // Written into the workflow's shell step: nothing a shell or YAML would read as syntax.
-const SAFE_URL = /^[A-Za-z0-9][A-Za-z0-9@:/._~+%=-]*$/;
+const SAFE_URL = /^[A-Za-z0-9/][A-Za-z0-9@:/._~+%=-]*$/;
 
 /**
  * The repository this devenv was installed from, as README's Quick start installs it (a git
