@@ -11,7 +11,7 @@ export default class Ps extends DevenvCommand {
 
   async run() {
     await this.parse(Ps);
-    const {root, services, manifestError} = await listServices(this.cwd());
+    const {root, services, removed, manifestError} = await listServices(this.cwd());
     // Only what still runs can be listed then: say why the rest is missing.
     if (manifestError && !this.jsonEnabled()) this.logToStderr(`devenv: devenv.toml cannot be read, so only what still runs is listed: ${manifestError.message}${manifestError.hint ? `\n  hint: ${manifestError.hint}` : ''}`);
     if (!services.length) this.log(manifestError ? 'nothing of this project is running' : 'no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
@@ -24,6 +24,7 @@ export default class Ps extends DevenvCommand {
       for (const r of rows) this.log(r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]) : c)).join('  '));
       for (const s of services) if (s.detail) this.log(`${s.name}: ${s.detail}`);
     }
-    return {root, services, manifestError};
+    for (const r of removed) this.log(`${r.root} (a removed checkout of this repository) still runs: ${r.running.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}; 'devenv gc' stops them`);
+    return {root, services, removed, manifestError};
   }
 }

@@ -21,6 +21,7 @@ export default class Status extends DevenvCommand {
     for (const svc of s.services as {name: string; state: string; port?: number; pid?: number}[]) this.log(`service:  ${svc.name} ${svc.state}${svc.port ? ` on port ${svc.port}` : ''}${svc.pid ? ` (pid ${svc.pid})` : ''}`);
     if (s.setup?.running) this.log(`setup:    running: ${s.setup.running.steps} (pid ${s.setup.running.pid}, since ${s.setup.running.since})`);
     if (s.setup?.failed) this.log(`setup:    failed (${s.setup.failed.step}, ${s.setup.failed.at}):\n  ${s.setup.failed.output.split('\n').join('\n  ')}`);
+    else if (s.setup?.missing?.length && !s.setup.running) this.log(`setup:    needed: ${s.setup.missing.join(' and ')} ${s.setup.missing.length > 1 ? 'are' : 'is'} gone; set up again at the next entry or 'devenv exec'`);
     else if (s.setup?.lastOk && !s.setup.running) this.log(`setup:    done ${s.setup.lastOk}`);
     if (s.teams) {
       const t = s.teams;

@@ -3,6 +3,8 @@ import {attrFor, CHANNEL, DEFAULT_ATTRS} from './channel.js';
 
 export interface PostgresConfig {
   enable?: boolean;
+  /** Tasks (or other units) to run first, e.g. one that makes TLS certificates. */
+  after?: string[];
   version?: number;
   databases?: string[];
   port?: number;
@@ -13,12 +15,14 @@ export interface PostgresConfig {
 // --- issue 12: more services, processes, tasks ---
 export interface RedisConfig {
   enable?: boolean;
+  after?: string[];
   port?: number;
   settings?: Record<string, string | number | boolean>;
 }
 
 export interface MysqlConfig {
   enable?: boolean;
+  after?: string[];
   databases?: string[];
   port?: number;
   settings?: Record<string, string | number | boolean>;
@@ -34,6 +38,8 @@ export interface ProcessConfig {
   after?: string[];
   restart?: 'never' | 'on-failure' | 'always';
   max_restarts?: number;
+  /** Seconds `up` waits for readiness (default 120). */
+  ready_timeout?: number;
   env?: Record<string, string>;
 }
 

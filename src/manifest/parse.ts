@@ -10,6 +10,7 @@ import {envNameProblem} from '../shells/protocol.js';
 import {type Channel, channelFor, VERSION_KEYS, type VersionedKind} from './channel.js';
 import {locateKey} from './locate.js';
 import type {Manifest} from './model.js';
+import {checkProcessPortVars} from './port-vars.js';
 
 const require = createRequire(import.meta.url);
 export const schema = require('../../schema/devenv.schema.json');
@@ -142,6 +143,7 @@ export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
       hint: unavailable?.hint ?? `fix ${name}; nothing was changed`,
     });
   }
+  checkProcessPortVars(plain as Manifest, text, name);
   return plain as Manifest;
 }
 

@@ -64,8 +64,8 @@ export async function postgresLayout(root: string, manifest?: Manifest): Promise
   return {
     passwordFile,
     password: projectPassword(passwordFile),
-    // A throwaway instance (devenv test) never takes the fixed port the developer's server uses.
-    port: (instance().tag ? undefined : pg.port) ?? projectPort(portKey(root), 'postgres'),
+    // A fixed port is the port, for devenv test too (tests connect to it); `test` refuses when it is taken.
+    port: pg.port ?? projectPort(portKey(root), 'postgres'),
     dataDir: join(state, 'postgres'),
     socketDir: socketDir(root, 'postgres'),
     logFile: join(state, 'postgres.log'),

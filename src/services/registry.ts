@@ -6,6 +6,7 @@
 import {join} from 'node:path';
 import type {Manifest, MysqlConfig, ProcessConfig, RedisConfig, TaskConfig} from '../manifest/model.js';
 import {serviceEnabled} from '../manifest/model.js';
+import {portVar} from '../manifest/port-vars.js';
 import {projectStateDir} from '../paths.js';
 import {mkdirSync} from 'node:fs';
 import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
@@ -32,8 +33,8 @@ export interface ServiceDefinition<L> {
   create(root: string, l: L, toolsEnv: () => Promise<ToolsEnv>, cfg: Record<string, unknown>): Service;
 }
 
-/** Fixed ports from devenv.toml are the developer's; a throwaway instance always gets its own. */
-const portFor = (root: string, name: string, fixed: number | undefined): number => (instance().tag ? undefined : fixed) ?? projectPort(portKey(root), name);
+/** A fixed port from devenv.toml is the port, for devenv test too: its tests connect there. */
+const portFor = (root: string, name: string, fixed: number | undefined): number => fixed ?? projectPort(portKey(root), name);
 
 export function redisLayout(root: string, cfg: RedisConfig): RedisLayout {
   const state = serviceStateDir(root);
@@ -112,18 +113,17 @@ function lazyService(name: string, logFile: string, load: () => Promise<Service>
     name,
     logFile,
     start: async (o) => (await load()).start(o),
-    stop: async () => (await load()).stop(),
+    stop: async (why) => (await load()).stop(why),
     status: async () => ({...(await (await load()).status()), kind: 'service'}),
     ready: async () => (await load()).ready(),
   };
 }
 
-/** `<NAME>_PORT` for a process name (web-api -> WEB_API_PORT). */
-export const portVar = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+export {portVar};
 
 export function processPort(root: string, name: string, p: ProcessConfig): number | undefined {
   if (p.port === undefined) return undefined;
-  return p.port === 'auto' ? projectPort(portKey(root), `process:${name}`) : instance().tag ? projectPort(portKey(root), `process:${name}`) : p.port;
+  return p.port === 'auto' ? projectPort(portKey(root), `process:${name}`) : p.port;
 }
 
 /** Variables of the services other than PostgreSQL (its own are set by postgresEnv), and process ports. */
