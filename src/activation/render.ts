@@ -10,8 +10,6 @@ import {dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
 import {setupTargetNames, withLanguages} from '../project/languages.js';
 import {briefNixError} from '../nix/nix-error.js';
-import {watchedGitFiles} from '../project/inputs.js';
-import {projectAt} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {SHELL_NAMES, shellFor} from '../shells/index.js';
 import type {Watched} from '../shells/logic.js';
@@ -105,10 +103,17 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries({...spec.vars, ...own, ...(effects?.vars ?? {})})) if (!NEVER_TOUCH.has(k)) vars[k] = v;
   // The dotenv and setup files too: an edit must reach the shell (and be checked against trust).
-  const files = [...[...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root), ...setupTargetNames(root)])].map((f) => join(root, f)), ...watchedGitFiles(projectAt(root))];
+  // Nothing of git: a commit, pull or checkout matters only through the inputs it changes.
+  // Inputs beyond the watch limit: an allow (the trust epoch) makes the prompt check them all.
+  const files = [...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root), ...setupTargetNames(root)])].map((f) => join(root, f));
+  if (entry.unwatched) {
+    ensureTrustEpoch();
+    files.push(trustEpochFile());
+  }
   const present = files.filter(exists);
   const desc = describeEnv(entry);
   const notes = [...(effects?.output ?? [])];
+  if (entry.unwatched) notes.push(`devenv: ${entry.unwatched} of this project's inputs are past the ${entry.inputs.length} the prompt watches; after editing one of those, run 'devenv reload' (an allow checks them all)`);
   if (error) {
     // The cause, not the warnings nix prints before it (an unwritten lock file) or its stack frames.
     notes.push(...briefNixError(error).map((l) => '  ' + l), "  run 'devenv status' for the whole error; devenv tries again when a file changes");
@@ -136,7 +141,7 @@ function activationFor(shared: Shared, shell: ShellName): Activation {
     vars: shared.vars,
     paths: shared.paths,
     // The script itself: a deny deletes it and a re-render (watcher, refresh) replaces it, and
-    // either must reach the shell. The trust epoch is not needed once loaded.
+    // either must reach the shell.
     watch: [...shared.watch, {file: activationPath(shared.root, shell)}],
     watchAbsent: shared.absent,
     storePaths: shared.storePaths,

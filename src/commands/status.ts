@@ -12,8 +12,13 @@ export default class Status extends DevenvCommand {
     const s = await projectStatus(this.cwd());
     this.log(`project:  ${s.root}`);
     if (s.real) this.log(`real path: ${s.real}`);
-    this.log(`trust:    ${s.trust}${s.trusted ? '' : " (run 'devenv allow' to load it on cd)"}`);
+    const from = s.trustFrom ? ` (inherited from the allow of ${s.trustFrom}, a checkout of the same repository with the same inputs)` : '';
+    this.log(`trust:    ${s.trust}${from}${s.trusted ? '' : " (run 'devenv allow' to load it on cd)"}`);
+    if (s.trustOlderRule) this.log(`  ${s.trustOlderRule}`);
     if (s.trustChanged?.length) this.log(`changed since allowed: ${s.trustChanged.slice(0, 5).join(', ')}${s.trustChanged.length > 5 ? ` and ${s.trustChanged.length - 5} more` : ''}`);
+    const unwatched = s.inputs.count - s.inputs.watchedAtPrompt;
+    this.log(`inputs:   ${s.inputs.count} (${s.inputs.files.slice(0, 6).join(', ')}${s.inputs.count > 6 ? ', ...' : ''}): all nix reads${unwatched > 0 ? `; ${unwatched} beyond what the prompt watches (run 'devenv reload' after editing those)` : ''}`);
+    for (const f of s.trackedDotenv ?? []) this.log(`warning:  ${f} is a [dotenv] file tracked by git: its values are in every clone (git rm --cached ${f}; add it to .gitignore)`);
     this.log(`cache:    ${s.cache.state}${s.cache.why ? ` (${s.cache.why})` : ''}`);
     if (s.lastEvaluation) this.log(`last evaluation: ${s.lastEvaluation.at}${s.lastEvaluation.durationMs !== undefined ? ` in ${(s.lastEvaluation.durationMs / 1000).toFixed(1)}s` : ''}`);
     if (s.flakeDrift) this.log(`flake:    ${s.flakeDrift.message}\n  hint: ${s.flakeDrift.hint}`);

@@ -53,6 +53,29 @@ export interface TaskConfig {
 export const serviceEnabled = (s: {enable?: boolean} | undefined): boolean => !!s && s.enable !== false;
 // --- end issue 12 ---
 
+/**
+ * The client variables devenv sets for each service: per checkout (its port, socket, password),
+ * so `[env]` (committed, shared) may not set them while the service is on; a `[dotenv]` file can.
+ * src/services/registry.ts sets exactly these (a unit test holds the two together).
+ */
+export const SERVICE_VARS: Record<'postgres' | 'redis' | 'mysql', string[]> = {
+  postgres: ['PGHOST', 'PGPORT', 'PGDATA', 'PGUSER', 'PGDATABASE', 'PGPASSFILE', 'DATABASE_URL'],
+  redis: ['REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_SOCKET'],
+  mysql: ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_PORT', 'MYSQL_PWD', 'MYSQL_UNIX_PORT', 'MYSQL_HOME', 'MYSQL_USER', 'MYSQL_DATABASE', 'MYSQL_URL', 'DATABASE_URL'],
+};
+
+/** `<NAME>_PORT` for a process name (web-api -> WEB_API_PORT). */
+export const processPortVar = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+
+/** Which service or process sets `name` in this manifest (its devenv.toml section), if any. */
+export function serviceVarOwner(m: Manifest, name: string): string | undefined {
+  for (const s of ['postgres', 'redis', 'mysql'] as const) {
+    if (serviceEnabled(m.services?.[s]) && SERVICE_VARS[s].includes(name)) return `services.${s}`;
+  }
+  for (const [p, cfg] of Object.entries(m.processes ?? {})) if (cfg.port !== undefined && processPortVar(p) === name) return `processes.${p}`;
+  return undefined;
+}
+
 /** `[nixpkgs.config]`: passed to `import nixpkgs { config = ...; }`. */
 export interface NixpkgsConfig {
   allowUnfree?: boolean;
@@ -63,6 +86,8 @@ export interface NixpkgsConfig {
 
 export interface Manifest {
   name?: string;
+  /** What nix may read beyond the default inputs (see project/inputs.ts). */
+  project?: {inputs?: string[]};
   packages?: string[];
   nixpkgs?: {url?: string; config?: NixpkgsConfig};
   languages?: {
@@ -81,6 +106,15 @@ export interface Manifest {
   // Teams (src/teams): binary caches and remote builders, passed to nix only once allowed.
   cache?: CacheConfig;
   nix?: NixConfig;
+  /** `devenv container build`: the image's name, tag, extra ports and user. */
+  container?: ContainerConfig;
+}
+
+export interface ContainerConfig {
+  name?: string;
+  tag?: string;
+  ports?: number[];
+  user?: string;
 }
 
 export interface CacheConfig {

@@ -2,10 +2,10 @@
 // be a variable a service sets (checked at parse time, so every command refuses alike).
 import {ManifestError} from '../errors.js';
 import {locateKey} from './locate.js';
-import type {Manifest} from './model.js';
+import {type Manifest, processPortVar} from './model.js';
 
-/** `<NAME>_PORT` for a process name (web-api -> WEB_API_PORT). */
-export const portVar = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+/** `<NAME>_PORT` for a process name (web-api -> WEB_API_PORT); defined beside serviceVarOwner. */
+export const portVar = processPortVar;
 
 /** Port variables the services set (PGPORT has no _PORT suffix, so no process name maps to it). */
 const SERVICE_PORT_VARS: Record<string, string> = {REDIS_PORT: 'Redis', MYSQL_TCP_PORT: 'MariaDB', MYSQL_PORT: 'MariaDB'};

@@ -31,6 +31,8 @@ export interface ActivationConfig {
   dotenv: string[];
   python?: {venv: boolean; requirements?: string};
   node?: {install?: string};
+  /** `[project] inputs`: globs (relative to the root) nix may read beyond the default inputs. */
+  inputs?: string[];
 }
 
 /** Lock files an install command reads (with package.json, whose scripts it runs). */
@@ -39,19 +41,22 @@ export const NODE_LOCKS: Record<string, string> = {npm: 'package-lock.json', pnp
 /** The project's ActivationConfig, memoized per devenv.toml content (the warm path parses no TOML). */
 export function activationConfig(root: string): ActivationConfig {
   const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null || !/dotenv|languages/.test(toml)) return {dotenv: []};
-  const digest = createHash('sha256').update(toml).digest('hex');
+  if (toml === null || !/dotenv|languages|project/.test(toml)) return {dotenv: []};
+  // 'v2': memos written before `[project] inputs` was read must not hide it.
+  const digest = createHash('sha256').update(`v2\0${toml}`).digest('hex');
   const memo = join(projectStateDir(root), 'activation-config.json');
   const hit = readMemo<ActivationConfig>(memo, digest);
   if (hit) return hit;
   const out: ActivationConfig = {dotenv: []};
   try {
     // Lazily and synchronously: trust checks are synchronous, and this runs only when devenv.toml changed.
-    type Raw = {dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}};
+    type Raw = {project?: {inputs?: unknown}; dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}};
     const TOML = createRequire(import.meta.url)('@iarna/toml') as {parse(t: string): Raw};
     const raw = TOML.parse(toml);
     const files = raw.dotenv?.files;
     if (Array.isArray(files)) out.dotenv = files.filter((f): f is string => typeof f === 'string' && safeDotenvName(f));
+    const inputs = raw.project?.inputs;
+    if (Array.isArray(inputs)) out.inputs = inputs.filter((f): f is string => typeof f === 'string' && safeDotenvName(f));
     const py = raw.languages?.python;
     if (py) out.python = {venv: py.venv === true, ...(typeof py.requirements === 'string' && safeDotenvName(py.requirements) ? {requirements: py.requirements} : {})};
     const node = raw.languages?.node;
@@ -65,15 +70,26 @@ export function activationConfig(root: string): ActivationConfig {
   return out;
 }
 
+/** `[project] inputs` of the project at `root`. */
+export const declaredInputs = (root: string): string[] => activationConfig(root).inputs ?? [];
+
 /** [dotenv] files of the project at `root`, in order. */
 export const dotenvNames = (root: string): string[] => activationConfig(root).dotenv;
+
+/**
+ * Whether an install command rewrites its lock file (`npm install`, `pnpm install`, `yarn`):
+ * then the lock is the install's output, not what it runs, and rewriting it changes nothing.
+ * `npm ci`, `--frozen-lockfile` and `--immutable` read it.
+ */
+export const installWritesLock = (cmd: string): boolean =>
+  /^(npm|pnpm) (install|i|add)\b|^yarn( install| add)?\b/.test(cmd.trim()) && !/--(frozen-lockfile|immutable|ci)\b/.test(cmd);
 
 /** Files whose content decides a language setup (pip, npm ci), relative to the root. */
 export function setupInputNames(root: string): string[] {
   const c = activationConfig(root);
   const out: string[] = [];
   if (c.python?.venv && c.python.requirements) out.push(c.python.requirements);
-  if (c.node?.install) out.push('package.json', NODE_LOCKS[c.node.install.split(' ')[0]]);
+  if (c.node?.install) out.push('package.json', ...(installWritesLock(c.node.install) ? [] : [NODE_LOCKS[c.node.install.split(' ')[0]]]));
   return out;
 }
 

@@ -11,6 +11,12 @@ export type SyncResult = 'no-manifest' | 'unchanged' | 'written' | 'user-owned';
 
 export const manifestDigest = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/** devenv.toml as it may have been before its `[project]` table (what nix may read; no part of the generated flake) was added. */
+const withoutProjectTable = (toml: string): string[] => {
+  const re = /\n*\[project\][^\n]*\n(?:(?!\[)[^\n]*(?:\n|$))*/;
+  return re.test(toml) ? ['', '\n', '\n\n'].map((sep) => toml.replace(re, sep).replace(/^\n+/, '')) : [];
+};
+
 export async function syncFlake(root: string, opts: {force?: boolean; manifest?: Manifest} = {}): Promise<SyncResult> {
   const tomlFile = join(root, 'devenv.toml');
   const tomlText = readFileOrNull(tomlFile);
@@ -43,7 +49,7 @@ export function flakeDrift(root: string): FlakeDrift | undefined {
   if (toml === null || flake === null) return undefined;
   // The cheap test first: a flake rendered from this very devenv.toml cannot drift.
   const source = flakeSource(flake);
-  if (!source || source === manifestDigest(toml) || flakeOwnership(flake) !== 'edited') return undefined;
+  if (!source || source === manifestDigest(toml) || withoutProjectTable(toml).some((t) => source === manifestDigest(t)) || flakeOwnership(flake) !== 'edited') return undefined;
   return {
     message: 'devenv.toml changed after flake.nix was edited by hand, so those changes are not applied (nix evaluates flake.nix)',
     hint: "run 'devenv generate --force' to regenerate flake.nix from devenv.toml (your edits to flake.nix are lost), or make the change in flake.nix yourself",

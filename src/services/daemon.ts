@@ -33,8 +33,11 @@ export interface DaemonOptions {
 
 export type Tools = {env: NodeJS.ProcessEnv; bin: Record<string, string>};
 
-/** Does something answer on a Unix socket, by the server's protocol (`probe` judges the first bytes)? */
-export function socketProbe(path: string, send: string | undefined, ok: (data: Buffer) => boolean, timeoutMs = 1000): Promise<boolean> {
+/**
+ * Does something answer on a Unix socket, by the server's protocol? `ok` judges the bytes so far:
+ * true or false, or undefined to wait for more.
+ */
+export function socketProbe(path: string, send: string | undefined, ok: (data: Buffer) => boolean | undefined, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
     let done = false;
@@ -50,8 +53,9 @@ export function socketProbe(path: string, send: string | undefined, ok: (data: B
     s.once('connect', () => send && s.write(send));
     s.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
-      if (ok(buf)) finish(true);
-      else if (buf.length > 4) finish(false);
+      const v = ok(buf);
+      if (v !== undefined) finish(v);
+      else if (buf.length > 65536) finish(false);
     });
     s.once('error', () => finish(false));
     s.once('close', () => finish(false));

@@ -13,7 +13,7 @@ import type {KeeperSpec} from './keeper.js';
 import {findPort} from './ports.js';
 import {ProcessUnit} from './proc-unit.js';
 import {type PostgresLayout, projectEnv, realRoot, userName} from './project-env.js';
-import {MYSQL, portVar, processPort, REDIS, SERVICES, type ServiceName} from './registry.js';
+import {MYSQL, portVar, processPort, REDIS, redisPasswordFile, SERVICES, type ServiceName} from './registry.js';
 import type {Service, ServiceStatus, ToolsEnv} from './service.js';
 import type {TaskSpec} from './tasks.js';
 import {DEFAULT_POSTGRES} from '../manifest/model.js';
@@ -235,6 +235,7 @@ function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<stri
       version: DEFAULT_POSTGRES,
       passwordFile: '',
       password: '',
+      pgpassFile: '',
     };
     byName.set('postgres', SERVICES[0].create(root, layout, toolsEnv, {}));
   }
@@ -243,7 +244,7 @@ function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<stri
     const sock = socketDir(root, d.name);
     const pidFile = join(sock, d.name === 'redis' ? 'redis.pid' : 'mysqld.pid');
     if (!existsSync(pidFile)) continue;
-    const layout = {port: findPort(realRoot(root), d.name) ?? 0, dataDir: join(state, d.name), logFile: join(state, `${d.name}.log`), socketDir: sock, socket: join(sock, d.name === 'redis' ? 'redis.sock' : 'mysqld.sock'), pidFile, user: userName(), password: '', database: '', databases: [], home: ''};
+    const layout = {port: findPort(realRoot(root), d.name) ?? 0, dataDir: join(state, d.name), logFile: join(state, `${d.name}.log`), socketDir: sock, socket: join(sock, d.name === 'redis' ? 'redis.sock' : 'mysqld.sock'), pidFile, user: userName(), password: '', passwordFile: redisPasswordFile(root), database: '', databases: [], home: ''};
     byName.set(d.name, d.create(root, layout, toolsEnv, {}));
   }
   let files: string[] = [];

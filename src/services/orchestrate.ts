@@ -190,6 +190,8 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
       throw e;
     }
     starting = false;
+    // Ctrl-C between two units: the rest were not started; those that were are stopped below.
+    const cutShort = !!signalled;
     let died: string | undefined;
     // Only tasks (up <task>): they are done, nothing to follow.
     if (!followed.length) abort.abort();
@@ -211,7 +213,7 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
     }
     await finish();
     if (died) throw new ServiceError(`${died}\nstopped the others`, "see 'devenv logs', then run 'devenv up' again");
-    return 0;
+    return cutShort ? 130 : 0;
   } finally {
     abort.abort();
     follow.abort();

@@ -3,6 +3,7 @@
 import {spawn} from 'node:child_process';
 import {readEntry} from '../cache/entries.js';
 import {computeKey} from '../cache/key.js';
+import {oneListing} from '../project/inputs.js';
 import {applyToEnv} from '../env/spec.js';
 import {baseEnv, hookEffects} from '../env/shell-hook.js';
 import {UsageError} from '../errors.js';
@@ -25,14 +26,12 @@ export async function execInEnv(opts: ExecOptions): Promise<number> {
   const p = openProject(opts.cwd);
   const root = p.root;
   warnFlakeDrift(root);
-  const {key} = computeKey(p);
-  const hit = readEntry(key);
-  let entry;
-  if (hit.status === 'hit') entry = hit.entry;
-  else {
+  const entry = await oneListing(async () => {
+    const hit = readEntry(computeKey(p).key);
+    if (hit.status === 'hit') return hit.entry;
     const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-    entry = (await ensureEnvironment(root, {progress: true, strict: opts.strict})).entry;
-  }
+    return (await ensureEnvironment(root, {progress: true, strict: opts.strict})).entry;
+  });
   if (setupPlan(root, entry.spec).steps.length || runningSetup(root)) {
     const {setupBeforeExec} = await import('./setup.js');
     await setupBeforeExec(root, entry.spec);

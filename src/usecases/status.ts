@@ -3,7 +3,9 @@ import {keyFor} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import {type CacheStatus, cacheStatus} from '../cache/status.js';
 import {diagnoseNixError} from '../nix/nix-error.js';
-import {readInputs} from '../project/inputs.js';
+import {readInputs, watchedInputs} from '../project/inputs.js';
+import {CORE_FILES} from '../project/find.js';
+import {trackedDotenvFiles} from '../project/dotenv-git.js';
 import {type FlakeDrift, flakeDrift} from '../project/sync.js';
 import {openProject} from '../project/project.js';
 import {changedSinceAllow, checkTrust} from '../trust/trust.js';
@@ -19,8 +21,16 @@ export interface Status {
   real?: string;
   trust: string;
   trusted: boolean;
-  /** For a project that changed since it was allowed: the files whose content differs. */
+  /** For a project that changed since it was allowed: the inputs whose content differs. */
   trustChanged?: string[];
+  /** A worktree allowed through another checkout's allow: that checkout's real path. */
+  trustFrom?: string;
+  /** Allowed under devenv's older rule and not carried over: why one allow is needed. */
+  trustOlderRule?: string;
+  /** What nix reads of the project (relative to the root): exactly what trust and the cache cover. */
+  inputs: {count: number; files: string[]; watchedAtPrompt: number};
+  /** Configured dotenv files git tracks (their values would be in every clone and commit). */
+  trackedDotenv?: string[];
   cache: CacheStatus;
   lastEvaluation?: {at: string; durationMs?: number};
   lastError?: {at?: string; message: string; error: string; hint?: string};
@@ -57,6 +67,10 @@ export async function projectStatus(cwd: string): Promise<Status> {
     trust: trust.state,
     trusted: trust.trusted,
     trustChanged: trust.state === 'changed' ? changedSinceAllow(p.root, inputs) : undefined,
+    trustFrom: trust.from,
+    trustOlderRule: trust.olderRule,
+    inputs: {count: inputs.files.length, files: inputs.files, watchedAtPrompt: watchedInputs(inputs).watched.length + inputs.files.filter((f) => CORE_FILES.includes(f)).length},
+    trackedDotenv: trackedDotenvFiles(p),
     cache: cacheStatus(p.root, keyFor(inputs)),
     lastEvaluation: st.lastEvalAt ? {at: st.lastEvalAt, durationMs: st.lastDurationMs} : undefined,
     lastError: st.lastError ? lastErrorOf(st.lastError, st.lastErrorAt) : undefined,

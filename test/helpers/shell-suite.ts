@@ -11,7 +11,7 @@ import {hostileValues, tomlString} from './hostile.js';
 import {comparableEnv, ShellSession, type ShellKind, shq, waitUntil} from './tmux.js';
 
 const EVAL_TIMEOUT = 240_000;
-const ALLOW_HINT = "run 'devenv allow' to trust its flake.nix, flake.lock and devenv.toml";
+const ALLOW_HINT = "run 'devenv allow' to trust what nix reads of it";
 
 export interface SuiteOptions {
   /** Shell code before the hook in the hardened session (e.g. `set -u`). */

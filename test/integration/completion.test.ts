@@ -146,7 +146,7 @@ test('planted names are offered exactly as written, never expanded or globbed (b
   expect(bashWords(hostile, 'devenv', 'remove', 't')).toEqual(['t*']);
   // Unit names are cut at the first character a name cannot have.
   expect(bashWords(hostile, 'devenv', 'run', '')).toEqual(['k0q', 'k1r', 'k2s', 'k3t', 'k4u']);
-  expect(bashWords(hostile, 'devenv', 'generate', '')).toEqual(['flake', 'envrc', 'vscode', 'github-action']);
+  expect(bashWords(hostile, 'devenv', 'generate', '')).toEqual(['flake', 'envrc', 'vscode', 'github-action', 'devcontainer']);
   expect(readdirSync(hostile).sort()).toEqual(['devenv.toml', 'tfile']);
 });
 

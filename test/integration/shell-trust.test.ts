@@ -10,7 +10,7 @@ import {makeSandbox, nixSpy, type Sandbox} from '../helpers/env.js';
 import {comparableEnv, ShellSession} from '../helpers/tmux.js';
 
 const EVAL_TIMEOUT = 240_000;
-const HINT = "run 'devenv allow' to trust its flake.nix, flake.lock and devenv.toml";
+const HINT = "run 'devenv allow' to trust what nix reads of it";
 const GIT_ENV = {GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_CONFIG_NOSYSTEM: '1'};
 
 let sb: Sandbox;
