@@ -185,9 +185,10 @@ export function checkTrust(root: string, inputDigest = digestOf(root)): TrustChe
 /** The inputs whose content differs from the newest allow of this project (for status). */
 export function changedSinceAllow(root: string, inputs: InputDigest): string[] {
   const real = realPath(root);
-  const last = readRecords()
-    .filter((r) => r.root === real)
-    .sort((a, b) => (a.allowedAt < b.allowedAt ? 1 : -1))[0];
+  const records = readRecords().sort((a, b) => (a.allowedAt < b.allowedAt ? 1 : -1));
+  // A worktree never allowed itself: against the newest allow of a checkout of its repository.
+  const common = gitCommonDir(real);
+  const last = records.find((r) => r.root === real) ?? (common ? records.find((r) => (r.gitCommonDir ?? gitCommonDir(r.root)) === common) : undefined);
   const then = last && recordFiles(last);
   if (!then) return [];
   const now = {...inputs.perFile, ...trustDigest(root, inputs.digest).dotenv};

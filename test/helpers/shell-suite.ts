@@ -257,7 +257,7 @@ export function shellSuite(kind: ShellKind, opts: SuiteOptions = {}): void {
     test('editing devenv.toml blocks it again until allowed', () => {
       expect(cd(app2)).toBe(loading(app2));
       appendFileSync(join(app2, 'devenv.toml'), '\n# an edit\n');
-      expect(lines(sh.run('true'))).toEqual(['devenv: unloading', blocked(app2, 'changed since it was allowed')]);
+      expect(lines(sh.run('true'))).toEqual(['devenv: unloading', `devenv: ${app2} changed since it was allowed (devenv.toml); run 'devenv allow' to trust the new content`]);
       expect(comparableEnv(shellEnv())).toEqual(comparableEnv(outside));
       const calls = sh.nodeCalls().length;
       expect(sh.run('true')).toBe('');

@@ -110,7 +110,8 @@ describe('nix reads the inputs only (devenv exec, status, allow)', () => {
   }, EVAL);
 
   test('a dotenv file (or a backup of one) staged in git never reaches the store, even under "**"', () => {
-    writeFileSync(join(p, 'devenv.toml'), 'name = "inputs-app"\n\n[project]\ninputs = ["**"]\n\n[dotenv]\nfiles = ["prod.env"]\n');
+    // A tag of this run: the copy nix makes is new in the store (it is content-addressed).
+    writeFileSync(join(p, 'devenv.toml'), `# run ${process.pid}-${Date.now()}\nname = "inputs-app"\n\n[project]\ninputs = ["**"]\n\n[dotenv]\nfiles = ["prod.env"]\n`);
     writeFileSync(join(p, 'prod.env'), 'SECRET_TOKEN=hunter2\n');
     writeFileSync(join(p, '#prod.env#'), 'SECRET_TOKEN=hunter2\n');
     git(p, 'add', '-A');
@@ -275,7 +276,7 @@ function allowLoadsTests(kind: ShellKind): void {
     try {
       const out = sh.run(`cd ${shq(kind, p)}`, EVAL);
       expect(out).toContain(`devenv: loading ${p}`);
-      expect(out).toContain("devenv: 22 of this project's inputs are past the 500 the prompt watches; after editing one of those, run 'devenv reload' (an allow checks them all)");
+      expect(out).toContain("devenv: 23 of this project's inputs are past the 500 the prompt watches; after editing one of those, run 'devenv reload' (an allow checks them all)");
       expect([sh.env().MODULE_VALUE, sh.env().MOTD]).toEqual(['first-a', 'one']);
       // A declared non-.nix input is watched: the edit blocks, the allow loads it.
       writeFileSync(join(p, 'etc', 'motd.sh'), 'export MOTD=two\n');
