@@ -11,8 +11,10 @@ export default class Ps extends DevenvCommand {
 
   async run() {
     await this.parse(Ps);
-    const {root, services, removed, autoStart} = await listServices(this.cwd());
-    if (!services.length) this.log('no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
+    const {root, services, removed, manifestError, autoStart} = await listServices(this.cwd());
+    // Only what still runs can be listed then: say why the rest is missing.
+    if (manifestError && !this.jsonEnabled()) this.logToStderr(`devenv: devenv.toml cannot be read, so only what still runs is listed: ${manifestError.message}${manifestError.hint ? `\n  hint: ${manifestError.hint}` : ''}`);
+    if (!services.length) this.log(manifestError ? 'nothing of this project is running' : 'no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
     else {
       const rows = [
         ['NAME', 'KIND', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'DATA'],
@@ -27,6 +29,6 @@ export default class Ps extends DevenvCommand {
       const shells = autoStart.shells.map((s) => `${s.shell} (pid ${s.pid})`).join(', ');
       this.log(`auto-start: ${autoStart.units.join(', ') || 'nothing'} kept up by ${shells || 'no shell (stopping soon)'}; supervisor pid ${autoStart.supervisor}`);
     }
-    return autoStart ? {root, services, removed, autoStart} : {root, services, removed};
+    return {root, services, removed, ...(manifestError ? {manifestError} : {}), ...(autoStart ? {autoStart} : {})};
   }
 }

@@ -37,6 +37,8 @@ export interface EnsureOptions {
    * Checked against what is actually evaluated, so an edit after the caller's own check is not run.
    */
   requireTrust?: boolean;
+  /** The caller tells the failure itself, every time (reload): no once-per-error notice here. */
+  explainsFallback?: boolean;
 }
 
 /** The inputs changed between reading and evaluating them: evaluate again. */
@@ -268,7 +270,7 @@ function fallbackOrThrow(root: string, err: DevenvError, strict: boolean, opts: 
   if (strict || !good || good.status !== 'hit') throw err;
   // Once per distinct error: a different error for the same content (or the manifest) shows too.
   const shownKey = `${key ?? 'manifest'}:${createHash('sha256').update(err.message).digest('hex').slice(0, 16)}`;
-  if (!opts.quiet && state.errorShownFor !== shownKey) {
+  if (!opts.quiet && !opts.explainsFallback && state.errorShownFor !== shownKey) {
     process.stderr.write(`devenv: evaluation failed; using the last good environment (from ${good.entry.createdAt})\n${err.message}\n  hint: ${err.hint ?? "run 'devenv status'"}\n`);
     try {
       updateProjectState(root, {errorShownFor: shownKey});

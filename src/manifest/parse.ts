@@ -72,6 +72,20 @@ function unavailableVersion(err: ErrorObject, path: string[], channel: Channel |
   };
 }
 
+/** What a table's names may be, in words, from its schema (e.g. [processes.<name>]). */
+function allowedNames(rule: {pattern?: string; not?: {enum?: string[]}} | undefined): string {
+  const words: Record<string, string> = {
+    '^[a-z][a-z0-9_-]{0,31}$': 'names are lowercase letters, digits, - and _, starting with a letter, at most 32 characters',
+    '^[a-z][a-z0-9-]*$': 'names are lowercase letters, digits and -, starting with a letter',
+    '^[a-z][a-z0-9_-]*$': 'names are lowercase letters, digits, - and _, starting with a letter',
+    '^[a-z_][a-z0-9_.]*$': 'names are lowercase letters, digits, _ and dots, starting with a letter or _',
+    '^[A-Za-z_][A-Za-z0-9_]*$': 'names are letters, digits and _, not starting with a digit',
+  };
+  const base = rule?.pattern ? words[rule.pattern] ?? `names must match ${rule.pattern}` : 'see the schema';
+  const taken = rule?.not?.enum;
+  return taken?.length ? `${base}, and not ${taken.join(', ')}` : base;
+}
+
 function describe(err: ErrorObject, path: string[]): string {
   const key = path.join('.') || '(top level)';
   const p = err.params as Record<string, unknown>;
@@ -90,7 +104,7 @@ function describe(err: ErrorObject, path: string[]): string {
       if (path[0] === 'packages') return `${key}: '${err.data}' is not a nixpkgs attribute name (letters, digits, _ ' - and dots, e.g. python311Packages.numpy)`;
       return `${key}: '${err.data}' is not allowed here (must match ${p.pattern})`;
     case 'propertyNames':
-      return `${key}: '${p.propertyName}' cannot be used as a name here` + (path[0] === 'env' ? ' (environment variable names are letters, digits and _, and some names are reserved for devenv or nix)' : '');
+      return `${key}: '${p.propertyName}' cannot be used as a name here` + (path[0] === 'env' ? ' (environment variable names are letters, digits and _, and some names are reserved for devenv or nix)' : ` (${allowedNames(err.parentSchema as {pattern?: string; not?: {enum?: string[]}})})`);
     case 'uniqueItems':
       return `${key} lists the same item twice`;
     case 'not':

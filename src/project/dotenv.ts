@@ -12,10 +12,12 @@ import {manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
 import {projectStateDir} from '../paths.js';
 import {defNameProblem} from '../shells/protocol.js';
 import {readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
+import {envNameProblem} from '../shells/protocol.js';
 
 /** Names a dotenv file may not set: devenv's own, and what the environment builds by prepending. */
-const RESERVED = new Set(['PATH', 'XDG_DATA_DIRS', 'PWD', 'OLDPWD', 'SHLVL', '_', 'HOME', 'USER', 'SHELL', 'TERM', 'VIRTUAL_ENV']);
-const reserved = (k: string): boolean => RESERVED.has(k) || k.startsWith('DEVENV_') || k.startsWith('__DEVENV_');
+// One "KEY=value" string in an environment: Linux refuses a longer one (MAX_ARG_STRLEN, 32 pages)
+// with E2BIG for every program the project then starts.
+const MAX_VAR_BYTES = 128 * 1024;
 
 export class DotenvError extends DevenvError {
   constructor(location: string, message: string) {
@@ -210,7 +212,8 @@ export function parseDotenv(text: string, name: string): Record<string, string> 
       fail(line.includes('=') ? `'${key.slice(0, 40)}' is not a variable name (letters, digits and _, not starting with a digit)` : 'expected KEY=value');
     }
     const key = m![1];
-    if (reserved(key)) fail(`${key} cannot be set from a dotenv file (devenv manages it)`);
+    const why = envNameProblem(key, 'dotenv');
+    if (why) fail(`${key} cannot be set from a dotenv file: ${why}`);
     let rest = m![2];
     let value: string;
     if (rest.startsWith("'")) {
@@ -255,6 +258,10 @@ export function parseDotenv(text: string, name: string): Record<string, string> 
     const trailing = rest.trim();
     if (trailing !== '' && !trailing.startsWith('#')) fail(`unexpected text after the closing quote of ${key}`);
     if (/[\0]/.test(value)) fail(`${key} holds a NUL byte`);
+    // Counted from the line the value starts on (a quoted value may span lines).
+    if (Buffer.byteLength(`${key}=${value}`) + 1 > MAX_VAR_BYTES) {
+      throw new DotenvError(`${name}:${lineNo}`, `${key} is over 128 KiB (${Math.ceil(Buffer.byteLength(value) / 1024)} KiB): no program could start with it in its environment; keep large data in a file and set ${key} to its path`);
+    }
     out[key] = value;
   }
   return out;

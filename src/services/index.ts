@@ -52,6 +52,20 @@ export function checkGraph(m: Manifest, file = 'devenv.toml'): void {
     if (kinds.get(n) === 'task') throw new ManifestError(`'${n}' is both a process and a task`, {location: file, hint: 'rename one of them; after = [...] names them in one namespace'});
     kinds.set(n, 'process');
   }
+  // A process's own PORT (or <NAME>_PORT) next to a `port` devenv chooses or checks: devenv would
+  // set its own over it, so the process would listen where it was not told. Say so instead.
+  for (const [n, p] of Object.entries(m.processes ?? {})) {
+    if (p.port === undefined) continue;
+    for (const v of ['PORT', portVar(n)]) {
+      const own = p.env?.[v];
+      if (own === undefined || (p.port !== 'auto' && own === String(p.port))) continue;
+      throw new ManifestError(`processes.${n}.env.${v} = "${own}" disagrees with port = ${JSON.stringify(p.port)}, which devenv passes to the process as ${v}`, {
+        location: file,
+        keyPath: `processes.${n}.env.${v}`,
+        hint: /^\d+$/.test(own) ? `set port = ${own} instead (devenv then checks it is free and passes it as PORT and ${portVar(n)}), or remove env.${v}` : `remove env.${v}; the process reads its port from $${v}`,
+      });
+    }
+  }
   const deps = new Map<string, string[]>();
   const services = Object.fromEntries(SERVICES.filter((d) => d.enabled(m)).map((d) => [d.name, (m.services as Record<string, {after?: string[]}>)[d.name]]));
   for (const [sect, units] of [['services', services], ['processes', m.processes ?? {}], ['tasks', m.tasks ?? {}]] as const) {
@@ -138,6 +152,8 @@ export interface Units {
   /** Every unit's `after`. */
   deps: Map<string, string[]>;
   kind: Map<string, 'service' | 'process' | 'task'>;
+  /** devenv.toml could not be read (with `running`, what still runs is listed anyway). */
+  configError?: Error;
   /** Ports devenv.toml fixes (port = N), by unit name: `devenv test` uses them too. */
   fixedPorts: Map<string, number>;
   /** Monorepo up: a member's task runs in its own project (by prefixed name). */
@@ -152,12 +168,14 @@ export interface Units {
  */
 export async function projectUnits(root: string, opts: {running?: boolean} = {}): Promise<Units> {
   let config: UnitsConfig;
+  let configError: Error | undefined;
   try {
     config = await unitsConfig(root);
   } catch (e) {
     // A broken devenv.toml must not keep `down` from stopping what runs.
     if (!opts.running) throw e;
     config = {services: [], processes: [], tasks: []};
+    configError = e as Error;
   }
   // One evaluation (or cache check) per command, shared by every unit that starts.
   let tools: Promise<ToolsEnv> | undefined;
@@ -209,7 +227,7 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
   const services = topoOrder([...byName.keys(), ...tasks.keys()], deps)
     .filter((n) => byName.has(n))
     .map((n) => byName.get(n)!);
-  return {root, services, tasks, deps, kind, fixedPorts, crossDeps};
+  return {root, services, tasks, deps, kind, fixedPorts, crossDeps, configError};
 }
 
 /** Servers and keepers still running although devenv.toml no longer names them: `down` stops them too. */
@@ -310,6 +328,11 @@ export async function selectServices(root: string, names: string[] = [], opts: {
 }
 
 export async function servicesStatus(root: string): Promise<ServiceStatus[]> {
-  const {services} = await projectUnits(root, {running: true});
-  return Promise.all(services.map(async (s) => ({kind: 'service' as const, ...(await s.status())})));
+  return (await servicesStatusOf(root)).services;
+}
+
+/** The statuses, and why devenv.toml could not be read when it could not (only what runs is listed then). */
+export async function servicesStatusOf(root: string): Promise<{services: ServiceStatus[]; configError?: Error}> {
+  const {services, configError} = await projectUnits(root, {running: true});
+  return {services: await Promise.all(services.map(async (s) => ({kind: 'service' as const, ...(await s.status())}))), configError};
 }

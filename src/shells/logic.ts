@@ -44,7 +44,8 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
       d.local(dir, v('PWD')),
       d.global(VAR.root, "''"),
       ...d.while(not(d.empty(v(dir))), [
-        ...d.if(or(d.isFile(v(dir) + q('/devenv.toml')), d.isFile(v(dir) + q('/flake.nix'))), [d.global(VAR.root, v(dir)), d.ret()]),
+        // As devenv's findRoot: $HOME with only a flake.nix (home-manager, NixOS) is not a project.
+        ...d.if(or(d.isFile(v(dir) + q('/devenv.toml')), and(d.isFile(v(dir) + q('/flake.nix')), not(d.eq(v(dir), v('HOME'))))), [d.global(VAR.root, v(dir)), d.ret()]),
         d.dirname(dir),
       ]),
     ]),
@@ -168,7 +169,11 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
           d.list(VAR.present, []),
           d.list(VAR.absent, []),
           d.local(dir, v('PWD')),
-          ...d.while(not(d.empty(v(dir))), [d.append(VAR.absent, [v(dir) + q('/devenv.toml'), v(dir) + q('/flake.nix')]), d.dirname(dir)]),
+          ...d.while(not(d.empty(v(dir))), [
+            d.append(VAR.absent, [v(dir) + q('/devenv.toml')]),
+            ...d.if(not(d.eq(v(dir), v('HOME'))), [d.append(VAR.absent, [v(dir) + q('/flake.nix')])]),
+            d.dirname(dir),
+          ]),
           d.ret(rc),
         ]),
         d.local(s),

@@ -10,7 +10,7 @@ import {ALLOW_HINT, DevenvError, isTransient} from '../errors.js';
 import {strictFromEnv} from '../nix/nix.js';
 import {tilde} from '../paths.js';
 import {dotenvNames, setupInputNames} from '../project/dotenv.js';
-import {CORE_FILES, findRoot} from '../project/find.js';
+import {CORE_FILES, findRoot, isProjectRoot} from '../project/find.js';
 import {type InputDigest, oneListing, readInputs} from '../project/inputs.js';
 import {warnFlakeDrift} from '../project/sync.js';
 import {currentDir, projectAt} from '../project/project.js';
@@ -67,7 +67,9 @@ export function hookMiss(shellName: string, rootArg: string | undefined): Promis
 
 async function hookMissOnce(shellName: string, rootArg: string | undefined): Promise<string> {
   const shell = shellFor(shellName);
-  const root = rootArg || findRoot(currentDir());
+  // The shell's own root finding agrees with findRoot; a root it passes that devenv does not
+  // count as a project (an older hook's ~/flake.nix) is looked up again.
+  const root = rootArg && isProjectRoot(rootArg) ? rootArg : findRoot(currentDir());
   const loaded = process.env.DEVENV_ROOT || undefined;
   // Inside the loaded project, but a project of its own (nested).
   const nested = !!loaded && root !== null && root !== loaded && root.startsWith(loaded + sep);

@@ -1,7 +1,7 @@
 // `devenv up`, `down`, `ps`, `logs`, `run`, `test`: the project's services, processes and
 // tasks, found from the cwd.
 import {openProject} from '../project/project.js';
-import {type Units, projectUnits, selectServices, servicesStatus, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
+import {type Units, projectUnits, selectServices, servicesStatus, servicesStatusOf, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
 import type {TaskResult} from '../services/tasks.js';
 import type {RemovedCheckout} from '../services/leftovers.js';
@@ -161,17 +161,19 @@ export async function downAt(cwd: string, names: string[], onStopped: (r: StopRe
   return {root, services: results, errors};
 }
 
-export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; removed: RemovedCheckout[]; autoStart?: AutoStartStatus}> {
+export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; removed: RemovedCheckout[]; manifestError?: {message: string; hint?: string}; autoStart?: AutoStartStatus}> {
   const p = openProject(cwd);
   const {removedCheckouts} = await import('../services/leftovers.js');
   // Another checkout of this repository, removed while its servers ran: they run on, unreachable from there.
   const removed = p.git ? await removedCheckouts(p.git.commonDir) : [];
   const units = await monorepoUnits(p.root, {running: true});
   const services = await Promise.all(units.services.map(async (s) => ({kind: 'service' as const, ...(await s.status())})));
+  const configError = units.configError;
+  const manifestError = configError ? {message: configError.message, hint: (configError as {hint?: string}).hint} : undefined;
   // [services] auto-start: which shells keep the units up (only while a supervisor runs).
   const {autoStartStatus} = await import('./autostart.js');
   const autoStart = autoStartStatus(p.root);
-  return autoStart ? {root: p.root, services, removed, autoStart} : {root: p.root, services, removed};
+  return {root: p.root, services, removed, ...(manifestError ? {manifestError} : {}), ...(autoStart ? {autoStart} : {})};
 }
 
 /** Log files to show: services', processes' and tasks' (all when none named). */
