@@ -1,8 +1,8 @@
 // `devenv container build|run|copy` and `devenv generate devcontainer`: the project's environment
 // as an OCI image, and how it leaves devenv.
-import {mkdtempSync, realpathSync, rmSync} from 'node:fs';
+import {mkdtempSync, readdirSync, realpathSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join, relative, resolve} from 'node:path';
+import {join, resolve} from 'node:path';
 import {DevenvError, UsageError} from '../errors.js';
 import type {ImageKind, BuiltImage} from '../container/image.js';
 import {openProject, type Project} from '../project/project.js';
@@ -13,20 +13,38 @@ export type {BuiltImage, ImageKind};
 
 const SKIP = /^(\.git|\.devenv|\.venv|node_modules|\.direnv)(\/|$)/;
 
-/** The project's input files (what nix and trust see), relative to its root, without dotenv files or setup dirs. */
+/**
+ * The project's own files for the image's workdir: what git does not ignore (tracked or not), or
+ * the whole tree outside git; never dotenv files or look-alikes, setup dirs or state. (Not the
+ * nix inputs: the app's code, web.py say, is no input of the environment but runs in the image.)
+ */
 async function imageFiles(p: Project): Promise<string[]> {
-  const {inputNames, sourceTop} = await import('../project/inputs.js');
+  const {looksLikeDotenv} = await import('../project/inputs.js');
   const {dotenvNames} = await import('../project/dotenv.js');
-  const top = sourceTop(p);
-  const under = relative(top, p.real);
-  const dotenv = new Set(dotenvNames(p.real));
-  const out: string[] = [];
-  for (const name of inputNames(p).names) {
-    const rel = under ? (name.startsWith(under + '/') ? name.slice(under.length + 1) : null) : name;
-    if (rel === null || SKIP.test(rel) || dotenv.has(rel) || /(^|\/)\.env(\.[^/]*)?$/.test(rel)) continue;
-    out.push(rel);
+  const configured = dotenvNames(p.real);
+  let names: string[];
+  const {spawnSync} = await import('node:child_process');
+  const git = p.git ? spawnSync('git', ['-C', p.real, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {encoding: 'utf8', maxBuffer: 1 << 28}) : undefined;
+  if (git && git.status === 0) names = git.stdout.split('\0').filter(Boolean);
+  else names = walk(p.real, '');
+  const out = new Set<string>();
+  for (const rel of names) {
+    if (SKIP.test(rel) || looksLikeDotenv(rel, configured)) continue;
+    out.add(rel);
   }
-  return out.sort();
+  return [...out].sort();
+}
+
+/** Every file and symlink under dir (relative names), not following links, skipping SKIP dirs. */
+function walk(root: string, rel: string): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync(join(root, rel), {withFileTypes: true})) {
+    const name = rel ? `${rel}/${d.name}` : d.name;
+    if (SKIP.test(name)) continue;
+    if (d.isDirectory()) out.push(...walk(root, name));
+    else if (d.isFile() || d.isSymbolicLink()) out.push(name);
+  }
+  return out;
 }
 
 export async function containerBuild(cwd: string, kind: ImageKind, io: {progress?: (line: string) => void} = {}): Promise<BuiltImage> {
