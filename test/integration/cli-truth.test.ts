@@ -161,6 +161,8 @@ describe("commands that run a project's code without an allow", () => {
       templates: ['templates'],
       hook: ['hook', 'bash'],
       init: ['init', 'minimal'],
+      // Its exec/up/run tools refuse a project not allowed (mcp.test); started with no client, it runs nothing.
+      mcp: ['mcp'],
     };
     // Every command devenv has is tried, but the container ones: they build an image and run it in
     // a container engine, not on this machine (README's trust section says so; container.test).
@@ -173,7 +175,7 @@ describe("commands that run a project's code without an allow", () => {
       const p = join(sb.dir, `code-${name.replace(/:/g, '-')}`);
       cpSync(base, p, {recursive: true});
       appendFileSync(join(p, 'devenv.toml'), `\n[shell]\nhook = "touch .ran-code # ${name}"\n`);
-      sb.devenv(args, {cwd: p, env: {SHELL: '/bin/true'}, timeout: name === 'watch' ? 4000 : undefined});
+      sb.devenv(args, {cwd: p, env: {SHELL: '/bin/true'}, timeout: name === 'watch' || name === 'mcp' ? 4000 : undefined});
       // up -d returns once the process is started; its mark follows.
       for (let i = 0; name === 'up' && i < 100 && !existsSync(join(p, '.ran-code')); i++) spawnSync('sleep', ['0.1']);
       if (existsSync(join(p, '.ran-code'))) ran.push(name);
