@@ -315,7 +315,7 @@ export function shellSuite(kind: ShellKind, opts: SuiteOptions = {}): void {
         wrap: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=execve,fork,vfork,clone,clone3,openat'],
       });
       hsStart = hs.pane();
-    }, 60_000);
+    }, 150_000);
     afterAll(() => hs?.close());
 
     /** Lines of the strace log from byte `from` on. */

@@ -75,7 +75,10 @@ export class ShellSession {
     const argv = s.writeRc(spy, opts);
     const r = s.tmux(['-f', conf, 'new-session', '-d', '-s', 'main', '-x', '300', '-y', '50', '-c', opts.cwd, '--', ...(opts.wrap ?? []), ...argv]);
     if (r.status !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`);
-    s.waitPrompts(1, 30_000);
+    // Under strace -f on a loaded machine the first prompt can take longer than 30 s.
+    s.waitPrompts(1, opts.wrap ? 120_000 : 30_000);
+    // tmux draws the pty on its own schedule: the prompt counter is written before the prompt shows.
+    for (const end = Date.now() + 10_000; !/\$\s*$/.test(s.pane()) && Date.now() < end; ) sleepMs(20);
     return s;
   }
 
