@@ -45,6 +45,7 @@ export interface StartOptions {
 }
 
 let socketSeq = 0;
+const RUN_ID = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
 
 export class ShellSession {
   readonly socket: string;
@@ -58,7 +59,10 @@ export class ShellSession {
     readonly dir: string,
     private readonly baseEnv: NodeJS.ProcessEnv,
   ) {
-    this.socket = `dv-${process.pid}-${++socketSeq}-${kind}`;
+    // Unique across test files too: jest runs every file in the same worker (same pid) and each
+    // file restarts socketSeq, so a server another file left alive (a killed shell stays under
+    // remain-on-exit) would be reused, with its old environment and rc.
+    this.socket = `dv-${process.pid}-${RUN_ID}-${++socketSeq}-${kind}`;
     this.promptFile = join(dir, 'prompts');
     this.nodeLog = join(dir, 'node-calls.log');
   }
