@@ -124,7 +124,7 @@ function gitFiles(dir: string, globs: string[]): string[] {
 const ownDirs = (): Set<string> => new Set([dirname(cacheDir()), dirname(stateDir()), dataDir(), configDir()].map(realPath));
 
 /** Files and symlinks under `root`/`sub` (names relative to root), not following symlinks, never in `.git`/`.devenv`. */
-function treeFiles(root: string, sub = '', skipTop: string[] = []): string[] {
+export function treeFiles(root: string, sub = '', skipTop: string[] = []): string[] {
   const out: string[] = [];
   const own = ownDirs();
   const walk = (dir: string, rel: string) => {

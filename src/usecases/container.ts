@@ -1,6 +1,6 @@
 // `devenv container build|run|copy` and `devenv generate devcontainer`: the project's environment
 // as an OCI image, and how it leaves devenv.
-import {mkdtempSync, readdirSync, realpathSync, rmSync} from 'node:fs';
+import {mkdtempSync, realpathSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {DevenvError, UsageError} from '../errors.js';
@@ -19,32 +19,20 @@ const SKIP = /^(\.git|\.devenv|\.venv|node_modules|\.direnv)(\/|$)/;
  * nix inputs: the app's code, web.py say, is no input of the environment but runs in the image.)
  */
 async function imageFiles(p: Project): Promise<string[]> {
-  const {looksLikeDotenv} = await import('../project/inputs.js');
+  const {looksLikeDotenv, treeFiles} = await import('../project/inputs.js');
   const {dotenvNames} = await import('../project/dotenv.js');
   const configured = dotenvNames(p.real);
   let names: string[];
   const {spawnSync} = await import('node:child_process');
   const git = p.git ? spawnSync('git', ['-C', p.real, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {encoding: 'utf8', maxBuffer: 1 << 28}) : undefined;
   if (git && git.status === 0) names = git.stdout.split('\0').filter(Boolean);
-  else names = walk(p.real, '');
+  else names = treeFiles(p.real, '', ['.venv', 'node_modules', '.direnv']);
   const out = new Set<string>();
   for (const rel of names) {
     if (SKIP.test(rel) || looksLikeDotenv(rel, configured)) continue;
     out.add(rel);
   }
   return [...out].sort();
-}
-
-/** Every file and symlink under dir (relative names), not following links, skipping SKIP dirs. */
-function walk(root: string, rel: string): string[] {
-  const out: string[] = [];
-  for (const d of readdirSync(join(root, rel), {withFileTypes: true})) {
-    const name = rel ? `${rel}/${d.name}` : d.name;
-    if (SKIP.test(name)) continue;
-    if (d.isDirectory()) out.push(...walk(root, name));
-    else if (d.isFile() || d.isSymbolicLink()) out.push(name);
-  }
-  return out;
 }
 
 export async function containerBuild(cwd: string, kind: ImageKind, io: {progress?: (line: string) => void} = {}): Promise<BuiltImage> {
