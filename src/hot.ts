@@ -2,6 +2,7 @@
 // `exec`, and the hook's internal calls (`__hook`, `__refresh`). Node built-ins only at import.
 import {presentError} from './cli/present.js';
 import {MARK} from './shells/protocol.js';
+import {findProject, openProject, projectIfRoot} from './project/project.js';
 import {currentDir} from './usecases/cwd.js';
 
 export async function runHot(argv: string[]): Promise<number> {
@@ -10,7 +11,8 @@ export async function runHot(argv: string[]): Promise<number> {
     if (cmd === 'exec') {
       const args = rest[0] === '--' ? rest.slice(1) : rest;
       const {execInEnv} = await import('./usecases/exec.js');
-      return await execInEnv({cwd: currentDir(), argv: args});
+      const cwd = currentDir();
+      return await execInEnv(openProject(cwd), {cwd, argv: args});
     }
     if (cmd === 'hook') {
       const {hookText} = await import('./activation/hook-text.js');
@@ -28,32 +30,35 @@ export async function runHot(argv: string[]): Promise<number> {
         setTimeout(() => process.exit(130), 1500);
       });
       const {blockedAfterError, hookMiss} = await import('./usecases/hook-miss.js');
+      // The shell's own root finding agrees with findRoot; a root it passes that devenv does not
+      // count as a project (an older hook's ~/flake.nix) is looked up again.
+      const project = (rest[1] ? projectIfRoot(rest[1]) : null) ?? findProject(currentDir());
       try {
-        const code = await hookMiss(rest[0], rest[1]);
+        const code = await hookMiss(rest[0], project);
         if (interrupted) return 130;
         process.stdout.write(code + '\n');
       } catch (e) {
         if (interrupted) return 130;
-        if (!rest[1]) throw e;
+        if (!rest[1] || !project) throw e;
         presentError(e);
         // Said once: the shell evaluates the block code and waits for an edit before asking again.
-        process.stdout.write(blockedAfterError(rest[0], rest[1]) + '\n');
+        process.stdout.write(blockedAfterError(rest[0], project) + '\n');
       }
       return 0;
     }
     if (cmd === '__setup') {
       const {backgroundSetup} = await import('./usecases/setup.js');
-      await backgroundSetup(rest[0]);
+      await backgroundSetup(openProject(rest[0]));
       return 0;
     }
     if (cmd === '__autostart') {
       const {autoStart} = await import('./usecases/autostart.js');
-      await autoStart(rest[0]);
+      await autoStart(openProject(rest[0]));
       return 0;
     }
     if (cmd === '__refresh') {
       const {refresh} = await import('./usecases/refresh.js');
-      await refresh(rest[0], {exclusive: true});
+      await refresh(openProject(rest[0]), {exclusive: true});
       return 0;
     }
     return 2;

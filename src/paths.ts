@@ -27,13 +27,14 @@ export const trustEpochPath = (): string => join(stateDir(), 'trust-epoch');
 
 /**
  * Per-project state, named by a digest of the project's real path: every spelling of a project
- * (symlinks) shares it, and a path of any length fits.
+ * (symlinks) shares it, and a path of any length fits. A project's own is `project.stateDir`;
+ * this is for another checkout known by its real path (a record, a seed source).
  */
-export const projectStateDir = (root: string): string => join(stateDir(), 'projects', projectId(realPath(root)));
+export const projectStateDir = (real: string): string => join(stateDir(), 'projects', projectId(real));
 
-/** [services] auto-start: the supervisor's files, and one `<shell>-<pid>` mark per shell inside. */
-export const autoStartDir = (root: string): string => join(projectStateDir(root), 'autostart');
-export const autoStartShellsDir = (root: string): string => join(autoStartDir(root), 'shells');
+/** [services] auto-start: the supervisor's files, and one `<shell>-<pid>` mark per shell inside (a project's state dir). */
+export const autoStartDir = (projectState: string): string => join(projectState, 'autostart');
+export const autoStartShellsDir = (projectState: string): string => join(autoStartDir(projectState), 'shells');
 
 /** A project's identity as a file name: sha256 of its real path. */
 export const projectId = (real: string): string => createHash('sha256').update(real).digest('hex').slice(0, 32);
@@ -43,7 +44,7 @@ export const projectId = (real: string): string => createHash('sha256').update(r
  * so the prompt finds a rendered activation with no hashing. Only an index: a path too long for
  * it simply goes through node.
  */
-export const shellIndexLink = (root: string): string => join(stateDir(), 'roots', root, '@devenv@');
+export const shellIndexLink = (path: string): string => join(stateDir(), 'roots', path, '@devenv@');
 
 /** "~/x" for paths under $HOME, for messages. */
 export function tilde(p: string): string {

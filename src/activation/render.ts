@@ -5,17 +5,18 @@ import {dirname, join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
 import {hookEffects} from '../env/shell-hook.js';
 import {NEVER_TOUCH, pathEdits} from '../env/spec.js';
-import {autoStartShellsDir, projectStateDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
+import {autoStartShellsDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
 import {activationConfig, dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
 import {setupTargetNames, withLanguages} from '../project/languages.js';
+import type {Project} from '../project/project.js';
 import {briefNixError} from '../nix/nix-error.js';
 import {projectEnv} from '../services/project-env.js';
 import {SHELL_NAMES, shellFor} from '../shells/index.js';
 import type {Watched} from '../shells/logic.js';
 import type {Activation, ShellName} from '../shells/shell.js';
-import {checkTrust} from '../trust/trust.js';
-import {ensureDir, exists, openNoFollow, realPath, writeFileAtomic} from '../util/fs.js';
+import {checkTrust, checkTrustOf} from '../trust/trust.js';
+import {ensureDir, exists, openNoFollow, writeFileAtomic} from '../util/fs.js';
 
 export const trustEpochFile = trustEpochPath;
 
@@ -38,7 +39,7 @@ export function touchTrustEpoch(): void {
   utimesSync(f, now, now);
 }
 
-export const activationPath = (root: string, shell: ShellName): string => join(projectStateDir(root), `activate.${shell}`);
+export const activationPath = (p: Project, shell: ShellName): string => join(p.stateDir, `activate.${shell}`);
 
 export {tilde};
 
@@ -70,8 +71,8 @@ export function storePathsOf(entry: CacheEntry): string[] {
  * shells compare seconds only), so the shells' builtin `-nt` tests see an mtime that moved
  * backwards (tar, rsync -a, cp -p) as a change.
  */
-function mtimeRefs(root: string, files: string[]): Watched[] {
-  const dir = join(projectStateDir(root), 'mtime');
+function mtimeRefs(p: Project, files: string[]): Watched[] {
+  const dir = join(p.stateDir, 'mtime');
   ensureDir(dir);
   return files.map((file, i) => {
     const w: Watched = {file};
@@ -95,23 +96,24 @@ function withServiceBin(paths: ReturnType<typeof pathEdits>, bin: string | undef
   return {...paths, PATH: {pre: [bin, ...(paths.PATH?.pre ?? [])], post: paths.PATH?.post ?? []}};
 }
 
-const shellsDirFor = (root: string): string => {
-  const dir = autoStartShellsDir(root);
+const shellsDirFor = (p: Project): string => {
+  const dir = autoStartShellsDir(p.stateDir);
   ensureDir(dir);
   return dir;
 };
 
 /** What all three shells' activations share: computed once per render. */
-async function sharedActivation(root: string, entry: CacheEntry, error?: string) {
-  const spec = withLanguages(entry.spec, root);
-  const own = await projectEnv(root);
-  const effects = hookEffects(root, entry.key, spec, own);
+async function sharedActivation(p: Project, entry: CacheEntry, error?: string) {
+  const {root} = p;
+  const spec = withLanguages(entry.spec, p);
+  const own = await projectEnv(p);
+  const effects = hookEffects(p, entry.key, spec, own);
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries({...spec.vars, ...own, ...(effects?.vars ?? {})})) if (!NEVER_TOUCH.has(k)) vars[k] = v;
   // The dotenv and setup files too: an edit must reach the shell (and be checked against trust).
   // Nothing of git: a commit, pull or checkout matters only through the inputs it changes.
   // Inputs beyond the watch limit: an allow (the trust epoch) makes the prompt check them all.
-  const files = [...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root), ...setupTargetNames(root)])].map((f) => join(root, f));
+  const files = [...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(p), ...setupInputNames(p), ...setupTargetNames(p)])].map((f) => join(root, f));
   if (entry.unwatched) {
     ensureTrustEpoch();
     files.push(trustEpochFile());
@@ -125,16 +127,17 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
     notes.push(...briefNixError(error).map((l) => '  ' + l), "  run 'devenv status' for the whole error; devenv tries again when a file changes");
   }
   return {
+    project: p,
     root,
     vars,
     paths: withServiceBin(pathEdits(spec, effects), vars.DEVENV_SERVICE_BIN),
-    watch: mtimeRefs(root, present),
+    watch: mtimeRefs(p, present),
     absent: files.filter((f) => !present.includes(f)),
     storePaths: storePathsOf(entry),
     usedMarker: usedMarker(entry.key),
     notes,
-    defs: activationConfig(root).defs,
-    autoStart: activationConfig(root).autoStart ? {shellsDir: shellsDirFor(root)} : undefined,
+    defs: activationConfig(p).defs,
+    autoStart: activationConfig(p).autoStart ? {shellsDir: shellsDirFor(p)} : undefined,
     message: error
       ? `devenv: ${tilde(root)} failed to evaluate; using the last good environment${desc ? ` (${desc})` : ''}`
       : `devenv: loading ${tilde(root)}${desc ? ` (${desc})` : ''}`,
@@ -150,7 +153,7 @@ function activationFor(shared: Shared, shell: ShellName): Activation {
     paths: shared.paths,
     // The script itself: a deny deletes it and a re-render (watcher, refresh) replaces it, and
     // either must reach the shell.
-    watch: [...shared.watch, {file: activationPath(shared.root, shell)}],
+    watch: [...shared.watch, {file: activationPath(shared.project, shell)}],
     watchAbsent: shared.absent,
     storePaths: shared.storePaths,
     usedMarker: shared.usedMarker,
@@ -162,9 +165,9 @@ function activationFor(shared: Shared, shell: ShellName): Activation {
 }
 
 /** The activation script text for one shell, without writing it (for a read-only state dir). */
-export async function activationText(root: string, entry: CacheEntry, shell: ShellName, error?: string): Promise<string> {
-  const shared = await sharedActivation(root, entry, error);
-  return shellFor(shell).activationScript(activationFor(shared, shell), activationPath(root, shell));
+export async function activationText(p: Project, entry: CacheEntry, shell: ShellName, error?: string): Promise<string> {
+  const shared = await sharedActivation(p, entry, error);
+  return shellFor(shell).activationScript(activationFor(shared, shell), activationPath(p, shell));
 }
 
 /**
@@ -172,15 +175,15 @@ export async function activationText(root: string, entry: CacheEntry, shell: She
  * `digest` is the content digest the caller already computed, if any. `error`: an evaluation
  * error to show on loading (the environment is the last good one).
  */
-export async function renderActivations(root: string, entry: CacheEntry, digest?: string, error?: string): Promise<boolean> {
-  if (!checkTrust(root, digest).trusted) return false;
-  const shared = await sharedActivation(root, entry, error);
+export async function renderActivations(p: Project, entry: CacheEntry, opts: {digest?: string; error?: string} = {}): Promise<boolean> {
+  if (!(opts.digest === undefined ? checkTrust(p) : checkTrustOf(p, opts.digest)).trusted) return false;
+  const shared = await sharedActivation(p, entry, opts.error);
   ensureDir(dirname(shared.usedMarker));
   for (const name of SHELL_NAMES) {
-    const file = activationPath(root, name);
+    const file = activationPath(p, name);
     writeFileAtomic(file, shellFor(name).activationScript(activationFor(shared, name), file), 0o600);
   }
-  linkShellIndex(root);
+  linkShellIndex(p);
   return true;
 }
 
@@ -188,9 +191,9 @@ export async function renderActivations(root: string, entry: CacheEntry, digest?
  * Point the shell's index (roots/<path>/@devenv@, see paths.ts) at the project's state dir, for
  * the path the shell knows and the real one. A path too long for the index is simply not indexed.
  */
-export function linkShellIndex(root: string): void {
-  const target = projectStateDir(root);
-  for (const r of new Set([root, realPath(root)])) {
+export function linkShellIndex(p: Project): void {
+  const target = p.stateDir;
+  for (const r of new Set([p.root, p.real])) {
     const link = shellIndexLink(r);
     try {
       if (readlinkSync(link) === target) continue;
@@ -206,14 +209,14 @@ export function linkShellIndex(root: string): void {
 }
 
 /** The path a shell should source: through its index when that is in place (the prompt compares paths). */
-export function shellActivationPath(root: string, shell: ShellName): string {
-  const viaIndex = join(shellIndexLink(root), `activate.${shell}`);
+export function shellActivationPath(p: Project, shell: ShellName): string {
+  const viaIndex = join(shellIndexLink(p.root), `activate.${shell}`);
   try {
-    if (readlinkSync(shellIndexLink(root)) === projectStateDir(root)) return viaIndex;
+    if (readlinkSync(shellIndexLink(p.root)) === p.stateDir) return viaIndex;
   } catch {}
-  return activationPath(root, shell);
+  return activationPath(p, shell);
 }
 
-export function removeActivations(root: string): void {
-  for (const name of SHELL_NAMES) rmSync(activationPath(root, name), {force: true});
+export function removeActivations(p: Project): void {
+  for (const name of SHELL_NAMES) rmSync(activationPath(p, name), {force: true});
 }

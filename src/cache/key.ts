@@ -5,8 +5,8 @@ import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import {currentSystem, nixpkgsOverride, nixVersionSync} from '../nix/nix.js';
 import {cacheDir, projectId} from '../paths.js';
-import {type InputDigest, readInputs, treeDigest} from '../project/inputs.js';
-import {type Project, projectAt} from '../project/project.js';
+import {type InputDigest, inputsOf, readInputs, treeDigest} from '../project/inputs.js';
+import type {Project} from '../project/project.js';
 
 export type {InputDigest} from '../project/inputs.js';
 
@@ -24,8 +24,8 @@ export interface KeyParts extends InputDigest {
   key: string;
 }
 
-/** The project's inputs, read once. Runs no nix, so it may run before any trust check. */
-export const inputDigest = (root: string | Project): InputDigest => readInputs(typeof root === 'string' ? projectAt(root) : root);
+/** The project's inputs, read once per handle (`fresh`: read again). Runs no nix, so it may run before any trust check. */
+export const inputDigest = (p: Project, opts: {fresh?: boolean} = {}): InputDigest => (opts.fresh ? readInputs(p) : inputsOf(p));
 
 /** The cache key for these inputs (may run `nix --version` once per nix binary). */
 export function keyFor(inputs: InputDigest): KeyParts {
@@ -37,6 +37,6 @@ export function keyFor(inputs: InputDigest): KeyParts {
   return {...inputs, key};
 }
 
-export function computeKey(root: string | Project): KeyParts {
-  return keyFor(inputDigest(root));
+export function computeKey(p: Project, opts: {fresh?: boolean} = {}): KeyParts {
+  return keyFor(inputDigest(p, opts));
 }

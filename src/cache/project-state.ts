@@ -1,7 +1,7 @@
 // Per-project state (path-dependent, unlike cache entries): last evaluation, last good key, last error.
 import {join} from 'node:path';
-import {projectStateDir} from '../paths.js';
-import {readJson, realPath, writeFileAtomic} from '../util/fs.js';
+import type {Project} from '../project/project.js';
+import {readJson, writeFileAtomic} from '../util/fs.js';
 
 export interface ProjectState {
   /** The project's real path (the state dir is named by its digest). */
@@ -41,15 +41,15 @@ export interface LastNixRun {
   notPassedBecause?: string;
 }
 
-export const stateFile = (root: string): string => join(projectStateDir(root), 'state.json');
+export const stateFile = (p: Project): string => join(p.stateDir, 'state.json');
 
-export function readProjectState(root: string): ProjectState {
-  return readJson<ProjectState>(stateFile(root)) ?? {};
+export function readProjectState(p: Project): ProjectState {
+  return readJson<ProjectState>(stateFile(p)) ?? {};
 }
 
-export function updateProjectState(root: string, patch: Partial<ProjectState>): ProjectState {
-  const next = {...readProjectState(root), ...patch, root: realPath(root)};
+export function updateProjectState(p: Project, patch: Partial<ProjectState>): ProjectState {
+  const next = {...readProjectState(p), ...patch, root: p.real};
   for (const k of Object.keys(next) as (keyof ProjectState)[]) if (next[k] === undefined) delete next[k];
-  writeFileAtomic(stateFile(root), JSON.stringify(next, null, 2) + '\n');
+  writeFileAtomic(stateFile(p), JSON.stringify(next, null, 2) + '\n');
   return next;
 }

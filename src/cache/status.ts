@@ -1,6 +1,7 @@
 // How fresh a project's cached environment is, and why not (status, doctor).
 import {readEntry} from './entries.js';
-import {computeKey, type KeyParts} from './key.js';
+import type {Project} from '../project/project.js';
+import {computeKey} from './key.js';
 import {readProjectState} from './project-state.js';
 
 export interface CacheStatus {
@@ -12,11 +13,11 @@ export interface CacheStatus {
   corrupt?: string;
 }
 
-export function cacheStatus(root: string, parts: KeyParts = computeKey(root)): CacheStatus {
-  const {key, perFile: now} = parts;
+export function cacheStatus(p: Project): CacheStatus {
+  const {key, perFile: now} = computeKey(p);
   const read = readEntry(key, false);
   if (read.status === 'hit') return {state: 'fresh', key};
-  const st = readProjectState(root);
+  const st = readProjectState(p);
   const corrupt = read.status === 'corrupt' ? read.reason : undefined;
   if (!st.lastGoodKey) return {state: 'missing', key, why: corrupt ? `cache entry unreadable: ${corrupt}` : 'never evaluated', corrupt};
   const before = st.inputDigests ?? {};

@@ -11,6 +11,7 @@ import {z} from 'zod';
 import {NotAllowedError, ServiceError} from '../errors.js';
 import {errorJson, toDevenvError} from './present.js';
 import type {UpIO} from '../usecases/services.js';
+import type {Project} from '../usecases/cwd.js';
 
 type Content = {type: 'text'; text: string};
 type ToolResult = {content: Content[]; structuredContent?: Record<string, unknown>; isError?: boolean};
@@ -47,10 +48,10 @@ function collector(max = 1 << 20): {io: UpIO; text: () => string} {
   return {io: {line: add, note: add, colour: false}, text: () => (lines.length ? lines.join('\n') + (dropped ? `\n[${dropped} more lines dropped]` : '') : '')};
 }
 
-async function requireTrusted(root: string): Promise<void> {
+async function requireTrusted(p: Project): Promise<void> {
   const {checkTrust} = await import('../trust/trust.js');
-  const t = checkTrust(root);
-  if (!t.trusted) throw new NotAllowedError(root, t.state === 'denied' ? 'is denied' : t.state === 'changed' ? 'changed since it was allowed' : 'is not allowed');
+  const t = checkTrust(p);
+  if (!t.trusted) throw new NotAllowedError(p.root, t.state === 'denied' ? 'is denied' : t.state === 'changed' ? 'changed since it was allowed' : 'is not allowed');
 }
 
 export interface McpOptions {
@@ -65,12 +66,14 @@ export function buildServer(o: McpOptions): McpServer {
   const cwd = z.string().optional().describe('directory inside the project (default: where the server was started); relative to it');
   const names = z.array(z.string()).optional().describe('services or processes (default: all)');
   const svc = () => import('../usecases/services.js');
+  // Opened afresh for every call: the server outlives edits, so nothing read of a project is kept between calls.
+  const open = async (c?: string): Promise<Project> => (await import('../usecases/cwd.js')).openProject(at(c));
 
   server.registerTool('status', {
     description: "The project's root, trust, cache freshness, last evaluation, services and watcher: `devenv status --json`.",
     inputSchema: {cwd},
     annotations: {readOnlyHint: true},
-  }, ({cwd: c}) => answer(async () => (await import('../usecases/status.js')).projectStatus(at(c))));
+  }, ({cwd: c}) => answer(async () => (await import('../usecases/status.js')).projectStatus(await open(c))));
 
   server.registerTool('exec', {
     description: "Run a command in the project's environment (its packages on PATH, its variables and services' ports). Refused unless the project is allowed. Returns the exit code and the captured stdout/stderr; stdin is closed. For a shell line pass [\"bash\", \"-c\", \"...\"].",
@@ -79,7 +82,7 @@ export function buildServer(o: McpOptions): McpServer {
       cwd,
       timeoutSeconds: z.number().positive().max(86400).optional().describe('end the command (its whole process group) after this long; default 600'),
     },
-  }, ({argv, cwd: c, timeoutSeconds}) => answer(async () => (await import('../usecases/exec.js')).execCaptured({cwd: at(c), argv, timeoutMs: (timeoutSeconds ?? 600) * 1000})));
+  }, ({argv, cwd: c, timeoutSeconds}) => answer(async () => (await import('../usecases/exec.js')).execCaptured(await open(c), {cwd: at(c), argv, timeoutMs: (timeoutSeconds ?? 600) * 1000})));
 
   server.registerTool('up', {
     description: "Start the project's services and processes (and the tasks they need) in the background; returns once they are ready: `devenv up -d --json`. Refused unless the project is allowed.",
@@ -87,9 +90,9 @@ export function buildServer(o: McpOptions): McpServer {
   }, ({names: n, cwd: c}) => {
     const out = collector();
     return answer(async () => {
-      const {openProject} = await import('../project/project.js');
-      await requireTrusted(openProject(at(c)).root);
-      return (await svc()).upDetached(at(c), n ?? [], out.io);
+      const p = await open(c);
+      await requireTrusted(p);
+      return (await svc()).upDetached(p, n ?? [], out.io);
     }, out.text);
   });
 
@@ -98,7 +101,7 @@ export function buildServer(o: McpOptions): McpServer {
     inputSchema: {names, cwd},
     annotations: {destructiveHint: false, idempotentHint: true},
   }, ({names: n, cwd: c}) => answer(async () => {
-    const {root, services, errors} = await (await svc()).downAt(at(c), n ?? [], () => {});
+    const {root, services, errors} = await (await svc()).downAt(await open(c), n ?? [], () => {});
     if (errors.length) throw new ServiceError(`could not stop everything:\n    ${errors.join('\n    ')}`, "see 'devenv ps'");
     return {root, services};
   }));
@@ -107,13 +110,13 @@ export function buildServer(o: McpOptions): McpServer {
     description: "The project's services and processes: state, pid, port, restarts, readiness: `devenv ps --json`.",
     inputSchema: {cwd},
     annotations: {readOnlyHint: true},
-  }, ({cwd: c}) => answer(async () => (await svc()).listServices(at(c))));
+  }, ({cwd: c}) => answer(async () => (await svc()).listServices(await open(c))));
 
   server.registerTool('logs', {
     description: 'The logs of the services, processes and tasks: `devenv logs --json [-n lines] [name]`.',
     inputSchema: {name: z.string().optional().describe('one service, process or task (default: all)'), lines: z.number().int().min(0).optional().describe('only the last N lines of each'), cwd},
     annotations: {readOnlyHint: true},
-  }, ({name, lines, cwd: c}) => answer(async () => (await svc()).readLogsAt(at(c), name, lines)));
+  }, ({name, lines, cwd: c}) => answer(async () => (await svc()).readLogsAt(await open(c), name, lines)));
 
   server.registerTool('run', {
     description: "Run a task ([tasks.<name>]) after what it needs: `devenv run --json <task> -- args`. The task's output comes as a second text. Refused unless the project is allowed.",
@@ -121,9 +124,9 @@ export function buildServer(o: McpOptions): McpServer {
   }, ({task, args, force, cwd: c}) => {
     const out = collector();
     return answer(async () => {
-      const {openProject} = await import('../project/project.js');
-      await requireTrusted(openProject(at(c)).root);
-      return (await svc()).runTaskAt(at(c), task, args ?? [], out.io, force);
+      const p = await open(c);
+      await requireTrusted(p);
+      return (await svc()).runTaskAt(p, task, args ?? [], out.io, force);
     }, out.text);
   });
 
@@ -131,30 +134,29 @@ export function buildServer(o: McpOptions): McpServer {
     description: "Search the project's pinned nixpkgs for packages: `devenv search --json <terms>`.",
     inputSchema: {terms: z.array(z.string().min(1)).min(1).describe('words (regular expressions) that must all match'), cwd},
     annotations: {readOnlyHint: true},
-  }, ({terms, cwd: c}) => answer(async () => (await import('../usecases/search.js')).searchProject(at(c), terms)));
+  }, ({terms, cwd: c}) => answer(async () => (await import('../usecases/search.js')).searchProject(await open(c), terms)));
 
   server.registerTool('add', {
     description: 'Add nixpkgs packages to devenv.toml and flake.nix (each is checked to exist first): `devenv add --json <packages>`.',
     inputSchema: {packages: z.array(z.string().min(1)).min(1).describe('nixpkgs attribute names, e.g. jq or python311Packages.numpy'), cwd},
-  }, ({packages, cwd: c}) => answer(async () => (await import('../usecases/packages.js')).editProjectPackages(at(c), 'add', packages)));
+  }, ({packages, cwd: c}) => answer(async () => (await import('../usecases/packages.js')).editProjectPackages(await open(c), 'add', packages)));
 
   server.registerResource('devenv.toml', 'devenv://devenv.toml', {
     title: 'devenv.toml',
     description: "The project's devenv.toml as devenv reads it: parsed and validated, as JSON (a flake-only project has none: manifest is null).",
     mimeType: 'application/json',
-  }, async (uri) => ({contents: [{uri: uri.href, mimeType: 'application/json', text: json(await (await import('../usecases/status.js')).projectManifest(o.cwd))}]}));
+  }, async (uri) => ({contents: [{uri: uri.href, mimeType: 'application/json', text: json(await (await import('../usecases/status.js')).projectManifest(await open()))}]}));
 
   server.registerResource('environment', 'devenv://environment', {
     title: "The environment's variable names",
     description: 'Names of the variables the environment sets (packages, [env], services, dotenv files): names only, never values. Refused unless the project is allowed.',
     mimeType: 'application/json',
   }, async (uri) => {
-    const {openProject} = await import('../project/project.js');
-    const {root} = openProject(o.cwd);
-    await requireTrusted(root);
+    const p = await open();
+    await requireTrusted(p);
     const {projectVariables} = await import('../usecases/export.js');
-    const names = Object.keys(await projectVariables(o.cwd, {requireTrust: true})).sort();
-    return {contents: [{uri: uri.href, mimeType: 'application/json', text: json({root, names})}]};
+    const names = Object.keys(await projectVariables(p, {requireTrust: true})).sort();
+    return {contents: [{uri: uri.href, mimeType: 'application/json', text: json({root: p.root, names})}]};
   });
   return server;
 }

@@ -12,7 +12,7 @@ export default class Add extends DevenvCommand {
 
   async run() {
     const {argv, flags} = await this.parse(Add);
-    const res = await editProjectPackages(this.cwd(), 'add', argv as string[], {force: flags.force});
+    const res = await editProjectPackages(this.project(), 'add', argv as string[], {force: flags.force});
     for (const p of res.skipped) this.logToStderr(`devenv: ${p} is already in devenv.toml`);
     if (res.changed.length) this.log(`devenv: added ${res.changed.join(', ')}${res.flake === 'written' ? '; flake.nix updated' : ''}`);
     return res;

@@ -18,7 +18,7 @@ export default class Allow extends DevenvCommand {
       this.log(`devenv: trusting every project under ${prefixes[prefixes.length - 1]}`);
       return {prefixes};
     }
-    const rec = await allowProject(args.dir ?? this.cwd());
+    const rec = await allowProject(this.project(args.dir));
     this.log(`devenv: allowed ${rec.root}`);
     return rec;
   }

@@ -1,6 +1,8 @@
+import {existsSync} from 'node:fs';
+import {resolve} from 'node:path';
 import {Args} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {denyProject} from '../usecases/deny.js';
+import {denyProject, forgetDeleted} from '../usecases/deny.js';
 
 export default class Deny extends DevenvCommand {
   static aliases = ['trust:deny'];
@@ -11,7 +13,7 @@ export default class Deny extends DevenvCommand {
 
   async run() {
     const {args} = await this.parse(Deny);
-    const res = denyProject(args.dir ?? this.cwd());
+    const res = args.dir && !existsSync(resolve(args.dir)) ? forgetDeleted(args.dir) : denyProject(this.project(args.dir));
     this.log(res.missing ? `devenv: forgot ${res.root} (the directory is gone)` : `devenv: denied ${res.root}`);
     return res;
   }

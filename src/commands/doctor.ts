@@ -1,5 +1,6 @@
 import {DevenvCommand} from '../cli/base.js';
 import {formatReport, runDoctor} from '../usecases/doctor.js';
+import {findProject} from '../usecases/cwd.js';
 
 export default class Doctor extends DevenvCommand {
   static summary = 'Check nix, the shell hook and the current project, and say what to fix';
@@ -12,7 +13,7 @@ export default class Doctor extends DevenvCommand {
 
   async run(): Promise<void> {
     await this.parse(Doctor);
-    const report = await runDoctor(this.cwd());
+    const report = await runDoctor(findProject(this.cwd()), this.cwd());
     if (this.jsonEnabled()) this.logJson(report);
     else this.log(formatReport(report));
     // Set, not thrown: the report is already printed (also as JSON) and must not be followed by an error.

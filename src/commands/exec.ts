@@ -12,7 +12,7 @@ export default class Exec extends DevenvCommand {
 
   async run() {
     const {argv, flags} = await this.parse(Exec);
-    const code = await execInEnv({cwd: this.cwd(), argv: argv as string[], strict: flags.strict});
+    const code = await execInEnv(this.project(), {cwd: this.cwd(), argv: argv as string[], strict: flags.strict});
     this.exit(code);
   }
 }

@@ -11,6 +11,6 @@ export default class Export extends DevenvCommand {
 
   async run() {
     const {args, flags} = await this.parse(Export);
-    process.stdout.write(formatVariables(await projectVariables(this.cwd(), {requireTrust: flags.trusted}), args.format));
+    process.stdout.write(formatVariables(await projectVariables(this.project(), {requireTrust: flags.trusted}), args.format));
   }
 }

@@ -30,27 +30,27 @@ export default class Generate extends DevenvCommand {
   async run() {
     const {args, flags} = await this.parse(Generate);
     if (args.target === 'envrc') {
-      const r = await generateEnvrc(this.cwd(), {force: flags.force});
+      const r = await generateEnvrc(this.project(), {force: flags.force});
       this.log(r.result === 'written' ? `devenv: wrote ${r.file}; run 'direnv allow' once for it (devenv's trust still decides what loads)` : `devenv: ${r.file} is up to date`);
       return r;
     }
     if (args.target === 'vscode') {
-      const r = await generateVscode(this.cwd());
+      const r = await generateVscode(this.project());
       this.log(`devenv: set ${r.keys.join(', ')} in ${r.file}`);
       return r;
     }
     if (args.target === 'devcontainer') {
-      const r = await generateDevcontainer(this.cwd(), {force: flags.force});
+      const r = await generateDevcontainer(this.project(), {force: flags.force});
       this.log(r.result === 'written' ? `devenv: wrote ${r.file}` : `devenv: ${r.file} is up to date`);
       return r;
     }
     if (args.target === 'github-action') {
-      const r = await generateGithubAction(this.cwd(), {force: flags.force, source: flags.source});
+      const r = await generateGithubAction(this.project(), {force: flags.force, source: flags.source});
       this.log(r.result === 'written' ? `devenv: wrote ${r.file}` : `devenv: ${r.file} is up to date`);
       if (!/^[a-z+]+:\/\/|^[^/:]+@[^/:]+:/.test(r.source.url)) this.logToStderr(`devenv: the workflow installs devenv from ${r.source.url}, a local path CI cannot reach; name a repository it can with --source <git URL>`);
       return r;
     }
-    const {root, result} = await generateFlake(this.cwd(), {force: flags.force});
+    const {root, result} = await generateFlake(this.project(), {force: flags.force});
     this.log(result === 'written' ? 'devenv: flake.nix regenerated' : 'devenv: flake.nix is up to date');
     return {root, result};
   }

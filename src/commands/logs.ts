@@ -19,9 +19,9 @@ export default class Logs extends DevenvCommand {
     const {args, flags} = await this.parse(Logs);
     if (this.jsonEnabled()) {
       if (flags.follow) throw new UsageError('--json cannot follow', 'use: devenv logs --json [-n N] [name]');
-      return readLogsAt(this.cwd(), args.name, flags.lines);
+      return readLogsAt(this.project(), args.name, flags.lines);
     }
-    const logs = await logFilesAt(this.cwd(), args.name);
+    const logs = await logFilesAt(this.project(), args.name);
     const width = Math.max(...logs.map((s) => s.name.length));
     const prefix = (name: string) => (logs.length > 1 ? `${name.padEnd(width)} | ` : '');
     const out = (l: string) => process.stdout.write(l + '\n');

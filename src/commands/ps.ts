@@ -11,7 +11,7 @@ export default class Ps extends DevenvCommand {
 
   async run() {
     await this.parse(Ps);
-    const {root, services, removed, manifestError, autoStart} = await listServices(this.cwd());
+    const {root, services, removed, manifestError, autoStart} = await listServices(this.project());
     // Only what still runs can be listed then: say why the rest is missing.
     if (manifestError && !this.jsonEnabled()) this.logToStderr(`devenv: devenv.toml cannot be read, so only what still runs is listed: ${manifestError.message}${manifestError.hint ? `\n  hint: ${manifestError.hint}` : ''}`);
     if (!services.length) this.log(manifestError ? 'nothing of this project is running' : 'no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');

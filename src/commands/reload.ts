@@ -21,7 +21,7 @@ export default class Reload extends DevenvCommand {
 
   async run() {
     const {flags} = await this.parse(Reload);
-    const res = await reloadProject(this.cwd(), {strict: flags.strict});
+    const res = await reloadProject(this.project(), {strict: flags.strict});
     this.log(describeReload(res));
     return res;
   }

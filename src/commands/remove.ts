@@ -12,7 +12,7 @@ export default class Remove extends DevenvCommand {
 
   async run() {
     const {argv, flags} = await this.parse(Remove);
-    const res = await editProjectPackages(this.cwd(), 'remove', argv as string[], {force: flags.force});
+    const res = await editProjectPackages(this.project(), 'remove', argv as string[], {force: flags.force});
     for (const p of res.skipped) {
       const section = res.providedBy?.[p];
       this.logToStderr(section ? `devenv: ${p} is not in the packages list; ${section} in devenv.toml brings it in (remove or change that section to drop it)` : `devenv: ${p} is not in devenv.toml`);

@@ -17,6 +17,6 @@ export default class Run extends DevenvCommand {
     const {args, argv, flags} = await this.parse(Run);
     // Everything after the task name (oclif drops the `--`) goes to the task.
     const extra = (argv as string[]).slice(1);
-    return runTaskAt(this.cwd(), args.task, extra, foregroundIo(this.jsonEnabled()), flags.force);
+    return runTaskAt(this.project(), args.task, extra, foregroundIo(this.jsonEnabled()), flags.force);
   }
 }

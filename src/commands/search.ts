@@ -12,7 +12,7 @@ export default class Search extends DevenvCommand {
 
   async run() {
     const {argv} = await this.parse(Search);
-    const res = await searchProject(this.cwd(), argv as string[]);
+    const res = await searchProject(this.project(), argv as string[]);
     if (!res.results.length) this.logToStderr(`devenv: nothing matches in ${res.nixpkgs}`);
     for (const r of res.results) this.log(`${r.attr}${r.version ? ` (${r.version})` : ''}${r.description ? `  ${r.description}` : ''}`);
     return res;

@@ -9,6 +9,6 @@ export default class Shell extends DevenvCommand {
   async run() {
     await this.parse(Shell);
     const shell = process.env.SHELL || 'bash';
-    this.exit(await execInEnv({cwd: this.cwd(), argv: [shell]}));
+    this.exit(await execInEnv(this.project(), {cwd: this.cwd(), argv: [shell]}));
   }
 }

@@ -9,7 +9,7 @@ export default class Status extends DevenvCommand {
 
   async run() {
     await this.parse(Status);
-    const s = await projectStatus(this.cwd());
+    const s = await projectStatus(this.project());
     this.log(`project:  ${s.root}`);
     if (s.real) this.log(`real path: ${s.real}`);
     const from = s.trustFrom ? ` (inherited from the allow of ${s.trustFrom}, a checkout of the same repository with the same inputs)` : '';

@@ -36,7 +36,7 @@ export default class Up extends DevenvCommand {
     if (!flags.detach) {
       if (this.jsonEnabled()) throw new UsageError('--json needs -d', 'use: devenv up -d --json');
       const io = {line: (l: string) => process.stdout.write(l + '\n'), note, task: (r: TaskResult) => note(describeTask(r)), colour: wantColour()};
-      const code = await upForeground(this.cwd(), names, io, describeStart, opts);
+      const code = await upForeground(this.project(), names, io, describeStart, opts);
       return this.exit(code);
     }
     const io = {
@@ -47,6 +47,6 @@ export default class Up extends DevenvCommand {
       task: (r: TaskResult) => this.jsonEnabled() || this.log(describeTask(r)),
       colour: false,
     };
-    return upDetached(this.cwd(), names, io, opts);
+    return upDetached(this.project(), names, io, opts);
   }
 }

@@ -9,7 +9,7 @@ export default class Update extends DevenvCommand {
 
   async run() {
     await this.parse(Update);
-    const res = await updateProject(this.cwd());
+    const res = await updateProject(this.project());
     this.log(res.note ?? 'devenv: flake.lock updated');
     this.log(describeReload(res));
     return res;

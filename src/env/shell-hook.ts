@@ -7,10 +7,10 @@ import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {rmSync} from 'node:fs';
 import {join} from 'node:path';
-import {projectStateDir} from '../paths.js';
+import type {Project} from '../project/project.js';
 import {envNameProblem, NEVER_TOUCH, PATH_LIKE, PREFIX, STATE} from '../shells/protocol.js';
 import {ansiCQuote} from '../shells/quote.js';
-import {readMemo, realPath, writeFileAtomic, writeMemo} from '../util/fs.js';
+import {readMemo, writeFileAtomic, writeMemo} from '../util/fs.js';
 import {applyToEnv, type EnvSpec, type HookEffects, isShellName} from './spec.js';
 
 const MAX_OUTPUT_LINES = 20;
@@ -81,7 +81,8 @@ export function diffEnv(before: NodeJS.ProcessEnv, after: Record<string, string>
   return out;
 }
 
-function run(root: string, spec: EnvSpec, env: NodeJS.ProcessEnv): HookEffects {
+function run(p: Project, spec: EnvSpec, env: NodeJS.ProcessEnv): HookEffects {
+  const {root} = p;
   const fns = Object.entries(spec.bashFunctions ?? {}).map(([n, body]) => `${n} ()\n{\n${body}\n}`);
   const script = [
     ...fns,
@@ -91,7 +92,7 @@ function run(root: string, spec: EnvSpec, env: NodeJS.ProcessEnv): HookEffects {
     // Builtins only (BSD env has no -0; bash 3.2 has compgen and ${!n}).
     'for __devenv_n in $(compgen -e); do printf "%s=%s\\0" "$__devenv_n" "${!__devenv_n}"; done',
   ].join('\n');
-  const file = join(projectStateDir(root), `shell-hook.${process.pid}.sh`);
+  const file = join(p.stateDir, `shell-hook.${process.pid}.sh`);
   const output: string[] = [];
   try {
     writeFileAtomic(file, script, 0o600);
@@ -121,19 +122,19 @@ function run(root: string, spec: EnvSpec, env: NodeJS.ProcessEnv): HookEffects {
 }
 
 /**
- * The shellHook's effects in the checkout at `root` for the cache entry `key` (memoized per
+ * The shellHook's effects in the project's checkout for the cache entry `key` (memoized per
  * checkout: a clone or worktree at another path runs its own). `extra` is the project's own
  * variables, which the hook sees. Undefined when the environment has no shellHook.
  */
-export function hookEffects(root: string, key: string, spec: EnvSpec, extra: Record<string, string>): HookEffects | undefined {
+export function hookEffects(p: Project, key: string, spec: EnvSpec, extra: Record<string, string>): HookEffects | undefined {
   if (!spec.shellHook) return undefined;
-  const real = realPath(root);
+  const {root, real} = p;
   const env = applyToEnv(baseEnv(), spec, {...extra, [STATE.root]: root});
   const digest = createHash('sha256').update(JSON.stringify([key, real, root, spec.shellHook, extra])).digest('hex');
-  const memo = join(projectStateDir(root), 'shell-hook.json');
+  const memo = join(p.stateDir, 'shell-hook.json');
   const known = readMemo<HookEffects>(memo, digest);
   if (known) return known;
-  const effects = run(root, spec, env);
+  const effects = run(p, spec, env);
   try {
     writeMemo(memo, digest, effects);
   } catch {

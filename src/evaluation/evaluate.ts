@@ -11,11 +11,11 @@ import {DevenvError, ExitCode, isTransient, NixFailedError} from '../errors.js';
 import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {nixpkgsOverride, overrideArgs, runNix, strictFromEnv} from '../nix/nix.js';
 import {diagnoseNixError} from '../nix/nix-error.js';
-import {gcrootsDir, projectStateDir} from '../paths.js';
+import {gcrootsDir} from '../paths.js';
 import {oneListing, watchedInputs} from '../project/inputs.js';
-import {type Project, projectAt} from '../project/project.js';
+import type {Project} from '../project/project.js';
 import {syncFlake, warnFlakeDrift} from '../project/sync.js';
-import {checkTrust} from '../trust/trust.js';
+import {checkTrustOf} from '../trust/trust.js';
 import {daemonIgnores, nixOptionArgs, noSettings, parseNixActivity, projectTeamSettings, untrustedMessage} from '../teams/settings.js';
 import type {LastNixRun} from '../cache/project-state.js';
 import {runOnFlake} from './flake-run.js';
@@ -122,9 +122,9 @@ async function evaluateOnce(p: Project, parts: KeyParts, opts: EnsureOptions, re
     notPassedBecause: team.passed ? undefined : team.reason,
   };
   if (!opts.quiet) teamNotices(p, team, report.nix);
-  const now = staged ?? computeKey(p);
+  const now = staged ?? computeKey(p, {fresh: true});
   if (now.digest !== digest) throw new InputsChanged();
-  if (opts.requireTrust && !checkTrust(p.root, digest).trusted) throw new DevenvError(`${p.root} changed since it was allowed; not running its shellHook`, {hint: "run 'devenv allow' to trust the new content"});
+  if (opts.requireTrust && !checkTrustOf(p, digest).trusted) throw new DevenvError(`${p.root} changed since it was allowed; not running its shellHook`, {hint: "run 'devenv allow' to trust the new content"});
   let json: unknown;
   try {
     json = JSON.parse(printed.stdout);
@@ -150,10 +150,10 @@ function teamNotices(p: Project, team: Awaited<ReturnType<typeof projectTeamSett
   if (run.refused) notes.push(`devenv: ${run.refused.count} path(s) in ${run.refused.from.join(', ')} were refused: not signed by a key in [cache] trusted-public-keys (or the daemon's); nix built them here instead`);
   const text = notes.join('\n');
   if (!text) return;
-  const st = readProjectState(p.root);
+  const st = readProjectState(p);
   if (st.teamNoticeShown === text) return;
   process.stderr.write(text + '\n');
-  updateProjectState(p.root, {teamNoticeShown: text});
+  updateProjectState(p, {teamNoticeShown: text});
 }
 
 const userName = (): string => process.env.USER || process.env.LOGNAME || String(process.getuid?.() ?? 'you');
@@ -179,22 +179,22 @@ async function ensureLockFile(p: Project): Promise<void> {
   if (lockText !== null) {
     const state = lockState(flakeText, lockText);
     if (state === 'current') return;
-    if (state === 'unknown' && readProjectState(p.root).lockCheckedFor === pair(lockText)) return;
+    if (state === 'unknown' && readProjectState(p).lockCheckedFor === pair(lockText)) return;
   }
   const {keepTrustAcross} = await import('../trust/trust.js');
-  await keepTrustAcross(p.root, () => runOnFlake(p, ['flake', 'lock'], 'nix flake lock'));
-  updateProjectState(p.root, {lockCheckedFor: pair(readFileOrNull(lockFile))});
+  await keepTrustAcross(p, () => runOnFlake(p, ['flake', 'lock'], 'nix flake lock'));
+  updateProjectState(p, {lockCheckedFor: pair(readFileOrNull(lockFile))});
 }
 
-/** Find or build the environment of the project at `root`. */
-export function ensureEnvironment(root: string, opts: EnsureOptions = {}): Promise<EnsureResult> {
-  return oneListing(() => ensureEnvironmentOnce(root, opts));
+/** Find or build the project's environment. */
+export function ensureEnvironment(p: Project, opts: EnsureOptions = {}): Promise<EnsureResult> {
+  return oneListing(() => ensureEnvironmentOnce(p, opts));
 }
 
-async function ensureEnvironmentOnce(root: string, opts: EnsureOptions): Promise<EnsureResult> {
+async function ensureEnvironmentOnce(p: Project, opts: EnsureOptions): Promise<EnsureResult> {
+  const root = p.root;
   const strict = opts.strict ?? strictFromEnv();
-  if (!opts.quiet) warnFlakeDrift(root);
-  const p = projectAt(root);
+  if (!opts.quiet) warnFlakeDrift(p);
   let parts = computeKey(p);
   if (!opts.force) {
     const hit = readEntry(parts.key);
@@ -202,21 +202,21 @@ async function ensureEnvironmentOnce(root: string, opts: EnsureOptions): Promise
     // This exact content already failed: do not run nix again until something changes. Not for
     // the failures the nix error table names: they depend on git's index or the machine (an
     // untracked file, the daemon), so 'git add flake.nix' must work without another edit.
-    const st = readProjectState(root);
+    const st = readProjectState(p);
     if (st.lastError && st.lastKey === parts.key && !diagnoseNixError(st.lastError)) {
-      return fallbackOrThrow(root, new DevenvError(st.lastError, {exitCode: ExitCode.nixFailed, code: 'nix_failed', hint: "fix the error and save, or run 'devenv reload'"}), strict, opts, parts.key);
+      return fallbackOrThrow(p, new DevenvError(st.lastError, {exitCode: ExitCode.nixFailed, code: 'nix_failed', hint: "fix the error and save, or run 'devenv reload'"}), strict, opts, parts.key);
     }
   }
   debug('cache miss');
-  const lockFile = join(projectStateDir(root), 'eval.lock');
+  const lockFile = join(p.stateDir, 'eval.lock');
   return withLock(lockFile, async () => {
     try {
-      await syncFlake(root);
+      await syncFlake(p);
       await ensureLockFile(p);
     } catch (e) {
-      return fallbackOrThrow(root, e as DevenvError, strict, opts);
+      return fallbackOrThrow(p, e as DevenvError, strict, opts);
     }
-    parts = computeKey(p);
+    parts = computeKey(p, {fresh: true});
     const existing = readEntry(parts.key);
     if (existing.status === 'hit' && !opts.force) return {entry: existing.entry, source: 'hit' as const};
     if (existing.status === 'corrupt') removeEntry(parts.key);
@@ -232,11 +232,11 @@ async function ensureEnvironmentOnce(root: string, opts: EnsureOptions): Promise
         } catch (e) {
           if (!(e instanceof InputsChanged)) throw e;
         }
-        const after = computeKey(p);
+        const after = computeKey(p, {fresh: true});
         if (entry && after.key === parts.key) {
           try {
             writeEntry(entry);
-            updateProjectState(root, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, errorRendered: undefined, inputDigests: parts.perFile, lastNix: report.nix});
+            updateProjectState(p, {lastKey: parts.key, lastGoodKey: parts.key, lastEvalAt: entry.createdAt, lastDurationMs: entry.durationMs, lastError: undefined, lastErrorAt: undefined, errorShownFor: undefined, errorRendered: undefined, inputDigests: parts.perFile, lastNix: report.nix});
           } catch (e) {
             // A full or read-only cache: this environment works now, it is just not kept.
             if (!(e instanceof StorageError)) throw e;
@@ -250,20 +250,20 @@ async function ensureEnvironmentOnce(root: string, opts: EnsureOptions): Promise
       }
     } catch (e) {
       progress?.done('failed');
-      return fallbackOrThrow(root, e as DevenvError, strict, opts, parts.key);
+      return fallbackOrThrow(p, e as DevenvError, strict, opts, parts.key);
     }
   }, () => {
     if (opts.progress && process.stderr.isTTY) process.stderr.write('devenv: waiting for another evaluation of this project\n');
   });
 }
 
-function fallbackOrThrow(root: string, err: DevenvError, strict: boolean, opts: EnsureOptions, key?: string): EnsureResult {
+function fallbackOrThrow(p: Project, err: DevenvError, strict: boolean, opts: EnsureOptions, key?: string): EnsureResult {
   if (!(err instanceof DevenvError)) throw err;
-  const state = readProjectState(root);
+  const state = readProjectState(p);
   // An interrupted or killed nix says nothing about the content: not recorded, so retried.
   if (!isTransient(err) && !(state.lastKey === key && state.lastError === err.message)) {
     try {
-      updateProjectState(root, {lastKey: key, lastError: err.message, lastErrorAt: new Date().toISOString()});
+      updateProjectState(p, {lastKey: key, lastError: err.message, lastErrorAt: new Date().toISOString()});
     } catch {}
   }
   const good = state.lastGoodKey ? readEntry(state.lastGoodKey) : undefined;
@@ -273,7 +273,7 @@ function fallbackOrThrow(root: string, err: DevenvError, strict: boolean, opts: 
   if (!opts.quiet && !opts.explainsFallback && state.errorShownFor !== shownKey) {
     process.stderr.write(`devenv: evaluation failed; using the last good environment (from ${good.entry.createdAt})\n${err.message}\n  hint: ${err.hint ?? "run 'devenv status'"}\n`);
     try {
-      updateProjectState(root, {errorShownFor: shownKey});
+      updateProjectState(p, {errorShownFor: shownKey});
     } catch {}
   }
   return {entry: good.entry, source: 'fallback', error: err};

@@ -63,8 +63,8 @@ async function undeclared(p: Project, e: unknown, what: string, run: () => Promi
       err = again;
     }
   }
-  const dotenv = dotenvNames(p.real);
-  const diagnosis = diagnoseNixError(err.stderr, {declared: declaredInputs(p.real), exists: (n) => exists(join(p.real, n)), dotenvLike: (n) => looksLikeDotenv(n, dotenv)});
+  const dotenv = dotenvNames(p);
+  const diagnosis = diagnoseNixError(err.stderr, {declared: declaredInputs(p), exists: (n) => exists(join(p.real, n)), dotenvLike: (n) => looksLikeDotenv(n, dotenv)});
   throw new NixFailedError(what, err.stderr, {diagnosis});
 }
 

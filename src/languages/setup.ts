@@ -5,12 +5,12 @@
 // and records what it did in the user's state dir: the digest of what was installed last, and
 // a failure with the tool's output (shown once, then kept for `status`). A failure keeps the
 // last good venv / node_modules. Built-ins only at import (exec's warm path).
+import type {Project} from '../project/project.js';
 import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {lstatSync, readFileSync, rmSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {applyToEnv, type EnvSpec} from '../env/spec.js';
-import {projectStateDir} from '../paths.js';
 import {activationConfig, NODE_LOCKS} from '../project/dotenv.js';
 import {VENV_DIR, withLanguages} from '../project/languages.js';
 import {readJson, writeFileAtomic, withLock, exists} from '../util/fs.js';
@@ -30,12 +30,12 @@ export interface SetupState {
   lastOk?: string;
 }
 
-const stateFile = (root: string) => join(projectStateDir(root), 'setup.json');
-const lockFile = (root: string) => join(projectStateDir(root), 'setup.lock');
-export const setupLog = (root: string): string => join(projectStateDir(root), 'setup.log');
+const stateFile = (p: Project) => join(p.stateDir, 'setup.json');
+const lockFile = (p: Project) => join(p.stateDir, 'setup.lock');
+export const setupLog = (p: Project): string => join(p.stateDir, 'setup.log');
 
-export const readSetupState = (root: string): SetupState => readJson<SetupState>(stateFile(root)) ?? {};
-const writeState = (root: string, s: SetupState) => writeFileAtomic(stateFile(root), JSON.stringify(s, null, 2) + '\n');
+export const readSetupState = (p: Project): SetupState => readJson<SetupState>(stateFile(p)) ?? {};
+const writeState = (p: Project, s: SetupState) => writeFileAtomic(stateFile(p), JSON.stringify(s, null, 2) + '\n');
 
 const sha = (parts: (string | null)[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 const readOrNull = (f: string): string | null => {
@@ -65,9 +65,10 @@ interface Plan {
 }
 
 /** What setup would do now (empty steps: nothing). Reads a few small files, starts nothing. */
-export function setupPlan(root: string, spec: EnvSpec): Plan {
-  const c = activationConfig(root);
-  const st = readSetupState(root);
+export function setupPlan(p: Project, spec: EnvSpec): Plan {
+  const root = p.root;
+  const c = activationConfig(p);
+  const st = readSetupState(p);
   const plan: Plan = {steps: []};
   const sameFailure = (step: StepName, digest: string) => st.failed?.step === step && st.failed.digest === digest;
   if (c.python?.venv) {
@@ -94,18 +95,20 @@ export function setupPlan(root: string, spec: EnvSpec): Plan {
   return plan;
 }
 
-export function markRunning(root: string, pid: number, steps: StepName[]): void {
-  writeState(root, {...readSetupState(root), running: {pid, since: new Date().toISOString(), steps}});
+export function markRunning(p: Project, pid: number, steps: StepName[]): void {
+  const root = p.root;
+  writeState(p, {...readSetupState(p), running: {pid, since: new Date().toISOString(), steps}});
 }
 
 /** The setup that is running now, if any (its pid is alive). */
-export function runningSetup(root: string): SetupState['running'] | undefined {
-  const r = readSetupState(root).running;
+export function runningSetup(p: Project): SetupState['running'] | undefined {
+  const root = p.root;
+  const r = readSetupState(p).running;
   return r && pidAlive(r.pid) ? r : undefined;
 }
 
-export const describeSteps = (steps: StepName[], root: string): string => {
-  const c = activationConfig(root);
+export const describeSteps = (steps: StepName[], p: Project): string => {
+  const c = activationConfig(p);
   return steps
     .map((s) => (s === 'venv' ? `creating ${VENV_DIR}` : s === 'requirements' ? `pip install -r ${c.python?.requirements}` : (c.node?.install ?? 'node install')))
     .join(', ');
@@ -143,15 +146,16 @@ export interface SetupResult {
  * Bring the project's setup up to date, under the project's setup lock (waiting for one that
  * runs already, then re-planning). `sink` receives the tools' output.
  */
-export async function runSetup(root: string, spec: EnvSpec, sink: (b: Buffer) => void, onWait?: () => void): Promise<SetupResult> {
-  return withLock(lockFile(root), async () => {
-    const plan = setupPlan(root, spec);
+export async function runSetup(p: Project, spec: EnvSpec, sink: (b: Buffer) => void, onWait?: () => void): Promise<SetupResult> {
+  const root = p.root;
+  return withLock(lockFile(p), async () => {
+    const plan = setupPlan(p, spec);
     if (!plan.steps.length) return {ran: []};
-    const st = readSetupState(root);
+    const st = readSetupState(p);
     st.running = {pid: process.pid, since: new Date().toISOString(), steps: plan.steps};
-    writeState(root, st);
-    const c = activationConfig(root);
-    const env = applyToEnv(process.env, withLanguages(spec, root), {PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1', DEVENV_ROOT: root});
+    writeState(p, st);
+    const c = activationConfig(p);
+    const env = applyToEnv(process.env, withLanguages(spec, p), {PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1', DEVENV_ROOT: root});
     delete env.PYTHONHOME;
     const ran: StepName[] = [];
     const fail = (step: StepName, digest: string, output: string): SetupResult => {
@@ -193,15 +197,16 @@ export async function runSetup(root: string, spec: EnvSpec, sink: (b: Buffer) =>
       return {ran};
     } finally {
       st.running = undefined;
-      writeState(root, st);
+      writeState(p, st);
     }
   }, onWait);
 }
 
 /** What a recorded setup made that is gone now (a deleted .venv or node_modules): it is not done. */
-export function missingSetup(root: string): string[] {
-  const c = activationConfig(root);
-  const st = readSetupState(root);
+export function missingSetup(p: Project): string[] {
+  const root = p.root;
+  const c = activationConfig(p);
+  const st = readSetupState(p);
   const out: string[] = [];
   if (c.python?.venv && st.python && !exists(join(root, VENV_DIR, 'pyvenv.cfg'))) out.push(VENV_DIR);
   if (c.node?.install && st.node && !exists(join(root, 'node_modules'))) out.push('node_modules');
@@ -209,11 +214,12 @@ export function missingSetup(root: string): string[] {
 }
 
 /** A failure not yet shown to the user: returned once, then marked shown. */
-export function takeUnshownFailure(root: string): SetupState['failed'] | undefined {
-  const st = readSetupState(root);
+export function takeUnshownFailure(p: Project): SetupState['failed'] | undefined {
+  const root = p.root;
+  const st = readSetupState(p);
   if (!st.failed || st.failed.shown) return undefined;
   const f = st.failed;
   st.failed = {...f, shown: true};
-  writeState(root, st);
+  writeState(p, st);
   return f;
 }

@@ -61,7 +61,8 @@ function includesOf(text: string): string[] {
  * ManifestError naming the file and line for an include that is missing, a symlink, outside the
  * git work tree, or part of a cycle.
  */
-export function manifestFiles(root: string): ManifestFile[] {
+export function manifestFiles(dir: string): ManifestFile[] {
+  const root = dir;
   const top = gitTop(root);
   const out: ManifestFile[] = [];
   const done = new Set<string>();
@@ -118,7 +119,8 @@ export function manifestFiles(root: string): ManifestFile[] {
 }
 
 /** Like manifestFiles, but never throws: what there is to hash and watch (a bad include is reported when the manifest is loaded). */
-export function manifestFilesLenient(root: string): ManifestFile[] {
+export function manifestFilesLenient(dir: string): ManifestFile[] {
+  const root = dir;
   try {
     return manifestFiles(root);
   } catch {

@@ -100,9 +100,13 @@ export function mergeManifests(parsed: {file: ManifestFile; manifest: Manifest}[
   return {manifest: out as Manifest, sources};
 }
 
-/** The merged manifest of the project at `root` (its real path); null without a devenv.toml. */
-export function loadManifest(root: string): LoadedManifest | null {
-  const files = manifestFiles(root);
+/** The merged manifest of the directory `dir` (a project's real path); null without a devenv.toml. A project's is project/memo.ts's manifestOf. */
+export function loadManifest(dir: string): LoadedManifest | null {
+  return loadManifestFiles(manifestFiles(dir));
+}
+
+/** The merged manifest of these files (manifestFiles' list); null for none. */
+export function loadManifestFiles(files: ManifestFile[]): LoadedManifest | null {
   if (!files.length) return null;
   if (files.length === 1) {
     const manifest = parseManifest(files[0].text, files[0].name);

@@ -5,7 +5,7 @@ import {dotenvNames} from './dotenv.js';
 import type {Project} from './project.js';
 
 export function trackedDotenvFiles(p: Project): string[] {
-  const names = dotenvNames(p.real);
+  const names = dotenvNames(p);
   if (!p.git || !names.length) return [];
   const env = {...process.env};
   for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];

@@ -9,10 +9,10 @@ import {createRequire} from 'node:module';
 import {isAbsolute, join, normalize} from 'node:path';
 import {DevenvError} from '../errors.js';
 import {manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
-import {projectStateDir} from '../paths.js';
 import {defNameProblem} from '../shells/protocol.js';
 import {readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
 import {envNameProblem} from '../shells/protocol.js';
+import type {Project} from './project.js';
 
 /** Names a dotenv file may not set: devenv's own, and what the environment builds by prepending. */
 // One "KEY=value" string in an environment: Linux refuses a longer one (MAX_ARG_STRLEN, 32 pages)
@@ -45,15 +45,15 @@ export interface ActivationConfig {
 export const NODE_LOCKS: Record<string, string> = {npm: 'package-lock.json', pnpm: 'pnpm-lock.yaml', yarn: 'yarn.lock'};
 
 /** The project's ActivationConfig, memoized per devenv.toml content (the warm path parses no TOML). */
-export function activationConfig(root: string): ActivationConfig {
+export function activationConfig(p: Project): ActivationConfig {
   // Every merged manifest file (includes, devenv.toml, devenv.local.toml), by the merge rule of
   // manifest/load.ts: dotenv files unioned, language keys the later file's, inputs devenv.toml's own.
-  const files = manifestFilesLenient(root);
+  const files = manifestFilesLenient(p.real);
   if (!files.some((f) => /dotenv|languages|project|shell|auto-start/.test(f.text))) return {dotenv: []};
   const toml = manifestFingerprint(files);
   // 'v3': memos written before `[project] inputs`, [shell] aliases or auto-start were read must not hide them.
   const digest = createHash('sha256').update(`v3\0${toml}`).digest('hex');
-  const memo = join(projectStateDir(root), 'activation-config.json');
+  const memo = join(p.stateDir, 'activation-config.json');
   const hit = readMemo<ActivationConfig>(memo, digest);
   if (hit) return hit;
   const out: ActivationConfig = {dotenv: []};
@@ -127,11 +127,11 @@ export function autoStartNames(raw: {services?: unknown; processes?: unknown}): 
   return out;
 }
 
-/** `[project] inputs` of the project at `root`. */
-export const declaredInputs = (root: string): string[] => activationConfig(root).inputs ?? [];
+/** The project's `[project] inputs`. */
+export const declaredInputs = (p: Project): string[] => activationConfig(p).inputs ?? [];
 
-/** [dotenv] files of the project at `root`, in order. */
-export const dotenvNames = (root: string): string[] => activationConfig(root).dotenv;
+/** The project's [dotenv] files, in order. */
+export const dotenvNames = (p: Project): string[] => activationConfig(p).dotenv;
 
 /**
  * Whether an install command rewrites its lock file (`npm install`, `pnpm install`, `yarn`):
@@ -142,8 +142,8 @@ export const installWritesLock = (cmd: string): boolean =>
   /^(npm|pnpm) (install|i|add)\b|^yarn( install| add)?\b/.test(cmd.trim()) && !/--(frozen-lockfile|immutable|ci)\b/.test(cmd);
 
 /** Files whose content decides a language setup (pip, npm ci), relative to the root. */
-export function setupInputNames(root: string): string[] {
-  const c = activationConfig(root);
+export function setupInputNames(p: Project): string[] {
+  const c = activationConfig(p);
   const out: string[] = [];
   if (c.python?.venv && c.python.requirements) out.push(c.python.requirements);
   if (c.node?.install) out.push('package.json', ...(installWritesLock(c.node.install) ? [] : [NODE_LOCKS[c.node.install.split(' ')[0]]]));
@@ -173,12 +173,12 @@ function readNoFollow(file: string, name: string): string | null {
  * Per file trust covers beyond nix's inputs (dotenv files, and the files a setup runs code
  * from: requirements, package.json, lock files): sha256 of its content, or 'absent'.
  */
-export function dotenvDigests(root: string): Record<string, string> {
+export function dotenvDigests(p: Project): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of [...new Set([...dotenvNames(root), ...setupInputNames(root)])]) {
+  for (const name of [...new Set([...dotenvNames(p), ...setupInputNames(p)])]) {
     let text: string | null;
     try {
-      text = readNoFollow(join(root, name), name);
+      text = readNoFollow(join(p.root, name), name);
     } catch (e) {
       text = `unreadable:${(e as Error).message}`;
     }
@@ -268,10 +268,10 @@ export function parseDotenv(text: string, name: string): Record<string, string> 
 }
 
 /** The variables of every configured dotenv file, later files winning; a missing file is skipped. */
-export function readDotenv(root: string): Record<string, string> {
+export function readDotenv(p: Project): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of dotenvNames(root)) {
-    const text = readNoFollow(join(root, name), name);
+  for (const name of dotenvNames(p)) {
+    const text = readNoFollow(join(p.root, name), name);
     if (text !== null) Object.assign(out, parseDotenv(text, name));
   }
   return out;

@@ -123,8 +123,9 @@ function gitFiles(dir: string, globs: string[]): string[] {
  */
 const ownDirs = (): Set<string> => new Set([dirname(cacheDir()), dirname(stateDir()), dataDir(), configDir()].map(realPath));
 
-/** Files and symlinks under `root`/`sub` (names relative to root), not following symlinks, never in `.git`/`.devenv`. */
-export function treeFiles(root: string, sub = '', skipTop: string[] = []): string[] {
+/** Files and symlinks under `dir`/`sub` (names relative to dir), not following symlinks, never in `.git`/`.devenv`. */
+export function treeFiles(dir: string, sub = '', skipTop: string[] = []): string[] {
+  const root = dir;
   const out: string[] = [];
   const own = ownDirs();
   const walk = (dir: string, rel: string) => {
@@ -157,10 +158,10 @@ export function treeFiles(root: string, sub = '', skipTop: string[] = []): strin
 }
 
 /** The rule as a test on a name; what language setup makes (.venv, node_modules) counts only when declared. */
-function matcher(root: string): (rel: string) => boolean {
+function matcher(p: Project): (rel: string) => boolean {
   const defaults = DEFAULT_INPUTS.map(globRegex);
-  const declared = declaredInputs(root).map(globRegex);
-  const dotenv = dotenvNames(root);
+  const declared = declaredInputs(p).map(globRegex);
+  const dotenv = dotenvNames(p);
   return (rel) => {
     if (rel.split('/').some((s) => NEVER_DIRS.has(s)) || looksLikeDotenv(rel, dotenv)) return false;
     if (declared.some((r) => r.test(rel))) return true;
@@ -169,7 +170,7 @@ function matcher(root: string): (rel: string) => boolean {
 }
 
 /** Whether a file (relative to the root) is an input by name: the rule above, without listing the tree. */
-export const isInputName = (root: string, rel: string): boolean => matcher(root)(rel);
+export const isInputName = (p: Project, rel: string): boolean => matcher(p)(rel);
 
 /**
  * Listing the tree is what grows with the repository (git walks it for untracked files). Inside
@@ -182,7 +183,7 @@ let scopes = 0;
 const listing = (p: Project): string[] => {
   let l = listings.get(p.real);
   if (!l) {
-    l = p.git ? gitFiles(p.real, [...DEFAULT_INPUTS, ...declaredInputs(p.real)]) : treeFiles(p.real, '', SETUP_DIRS);
+    l = p.git ? gitFiles(p.real, [...DEFAULT_INPUTS, ...declaredInputs(p)]) : treeFiles(p.real, '', SETUP_DIRS);
     if (scopes > 0) listings.set(p.real, l);
   }
   return l;
@@ -200,8 +201,8 @@ export async function oneListing<T>(fn: () => Promise<T>): Promise<T> {
 
 /** The names of the project's inputs (not yet hashed), sorted, relative to the root. */
 export function inputNames(p: Project): {names: string[]; submodules: Set<string>} {
-  const declared = declaredInputs(p.real);
-  const isInput = matcher(p.real);
+  const declared = declaredInputs(p);
+  const isInput = matcher(p);
   // Candidates: what git does not ignore (git) or the whole tree (no git), and whatever lies
   // under a declared pattern's fixed dirs (a declared file git ignores is still one).
   const candidates = new Set(listing(p));
@@ -325,11 +326,18 @@ function digestInputs(top: string, memoFile: string, names: string[], submodules
   return {digest: digestOf(perFile), files: names, perFile};
 }
 
-/** The project's inputs and their digest. Runs no nix, so it may run before any trust check. */
+/** The project's inputs and their digest, read afresh (and memoised: memo.ts's inputsOf). Runs no nix, so it may run before any trust check. */
 export function readInputs(p: Project): InputDigest {
   const {names, submodules} = inputNames(p);
-  return digestInputs(sourceTop(p), join(p.stateDir, 'inputs.json'), names, submodules, () => undefined);
+  return (p.memo.inputs = digestInputs(sourceTop(p), join(p.stateDir, 'inputs.json'), names, submodules, () => undefined));
 }
+
+/**
+ * The inputs, read once per handle. Whoever changes the project's files or may outlive a change
+ * reads afresh with readInputs (evaluate's re-check, allow after devenv's own write) or opens
+ * a new handle (each mcp call, each watch event).
+ */
+export const inputsOf = (p: Project): InputDigest => (p.memo.inputs as InputDigest | undefined) ?? readInputs(p);
 
 /** Every file, dir and symlink under `root`, not following symlinks, without `.git`/`.devenv` dirs. */
 function treeEntries(root: string): string[] {

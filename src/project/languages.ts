@@ -4,6 +4,7 @@
 import {join} from 'node:path';
 import type {EnvSpec} from '../env/spec.js';
 import {activationConfig} from './dotenv.js';
+import type {Project} from './project.js';
 
 export const VENV_DIR = '.venv';
 
@@ -11,13 +12,14 @@ export const VENV_DIR = '.venv';
  * What the language setup made (relative to the root): the shells watch these too, so a deleted
  * .venv or node_modules is set up again at the next prompt, not only by the next exec.
  */
-export function setupTargetNames(root: string): string[] {
-  const c = activationConfig(root);
+export function setupTargetNames(p: Project): string[] {
+  const c = activationConfig(p);
   return [...(c.python?.venv ? [join(VENV_DIR, 'pyvenv.cfg')] : []), ...(c.node?.install ? ['node_modules'] : [])];
 }
 
-export function languageEnv(root: string): {vars: Record<string, string>; path: string[]} {
-  const c = activationConfig(root);
+export function languageEnv(p: Project): {vars: Record<string, string>; path: string[]} {
+  const {root} = p;
+  const c = activationConfig(p);
   const vars: Record<string, string> = {};
   const path: string[] = [];
   if (c.python?.venv) {
@@ -29,8 +31,8 @@ export function languageEnv(root: string): {vars: Record<string, string>; path: 
 }
 
 /** The spec with the project's language paths in front (the venv's python before nix's). */
-export function withLanguages(spec: EnvSpec, root: string): EnvSpec {
-  const {vars, path} = languageEnv(root);
+export function withLanguages(spec: EnvSpec, p: Project): EnvSpec {
+  const {vars, path} = languageEnv(p);
   if (!path.length && !Object.keys(vars).length) return spec;
   return {...spec, vars: {...spec.vars, ...vars}, prepend: {...spec.prepend, PATH: [...path, ...(spec.prepend.PATH ?? [])]}};
 }

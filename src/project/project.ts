@@ -1,12 +1,15 @@
-// One handle per project, opened once per command: the root as the user sees it, the real
-// path (the identity for trust, cache, state and services), the git checkout it belongs to,
-// and how nix is told to read it. Built-ins only (hot path).
+// One handle per project, opened once per command at the adapter (command base, hot path, mcp)
+// and passed down: the root as the user sees it, the real path (the identity for trust, cache,
+// state and services), the git checkout it belongs to, how nix is told to read it, its layout
+// and which instance of its services (dev or a `devenv test` throwaway) commands act on. What is
+// read of it (inputs, manifest) is memoised on the handle (project/memo.ts). Built-ins only (hot path).
+import {createHash} from 'node:crypto';
 import {statSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {NotAProjectError} from '../errors.js';
-import {cacheDir, projectId, projectStateDir} from '../paths.js';
+import {cacheDir, projectId, runtimeDir, stateDir} from '../paths.js';
 import {readFileOrNull, realPath} from '../util/fs.js';
-import {findRoot} from './find.js';
+import {findRoot, isProjectRoot} from './find.js';
 
 export interface GitCheckout {
   /** The work tree's top directory (real path). */
@@ -16,6 +19,31 @@ export interface GitCheckout {
   /** The git dir shared by every worktree of the repository. */
   commonDir: string;
 }
+
+/** Which copy of a project's services commands act on. */
+export interface Instance {
+  /** '' for the developer's own; otherwise a unique tag (ports and sockets are keyed by it). */
+  tag: string;
+  /** Where service data and logs live; default <root>/.devenv/state. */
+  stateBase?: string;
+}
+
+/** Where a project's files live, for its instance. */
+export interface Layout {
+  /** Service data and logs: <root>/.devenv/state, or the test instance's temp dir. */
+  serviceState: string;
+  /** The process supervisor's files (per instance). */
+  runDir: string;
+  /** The key ports are recorded under: the real path, plus the instance's tag. */
+  portKey: string;
+  /** A short socket dir per service (Unix socket paths stop at ~107 bytes). */
+  socketDir(service: string): string;
+  /** A per-instance name inside the state dir: `name` for dev, `name-<tag>` (before any extension) for a test instance. */
+  own(name: string): string;
+}
+
+/** Memo slots, filled by project/memo.ts (typed there). */
+export type ProjectMemo = Record<string, unknown>;
 
 export interface Project {
   /** As the user sees it (a symlinked path stays symlinked): for messages and $DEVENV_ROOT. */
@@ -32,6 +60,36 @@ export interface Project {
    * cwd (Nix 2.8 does not decode %-escapes in a flake URL's path).
    */
   flake: {cwd: string; ref: string};
+  instance: Instance;
+  layout: Layout;
+  /** What has been read of the project (inputs, manifest): see project/memo.ts. */
+  memo: ProjectMemo;
+}
+
+/** The instance this process acts on: a keeper or a task started by `devenv test` inherits it. */
+export const envInstance = (): Instance => ({tag: process.env.DEVENV_INSTANCE_TAG ?? '', stateBase: process.env.DEVENV_INSTANCE_STATE || undefined});
+
+/** The env a child devenv needs to act on the same instance (keepers, `devenv run` inside `test`). */
+export const instanceEnv = (i: Instance): Record<string, string> => (i.tag ? {DEVENV_INSTANCE_TAG: i.tag, DEVENV_INSTANCE_STATE: i.stateBase ?? ''} : {});
+
+/** The socket dir of a checkout's developer instance (its real path), e.g. a seed source. */
+export const devSocketDir = (real: string, service: string): string =>
+  join(runtimeDir(), `${service === 'postgres' ? 'pg' : service}-${createHash('sha256').update(real).digest('hex').slice(0, 12)}`);
+
+function layoutOf(root: string, real: string, state: string, i: Instance): Layout {
+  const portKey = i.tag ? `${real}#${i.tag}` : real;
+  const own = (name: string): string => {
+    if (!i.tag) return name;
+    const dot = name.indexOf('.');
+    return dot < 0 ? `${name}-${i.tag}` : `${name.slice(0, dot)}-${i.tag}${name.slice(dot)}`;
+  };
+  return {
+    serviceState: i.stateBase ?? join(root, '.devenv', 'state'),
+    runDir: join(state, own('processes')),
+    portKey,
+    socketDir: (service) => (i.tag ? join(runtimeDir(), `${service === 'postgres' ? 'pg' : service}-${createHash('sha256').update(portKey).digest('hex').slice(0, 12)}`) : devSocketDir(real, service)),
+    own,
+  };
 }
 
 const isDir = (p: string): boolean => {
@@ -64,28 +122,43 @@ export const gitCommonDir = (dir: string): string | undefined => gitCheckout(rea
 /** Where a project's filtered copy lives: a plain name nix can read as `path:.`. */
 export const stagingDir = (p: {id: string}): string => join(cacheDir(), 'src', p.id);
 
-/** The project whose root is `root` (a directory holding devenv.toml or flake.nix). */
-export function projectAt(root: string): Project {
-  const abs = resolve(root);
+/** The project whose root is `dir` (a directory holding devenv.toml or flake.nix): only openers call it. */
+export function projectAt(dir: string, instance: Instance = envInstance()): Project {
+  const abs = resolve(dir);
   const real = realPath(abs);
   const id = projectId(real);
   const git = gitCheckout(real);
   const flake = {cwd: stagingDir({id}), ref: 'path:.'};
-  return {root: abs, real, id, stateDir: projectStateDir(real), git, flake};
+  const state = join(stateDir(), 'projects', id);
+  return {root: abs, real, id, stateDir: state, git, flake, instance, layout: layoutOf(abs, real, state, instance), memo: {}};
 }
 
-/** The project containing `cwd` (walking up), or NotAProjectError. */
-export function openProject(cwd: string): Project {
-  const root = findRoot(cwd);
-  if (!root) throw new NotAProjectError(resolve(cwd));
+/** The project containing `dir` (walking up), or NotAProjectError. */
+export function openProject(dir: string): Project {
+  const root = findRoot(dir);
+  if (!root) throw new NotAProjectError(resolve(dir));
   return projectAt(root);
 }
 
 /** Like openProject, but null outside every project. */
-export function findProject(cwd: string): Project | null {
-  const root = findRoot(cwd);
+export function findProject(dir: string): Project | null {
+  const root = findRoot(dir);
   return root ? projectAt(root) : null;
 }
+
+/** The project whose root is exactly `dir` (a member of a monorepo, a watched root), or null when it is none. */
+export function projectIfRoot(dir: string): Project | null {
+  return isProjectRoot(resolve(dir)) ? projectAt(dir) : null;
+}
+
+/** A project known by its recorded path (a trust record, a watched root), whether or not it still holds a manifest. */
+export const knownProject = (root: string): Project => projectAt(root);
+
+/** The same project acting on another instance of its services (`devenv test`): a handle of its own. */
+export const withInstance = (p: Project, instance: Instance): Project => projectAt(p.root, instance);
+
+/** The handle again, with nothing memoised: for a long-lived process after the project's files changed. */
+export const reopen = (p: Project): Project => projectAt(p.root, p.instance);
 
 /**
  * The directory devenv commands act in: the real cwd, spelled as $PWD when $PWD names the same

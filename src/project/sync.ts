@@ -5,7 +5,8 @@ import {createHash} from 'node:crypto';
 import {join} from 'node:path';
 import {flakeOwnership, flakeSource, renderFlake} from '../flake/render.js';
 import {manifestFiles, manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
-import {readFileOrNull, realPath, writeFileAtomic} from '../util/fs.js';
+import type {Project} from './project.js';
+import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
 
 export type SyncResult = 'no-manifest' | 'unchanged' | 'written' | 'user-owned';
 
@@ -21,15 +22,15 @@ const withoutProjectTable = (toml: string): string[] => {
  * Render flake.nix from the merged manifest (includes and devenv.local.toml resolved here, so the
  * flake stays plain). The recorded source digest covers every merged file.
  */
-export async function syncFlake(root: string, opts: {force?: boolean} = {}): Promise<SyncResult> {
-  const files = manifestFiles(realPath(root));
+export async function syncFlake(p: Project, opts: {force?: boolean} = {}): Promise<SyncResult> {
+  const files = manifestFiles(p.real);
   if (!files.length) return 'no-manifest';
-  const flakeFile = join(root, 'flake.nix');
+  const flakeFile = join(p.root, 'flake.nix');
   const current = readFileOrNull(flakeFile);
   const digest = manifestDigest(manifestFingerprint(files));
   if (!opts.force && current !== null && flakeSource(current) === digest && flakeOwnership(current) === 'generated') return 'unchanged';
-  const {loadManifest} = await import('../manifest/load.js');
-  const manifest = loadManifest(realPath(root))!.manifest;
+  const {manifestOf} = await import('./manifest.js');
+  const manifest = manifestOf(p)!.manifest;
   const next = renderFlake(manifest, digest);
   if (current === next) return 'unchanged';
   if (current !== null && !opts.force && flakeOwnership(current) !== 'generated') return 'user-owned';
@@ -46,10 +47,10 @@ export interface FlakeDrift {
  * devenv.toml changed after flake.nix was edited by hand: the flake (what nix evaluates) no
  * longer follows it, so the changes silently do not apply. Cheap: two reads and two hashes.
  */
-export function flakeDrift(root: string): FlakeDrift | undefined {
-  const files = manifestFilesLenient(realPath(root));
+export function flakeDrift(p: Project): FlakeDrift | undefined {
+  const files = manifestFilesLenient(p.real);
   const toml = files.length ? manifestFingerprint(files) : null;
-  const flake = toml === null ? null : readFileOrNull(join(root, 'flake.nix'));
+  const flake = toml === null ? null : readFileOrNull(join(p.root, 'flake.nix'));
   if (toml === null || flake === null) return undefined;
   // The cheap test first: a flake rendered from this very devenv.toml cannot drift.
   const source = flakeSource(flake);
@@ -63,10 +64,10 @@ export function flakeDrift(root: string): FlakeDrift | undefined {
 const warned = new Set<string>();
 
 /** Say the drift once per process (several layers of one command may ask). */
-export function warnFlakeDrift(root: string, write: (s: string) => void = (s) => process.stderr.write(s)): FlakeDrift | undefined {
-  const d = flakeDrift(root);
-  if (d && !warned.has(root)) {
-    warned.add(root);
+export function warnFlakeDrift(p: Project, write: (s: string) => void = (s) => process.stderr.write(s)): FlakeDrift | undefined {
+  const d = flakeDrift(p);
+  if (d && !warned.has(p.real)) {
+    warned.add(p.real);
     write(`devenv: ${d.message}\n  hint: ${d.hint}\n`);
   }
   return d;

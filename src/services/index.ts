@@ -30,9 +30,11 @@ export type {Service, ServiceState, ServiceStatus, StartResult, StopResult} from
 export async function projectToolsEnv(root: string): Promise<ToolsEnv> {
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {applyToEnv} = await import('../env/spec.js');
-  const {entry} = await ensureEnvironment(root, {progress: true});
+  const {knownProject} = await import('../project/project.js');
+  const p = knownProject(root);
+  const {entry} = await ensureEnvironment(p, {progress: true});
   const {withLanguages} = await import('../project/languages.js');
-  const env = applyToEnv(process.env, withLanguages(entry.spec, root), {...(await projectEnv(root)), DEVENV_ROOT: root});
+  const env = applyToEnv(process.env, withLanguages(entry.spec, p), {...(await projectEnv(p)), DEVENV_ROOT: root});
   const own = entry.spec.prepend.PATH ?? (entry.spec.vars.PATH ? entry.spec.vars.PATH.split(':') : []);
   return {env, path: own.filter(Boolean)};
 }

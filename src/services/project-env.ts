@@ -1,5 +1,6 @@
 // Values that depend on where a project lives (its root, service dirs and ports). They are
 // applied at activation, never baked into the content-keyed cache entry.
+import type {Project} from '../project/project.js';
 import {createHash, randomBytes} from 'node:crypto';
 import type {Manifest} from '../manifest/model.js';
 import {mkdirSync} from 'node:fs';
@@ -129,9 +130,9 @@ export function postgresEnv(l: PostgresLayout): Record<string, string> {
  * The project's own variables: its layout (memoized per devenv.toml content so the warm exec
  * path does not parse TOML), then its [dotenv] files, read fresh and never stored.
  */
-export async function projectEnv(root: string): Promise<Record<string, string>> {
-  const layout = await layoutEnv(root);
-  return {...layout, ...readDotenv(root)};
+export async function projectEnv(p: Project): Promise<Record<string, string>> {
+  const layout = await layoutEnv(p.root);
+  return {...layout, ...readDotenv(p)};
 }
 
 async function layoutEnv(root: string): Promise<Record<string, string>> {

@@ -8,7 +8,7 @@ import {manifestFilesLenient} from '../manifest/files.js';
 import type {Manifest} from '../manifest/model.js';
 import {type InputDigest, sourceTop} from '../project/inputs.js';
 import type {Project} from '../project/project.js';
-import {checkTrust} from '../trust/trust.js';
+import {checkTrustOf} from '../trust/trust.js';
 
 export interface TeamSettings {
   substituters: string[];
@@ -65,8 +65,8 @@ export async function projectTeamSettings(p: Project, inputs: InputDigest): Prom
   try {
     if (!files.some((f) => MENTIONS.test(f.text))) settings = noSettings();
     else {
-      const {loadManifest} = await import('../manifest/load.js');
-      settings = teamSettingsOf(loadManifest(p.real)!.manifest);
+      const {manifestOf} = await import('../project/manifest.js');
+      settings = teamSettingsOf(manifestOf(p)!.manifest);
     }
   } catch {
     // An invalid manifest fails the evaluation elsewhere (flake sync); pass nothing.
@@ -77,7 +77,7 @@ export async function projectTeamSettings(p: Project, inputs: InputDigest): Prom
     const recorded = inputs.perFile[relative(sourceTop(p), f.path)];
     if (recorded === undefined || recorded.replace(/^x/, '') !== sha(f.text)) return {settings, passed: false, reason: `${f.name} changed while it was read`};
   }
-  const trust = checkTrust(p.root, inputs.digest);
+  const trust = checkTrustOf(p, inputs.digest);
   if (!trust.trusted) return {settings, passed: false, reason: `the project is ${trust.state === 'changed' ? 'changed since it was allowed' : trust.state === 'denied' ? 'denied' : 'not allowed'}`};
   return {settings, passed: true};
 }

@@ -9,8 +9,8 @@ import {readdirSync, rmSync, statSync} from 'node:fs';
 import {dirname, isAbsolute, join, sep} from 'node:path';
 import {dataDir} from '../paths.js';
 import {dotenvDigests} from '../project/dotenv.js';
-import {type InputDigest, readInputs} from '../project/inputs.js';
-import {gitCheckout, gitCommonDir, projectAt} from '../project/project.js';
+import {type InputDigest, inputsOf, readInputs} from '../project/inputs.js';
+import {gitCheckout, gitCommonDir, type Project} from '../project/project.js';
 import {readFileOrNull, readJson, realPath, writeFileAtomic} from '../util/fs.js';
 import {readUserConfig} from './config.js';
 
@@ -98,8 +98,6 @@ export interface TrustCheck {
   olderRule?: string;
 }
 
-const digestOf = (root: string): string => readInputs(projectAt(root)).digest;
-
 /**
  * An older record's per-file digests in today's names (relative to the record's root): it
  * named files relative to the top of the git repository.
@@ -118,10 +116,10 @@ function recordFiles(r: AllowRecord): Record<string, string> | undefined {
 }
 
 /** Inputs (and dotenv files) whose content differs from an older-rule record's, or undefined when it kept no per-file record. */
-function olderRuleDiff(root: string, r: AllowRecord, inputs: InputDigest): string[] | undefined {
+function olderRuleDiff(p: Project, r: AllowRecord, inputs: InputDigest): string[] | undefined {
   const then = recordFiles(r);
   if (!then) return undefined;
-  const now = {...inputs.perFile, ...trustDigest(root, inputs.digest).dotenv};
+  const now = {...inputs.perFile, ...trustDigest(p, inputs.digest).dotenv};
   return Object.keys(now).filter((f) => then[f] !== now[f]).sort();
 }
 
@@ -130,17 +128,17 @@ function olderRuleDiff(root: string, r: AllowRecord, inputs: InputDigest): strin
  * the allow is carried over to a record of this rule (silently, once). Otherwise one line says
  * why one `devenv allow` is needed.
  */
-function migrate(root: string, real: string, common: string | undefined, records: AllowRecord[], res: (s: TrustState, extra?: Partial<TrustCheck>) => TrustCheck): TrustCheck | undefined {
+function migrate(p: Project, real: string, common: string | undefined, records: AllowRecord[], res: (s: TrustState, extra?: Partial<TrustCheck>) => TrustCheck): TrustCheck | undefined {
   const older = records.filter((r) => r.rule !== INPUTS_RULE && (r.root === real || (common !== undefined && (r.gitCommonDir ?? gitCommonDir(r.root)) === common)));
   if (!older.length) return undefined;
-  const inputs = readInputs(projectAt(root));
+  const inputs = inputsOf(p);
   let why: string | undefined;
   for (const r of older.sort((a, b) => (a.root === real ? -1 : b.root === real ? 1 : a.allowedAt < b.allowedAt ? 1 : -1))) {
-    const diff = olderRuleDiff(root, r, inputs);
+    const diff = olderRuleDiff(p, r, inputs);
     if (diff && !diff.length) {
       if (r.root !== real) return res('worktree', {from: r.root});
       try {
-        allow(root, inputs);
+        allowWith(p, inputs);
       } catch {}
       return res('allowed');
     }
@@ -157,16 +155,20 @@ function migrate(root: string, real: string, common: string | undefined, records
  * What trust is bound to: the inputs' digest, and the content of the [dotenv] files (not
  * inputs of nix, so not in the input digest or the cache key). No dotenv: the input digest.
  */
-function trustDigest(root: string, inputDigest: string): {digest: string; dotenv: Record<string, string>} {
-  const dotenv = dotenvDigests(root);
+function trustDigest(p: Project, inputDigest: string): {digest: string; dotenv: Record<string, string>} {
+  const dotenv = dotenvDigests(p);
   if (!Object.keys(dotenv).length) return {digest: inputDigest, dotenv};
   return {digest: sha(`${inputDigest}\0dotenv\0${JSON.stringify(dotenv)}`), dotenv};
 }
 
-export function checkTrust(root: string, inputDigest = digestOf(root)): TrustCheck {
-  const {digest} = trustDigest(root, inputDigest);
+/** Whether the project's current content (its inputs as read by this handle) is trusted. */
+export const checkTrust = (p: Project): TrustCheck => checkTrustOf(p, inputsOf(p).digest);
+
+/** Whether content of this input digest (e.g. the copy nix just read) is trusted for the project. */
+export function checkTrustOf(p: Project, inputDigest: string): TrustCheck {
+  const {digest} = trustDigest(p, inputDigest);
   const res = (state: TrustState, extra: Partial<TrustCheck> = {}): TrustCheck => ({state, trusted: state === 'allowed' || state === 'prefix' || state === 'worktree', digest, ...extra});
-  const real = realPath(root);
+  const real = p.real;
   if (readFileOrNull(denyFile(real)) !== null) return res('denied');
   if (readFileOrNull(allowFile(real, digest)) !== null) return res('allowed');
   if (activePrefixes().some((p) => underPrefix(real, p))) return res('prefix');
@@ -175,7 +177,7 @@ export function checkTrust(root: string, inputDigest = digestOf(root)): TrustChe
   // A record made before the checkout became a git repository has no gitCommonDir: look it up now.
   const sibling = common ? records.find((r) => r.rule === INPUTS_RULE && r.digest === digest && (r.gitCommonDir ?? gitCommonDir(r.root)) === common) : undefined;
   if (sibling) return res('worktree', {from: sibling.root});
-  const migrated = migrate(root, real, common, records, res);
+  const migrated = migrate(p, real, common, records, res);
   if (migrated) return migrated;
   // Changed: this project was allowed, or (a worktree) another checkout of the same repository was.
   const known = records.some((r) => r.root === real || (common !== undefined && (r.gitCommonDir ?? gitCommonDir(r.root)) === common));
@@ -183,25 +185,28 @@ export function checkTrust(root: string, inputDigest = digestOf(root)): TrustChe
 }
 
 /** The inputs whose content differs from the newest allow of this project (for status). */
-export function changedSinceAllow(root: string, inputs: InputDigest): string[] {
-  const real = realPath(root);
+export function changedSinceAllow(p: Project): string[] {
+  const inputs = inputsOf(p);
+  const real = p.real;
   const records = readRecords().sort((a, b) => (a.allowedAt < b.allowedAt ? 1 : -1));
   // A worktree never allowed itself: against the newest allow of a checkout of its repository.
   const common = gitCommonDir(real);
   const last = records.find((r) => r.root === real) ?? (common ? records.find((r) => (r.gitCommonDir ?? gitCommonDir(r.root)) === common) : undefined);
   const then = last && recordFiles(last);
   if (!then) return [];
-  const now = {...inputs.perFile, ...trustDigest(root, inputs.digest).dotenv};
+  const now = {...inputs.perFile, ...trustDigest(p, inputs.digest).dotenv};
   // An older record holds every file nix copied then: only today's inputs count.
   const names = last.rule === INPUTS_RULE ? [...new Set([...Object.keys(then), ...Object.keys(now)])] : Object.keys(now);
   return names.filter((f) => then[f] !== now[f]).sort();
 }
 
 /** Allow the project's current content, under its real path (every spelling of it). */
-export function allow(root: string, inputs: InputDigest = readInputs(projectAt(root))): AllowRecord {
-  const real = realPath(root);
+export const allow = (p: Project): AllowRecord => allowWith(p, readInputs(p));
+
+function allowWith(p: Project, inputs: InputDigest): AllowRecord {
+  const real = p.real;
   rmSync(denyFile(real), {force: true});
-  const {digest, dotenv} = trustDigest(root, inputs.digest);
+  const {digest, dotenv} = trustDigest(p, inputs.digest);
   const rec: AllowRecord = {root: real, digest, allowedAt: new Date().toISOString(), gitCommonDir: gitCommonDir(real), rule: INPUTS_RULE};
   writeFileAtomic(filesFile(real, digest), JSON.stringify({...inputs.perFile, ...dotenv}));
   writeFileAtomic(allowFile(real, digest), JSON.stringify(rec) + '\n');
@@ -209,8 +214,8 @@ export function allow(root: string, inputs: InputDigest = readInputs(projectAt(r
 }
 
 /** Remove every allow record of the project and remember the denial (`remember: false`: only forget it). */
-export function deny(root: string, opts: {remember?: boolean} = {}): number {
-  const real = realPath(root);
+export function deny(p: Project, opts: {remember?: boolean} = {}): number {
+  const real = p.real;
   let removed = 0;
   for (const r of readRecords()) {
     if (r.root === real) {
@@ -238,10 +243,10 @@ export function trustPrefixes(): string[] {
 }
 
 /** Used by devenv's own writes (init, add, remove, update): keep trust if the project was trusted. */
-export async function keepTrustAcross<T>(root: string, write: () => Promise<T> | T, opts: {alwaysAllow?: boolean} = {}): Promise<T> {
-  const before = checkTrust(root);
+export async function keepTrustAcross<T>(p: Project, write: () => Promise<T> | T, opts: {alwaysAllow?: boolean} = {}): Promise<T> {
+  const before = checkTrust(p);
   const result = await write();
-  if (opts.alwaysAllow || before.state === 'allowed' || before.state === 'worktree') allow(root);
+  if (opts.alwaysAllow || before.state === 'allowed' || before.state === 'worktree') allow(p);
   return result;
 }
 

@@ -4,22 +4,20 @@ import {resolve} from 'node:path';
 import {touchTrustEpoch} from '../activation/render.js';
 import {DevenvError} from '../errors.js';
 import {homedir} from 'node:os';
-import {readInputs} from '../project/inputs.js';
-import {openProject} from '../project/project.js';
+import {knownProject, type Project} from '../project/project.js';
 import {syncFlake} from '../project/sync.js';
 import {addUserConfigPrefix} from '../trust/config.js';
 import {type AllowRecord, allow, allowedProjects, checkTrust, prefixProblem, trustPrefixes} from '../trust/trust.js';
 import {realPath} from '../util/fs.js';
 
-export async function allowProject(dir: string): Promise<AllowRecord> {
-  const p = openProject(dir);
+export async function allowProject(p: Project): Promise<AllowRecord> {
   // Bring a generated flake up to date first, so what is allowed is what will be evaluated.
   try {
-    await syncFlake(p.root);
+    await syncFlake(p);
   } catch {
     // An invalid devenv.toml is still allowed; evaluation reports it with its location.
   }
-  const rec = allow(p.root, readInputs(p));
+  const rec = allow(p);
   touchTrustEpoch();
   return rec;
 }
@@ -52,7 +50,7 @@ export function listAllowed(): AllowedListing {
       let current: string;
       try {
         // A deleted project is not 'changed': its files are gone ('devenv deny <path>' forgets it).
-        current = existsSync(r.root) ? checkTrust(r.root).state : 'missing';
+        current = existsSync(r.root) ? checkTrust(knownProject(r.root)).state : 'missing';
       } catch {
         current = 'missing';
       }

@@ -8,7 +8,7 @@ import {appendFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {autoStartDir, autoStartShellsDir} from '../paths.js';
 import {autoStartNames} from '../project/dotenv.js';
-import {openProject} from '../project/project.js';
+import type {Project} from '../project/project.js';
 import {ensureDir, readFileOrNull} from '../util/fs.js';
 
 /** A re-render (unload, then source) removes a mark and writes it again: not a leave. */
@@ -32,8 +32,8 @@ export interface ShellMark {
 }
 
 /** The shells inside now; marks of dead shells are removed. */
-export function shellsInside(root: string): ShellMark[] {
-  const dir = autoStartShellsDir(root);
+export function shellsInside(p: Project): ShellMark[] {
+  const dir = autoStartShellsDir(p.stateDir);
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -51,7 +51,7 @@ export function shellsInside(root: string): ShellMark[] {
   return out.sort((a, b) => a.pid - b.pid);
 }
 
-const supervisorFile = (root: string): string => join(autoStartDir(root), 'supervisor.json');
+const supervisorFile = (p: Project): string => join(autoStartDir(p.stateDir), 'supervisor.json');
 
 interface SupervisorState {
   pid: number;
@@ -60,8 +60,8 @@ interface SupervisorState {
   started: string[];
 }
 
-function readSupervisor(root: string): SupervisorState | undefined {
-  const text = readFileOrNull(supervisorFile(root));
+function readSupervisor(p: Project): SupervisorState | undefined {
+  const text = readFileOrNull(supervisorFile(p));
   if (text === null) return undefined;
   try {
     const s = JSON.parse(text) as SupervisorState;
@@ -73,56 +73,55 @@ function readSupervisor(root: string): SupervisorState | undefined {
 }
 
 /** Become the supervisor, unless a live one exists. The file is created exclusively: two shells entering at once start one. */
-function claim(root: string): boolean {
-  const file = supervisorFile(root);
+function claim(p: Project): boolean {
+  const file = supervisorFile(p);
   for (let i = 0; i < 2; i++) {
     try {
       writeFileSync(file, JSON.stringify({pid: process.pid, since: new Date().toISOString(), started: []}), {flag: 'wx', mode: 0o600});
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (readSupervisor(root)) return false;
+      if (readSupervisor(p)) return false;
       rmSync(file, {force: true});
     }
   }
   return false;
 }
 
-const save = (root: string, s: SupervisorState): void => writeFileSync(supervisorFile(root), JSON.stringify(s), {mode: 0o600});
+const save = (p: Project, s: SupervisorState): void => writeFileSync(supervisorFile(p), JSON.stringify(s), {mode: 0o600});
 
 /** What `ps` shows: which shells keep the auto-started units up. */
-export function autoStartStatus(root: string): {supervisor: number; since: string; units: string[]; shells: ShellMark[]} | undefined {
-  const s = readSupervisor(root);
+export function autoStartStatus(p: Project): {supervisor: number; since: string; units: string[]; shells: ShellMark[]} | undefined {
+  const s = readSupervisor(p);
   if (!s) return undefined;
-  return {supervisor: s.pid, since: s.since, units: s.started, shells: shellsInside(root)};
+  return {supervisor: s.pid, since: s.since, units: s.started, shells: shellsInside(p)};
 }
 
 /** `devenv __autostart <root>`: the detached process a shell starts on entry. */
-export async function autoStart(rootArg: string): Promise<void> {
-  const {root} = openProject(rootArg);
-  ensureDir(autoStartShellsDir(root));
+export async function autoStart(p: Project): Promise<void> {
+  ensureDir(autoStartShellsDir(p.stateDir));
   const log = (line: string) => {
     try {
-      appendFileSync(join(autoStartDir(root), 'supervisor.log'), `${new Date().toISOString()} [${process.pid}] ${line}\n`);
+      appendFileSync(join(autoStartDir(p.stateDir), 'supervisor.log'), `${new Date().toISOString()} [${process.pid}] ${line}\n`);
     } catch {}
   };
   const {checkTrust} = await import('../trust/trust.js');
-  if (!checkTrust(root).trusted) return log('not allowed: nothing started');
-  if (!claim(root)) return;
-  const {parseManifest} = await import('../manifest/parse.js');
+  if (!checkTrust(p).trusted) return log('not allowed: nothing started');
+  if (!claim(p)) return;
+  const {manifestOrEmpty} = await import('../project/manifest.js');
   const {downAt, upDetached} = await import('./services.js');
   const state: SupervisorState = {pid: process.pid, since: new Date().toISOString(), started: []};
   try {
     // Until no shell is inside, even after stopping (a shell may enter while we stop).
-    while (shellsInside(root).length) {
-      const text = readFileOrNull(join(root, 'devenv.toml')) ?? '';
-      const names = autoStartNames(parseManifest(text) as {services?: unknown; processes?: unknown});
+    while (shellsInside(p).length) {
+      // Read again each round (memoised per content): an edit while shells are inside counts.
+      const names = autoStartNames(manifestOrEmpty(p) as {services?: unknown; processes?: unknown});
       if (!names.length) return log('no unit has auto-start');
       const io = {line: () => {}, note: (l: string) => log(l), colour: false};
       try {
-        const up = await upDetached(root, names, io);
+        const up = await upDetached(p, names, io);
         state.started = [...new Set([...state.started, ...up.services.filter((s) => s.started).map((s) => s.name)])];
-        save(root, state);
+        save(p, state);
         log(`started ${state.started.join(', ') || 'nothing (already running)'}`);
       } catch (e) {
         log(`could not start: ${(e as Error).message}`);
@@ -130,22 +129,22 @@ export async function autoStart(rootArg: string): Promise<void> {
       let emptySince: number | undefined;
       for (;;) {
         await sleep(POLL_MS);
-        if (shellsInside(root).length) emptySince = undefined;
+        if (shellsInside(p).length) emptySince = undefined;
         else if (emptySince === undefined) emptySince = Date.now();
         else if (Date.now() - emptySince >= GRACE_MS) break;
       }
       if (state.started.length) {
-        const r = await downAt(root, state.started, () => {});
+        const r = await downAt(p, state.started, () => {});
         log(`no shell inside: stopped ${r.services.filter((s) => s.stopped).map((s) => s.name).join(', ') || 'nothing'}${r.errors.length ? `; errors: ${r.errors.join('; ')}` : ''}`);
       }
       state.started = [];
-      save(root, state);
+      save(p, state);
     }
   } catch (e) {
     log(`failed: ${(e as Error).message}`);
   } finally {
-    rmSync(supervisorFile(root), {force: true});
+    rmSync(supervisorFile(p), {force: true});
   }
   // A shell that entered between our last look and the release found us running: take over again.
-  if (shellsInside(root).length) await autoStart(root);
+  if (shellsInside(p).length) await autoStart(p);
 }

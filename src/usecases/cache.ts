@@ -5,8 +5,8 @@ import {DevenvError, NotAllowedError} from '../errors.js';
 import {ensureEnvironment} from '../evaluation/evaluate.js';
 import {runOnFlake} from '../evaluation/flake-run.js';
 import {overrideArgs} from '../nix/nix.js';
-import {openProject} from '../project/project.js';
-import {readInputs} from '../project/inputs.js';
+import type {Project} from '../project/project.js';
+import {inputsOf} from '../project/inputs.js';
 import {type KeyPair, generateKey, signingKey} from '../teams/keys.js';
 import {type CopyResult, archiveResult, checkStoreUrl, copyClosure, displayUrl, pushUrl} from '../teams/push.js';
 import {projectTeamSettings} from '../teams/settings.js';
@@ -22,11 +22,10 @@ export interface PushReport {
   inputs: CopyResult;
 }
 
-export async function cachePush(cwd: string, opts: {to?: string; key?: string}): Promise<PushReport> {
+export async function cachePush(p: Project, opts: {to?: string; key?: string}): Promise<PushReport> {
   // A bad --to is a usage error wherever it is typed, before anything is looked at.
   if (opts.to) checkStoreUrl(opts.to);
-  const p = openProject(cwd);
-  const team = await projectTeamSettings(p, readInputs(p));
+  const team = await projectTeamSettings(p, inputsOf(p));
   // A push URL written in the project is used only once the project is allowed.
   let to = opts.to;
   if (!to) {
@@ -36,7 +35,7 @@ export async function cachePush(cwd: string, opts: {to?: string; key?: string}):
   }
   const key = /^(file|https?|s3):\/\//.test(to) ? signingKey(opts.key) : undefined;
   const target = pushUrl(to, key?.secretFile);
-  const {entry} = await ensureEnvironment(p.root, {strict: true, progress: true});
+  const {entry} = await ensureEnvironment(p, {strict: true, progress: true});
   const profile = entry.roots.find((r) => r.endsWith('/profile')) ?? join(entry.roots[0]);
   let envPath: string;
   try {

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {DevenvError, UsageError} from '../errors.js';
 import type {ImageKind, BuiltImage} from '../container/image.js';
-import {openProject, type Project} from '../project/project.js';
+import type {Project} from '../project/project.js';
 import {cacheDir} from '../paths.js';
 import {writeFileAtomic, readFileOrNull} from '../util/fs.js';
 
@@ -21,7 +21,7 @@ const SKIP = /^(\.git|\.devenv|\.venv|node_modules|\.direnv)(\/|$)/;
 async function imageFiles(p: Project): Promise<string[]> {
   const {looksLikeDotenv, treeFiles} = await import('../project/inputs.js');
   const {dotenvNames} = await import('../project/dotenv.js');
-  const configured = dotenvNames(p.real);
+  const configured = dotenvNames(p);
   let names: string[];
   const {spawnSync} = await import('node:child_process');
   const git = p.git ? spawnSync('git', ['-C', p.real, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {encoding: 'utf8', maxBuffer: 1 << 28}) : undefined;
@@ -35,25 +35,25 @@ async function imageFiles(p: Project): Promise<string[]> {
   return [...out].sort();
 }
 
-export async function containerBuild(cwd: string, kind: ImageKind, io: {progress?: (line: string) => void} = {}): Promise<BuiltImage> {
-  const p = openProject(cwd);
+export async function containerBuild(p: Project, kind: ImageKind, io: {progress?: (line: string) => void} = {}): Promise<BuiltImage> {
   // The merged manifest (includes, devenv.local.toml); a flake-only project has none.
-  const {loadManifest} = await import('../manifest/load.js');
-  const manifest = loadManifest(p.real)?.manifest ?? {};
+  const {manifestOrEmpty} = await import('../project/manifest.js');
+  const manifest = manifestOrEmpty(p);
   const m = manifest.services?.mysql;
   if (kind === 'processes' && m && m.enable !== false) throw new DevenvError('[services.mysql] is not started by container images yet', {hint: "build a shell image ('devenv container build shell') or run MariaDB as a separate container", code: 'container_unsupported'});
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-  const {entry} = await ensureEnvironment(p.root, {progress: true});
+  const {entry} = await ensureEnvironment(p, {progress: true});
   const envPath = realpathSync(entry.roots[0]);
   const {buildImage} = await import('../container/image.js');
   return buildImage({root: p.root, files: await imageFiles(p), manifest, spec: entry.spec, envPath, kind, layout: join(cacheDir(), 'container', 'images', p.id, kind), onProgress: io.progress});
 }
 
 /** `copy`: oci-archive: is written here; everything else goes through skopeo, or the engine for `engine:`. */
-export async function containerCopy(cwd: string, kind: ImageKind, dest: string, io: {progress?: (line: string) => void} = {}): Promise<{image: BuiltImage; dest: string}> {
+/** `cwd`: where a relative destination file is resolved. */
+export async function containerCopy(p: Project, cwd: string, kind: ImageKind, dest: string, io: {progress?: (line: string) => void} = {}): Promise<{image: BuiltImage; dest: string}> {
   const m = /^([a-z-]+):(.*)$/.exec(dest);
   if (!m) throw new UsageError(`not a destination: ${dest}`, 'use oci-archive:FILE, docker-archive:FILE, docker://REGISTRY/NAME:TAG, oci:DIR or engine: (load into podman or docker)');
-  const image = await containerBuild(cwd, kind, io);
+  const image = await containerBuild(p, kind, io);
   const {writeOciArchive, which, run, findEngine, EngineError} = await import('../container/engine.js');
   const [, transport, rest] = m;
   if (transport === 'oci-archive') {
@@ -84,11 +84,11 @@ export async function containerCopy(cwd: string, kind: ImageKind, dest: string, 
 }
 
 /** `run`: build, load into podman (or docker), run in the foreground with the ports on 127.0.0.1 and the data in a named volume. */
-export async function containerRun(cwd: string, kind: ImageKind, extraArgs: string[], io: {progress?: (line: string) => void} = {}): Promise<number> {
+export async function containerRun(p: Project, cwd: string, kind: ImageKind, extraArgs: string[], io: {progress?: (line: string) => void} = {}): Promise<number> {
   const {findEngine, run} = await import('../container/engine.js');
   const engine = findEngine();
   if (!engine) throw new DevenvError('no container engine (podman or docker) on PATH', {hint: "install podman (or docker); 'devenv container copy oci-archive:FILE' writes the image for another machine", code: 'container_engine'});
-  const {image} = await containerCopy(cwd, kind, 'engine:', io);
+  const {image} = await containerCopy(p, cwd, kind, 'engine:', io);
   const args = ['run', '--rm', '--init=false', ...(kind === 'shell' ? ['-it'] : [])];
   if (engine.name === 'docker') args.splice(args.indexOf('--init=false'), 1);
   for (const port of image.publish) args.push('-p', `127.0.0.1:${port}:${port}`);
@@ -99,11 +99,10 @@ export async function containerRun(cwd: string, kind: ImageKind, extraArgs: stri
 }
 
 /** `.devcontainer/devcontainer.json` for the shell image, loaded by `devenv container copy shell engine:` before the container starts. */
-export async function generateDevcontainer(cwd: string, opts: {force?: boolean} = {}): Promise<{file: string; result: 'written' | 'unchanged'}> {
-  const p = openProject(cwd);
+export async function generateDevcontainer(p: Project, opts: {force?: boolean} = {}): Promise<{file: string; result: 'written' | 'unchanged'}> {
   // The merged manifest (includes, devenv.local.toml); a flake-only project has none.
-  const {loadManifest} = await import('../manifest/load.js');
-  const manifest = loadManifest(p.real)?.manifest ?? {};
+  const {manifestOrEmpty} = await import('../project/manifest.js');
+  const manifest = manifestOrEmpty(p);
   const {containerSettings, WORKDIR} = await import('../container/image.js');
   const {imagePorts} = await import('../container/entrypoint.js');
   const s = containerSettings(manifest, p.root);

@@ -1,2 +1,2 @@
 // The one cwd every entry point (oclif commands, exec, the hook) starts from.
-export {currentDir} from '../project/project.js';
+export {currentDir, findProject, openProject, type Project} from '../project/project.js';

@@ -8,15 +8,14 @@ import {ExitCode} from '../errors.js';
 import {FEATURES, findNix} from '../nix/nix.js';
 import {cacheStatus} from '../cache/status.js';
 import {tilde} from '../paths.js';
-import {findRoot} from '../project/find.js';
 import {checkTrust} from '../trust/trust.js';
 import {exists, readFileOrNull} from '../util/fs.js';
 import {pidAlive} from '../util/proc.js';
 import {watcherStatus} from '../watch/state.js';
 import {diagnoseNixError, summarizeNixError} from '../nix/nix-error.js';
 import {flakeDrift} from '../project/sync.js';
-import {openProject, projectAt} from '../project/project.js';
-import {readInputs} from '../project/inputs.js';
+import type {Project} from '../project/project.js';
+import {inputsOf} from '../project/inputs.js';
 import {trackedDotenvFiles} from '../project/dotenv-git.js';
 import {daemonIgnores, hasSettings, ignoredPart, nixConfFix, projectTeamSettings} from '../teams/settings.js';
 
@@ -187,8 +186,8 @@ export function hookCheck(env: NodeJS.ProcessEnv = process.env): Check {
 
 // ---- project checks -----------------------------------------------------------------------
 
-function trustCheck(root: string): Check {
-  const t = checkTrust(root);
+function trustCheck(p: Project): Check {
+  const t = checkTrust(p);
   const title = 'project trusted';
   if (t.trusted) return {id: 'trust', title, status: 'ok', detail: t.state === 'prefix' ? 'under a trusted prefix' : t.state === 'worktree' ? 'a worktree of an allowed checkout' : 'allowed'};
   const detail = t.state === 'denied' ? 'denied: it never loads on cd' : t.state === 'changed' ? 'changed since it was allowed: it does not load on cd' : 'not allowed: it does not load on cd';
@@ -207,7 +206,8 @@ function nixDirenvLoaded(envrc: string, env: NodeJS.ProcessEnv): boolean {
   return files.some((f) => re.test(f) || re.test(readFileOrNull(f) ?? ''));
 }
 
-export function direnvCheck(root: string, cwd: string, env: NodeJS.ProcessEnv = process.env): Check {
+export function direnvCheck(p: Project, cwd: string, env: NodeJS.ProcessEnv = process.env): Check {
+  const {root} = p;
   const title = 'no direnv managing the same directory';
   // direnv uses the nearest .envrc at or above the directory, as far up as /.
   let envrc: string | undefined;
@@ -233,10 +233,9 @@ export function direnvCheck(root: string, cwd: string, env: NodeJS.ProcessEnv = 
 }
 
 /** Nix reads only the inputs (untracked ones too); what git can leak is a tracked dotenv file. */
-export function gitCheck(root: string): Check {
+export function gitCheck(p: Project): Check {
   const title = 'dotenv files kept out of git';
   if (spawnSync('git', ['--version'], {stdio: 'ignore'}).error) return {id: 'git', title, status: 'skip', detail: 'git is not installed'};
-  const p = projectAt(root);
   if (!p.git) return {id: 'git', title, status: 'ok', detail: 'not in a git repository'};
   const tracked = trackedDotenvFiles(p);
   if (!tracked.length) return {id: 'git', title, status: 'ok', detail: 'no [dotenv] file is tracked by git'};
@@ -249,19 +248,19 @@ export function gitCheck(root: string): Check {
   };
 }
 
-export function driftCheck(root: string): Check {
+export function driftCheck(p: Project): Check {
   const title = 'flake.nix follows devenv.toml';
-  const d = flakeDrift(root);
+  const d = flakeDrift(p);
   if (!d) return {id: 'flake', title, status: 'ok', detail: 'nothing in devenv.toml waits to be applied'};
   return {id: 'flake', title, status: 'warn', detail: d.message, next: d.hint};
 }
 
-function cacheChecks(root: string): Check[] {
-  const st = readProjectState(root);
+function cacheChecks(p: Project): Check[] {
+  const st = readProjectState(p);
   const out: Check[] = [];
   let c;
   try {
-    c = cacheStatus(root);
+    c = cacheStatus(p);
   } catch (e) {
     return [{id: 'cache', title: 'environment cache fresh', status: 'warn', detail: `cannot compute the cache key: ${(e as Error).message}`}];
   }
@@ -294,12 +293,12 @@ export function watcherCheck(): Check {
   return {id: 'watcher', title, status: 'ok', detail: "not running (optional: 'devenv watch' re-evaluates after edits so cd never waits)"};
 }
 
-async function postgresCheck(root: string): Promise<Check | null> {
+async function postgresCheck(p: Project): Promise<Check | null> {
   const title = 'postgres port free';
   let layout;
   try {
     const {postgresLayout} = await import('../services/project-env.js');
-    layout = await postgresLayout(root);
+    layout = await postgresLayout(p.root);
   } catch (e) {
     return {id: 'postgres', title, status: 'warn', detail: `cannot read [services.postgres]: ${lastLines((e as Error).message, 1)}`, next: 'fix devenv.toml'};
   }
@@ -327,10 +326,9 @@ async function postgresCheck(root: string): Promise<Check | null> {
 
 // ---- teams: the project's caches and builders ---------------------------------------------
 
-async function teamsCheck(root: string): Promise<Check | null> {
+async function teamsCheck(p: Project): Promise<Check | null> {
   const title = "project's binary caches and builders usable";
-  const p = openProject(root);
-  const team = await projectTeamSettings(p, readInputs(p));
+  const team = await projectTeamSettings(p, inputsOf(p));
   const s = team.settings;
   if (!hasSettings(s)) return null;
   if (!team.passed) return {id: 'teams', title, status: 'warn', detail: `[cache]/[nix] are not passed to nix: ${team.reason}`, next: "review devenv.toml, then run 'devenv allow'"};
@@ -351,14 +349,15 @@ async function teamsCheck(root: string): Promise<Check | null> {
 
 // ---- report -------------------------------------------------------------------------------
 
-export async function runDoctor(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
-  const root = findRoot(cwd);
+/** `p`: the project around `cwd`, or null outside every project (the machine checks still run). */
+export async function runDoctor(p: Project | null, cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
+  const root = p?.root ?? null;
   const checks: Check[] = [...(await nixChecks()), hookCheck(env)];
-  if (root) {
-    checks.push(trustCheck(root), direnvCheck(root, cwd, env), gitCheck(root), driftCheck(root), ...cacheChecks(root));
-    const teams = await teamsCheck(root).catch((e) => ({id: 'teams', title: "project's binary caches and builders usable", status: 'warn' as const, detail: `cannot check: ${(e as Error).message.split('\n')[0]}`}));
+  if (p) {
+    checks.push(trustCheck(p), direnvCheck(p, cwd, env), gitCheck(p), driftCheck(p), ...cacheChecks(p));
+    const teams = await teamsCheck(p).catch((e) => ({id: 'teams', title: "project's binary caches and builders usable", status: 'warn' as const, detail: `cannot check: ${(e as Error).message.split('\n')[0]}`}));
     if (teams) checks.push(teams);
-    const pg = await postgresCheck(root);
+    const pg = await postgresCheck(p);
     if (pg) checks.push(pg);
   }
   checks.push(watcherCheck());

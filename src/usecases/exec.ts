@@ -9,48 +9,47 @@ import {baseEnv, hookEffects} from '../env/shell-hook.js';
 import {NotAllowedError, UsageError} from '../errors.js';
 import {runningSetup, setupPlan} from '../languages/setup.js';
 import {withLanguages} from '../project/languages.js';
-import {openProject} from '../project/project.js';
+import type {Project} from '../project/project.js';
 import {warnFlakeDrift} from '../project/sync.js';
 import {projectEnv} from '../services/project-env.js';
 import {debug} from '../util/debug.js';
 
 export interface ExecOptions {
+  /** Where the command runs (inside the project or not: `devenv exec` from a subdirectory). */
   cwd: string;
   argv: string[];
   strict?: boolean;
 }
 
 /** The process environment `exec` runs in: the project's, over the caller's own (a loaded project taken back out). */
-export async function execEnvironment(cwd: string, opts: {strict?: boolean; requireTrust?: boolean} = {}): Promise<{root: string; env: NodeJS.ProcessEnv}> {
-  const p = openProject(cwd);
+export async function execEnvironment(p: Project, opts: {strict?: boolean; requireTrust?: boolean} = {}): Promise<{root: string; env: NodeJS.ProcessEnv}> {
   const root = p.root;
   if (opts.requireTrust) {
     // The hook's rule, for callers that are not the user's own act (an agent over MCP).
     const {checkTrust} = await import('../trust/trust.js');
-    const {readInputs} = await import('../project/inputs.js');
-    const t = checkTrust(root, readInputs(p).digest);
+    const t = checkTrust(p);
     if (!t.trusted) throw new NotAllowedError(root, t.state === 'denied' ? 'is denied' : t.state === 'changed' ? 'changed since it was allowed' : 'is not allowed');
   }
-  warnFlakeDrift(root);
+  warnFlakeDrift(p);
   const entry = await oneListing(async () => {
     const hit = readEntry(computeKey(p).key);
     if (hit.status === 'hit') return hit.entry;
     const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-    return (await ensureEnvironment(root, {progress: true, strict: opts.strict})).entry;
+    return (await ensureEnvironment(p, {progress: true, strict: opts.strict})).entry;
   });
-  if (setupPlan(root, entry.spec).steps.length || runningSetup(root)) {
+  if (setupPlan(p, entry.spec).steps.length || runningSetup(p)) {
     const {setupBeforeExec} = await import('./setup.js');
-    await setupBeforeExec(root, entry.spec);
+    await setupBeforeExec(p, entry.spec);
   }
   debug('environment ready');
-  const own = await projectEnv(root);
-  return {root, env: applyToEnv(baseEnv(), withLanguages(entry.spec, root), {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own))};
+  const own = await projectEnv(p);
+  return {root, env: applyToEnv(baseEnv(), withLanguages(entry.spec, p), {...own, DEVENV_ROOT: root}, hookEffects(p, entry.key, entry.spec, own))};
 }
 
 /** Returns the exit code to use; re-raises the child's signal on ourselves when it died of one. */
-export async function execInEnv(opts: ExecOptions): Promise<number> {
+export async function execInEnv(p: Project, opts: ExecOptions): Promise<number> {
   if (!opts.argv.length) throw new UsageError('no command given', "usage: devenv exec -- <command> [args...]");
-  const {env} = await execEnvironment(opts.cwd, {strict: opts.strict});
+  const {env} = await execEnvironment(p, {strict: opts.strict});
   debug('spawning');
   return new Promise((resolve) => {
     const child = spawn(opts.argv[0], opts.argv.slice(1), {stdio: 'inherit', env, cwd: opts.cwd});
@@ -89,9 +88,9 @@ export interface CapturedRun {
  * `exec` for a caller that is not a terminal (the MCP server): trusted projects only, stdin
  * closed, output captured (bounded), the command's whole process group ended at the timeout.
  */
-export async function execCaptured(opts: {cwd: string; argv: string[]; timeoutMs?: number; maxBytes?: number}): Promise<CapturedRun> {
+export async function execCaptured(p: Project, opts: {cwd: string; argv: string[]; timeoutMs?: number; maxBytes?: number}): Promise<CapturedRun> {
   if (!opts.argv.length) throw new UsageError('no command given', 'pass the command as a list of words, e.g. ["python3", "--version"]');
-  const {root, env} = await execEnvironment(opts.cwd, {requireTrust: true});
+  const {root, env} = await execEnvironment(p, {requireTrust: true});
   const max = opts.maxBytes ?? 1 << 20;
   return new Promise((resolve) => {
     const child = spawn(opts.argv[0], opts.argv.slice(1), {stdio: ['ignore', 'pipe', 'pipe'], env, cwd: opts.cwd, detached: true});

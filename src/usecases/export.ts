@@ -5,7 +5,7 @@ import {NotAllowedError, UsageError} from '../errors.js';
 import {withLanguages} from '../project/languages.js';
 import {applyToEnv} from '../env/spec.js';
 import {baseEnv, hookEffects} from '../env/shell-hook.js';
-import {openProject} from '../project/project.js';
+import type {Project} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {shellFor} from '../shells/index.js';
 
@@ -13,17 +13,17 @@ export const EXPORT_FORMATS = ['json', 'dotenv', 'gha', 'bash', 'zsh', 'fish'] a
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** The variables the project sets, PATH-likes already prepended to the current value. */
-export async function projectVariables(cwd: string, opts: {requireTrust?: boolean} = {}): Promise<Record<string, string>> {
-  const {root} = openProject(cwd);
+export async function projectVariables(p: Project, opts: {requireTrust?: boolean} = {}): Promise<Record<string, string>> {
+  const {root} = p;
   if (opts.requireTrust) {
     const {checkTrust} = await import('../trust/trust.js');
-    const t = checkTrust(root);
+    const t = checkTrust(p);
     if (!t.trusted) throw new NotAllowedError(root, t.state === 'denied' ? 'is denied' : t.state === 'changed' ? 'changed since it was allowed' : 'is not allowed');
   }
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-  const {entry} = await ensureEnvironment(root, {progress: true});
-  const own = await projectEnv(root);
-  const env = applyToEnv(baseEnv(), withLanguages(entry.spec, root), {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own));
+  const {entry} = await ensureEnvironment(p, {progress: true});
+  const own = await projectEnv(p);
+  const env = applyToEnv(baseEnv(), withLanguages(entry.spec, p), {...own, DEVENV_ROOT: root}, hookEffects(p, entry.key, entry.spec, own));
   // Only what the project changed: the rest is the caller's own environment.
   const out: Record<string, string> = {};
   const base = baseEnv();

@@ -1,12 +1,12 @@
 // `devenv generate`: regenerate flake.nix from devenv.toml, keeping trust (devenv's own write).
 import {DevenvError, UsageError} from '../errors.js';
-import {openProject} from '../project/project.js';
+import type {Project} from '../project/project.js';
 import {syncFlake} from '../project/sync.js';
 import {keepTrustAcross} from '../trust/trust.js';
 
-export async function generateFlake(cwd: string, opts: {force?: boolean} = {}) {
-  const {root} = openProject(cwd);
-  const result = await keepTrustAcross(root, () => syncFlake(root, {force: opts.force}));
+export async function generateFlake(p: Project, opts: {force?: boolean} = {}) {
+  const {root} = p;
+  const result = await keepTrustAcross(p, () => syncFlake(p, {force: opts.force}));
   if (result === 'user-owned') throw new DevenvError('flake.nix was edited by hand; not overwriting it', {hint: 'pass --force to regenerate it from devenv.toml'});
   if (result === 'no-manifest') throw new DevenvError(`${root} has no devenv.toml to generate from`);
   return {root, result};
@@ -92,11 +92,11 @@ jobs:
 }
 
 /** Write .github/workflows/devenv.yml (refusing to overwrite a different one without force). */
-export async function generateGithubAction(cwd: string, opts: {force?: boolean; source?: string} = {}): Promise<{root: string; file: string; result: 'written' | 'unchanged'; source: DevenvSource}> {
+export async function generateGithubAction(p: Project, opts: {force?: boolean; source?: string} = {}): Promise<{root: string; file: string; result: 'written' | 'unchanged'; source: DevenvSource}> {
   const {mkdirSync} = await import('node:fs');
   const {join} = await import('node:path');
   const {readFileOrNull, writeFileAtomic} = await import('../util/fs.js');
-  const {root} = openProject(cwd);
+  const {root} = p;
   const file = join(root, '.github', 'workflows', 'devenv.yml');
   const source = await devenvSource(opts.source);
   const body = githubWorkflow(source);

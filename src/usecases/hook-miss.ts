@@ -10,10 +10,10 @@ import {ALLOW_HINT, DevenvError, isTransient} from '../errors.js';
 import {strictFromEnv} from '../nix/nix.js';
 import {tilde} from '../paths.js';
 import {dotenvNames, setupInputNames} from '../project/dotenv.js';
-import {CORE_FILES, findRoot, isProjectRoot} from '../project/find.js';
-import {type InputDigest, oneListing, readInputs} from '../project/inputs.js';
+import {CORE_FILES} from '../project/find.js';
+import {oneListing, readInputs} from '../project/inputs.js';
 import {warnFlakeDrift} from '../project/sync.js';
-import {currentDir, projectAt} from '../project/project.js';
+import type {Project} from '../project/project.js';
 import {shellFor} from '../shells/index.js';
 import type {Shell} from '../shells/shell.js';
 import {changedSinceAllow, checkTrust, type TrustCheck} from '../trust/trust.js';
@@ -22,19 +22,20 @@ import {refreshInBackground} from './refresh.js';
 import {setupOnEntry} from './setup.js';
 
 /** Why the hook does not load the project, naming exactly the inputs that changed since the allow. */
-export function blockReason(root: string, trust: TrustCheck, inputs: InputDigest): string {
+export function blockReason(p: Project, trust: TrustCheck): string {
   if (trust.state === 'denied') return `is denied; ${ALLOW_HINT}`;
   if (trust.olderRule) return trust.olderRule;
   if (trust.state === 'changed') {
-    const changed = changedSinceAllow(root, inputs);
+    const changed = changedSinceAllow(p);
     if (changed.length) return `changed since it was allowed (${changed.slice(0, 4).join(', ')}${changed.length > 4 ? ` and ${changed.length - 4} more` : ''}); run 'devenv allow' to trust the new content`;
     return "changed since it was allowed; run 'devenv allow' to trust the new content";
   }
   return `is not allowed; ${ALLOW_HINT}`;
 }
 
-function blockedCode(shell: Shell, root: string, message: string): string {
-  const files = [...CORE_FILES, ...dotenvNames(root), ...setupInputNames(root)].map((f) => join(root, f));
+function blockedCode(shell: Shell, p: Project, message: string): string {
+  const {root} = p;
+  const files = [...CORE_FILES, ...dotenvNames(p), ...setupInputNames(p)].map((f) => join(root, f));
   try {
     ensureTrustEpoch();
   } catch {}
@@ -42,14 +43,14 @@ function blockedCode(shell: Shell, root: string, message: string): string {
 }
 
 /** Render and load; when the state dir cannot be written, apply the script's text directly. */
-async function loadCode(shell: Shell, root: string, entry: CacheEntry, digest: string | undefined, error?: string): Promise<string> {
+async function loadCode(shell: Shell, p: Project, entry: CacheEntry, digest: string | undefined, error?: string): Promise<string> {
   try {
-    await renderActivations(root, entry, digest, error);
-    return shell.load(shellActivationPath(root, shell.name));
+    await renderActivations(p, entry, {digest, error});
+    return shell.load(shellActivationPath(p, shell.name));
   } catch (e) {
     if (!(e instanceof StorageError)) throw e;
     process.stderr.write(`devenv: ${e.message}; loading without saving the activation\n`);
-    return shell.loadInline(await activationText(root, entry, shell.name, error));
+    return shell.loadInline(await activationText(p, entry, shell.name, error));
   }
 }
 
@@ -57,60 +58,58 @@ async function loadCode(shell: Shell, root: string, entry: CacheEntry, digest: s
  * After an error the miss path did not expect: block the project, so the shell waits for a
  * project file (or trust) to change instead of calling node, and printing it, on every prompt.
  */
-export function blockedAfterError(shellName: string, root: string): string {
-  return blockedCode(shellFor(shellName), root, 'devenv: will try again when a project file changes');
+export function blockedAfterError(shellName: string, p: Project): string {
+  return blockedCode(shellFor(shellName), p, 'devenv: will try again when a project file changes');
 }
 
-export function hookMiss(shellName: string, rootArg: string | undefined): Promise<string> {
-  return oneListing(() => hookMissOnce(shellName, rootArg));
+/** `project`: the one the shell is in (the hot path opened it), or null outside every project. */
+export function hookMiss(shellName: string, project: Project | null): Promise<string> {
+  return oneListing(() => hookMissOnce(shellName, project));
 }
 
-async function hookMissOnce(shellName: string, rootArg: string | undefined): Promise<string> {
+async function hookMissOnce(shellName: string, p: Project | null): Promise<string> {
   const shell = shellFor(shellName);
-  // The shell's own root finding agrees with findRoot; a root it passes that devenv does not
-  // count as a project (an older hook's ~/flake.nix) is looked up again.
-  const root = rootArg && isProjectRoot(rootArg) ? rootArg : findRoot(currentDir());
+  const root = p?.root ?? null;
   const loaded = process.env.DEVENV_ROOT || undefined;
   // Inside the loaded project, but a project of its own (nested).
   const nested = !!loaded && root !== null && root !== loaded && root.startsWith(loaded + sep);
   const out: string[] = [];
-  if (!root) {
+  if (!p || !root) {
     if (loaded) out.push(shell.unload('devenv: unloading'));
     return out.join('\n');
   }
   // One read of the inputs serves the trust check, the cache key and the render; no nix
   // (not even --version) runs before trust is settled.
-  const project = projectAt(root);
-  const inputs = readInputs(project);
-  const trust = checkTrust(root, inputs.digest);
+  const inputs = readInputs(p);
+  const trust = checkTrust(p);
   if (!trust.trusted) {
-    removeActivations(root);
-    const msg = `devenv: ${tilde(root)} ${blockReason(root, trust, inputs)}`;
+    removeActivations(p);
+    const msg = `devenv: ${tilde(root)} ${blockReason(p, trust)}`;
     if (nested) {
       // Nested untrusted project: keep the trusted parent loaded (direnv#1493).
-      out.push(blockedCode(shell, root, `${msg} (keeping ${tilde(loaded)} loaded)`));
+      out.push(blockedCode(shell, p, `${msg} (keeping ${tilde(loaded)} loaded)`));
     } else {
       if (loaded) out.push(shell.unload('devenv: unloading'));
-      out.push(blockedCode(shell, root, msg));
+      out.push(blockedCode(shell, p, msg));
     }
     return out.join('\n');
   }
 
-  warnFlakeDrift(root);
+  warnFlakeDrift(p);
   const key = keyFor(inputs).key;
   let hit = readEntry(key);
   // A hit evaluated for another checkout is this project's last good environment too (what a
   // later failed edit falls back to).
-  if (hit.status === 'hit' && readProjectState(root).lastGoodKey !== key) {
+  if (hit.status === 'hit' && readProjectState(p).lastGoodKey !== key) {
     try {
-      updateProjectState(root, {lastGoodKey: key, lastKey: key, lastError: undefined});
+      updateProjectState(p, {lastGoodKey: key, lastKey: key, lastError: undefined});
     } catch {}
   }
   let renderDigest: string | undefined = inputs.digest;
   let note: string | undefined;
   let error: string | undefined;
   if (hit.status !== 'hit') {
-    const state = readProjectState(root);
+    const state = readProjectState(p);
     const good = state.lastGoodKey ? readEntry(state.lastGoodKey) : undefined;
     if (good?.status === 'hit' && !strictFromEnv()) {
       hit = good;
@@ -124,7 +123,7 @@ async function hookMissOnce(shellName: string, rootArg: string | undefined): Pro
     } else {
       try {
         const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-        const res = await ensureEnvironment(root, {progress: true, requireTrust: true});
+        const res = await ensureEnvironment(p, {progress: true, requireTrust: true});
         hit = {status: 'hit', entry: res.entry};
         // Evaluation may have regenerated flake.nix: check trust against what is there now.
         renderDigest = undefined;
@@ -136,26 +135,26 @@ async function hookMissOnce(shellName: string, rootArg: string | undefined): Pro
         if (loaded && loaded !== root && !nested) out.push(shell.unload('devenv: unloading'));
         // Interrupted or killed: try again at the next prompt; a content error waits for an edit.
         if (isTransient(e)) out.push(shell.retry());
-        else out.push(blockedCode(shell, root, `devenv: fix the error above and save; devenv retries when a file changes`));
+        else out.push(blockedCode(shell, p, `devenv: fix the error above and save; devenv retries when a file changes`));
         return out.join('\n');
       }
     }
   }
   try {
-    out.push(await loadCode(shell, root, hit.entry, renderDigest, error));
+    out.push(await loadCode(shell, p, hit.entry, renderDigest, error));
   } catch (e) {
     // A malformed dotenv file (or another activation-time fault): say where, keep watching.
     const err = e as DevenvError;
     process.stderr.write(`devenv: could not load ${tilde(root)}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
-    removeActivations(root);
+    removeActivations(p);
     if (loaded && loaded !== root && !nested) out.push(shell.unload('devenv: unloading'));
-    out.push(blockedCode(shell, root, `devenv: fix the error above and save; devenv retries when a file changes`));
+    out.push(blockedCode(shell, p, `devenv: fix the error above and save; devenv retries when a file changes`));
     return out.join('\n');
   }
   // Only after rendering the old env: a refresh that finished first would be overwritten by it.
-  if (note) refreshInBackground(root);
+  if (note) refreshInBackground(p);
   if (note) out.push(shell.say(note));
-  for (const line of setupOnEntry(root, hit.entry.spec)) out.push(shell.say(line));
+  for (const line of setupOnEntry(p, hit.entry.spec)) out.push(shell.say(line));
   return out.join('\n');
 }
 

@@ -7,6 +7,7 @@ import {renderFlake} from '../flake/render.js';
 import {renderManifest} from '../manifest/render.js';
 import {parseManifest} from '../manifest/parse.js';
 import {allow} from '../trust/trust.js';
+import {knownProject} from '../project/project.js';
 import {exists, readFileOrNull, writeFileAtomic} from '../util/fs.js';
 import {composeTemplates} from '../project/templates.js';
 import {manifestDigest} from '../project/sync.js';
@@ -81,6 +82,6 @@ export function initProject(opts: InitOptions): InitResult {
     gitTracked = spawnSync('git', ['add', '--intent-to-add', '--', ...written], {cwd: root}).status === 0;
   }
   // The user just wrote this project with devenv: it is theirs to run.
-  allow(root);
+  allow(knownProject(root));
   return {root, written, gitTracked, templates};
 }

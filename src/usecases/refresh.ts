@@ -7,21 +7,20 @@ import {activationPath, removeActivations, renderActivations, touchTrustEpoch} f
 import {readProjectState, updateProjectState} from '../cache/project-state.js';
 import {isTransient} from '../errors.js';
 import type {EnsureResult} from '../evaluation/evaluate.js';
-import {projectStateDir} from '../paths.js';
 import {exists, tryLock} from '../util/fs.js';
 import {nixpkgsOverride} from '../nix/nix.js';
-import {openProject} from '../project/project.js';
+import {type Project, reopen} from '../project/project.js';
 import {checkTrust, keepTrustAcross} from '../trust/trust.js';
 
-export async function reloadProject(cwd: string, opts: {strict?: boolean} = {}) {
-  const {root} = openProject(cwd);
+export async function reloadProject(p: Project, opts: {strict?: boolean} = {}) {
+  const {root} = p;
   const start = Date.now();
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-  const res = await ensureEnvironment(root, {force: true, strict: opts.strict, progress: true, explainsFallback: true});
+  const res = await ensureEnvironment(p, {force: true, strict: opts.strict, progress: true, explainsFallback: true});
   // An explicit reload needs no allow, but only a trusted project gets scripts the hook loads.
-  const trusted = checkTrust(root).trusted;
-  if (trusted) await renderActivations(root, res.entry);
-  else removeActivations(root);
+  const trusted = checkTrust(p).trusted;
+  if (trusted) await renderActivations(p, res.entry);
+  else removeActivations(p);
   touchTrustEpoch();
   // durationMs: nix print-dev-env alone; elapsedMs: the whole re-evaluation the user waited for.
   // A failure is told with its cause every time, as status tells it (the hook says it once).
@@ -29,9 +28,7 @@ export async function reloadProject(cwd: string, opts: {strict?: boolean} = {}) 
   return {root, source: res.source, key: res.entry.key, durationMs: res.entry.durationMs, elapsedMs: Date.now() - start, trusted, failed};
 }
 
-export async function updateProject(cwd: string) {
-  const p = openProject(cwd);
-  const root = p.root;
+export async function updateProject(p: Project) {
   let note: string | undefined;
   if (nixpkgsOverride()) {
     note = `devenv: DEVENV_NIXPKGS overrides nixpkgs (${nixpkgsOverride()}); flake.lock left as it is`;
@@ -44,16 +41,16 @@ export async function updateProject(cwd: string) {
         if (e instanceof NixFailedError && /unrecogni[sz]ed flag '--flake'/.test(e.stderr)) return runOnFlake(p, ['flake', 'update'], 'nix flake update');
         throw e;
       });
-    await keepTrustAcross(root, update);
+    await keepTrustAcross(p, update);
   }
-  const res = await reloadProject(root, {strict: true});
+  const res = await reloadProject(reopen(p), {strict: true});
   return {...res, note};
 }
 
 /** Start a detached re-evaluation; `__refresh` itself makes sure only one runs per project. */
-export function refreshInBackground(root: string): void {
+export function refreshInBackground(p: Project): void {
   const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, '__refresh', root], {detached: true, stdio: 'ignore', env: process.env});
+  const child = spawn(process.execPath, [bin, '__refresh', p.root], {detached: true, stdio: 'ignore', env: process.env});
   child.unref();
 }
 
@@ -62,15 +59,16 @@ export function refreshInBackground(root: string): void {
  * next prompt. `exclusive` (the hook's background run) gives up when another refresh of the
  * project is already running, so several shells entering at once start one evaluation.
  */
-export async function refresh(root: string, opts: {exclusive?: boolean} = {}): Promise<EnsureResult | undefined> {
-  if (!checkTrust(root).trusted) return undefined;
-  const release = opts.exclusive ? tryLock(join(projectStateDir(root), 'refresh.lock')) : () => {};
+export async function refresh(p: Project, opts: {exclusive?: boolean} = {}): Promise<EnsureResult | undefined> {
+  const root = p.root;
+  if (!checkTrust(p).trusted) return undefined;
+  const release = opts.exclusive ? tryLock(join(p.stateDir, 'refresh.lock')) : () => {};
   if (!release) return undefined;
   try {
     const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-    const res = await ensureEnvironment(root, {quiet: true, requireTrust: true});
+    const res = await ensureEnvironment(p, {quiet: true, requireTrust: true});
     if (res.source !== 'fallback') {
-      await renderActivations(root, res.entry);
+      await renderActivations(p, res.entry);
       return res;
     }
     // A failed evaluation keeps the last good env. Every shell must see the error once: render
@@ -78,9 +76,9 @@ export async function refresh(root: string, opts: {exclusive?: boolean} = {}): P
     // An interrupted nix says nothing about the content: nothing to show, the next run retries.
     if (isTransient(res.error)) return res;
     const msg = res.error?.message ?? 'evaluation failed';
-    if (readProjectState(root).errorRendered !== msg || !exists(activationPath(root, 'bash'))) {
-      await renderActivations(root, res.entry, undefined, msg);
-      updateProjectState(root, {errorRendered: msg});
+    if (readProjectState(p).errorRendered !== msg || !exists(activationPath(p, 'bash'))) {
+      await renderActivations(p, res.entry, {error: msg});
+      updateProjectState(p, {errorRendered: msg});
     }
     return res;
   } finally {

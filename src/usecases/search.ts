@@ -9,7 +9,7 @@ import {checkAttr, closeNames, type SearchHit, searchPackages} from '../evaluati
 import {DEFAULT_NIXPKGS_URL} from '../manifest/model.js';
 import {nixpkgsOverride} from '../nix/nix.js';
 import {cacheDir} from '../paths.js';
-import {openProject} from '../project/project.js';
+import type {Project} from '../project/project.js';
 import {readFileOrNull, readJson, writeFileAtomic} from '../util/fs.js';
 
 export const ATTR_RE = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$/;
@@ -20,7 +20,8 @@ interface LockNode {
 }
 
 /** The flake ref of the project's nixpkgs, as pinned. */
-export function projectNixpkgs(root: string): string {
+export function projectNixpkgs(p: Project): string {
+  const {root} = p;
   const o = nixpkgsOverride();
   if (o) return o;
   const lock = readJson<{root?: string; nodes?: Record<string, LockNode>}>(join(root, 'flake.lock'));
@@ -35,11 +36,11 @@ export function projectNixpkgs(root: string): string {
 }
 
 /** The names must be attribute paths, and each must exist in the pinned nixpkgs. Nothing is written otherwise. */
-export async function checkPackageNames(root: string, names: string[]): Promise<void> {
+export async function checkPackageNames(p: Project, names: string[]): Promise<void> {
   for (const n of names) {
     if (!ATTR_RE.test(n)) throw new UsageError(`'${n}' is not a nixpkgs attribute name`, "names are letters, digits, _ ' - and dots, e.g. jq or python311Packages.numpy; nothing was written");
   }
-  const ref = projectNixpkgs(root);
+  const ref = projectNixpkgs(p);
   for (const n of names) {
     const res = await checkAttr(ref, n.split('.'));
     if (res.exists) continue;
@@ -51,7 +52,7 @@ export async function checkPackageNames(root: string, names: string[]): Promise<
   }
 }
 
-export async function searchProject(cwd: string, terms: string[]): Promise<{nixpkgs: string; results: SearchHit[]; cached: boolean}> {
+export async function searchProject(p: Project, terms: string[]): Promise<{nixpkgs: string; results: SearchHit[]; cached: boolean}> {
   if (!terms.length || terms.some((t) => !t.trim())) throw new UsageError('nothing to search for', 'usage: devenv search <term...>');
   // nix search reads each term as a regular expression (ECMAScript, as JavaScript's); a bad one
   // is the user's to fix, not a nix failure.
@@ -63,8 +64,7 @@ export async function searchProject(cwd: string, terms: string[]): Promise<{nixp
       throw new UsageError(`'${t}' is not a regular expression (${why}); search terms are regular expressions`, `e.g. 'python.*numpy'; escape a character meant literally ('\\${t.replace(/[^*+?()[\]{}|\\^$.]/g, '').slice(0, 1) || '*'}')`);
     }
   }
-  const {root} = openProject(cwd);
-  const ref = projectNixpkgs(root);
+  const ref = projectNixpkgs(p);
   const id = createHash('sha256').update(JSON.stringify([ref, overrideDigest(nixpkgsOverride()), terms])).digest('hex').slice(0, 32);
   const file = join(cacheDir(), 'search', `${id}.json`);
   // A mutable ref (an unlocked url) is not cached: its content can change under the same name.

@@ -1,6 +1,6 @@
 // `devenv up`, `down`, `ps`, `logs`, `run`, `test`: the project's services, processes and
-// tasks, found from the cwd.
-import {openProject} from '../project/project.js';
+// tasks, of the project the command opened.
+import type {Project} from '../project/project.js';
 import {type Units, projectUnits, selectServices, servicesStatus, servicesStatusOf, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
 import type {TaskResult} from '../services/tasks.js';
@@ -12,20 +12,19 @@ export type {Service, ServiceStatus, StartResult, StopResult, TaskResult, UpIO};
 export type AutoStartStatus = NonNullable<ReturnType<typeof import('./autostart.js').autoStartStatus>>;
 export {fileSize, followFile, tailLines} from '../services/process.js';
 
-/** The named services and processes of the project around `cwd` (all when none named). */
-export async function projectServicesAt(cwd: string, names: string[] = [], opts: {running?: boolean} = {}): Promise<{root: string; services: Service[]}> {
-  const {root} = openProject(cwd);
+/** The project's named services and processes (all when none named). */
+export async function projectServicesAt(p: Project, names: string[] = [], opts: {running?: boolean} = {}): Promise<{root: string; services: Service[]}> {
+  const {root} = p;
   return {root, services: await selectServices(root, names, opts)};
 }
 
-async function unitsAt(cwd: string, opts: {running?: boolean; starting?: boolean} = {}): Promise<Units> {
-  const p = openProject(cwd);
+async function unitsAt(p: Project, opts: {running?: boolean; starting?: boolean} = {}): Promise<Units> {
   if (opts.starting) {
     // So that a removed checkout's servers can be found from the others (ps, gc).
     const {recordCheckout} = await import('../services/leftovers.js');
     recordCheckout(p.real, p.git?.commonDir);
   }
-  return monorepoUnits(p.root, opts);
+  return monorepoUnits(p, opts);
 }
 
 /** A unit of a member, named member:unit; what it does is the member's own (its state, ports, logs). */
@@ -46,7 +45,8 @@ function memberService(s: Service, prefix: string): Service {
  * The project's units and, for a root with [project] members, every member's, named
  * member:unit, in one graph: `after = ["api:postgres"]` orders across members.
  */
-async function monorepoUnits(root: string, opts: {running?: boolean} = {}): Promise<Units> {
+async function monorepoUnits(p: Project, opts: {running?: boolean} = {}): Promise<Units> {
+  const {root} = p;
   const units = await projectUnits(root, opts);
   const {projectMembers} = await import('../services/members.js');
   let members: {name: string; root: string}[] = [];
@@ -88,17 +88,17 @@ async function monorepoUnits(root: string, opts: {running?: boolean} = {}): Prom
  * setup or run a pending one (in the foreground, output on stderr) before starting them.
  * Services alone (PostgreSQL, ...) do not wait.
  */
-async function setupFirst(units: Units, order: string[]): Promise<void> {
+async function setupFirst(p: Project, units: Units, order: string[]): Promise<void> {
   if (!order.some((n) => units.kind.get(n) !== 'service')) return;
   const {activationConfig} = await import('../project/dotenv.js');
-  const c = activationConfig(units.root);
+  const c = activationConfig(p);
   if (!c.python?.venv && !c.node?.install) return;
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {runningSetup, setupPlan} = await import('../languages/setup.js');
-  const {entry} = await ensureEnvironment(units.root, {progress: true});
-  if (!setupPlan(units.root, entry.spec).steps.length && !runningSetup(units.root)) return;
+  const {entry} = await ensureEnvironment(p, {progress: true});
+  if (!setupPlan(p, entry.spec).steps.length && !runningSetup(p)) return;
   const {setupBeforeExec} = await import('./setup.js');
-  await setupBeforeExec(units.root, entry.spec);
+  await setupBeforeExec(p, entry.spec);
 }
 
 function checkPlan(units: Units, order: string[]): void {
@@ -114,42 +114,42 @@ function checkNames(units: Units, names: string[]): void {
 }
 
 /** `up -d`: start the plan and return once every service and process is ready. */
-export async function upDetached(cwd: string, names: string[], io: UpIO, opts: UpOptions = {}): Promise<{root: string; services: StartResult[]; tasks: TaskResult[]}> {
-  const units = await unitsAt(cwd, {starting: true});
+export async function upDetached(p: Project, names: string[], io: UpIO, opts: UpOptions = {}): Promise<{root: string; services: StartResult[]; tasks: TaskResult[]}> {
+  const units = await unitsAt(p, {starting: true});
   checkNames(units, names);
   const {plan, startUnits} = await import('../services/orchestrate.js');
   const order = plan(units, names);
   checkPlan(units, order);
-  await setupFirst(units, order);
+  await setupFirst(p, units, order);
   const {results, tasks} = await startUnits(units, order, io, opts);
   return {root: units.root, services: results, tasks};
 }
 
-export async function upForeground(cwd: string, names: string[], io: UpIO, describe: (r: StartResult) => string, opts: UpOptions = {}): Promise<number> {
-  const units = await unitsAt(cwd, {starting: true});
+export async function upForeground(p: Project, names: string[], io: UpIO, describe: (r: StartResult) => string, opts: UpOptions = {}): Promise<number> {
+  const units = await unitsAt(p, {starting: true});
   checkNames(units, names);
   const {plan, runForeground} = await import('../services/orchestrate.js');
   const order = plan(units, names);
   checkPlan(units, order);
-  await setupFirst(units, order);
+  await setupFirst(p, units, order);
   return runForeground(units, order, io, describe, opts);
 }
 
 /** `devenv run <task> [-- args]`: what the task needs (services started, tasks run), then the task itself, always. */
-export async function runTaskAt(cwd: string, task: string, args: string[], io: UpIO, force = false): Promise<{root: string; services: StartResult[]; tasks: TaskResult[]}> {
-  const units = await unitsAt(cwd, {starting: true});
+export async function runTaskAt(p: Project, task: string, args: string[], io: UpIO, force = false): Promise<{root: string; services: StartResult[]; tasks: TaskResult[]}> {
+  const units = await unitsAt(p, {starting: true});
   if (!units.tasks.has(task)) throw new UsageError(`unknown task: ${task}`, units.tasks.size ? `this project's tasks: ${[...units.tasks.keys()].join(', ')}` : 'tasks are declared in devenv.toml as [tasks.<name>] with exec = "..."');
   const {plan, startUnits} = await import('../services/orchestrate.js');
   const order = plan(units, [task]);
-  await setupFirst(units, order);
+  await setupFirst(p, units, order);
   const {results, tasks} = await startUnits(units, order, io, {taskArgs: {name: task, args}, ...(force ? {forceTask: task} : {})});
   return {root: units.root, services: results, tasks};
 }
 
 /** Reverse start order: dependants first. Keeps going past one that fails to stop. */
-export async function downAt(cwd: string, names: string[], onStopped: (r: StopResult) => void): Promise<{root: string; services: StopResult[]; errors: string[]}> {
-  const {root} = openProject(cwd);
-  const units = await monorepoUnits(root, {running: true});
+export async function downAt(p: Project, names: string[], onStopped: (r: StopResult) => void): Promise<{root: string; services: StopResult[]; errors: string[]}> {
+  const {root} = p;
+  const units = await monorepoUnits(p, {running: true});
   if (names.length) checkNames(units, names);
   const chosen = names.length ? units.services.filter((s) => names.includes(s.name)) : units.services;
   if (!units.services.length) {
@@ -161,24 +161,23 @@ export async function downAt(cwd: string, names: string[], onStopped: (r: StopRe
   return {root, services: results, errors};
 }
 
-export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; removed: RemovedCheckout[]; manifestError?: {message: string; hint?: string}; autoStart?: AutoStartStatus}> {
-  const p = openProject(cwd);
+export async function listServices(p: Project): Promise<{root: string; services: ServiceStatus[]; removed: RemovedCheckout[]; manifestError?: {message: string; hint?: string}; autoStart?: AutoStartStatus}> {
   const {removedCheckouts} = await import('../services/leftovers.js');
   // Another checkout of this repository, removed while its servers ran: they run on, unreachable from there.
   const removed = p.git ? await removedCheckouts(p.git.commonDir) : [];
-  const units = await monorepoUnits(p.root, {running: true});
+  const units = await monorepoUnits(p, {running: true});
   const services = await Promise.all(units.services.map(async (s) => ({kind: 'service' as const, ...(await s.status())})));
   const configError = units.configError;
   const manifestError = configError ? {message: configError.message, hint: (configError as {hint?: string}).hint} : undefined;
   // [services] auto-start: which shells keep the units up (only while a supervisor runs).
   const {autoStartStatus} = await import('./autostart.js');
-  const autoStart = autoStartStatus(p.root);
+  const autoStart = autoStartStatus(p);
   return {root: p.root, services, removed, ...(manifestError ? {manifestError} : {}), ...(autoStart ? {autoStart} : {})};
 }
 
 /** Log files to show: services', processes' and tasks' (all when none named). */
-export async function logFilesAt(cwd: string, name?: string): Promise<{name: string; logFile: string}[]> {
-  const units = await unitsAt(cwd, {running: true});
+export async function logFilesAt(p: Project, name?: string): Promise<{name: string; logFile: string}[]> {
+  const units = await unitsAt(p, {running: true});
   const all = [...units.services.map((s) => ({name: s.name, logFile: s.logFile})), ...[...units.tasks.values()].map((t) => ({name: t.name, logFile: t.logFile}))];
   if (!all.length) throw new DevenvError(`this project (${units.root}) defines no services, processes or tasks`, {code: 'no_services', hint: 'see devenv.toml'});
   if (!name) return all;
@@ -213,15 +212,14 @@ async function refuseTakenFixedPorts(units: Units, order: string[], mine: Servic
  * process started, [tasks.test] run, everything stopped and removed; resolves to the task's
  * exit code. The developer's running servers are never touched.
  */
-export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exitCode: number; services: StartResult[]; tasks: TaskResult[]}> {
-  const {root} = openProject(cwd);
+export async function testAt(p: Project, io: UpIO): Promise<{root: string; exitCode: number; services: StartResult[]; tasks: TaskResult[]}> {
+  const {root} = p;
   const {randomBytes} = await import('node:crypto');
   const {mkdtempSync, rmSync} = await import('node:fs');
   const {tmpdir} = await import('node:os');
   const {join} = await import('node:path');
   const {instance, setInstance} = await import('../services/instance.js');
   const {releasePorts} = await import('../services/ports.js');
-  const {projectStateDir} = await import('../paths.js');
   const {socketDir} = await import('../services/instance.js');
   const before = instance();
   // The developer's own units, to say who holds a fixed port a test instance needs.
@@ -241,7 +239,7 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
     units.deps.set('test', [...new Set([...(units.deps.get('test') ?? []), ...servers])]);
     const order = plan(units, [...servers, 'test']);
     await refuseTakenFixedPorts(units, order, mine);
-    await setupFirst(units, order);
+    await setupFirst(p, units, order);
     try {
       const {results, tasks} = await startUnits(units, order, io, {forceTask: 'test'}, started);
       return {root, exitCode: 0, services: results, tasks};
@@ -256,15 +254,15 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
     releasePorts((r) => r.endsWith(key));
     rmSync(stateBase, {recursive: true, force: true});
     for (const s of ['postgres', 'redis', 'mysql']) rmSync(socketDir(root, s), {recursive: true, force: true});
-    const own = projectStateDir(root);
+    const own = p.stateDir;
     for (const f of [`processes-${tag}`, `tasks-${tag}`, `mysql-home-${tag}`, `project-env-${tag}.json`, join('services', `config-${tag}.json`)]) rmSync(join(own, f), {recursive: true, force: true});
     setInstance(before);
   }
 }
 
 /** `devenv logs --json`: the last `lines` lines of each log (all of them when not given). */
-export async function readLogsAt(cwd: string, name?: string, lines?: number): Promise<{root: string; logs: {name: string; logFile: string; lines: string[]}[]}> {
-  const {root} = openProject(cwd);
-  const logs = (await logFilesAt(cwd, name)).map((l) => ({...l, lines: readTail(l.logFile, lines ?? Number.MAX_SAFE_INTEGER, true)}));
+export async function readLogsAt(p: Project, name?: string, lines?: number): Promise<{root: string; logs: {name: string; logFile: string; lines: string[]}[]}> {
+  const {root} = p;
+  const logs = (await logFilesAt(p, name)).map((l) => ({...l, lines: readTail(l.logFile, lines ?? Number.MAX_SAFE_INTEGER, true)}));
   return {root, logs};
 }

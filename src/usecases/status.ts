@@ -1,14 +1,13 @@
 // `devenv status`: where the project is, whether it is trusted, how fresh its cache is and why.
-import {keyFor} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import {type CacheStatus, cacheStatus} from '../cache/status.js';
 import {diagnoseNixError} from '../nix/nix-error.js';
-import {readInputs, watchedInputs} from '../project/inputs.js';
-import {loadManifest} from '../manifest/load.js';
+import {inputsOf, watchedInputs} from '../project/inputs.js';
+import {manifestOf} from '../project/manifest.js';
 import {CORE_FILES} from '../project/find.js';
 import {trackedDotenvFiles} from '../project/dotenv-git.js';
 import {type FlakeDrift, flakeDrift} from '../project/sync.js';
-import {openProject} from '../project/project.js';
+import type {Project} from '../project/project.js';
 import {changedSinceAllow, checkTrust} from '../trust/trust.js';
 import {setupStatus} from './setup.js';
 import {hasSettings, projectTeamSettings, type TeamSettings} from '../teams/settings.js';
@@ -55,9 +54,9 @@ export interface ManifestEntry {
 }
 
 /** The merged manifest with each entry's source; a manifest that does not load is reported, not thrown. */
-function manifestStatus(real: string): Status['manifest'] {
+function manifestStatus(p: Project): Status['manifest'] {
   try {
-    const loaded = loadManifest(real);
+    const loaded = manifestOf(p);
     if (!loaded) return undefined;
     const valueAt = (key: string): unknown => {
       if (key.startsWith('packages.')) return key.slice('packages.'.length);
@@ -72,11 +71,10 @@ function manifestStatus(real: string): Status['manifest'] {
   }
 }
 
-export async function projectStatus(cwd: string): Promise<Status> {
-  const p = openProject(cwd);
-  const inputs = readInputs(p);
-  const trust = checkTrust(p.root, inputs.digest);
-  const st = readProjectState(p.root);
+export async function projectStatus(p: Project): Promise<Status> {
+  const inputs = inputsOf(p);
+  const trust = checkTrust(p);
+  const st = readProjectState(p);
   let services: unknown[] = [];
   try {
     const mod = await import('../services/index.js');
@@ -91,22 +89,22 @@ export async function projectStatus(cwd: string): Promise<Status> {
   return {
     teams: hasSettings(team.settings) || st.lastNix ? {settings: team.settings, passed: team.passed, notPassedBecause: team.passed ? undefined : team.reason, lastNix: st.lastNix} : undefined,
     root: p.root,
-    manifest: manifestStatus(p.real),
+    manifest: manifestStatus(p),
     real: p.real !== p.root ? p.real : undefined,
     trust: trust.state,
     trusted: trust.trusted,
-    trustChanged: trust.state === 'changed' ? changedSinceAllow(p.root, inputs) : undefined,
+    trustChanged: trust.state === 'changed' ? changedSinceAllow(p) : undefined,
     trustFrom: trust.from,
     trustOlderRule: trust.olderRule,
     inputs: {count: inputs.files.length, files: inputs.files, watchedAtPrompt: watchedInputs(inputs).watched.length + inputs.files.filter((f) => CORE_FILES.includes(f)).length},
     trackedDotenv: trackedDotenvFiles(p),
-    cache: cacheStatus(p.root, keyFor(inputs)),
+    cache: cacheStatus(p),
     lastEvaluation: st.lastEvalAt ? {at: st.lastEvalAt, durationMs: st.lastDurationMs} : undefined,
     lastError: st.lastError ? lastErrorOf(st.lastError, st.lastErrorAt) : undefined,
-    flakeDrift: flakeDrift(p.root) ?? null,
+    flakeDrift: flakeDrift(p) ?? null,
     services,
     watcher,
-    setup: setupStatus(p.root),
+    setup: setupStatus(p),
   };
 }
 
@@ -117,12 +115,7 @@ function lastErrorOf(message: string, at?: string): NonNullable<Status['lastErro
 }
 
 /** devenv.toml as devenv reads it (parsed, validated); null for a flake-only project. */
-export async function projectManifest(cwd: string): Promise<{root: string; file: string; manifest: unknown}> {
-  const {root} = openProject(cwd);
+export async function projectManifest(p: Project): Promise<{root: string; file: string; manifest: unknown}> {
   const {join} = await import('node:path');
-  const {existsSync} = await import('node:fs');
-  const file = join(root, 'devenv.toml');
-  if (!existsSync(file)) return {root, file, manifest: null};
-  const {readManifest} = await import('../manifest/parse.js');
-  return {root, file, manifest: readManifest(file)};
+  return {root: p.root, file: join(p.root, 'devenv.toml'), manifest: manifestOf(p)?.manifest ?? null};
 }

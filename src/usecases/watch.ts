@@ -61,7 +61,7 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
     });
   }
   const log = (line: string) => o.out(line + '\n');
-  const watcher = new Watcher({roots, quietMs: o.quietMs, log, refresh: (root) => refresh(root), onState: (s) => lock.update(s)});
+  const watcher = new Watcher({roots, quietMs: o.quietMs, log, refresh: (p) => refresh(p), onState: (s) => lock.update(s)});
   let stopping: Promise<number> | undefined;
   const done = new Promise<number>((res) => {
     const stop = (sig: string) => {

@@ -4,7 +4,7 @@ import {dirname, join, relative, resolve, sep} from 'node:path';
 import {stateDir} from '../paths.js';
 import {CORE_FILES, isProjectRoot as isProject} from '../project/find.js';
 import {inputNames, isInputName, sourceTop, STATE_DIR_NAME} from '../project/inputs.js';
-import {projectAt} from '../project/project.js';
+import type {Project} from '../project/project.js';
 import {readJson, realPath} from '../util/fs.js';
 import {activePrefixes, allowedProjects} from '../trust/trust.js';
 
@@ -45,8 +45,8 @@ export function discoverProjects(): string[] {
 }
 
 /** Directories to watch: the root and every directory on the way to an input inside it. */
-export function watchDirs(root: string): string[] {
-  const p = projectAt(root);
+export function watchDirs(p: Project): string[] {
+  const {root} = p;
   const top = sourceTop(p);
   const dirs = new Set<string>([root]);
   let names: string[] = [];
@@ -66,16 +66,16 @@ export function watchDirs(root: string): string[] {
 const SKIP = new Set(['.git', STATE_DIR_NAME, 'node_modules']);
 
 /** Directories inside a project whose changes never matter to an evaluation. */
-export function skippedDir(root: string, path: string): boolean {
-  const rel = relative(root, path);
+export function skippedDir(p: Project, path: string): boolean {
+  const rel = relative(p.root, path);
   if (!rel || rel.startsWith('..')) return false;
   return rel.split(sep).some((s) => SKIP.has(s));
 }
 
 /** Whether a changed path can change the project's evaluation: only an input can (inputs.ts). */
-export function relevantFile(root: string, path: string): boolean {
-  const rel = relative(root, path);
+export function relevantFile(p: Project, path: string): boolean {
+  const rel = relative(p.root, path);
   if (!rel || rel.startsWith('..')) return false;
   if (CORE_FILES.includes(rel)) return true;
-  return isInputName(root, rel.split(sep).join('/'));
+  return isInputName(p, rel.split(sep).join('/'));
 }

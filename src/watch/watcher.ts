@@ -10,7 +10,8 @@ import {inputDigest, keyFor} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import {configDir, dataDir, stateDir} from '../paths.js';
 import {userConfigFile} from '../trust/config.js';
-import {checkTrust} from '../trust/trust.js';
+import {checkTrustOf} from '../trust/trust.js';
+import {type Project as DevProject, projectIfRoot, reopen} from '../project/project.js';
 import {CORE_FILES} from '../project/find.js';
 import {ensureDir} from '../util/fs.js';
 import {summarizeNixError} from '../nix/nix-error.js';
@@ -27,13 +28,15 @@ export interface WatcherOptions {
   maxWaitMs?: number;
   log?: (line: string) => void;
   /** Re-evaluate and re-render one trusted project (the refresh use case; undefined: no longer trusted). */
-  refresh: (root: string) => Promise<EnsureResult | undefined>;
+  refresh: (p: DevProject) => Promise<EnsureResult | undefined>;
   /** Called with the project list and after each evaluation (the watch.json updater). */
   onState?: (s: {projects?: string[]; lastEvaluation?: LastEvaluation}) => void;
 }
 
 interface Project {
   root: string;
+  /** Opened when watching started; re-opened for every check (a long-lived process reads afresh). */
+  handle: DevProject;
   fsw: FSWatcher;
   dirs: Set<string>;
   debounce: Debouncer;
@@ -95,14 +98,16 @@ export class Watcher {
 
   private add(root: string): Promise<void> {
     if (this.projects.has(root) || this.stopped) return Promise.resolve();
-    const dirs = new Set(watchDirs(root));
+    const handle = projectIfRoot(root);
+    if (!handle) return Promise.resolve();
+    const dirs = new Set(watchDirs(handle));
     const fsw = watch([...dirs], {
       ignoreInitial: true,
       depth: 0,
       atomic: true,
-      ignored: (p) => skippedDir(root, p),
+      ignored: (p) => skippedDir(handle, p),
     });
-    const project: Project = {root, fsw, dirs, debounce: new Debouncer(() => this.check(root), this.quietMs, this.maxWaitMs)};
+    const project: Project = {root, handle, fsw, dirs, debounce: new Debouncer(() => this.check(root), this.quietMs, this.maxWaitMs)};
     fsw.on('all', (event, path) => this.onEvent(project, event, path));
     fsw.on('error', (e) => this.log(`${stamp()} ${tilde(root)} watch error: ${(e as Error).message}`));
     this.projects.set(root, project);
@@ -111,7 +116,7 @@ export class Watcher {
 
   private onEvent(p: Project, event: string, path: string): void {
     if (event === 'addDir' || event === 'unlinkDir') {
-      if (path === p.root || skippedDir(p.root, path)) return;
+      if (path === p.root || skippedDir(p.handle, path)) return;
       // A new directory may hold (or soon hold) .nix files: watch it too, and look once.
       if (event === 'addDir' && !p.dirs.has(path) && !isProject(path) && path.split(sep).length - p.root.split(sep).length <= 6) {
         p.dirs.add(path);
@@ -120,7 +125,7 @@ export class Watcher {
       p.debounce.trigger();
       return;
     }
-    if (relevantFile(p.root, path)) p.debounce.trigger();
+    if (relevantFile(reopen(p.handle), path)) p.debounce.trigger();
   }
 
   /** The trust records, the trust epoch (allow/deny/prefix touch it) and the user's config. */
@@ -162,8 +167,9 @@ export class Watcher {
       this.log(`${stamp()} ${tilde(root)} ${why}`);
     };
     if (!isProject(root)) return say('has no devenv.toml or flake.nix now; waiting');
-    const inputs = inputDigest(root);
-    const trust = checkTrust(root, inputs.digest);
+    const handle = reopen(p.handle);
+    const inputs = inputDigest(handle);
+    const trust = checkTrustOf(handle, inputs.digest);
     if (!trust.trusted) {
       if (trust.state === 'denied') return say('is denied; not evaluating');
       // Said once: further edits while waiting add nothing new.
@@ -173,10 +179,10 @@ export class Watcher {
     const hit = readEntry(key, false);
     if (hit.status === 'hit') {
       p.said = undefined;
-      this.renderIfStale(root, hit.entry, inputs.digest);
+      this.renderIfStale(handle, hit.entry, inputs.digest);
       return;
     }
-    const st = readProjectState(root);
+    const st = readProjectState(handle);
     if (st.lastError && st.lastKey === key) return say('still fails to evaluate (unchanged since the last attempt)');
     p.said = undefined;
     this.queue.add(root);
@@ -184,12 +190,12 @@ export class Watcher {
   }
 
   /** Cache fresh (exec or a shell evaluated it) but activation scripts older than the inputs: render. */
-  private renderIfStale(root: string, entry: CacheEntry, digest: string): void {
-    const act = mtime(activationPath(root, 'bash'));
+  private renderIfStale(p: DevProject, entry: CacheEntry, digest: string): void {
+    const act = mtime(activationPath(p, 'bash'));
     if (act < 0) return; // never loaded in a shell: nothing to keep fresh
-    const newest = Math.max(...CORE_FILES.map((f) => mtime(join(root, f))));
+    const newest = Math.max(...CORE_FILES.map((f) => mtime(join(p.root, f))));
     if (newest <= act) return;
-    void renderActivations(root, entry, digest).catch(() => {});
+    void renderActivations(p, entry, {digest}).catch(() => {});
   }
 
   private pump(): void {
@@ -210,7 +216,9 @@ export class Watcher {
     let outcome: 'evaluated' | 'failed';
     let detail = '';
     try {
-      const res = await this.opts.refresh(root);
+      const w = this.projects.get(root);
+      if (!w) return;
+      const res = await this.opts.refresh(reopen(w.handle));
       if (!res) return; // trust changed meanwhile; the next check says so
       if (res.source === 'hit') return; // someone else (a shell, exec) evaluated it first
       outcome = res.source === 'evaluated' ? 'evaluated' : 'failed';
@@ -225,7 +233,7 @@ export class Watcher {
     // The evaluation may have read new local files (a new imported .nix): watch their dirs too.
     const p = this.projects.get(root);
     if (p && !this.stopped) {
-      for (const d of watchDirs(root)) {
+      for (const d of watchDirs(reopen(p.handle))) {
         if (p.dirs.has(d)) continue;
         p.dirs.add(d);
         p.fsw.add(d);

@@ -15,7 +15,7 @@ S3 credentials come from the standard AWS variables, read by nix alone.`;
 
   async run() {
     const {flags} = await this.parse(CachePush);
-    const r = await cachePush(this.cwd(), {to: flags.to, key: flags.key});
+    const r = await cachePush(this.project(), {to: flags.to, key: flags.key});
     const line = (what: string, c: {total: number; copied: number; already: number}) => `  ${what}: ${c.copied} path(s) copied, ${c.already} already there (${c.total} in all)`;
     this.log(`devenv: pushed to ${r.to}${r.signedBy ? `, signed by ${r.signedBy}` : ' (unsigned: the store must trust you)'}`);
     this.log(line('environment', r.environment));

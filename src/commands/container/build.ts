@@ -13,7 +13,7 @@ export default class ContainerBuild extends DevenvCommand {
   async run() {
     const {args} = await this.parse(ContainerBuild);
     const json = this.jsonEnabled();
-    const image = await containerBuild(this.cwd(), args.kind as 'processes' | 'shell', {progress: json ? undefined : (l) => process.stderr.write(`devenv: ${l}\n`)});
+    const image = await containerBuild(this.project(), args.kind as 'processes' | 'shell', {progress: json ? undefined : (l) => process.stderr.write(`devenv: ${l}\n`)});
     this.log(`devenv: built ${image.ref} (${image.digest}), ${image.layers.length} layers, in ${image.layout}`);
     return image;
   }

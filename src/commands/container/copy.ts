@@ -22,7 +22,7 @@ export default class ContainerCopy extends DevenvCommand {
     const dest = words.length === 2 ? words[1] : words[0];
     if (!dest || words.length > 2 || !['processes', 'shell'].includes(kind)) throw new UsageError('usage: devenv container copy [processes|shell] <dest>', 'e.g. devenv container copy oci-archive:app.tar');
     const json = this.jsonEnabled();
-    const r = await containerCopy(this.cwd(), kind as 'processes' | 'shell', dest, {progress: json ? undefined : (l) => process.stderr.write(`devenv: ${l}\n`)});
+    const r = await containerCopy(this.project(), this.cwd(), kind as 'processes' | 'shell', dest, {progress: json ? undefined : (l) => process.stderr.write(`devenv: ${l}\n`)});
     this.log(`devenv: copied ${r.image.ref} (${r.image.digest}) to ${r.dest}`);
     return {ref: r.image.ref, digest: r.image.digest, dest: r.dest};
   }

@@ -16,7 +16,7 @@ export default class ContainerRun extends DevenvCommand {
     const words = argv as string[];
     const kind = words[0] === 'processes' || words[0] === 'shell' ? words[0] : 'processes';
     const extra = words.slice(words[0] === kind ? 1 : 0);
-    const code = await containerRun(this.cwd(), kind, extra, {progress: (l) => process.stderr.write(`devenv: ${l}\n`)});
+    const code = await containerRun(this.project(), this.cwd(), kind, extra, {progress: (l) => process.stderr.write(`devenv: ${l}\n`)});
     return this.exit(code);
   }
 }
