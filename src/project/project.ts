@@ -152,7 +152,7 @@ export function projectIfRoot(dir: string): Project | null {
 }
 
 /** A project known by its recorded path (a trust record, a watched root), whether or not it still holds a manifest. */
-export const knownProject = (root: string): Project => projectAt(root);
+export const knownProject = (dir: string): Project => projectAt(dir);
 
 /** The same project acting on another instance of its services (`devenv test`): a handle of its own. */
 export const withInstance = (p: Project, instance: Instance): Project => projectAt(p.root, instance);

@@ -9,7 +9,8 @@ import {DevenvError, ServiceError, UsageError} from '../errors.js';
 import {tailLines as readTail} from '../services/process.js';
 
 export type {Service, ServiceStatus, StartResult, StopResult, TaskResult, UpIO};
-export type AutoStartStatus = NonNullable<ReturnType<typeof import('./autostart.js').autoStartStatus>>;
+export type {AutoStartStatus} from './autostart-state.js';
+import type {AutoStartStatus} from './autostart-state.js';
 export {fileSize, followFile, tailLines} from '../services/process.js';
 
 /** The project's named services and processes (all when none named). */
@@ -170,7 +171,7 @@ export async function listServices(p: Project): Promise<{root: string; services:
   const configError = units.configError;
   const manifestError = configError ? {message: configError.message, hint: (configError as {hint?: string}).hint} : undefined;
   // [services] auto-start: which shells keep the units up (only while a supervisor runs).
-  const {autoStartStatus} = await import('./autostart.js');
+  const {autoStartStatus} = await import('./autostart-state.js');
   const autoStart = autoStartStatus(p);
   return {root: p.root, services, removed, ...(manifestError ? {manifestError} : {}), ...(autoStart ? {autoStart} : {})};
 }

@@ -3,6 +3,7 @@ import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:f
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {parseDotenv, readDotenv} from '../../src/project/dotenv.js';
+import {knownProject} from '../../src/project/project.js';
 
 test('dotenv syntax: export, comments, quotes, escapes, multi-line double quotes; values are literal', () => {
   const text = [
@@ -64,10 +65,10 @@ test('files in order, later wins; a missing file is skipped; a symlink is refuse
     writeFileSync(join(dir, '.env'), 'A=1\nB=2\n');
     writeFileSync(join(dir, '.env.local'), 'B=3\n');
     mkdirSync(join(dir, '..', 'outside-dir'), {recursive: true});
-    expect(readDotenv(dir)).toEqual({A: '1', B: '3'});
+    expect(readDotenv(knownProject(dir))).toEqual({A: '1', B: '3'});
     rmSync(join(dir, '.env.local'));
     symlinkSync('/etc/passwd', join(dir, '.env.local'));
-    expect(() => readDotenv(dir)).toThrow('.env.local: is a symbolic link');
+    expect(() => readDotenv(knownProject(dir))).toThrow('.env.local: is a symbolic link');
   } finally {
     process.env.XDG_STATE_HOME = old;
     rmSync(dir, {recursive: true, force: true});

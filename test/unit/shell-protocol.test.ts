@@ -14,6 +14,7 @@ import {envNameProblem} from '../../src/shells/protocol.js';
 import type {Activation, HookPaths, ShellName} from '../../src/shells/shell.js';
 import {parseManifest} from '../../src/manifest/parse.js';
 import {ensurePrivateDir} from '../../src/util/fs.js';
+import {knownProject} from '../../src/project/project.js';
 
 const KINDS: ShellName[] = ['bash', 'zsh', 'fish'];
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -299,12 +300,12 @@ test('a shellHook runs per checkout, with stdenv functions, in real bash; its PA
     const a = join(dir, 'checkout-a');
     const b = join(dir, 'checkout-b');
     for (const r of [a, b]) mkdirSync(r, {recursive: true});
-    const ea = hookEffects(a, 'k1', spec, {})!;
+    const ea = hookEffects(knownProject(a), 'k1', spec, {})!;
     expect(ea).toEqual({vars: {MY_SEARCH: join(a, 'lib'), VENV: join(a, '.venv')}, paths: {PATH: {pre: [join(a, 'bin')], post: [join(a, 'last')]}}, output: [`hook in ${a}`]});
     // Same environment, another checkout: its own values, not the first one's.
-    expect(hookEffects(b, 'k1', spec, {})!.vars.VENV).toBe(join(b, '.venv'));
-    expect(hookEffects(a, 'k1', spec, {})).toEqual(ea);
-    const failing = hookEffects(a, 'k2', {...spec, shellHook: 'echo half; false'}, {})!;
+    expect(hookEffects(knownProject(b), 'k1', spec, {})!.vars.VENV).toBe(join(b, '.venv'));
+    expect(hookEffects(knownProject(a), 'k1', spec, {})).toEqual(ea);
+    const failing = hookEffects(knownProject(a), 'k2', {...spec, shellHook: 'echo half; false'}, {})!;
     expect(failing.output).toEqual(['half', 'devenv: the shellHook exited with status 1']);
   } finally {
     if (saved === undefined) delete process.env.XDG_STATE_HOME;

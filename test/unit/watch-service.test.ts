@@ -10,6 +10,7 @@ import {evaluatedUnder, relevantFile, skippedDir, watchDirs} from '../../src/wat
 import {updateProjectState} from '../../src/cache/project-state.js';
 import {parseNixVersion} from '../../src/usecases/doctor.js';
 import {summarizeNixError} from '../../src/nix/nix-error.js';
+import {knownProject} from '../../src/project/project.js';
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'devenv-watch-unit-')));
 afterAll(() => rmSync(base, {recursive: true, force: true}));
@@ -93,32 +94,32 @@ describe('watched paths', () => {
   writeFileSync(join(root, 'node_modules', 'x', 'b.nix'), '{}');
 
   test('watch dirs: the root and the way to every input (not the setup dirs .venv and node_modules, unless declared)', () => {
-    expect(watchDirs(root)).toEqual([root, join(root, 'nix'), join(root, 'nix', 'deep')]);
+    expect(watchDirs(knownProject(root))).toEqual([root, join(root, 'nix'), join(root, 'nix', 'deep')]);
   });
 
   test('relevant files: the inputs only; not other files, .git, .devenv, node_modules or dotenv files', () => {
-    expect(relevantFile(root, join(root, 'devenv.toml'))).toBe(true);
-    expect(relevantFile(root, join(root, 'flake.lock'))).toBe(true);
-    expect(relevantFile(root, join(root, 'nix', 'x.nix'))).toBe(true);
-    expect(relevantFile(root, join(root, 'hook.sh'))).toBe(false);
-    expect(relevantFile(root, join(root, 'build', 'settings.json'))).toBe(false);
-    expect(relevantFile(root, join(root, 'node_modules', 'x', 'b.nix'))).toBe(false);
-    expect(relevantFile(root, join(root, '.env.nix'))).toBe(false);
-    expect(relevantFile(root, join(root, '.devenv', 'state', 'postgres.log'))).toBe(false);
-    expect(relevantFile(root, join(root, '.git', 'index'))).toBe(false);
+    expect(relevantFile(knownProject(root), join(root, 'devenv.toml'))).toBe(true);
+    expect(relevantFile(knownProject(root), join(root, 'flake.lock'))).toBe(true);
+    expect(relevantFile(knownProject(root), join(root, 'nix', 'x.nix'))).toBe(true);
+    expect(relevantFile(knownProject(root), join(root, 'hook.sh'))).toBe(false);
+    expect(relevantFile(knownProject(root), join(root, 'build', 'settings.json'))).toBe(false);
+    expect(relevantFile(knownProject(root), join(root, 'node_modules', 'x', 'b.nix'))).toBe(false);
+    expect(relevantFile(knownProject(root), join(root, '.env.nix'))).toBe(false);
+    expect(relevantFile(knownProject(root), join(root, '.devenv', 'state', 'postgres.log'))).toBe(false);
+    expect(relevantFile(knownProject(root), join(root, '.git', 'index'))).toBe(false);
   });
 
   test('a project living in a dir named like a skipped one is not skipped itself', () => {
     const r = join(base, '.devenv');
-    expect(skippedDir(r, r)).toBe(false);
-    expect(skippedDir(r, join(r, 'nix'))).toBe(false);
-    expect(skippedDir(r, join(r, '.git'))).toBe(true);
+    expect(skippedDir(knownProject(r), r)).toBe(false);
+    expect(skippedDir(knownProject(r), join(r, 'nix'))).toBe(false);
+    expect(skippedDir(knownProject(r), join(r, '.git'))).toBe(true);
   });
 
   test('evaluated projects under a prefix are found from their state dirs', () => {
     const state = join(base, 'state');
     process.env.XDG_STATE_HOME = state;
-    for (const p of ['/home/me/src/a', '/home/me/src/deep/b', '/home/me/other/c']) updateProjectState(p, {lastEvalAt: 'now'});
+    for (const p of ['/home/me/src/a', '/home/me/src/deep/b', '/home/me/other/c']) updateProjectState(knownProject(p), {lastEvalAt: 'now'});
     expect(evaluatedUnder('/home/me/src').sort()).toEqual(['/home/me/src/a', '/home/me/src/deep/b']);
     expect(evaluatedUnder('/home/me/src/a')).toEqual(['/home/me/src/a']);
     expect(evaluatedUnder('/nowhere')).toEqual([]);
