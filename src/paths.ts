@@ -28,9 +28,9 @@ export const trustEpochPath = (): string => join(stateDir(), 'trust-epoch');
 /**
  * Per-project state, named by a digest of the project's real path: every spelling of a project
  * (symlinks) shares it, and a path of any length fits. A project's own is `project.stateDir`;
- * this is for another checkout known by its real path (a record, a seed source).
+ * this is for another checkout known by its path (a record, the service engine's locks).
  */
-export const projectStateDir = (real: string): string => join(stateDir(), 'projects', projectId(real));
+export const projectStateDir = (dir: string): string => join(stateDir(), 'projects', projectId(realPath(dir)));
 
 /** [services] auto-start: the supervisor's files, and one `<shell>-<pid>` mark per shell inside (a project's state dir). */
 export const autoStartDir = (projectState: string): string => join(projectState, 'autostart');

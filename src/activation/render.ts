@@ -11,7 +11,7 @@ import {CORE_FILES} from '../project/find.js';
 import {setupTargetNames, withLanguages} from '../project/languages.js';
 import type {Project} from '../project/project.js';
 import {briefNixError} from '../nix/nix-error.js';
-import {projectEnv} from '../services/project-env.js';
+import {projectEnv} from '../services/project-vars.js';
 import {SHELL_NAMES, shellFor} from '../shells/index.js';
 import type {Watched} from '../shells/logic.js';
 import type {Activation, ShellName} from '../shells/shell.js';

@@ -154,6 +154,9 @@ export function projectIfRoot(dir: string): Project | null {
 /** A project known by its recorded path (a trust record, a watched root), whether or not it still holds a manifest. */
 export const knownProject = (dir: string): Project => projectAt(dir);
 
+/** A monorepo member (or another project `p` names): a project of its own, acting on `p`'s instance. */
+export const memberOf = (p: Project, dir: string): Project => projectAt(dir, p.instance);
+
 /** The same project acting on another instance of its services (`devenv test`): a handle of its own. */
 export const withInstance = (p: Project, instance: Instance): Project => projectAt(p.root, instance);
 

@@ -1,19 +1,20 @@
 // A project's units: its services (from the registry), its user processes and its tasks, in
 // one dependency graph. Each service and process implements the Service interface
 // (service.ts), so the commands and `status` handle them all alike; tasks run once, in order.
+import type {Project} from '../project/project.js';
 import {createHash} from 'node:crypto';
 import {existsSync, readdirSync} from 'node:fs';
 import {join} from 'node:path';
 import {DevenvError, ManifestError, UsageError} from '../errors.js';
 import type {Manifest, ProcessConfig, TaskConfig} from '../manifest/model.js';
-import {projectStateDir, runtimeDir} from '../paths.js';
+import {runtimeDir} from '../paths.js';
 import {manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
 import {readFileOrNull, readJson, readMemo, writeMemo} from '../util/fs.js';
-import {instance, serviceStateDir, socketDir} from './instance.js';
 import type {KeeperSpec} from './keeper.js';
 import {findPort} from './ports.js';
 import {ProcessUnit} from './proc-unit.js';
-import {type PostgresLayout, projectEnv, realRoot, userName} from './project-env.js';
+import {type PostgresLayout, realRoot, userName} from './project-env.js';
+import {projectEnv} from './project-vars.js';
 import {memberPortEnv} from './members.js';
 import {MYSQL, portVar, processPort, REDIS, redisPasswordFile, SERVICES, type ServiceName} from './registry.js';
 import type {Service, ServiceStatus, ToolsEnv} from './service.js';
@@ -27,11 +28,10 @@ export type {Service, ServiceState, ServiceStatus, StartResult, StopResult} from
  * services' variables), and the PATH entries that env itself adds: service binaries are looked
  * up there only, never on the host's PATH.
  */
-export async function projectToolsEnv(root: string): Promise<ToolsEnv> {
+export async function projectToolsEnv(p: Project): Promise<ToolsEnv> {
+  const {root} = p;
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {applyToEnv} = await import('../env/spec.js');
-  const {knownProject} = await import('../project/project.js');
-  const p = knownProject(root);
   const {entry} = await ensureEnvironment(p, {progress: true});
   const {withLanguages} = await import('../project/languages.js');
   const env = applyToEnv(process.env, withLanguages(entry.spec, p), {...(await projectEnv(p)), DEVENV_ROOT: root});
@@ -97,24 +97,25 @@ export function checkGraph(m: Manifest, file = 'devenv.toml'): void {
  * devenv.toml's services, processes and tasks, memoized by its content (and what layouts depend
  * on): validating the manifest costs ~0.1 s of ajv, more than starting a server.
  */
-async function unitsConfig(root: string): Promise<UnitsConfig> {
-  const files = manifestFilesLenient(realRoot(root));
+async function unitsConfig(p: Project): Promise<UnitsConfig> {
+  const {root} = p;
+  const files = manifestFilesLenient(p.real);
   if (!files.length) return {services: [], processes: [], tasks: []};
-  const digest = createHash('sha256').update(JSON.stringify([manifestFingerprint(files), runtimeDir(), userName(), realRoot(root), instance()])).digest('hex');
-  const memoFile = join(projectStateDir(root), 'services', instance().tag ? `config-${instance().tag}.json` : 'units.json');
+  const digest = createHash('sha256').update(JSON.stringify([manifestFingerprint(files), runtimeDir(), userName(), p.real, p.instance])).digest('hex');
+  const memoFile = join(p.stateDir, 'services', p.instance.tag ? `config-${p.instance.tag}.json` : 'units.json');
   const memo = readMemo<UnitsConfig>(memoFile, digest);
   if (memo) return memo;
-  const {loadManifest} = await import('../manifest/load.js');
-  const manifest = loadManifest(realRoot(root))!.manifest;
+  const {manifestOf} = await import('../project/manifest.js');
+  const manifest = manifestOf(p)!.manifest;
   checkGraph(manifest, join(root, 'devenv.toml'));
   const config: UnitsConfig = {services: [], processes: [], tasks: []};
   for (const d of SERVICES) {
     if (!d.enabled(manifest)) continue;
     const cfg = (manifest.services as Record<string, Record<string, unknown>>)[d.name];
     if (cfg.settings) cfg.settings = rootRelative(root, cfg.settings as Record<string, unknown>);
-    config.services.push({name: d.name, layout: await d.layout(root, manifest), cfg});
+    config.services.push({name: d.name, layout: await d.layout(p, manifest), cfg});
   }
-  for (const [name, cfg] of Object.entries(manifest.processes ?? {})) config.processes.push({name, cfg, port: processPort(root, name, cfg)});
+  for (const [name, cfg] of Object.entries(manifest.processes ?? {})) config.processes.push({name, cfg, port: processPort(p, name, cfg)});
   for (const [name, cfg] of Object.entries(manifest.tasks ?? {})) config.tasks.push({name, cfg});
   writeMemo(memoFile, digest, config);
   return config;
@@ -131,7 +132,7 @@ function rootRelative(root: string, settings: Record<string, unknown>): Record<s
 }
 
 /** Keepers' specs, state and locks: the user's state dir, per checkout and instance. */
-export const processRunDir = (root: string): string => join(projectStateDir(root), instance().tag ? `processes-${instance().tag}` : 'processes');
+export const processRunDir = (p: Project): string => p.layout.runDir;
 
 const readyCheck = (p: ProcessConfig, port: number | undefined): KeeperSpec['ready'] => {
   const r = p.ready;
@@ -148,6 +149,7 @@ const readyCheck = (p: ProcessConfig, port: number | undefined): KeeperSpec['rea
 
 export interface Units {
   root: string;
+  project: Project;
   /** Services and processes, in an order where each comes after what it names in `after`. */
   services: Service[];
   tasks: Map<string, TaskSpec>;
@@ -159,7 +161,7 @@ export interface Units {
   /** Ports devenv.toml fixes (port = N), by unit name: `devenv test` uses them too. */
   fixedPorts: Map<string, number>;
   /** Monorepo up: a member's task runs in its own project (by prefixed name). */
-  taskRoots?: Map<string, string>;
+  taskRoots?: Map<string, Project>;
   /** `after` entries naming another member's unit (member:unit): honoured by a monorepo up only. */
   crossDeps: Map<string, string[]>;
 }
@@ -168,11 +170,13 @@ export interface Units {
  * The units devenv.toml defines. Building them runs no nix. With `running`, also a server or
  * process still running from before its section was removed, so `down` can stop it.
  */
-export async function projectUnits(root: string, opts: {running?: boolean} = {}): Promise<Units> {
+export async function projectUnits(p: Project, opts: {running?: boolean} = {}): Promise<Units> {
+  const project = p;
+  const {root} = p;
   let config: UnitsConfig;
   let configError: Error | undefined;
   try {
-    config = await unitsConfig(root);
+    config = await unitsConfig(p);
   } catch (e) {
     // A broken devenv.toml must not keep `down` from stopping what runs.
     if (!opts.running) throw e;
@@ -181,7 +185,7 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
   }
   // One evaluation (or cache check) per command, shared by every unit that starts.
   let tools: Promise<ToolsEnv> | undefined;
-  const toolsEnv = () => (tools ??= projectToolsEnv(root));
+  const toolsEnv = () => (tools ??= projectToolsEnv(project));
   const kind = new Map<string, 'service' | 'process' | 'task'>();
   const deps = new Map<string, string[]>();
   const byName = new Map<string, Service>();
@@ -195,19 +199,19 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
   };
   for (const s of config.services) {
     const d = SERVICES.find((x) => x.name === s.name)!;
-    byName.set(s.name, d.create(root, s.layout, toolsEnv, s.cfg));
+    byName.set(s.name, d.create(project, s.layout, toolsEnv, s.cfg));
     kind.set(s.name, 'service');
     deps.set(s.name, local(s.name, s.cfg.after as string[] | undefined));
     if (typeof s.cfg.port === 'number') fixedPorts.set(s.name, s.cfg.port);
   }
-  const runDir = processRunDir(root);
-  const logDir = join(serviceStateDir(root), 'processes');
+  const runDir = processRunDir(project);
+  const logDir = join(project.layout.serviceState, 'processes');
   for (const p of config.processes) {
     const envFor = async () => {
       const {env} = await toolsEnv();
       const out: Record<string, string> = {};
       for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-      Object.assign(out, await memberPortEnv(root, crossDeps.get(p.name) ?? []));
+      Object.assign(out, await memberPortEnv(project, crossDeps.get(p.name) ?? []));
       Object.assign(out, p.cfg.env ?? {});
       if (p.port) Object.assign(out, {PORT: String(p.port), [portVar(p.name)]: String(p.port)});
       return out;
@@ -221,33 +225,34 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
   const tasks = new Map<string, TaskSpec>();
   for (const t of config.tasks) {
     const after = local(t.name, t.cfg.after);
-    tasks.set(t.name, {name: t.name, exec: t.cfg.exec, after, sources: t.cfg.sources, logFile: join(serviceStateDir(root), 'tasks', `${t.name}.log`), memoFile: join(projectStateDir(root), instance().tag ? `tasks-${instance().tag}` : 'tasks', `${t.name}.json`), env: t.cfg.env} as TaskSpec);
+    tasks.set(t.name, {name: t.name, exec: t.cfg.exec, after, sources: t.cfg.sources, logFile: join(project.layout.serviceState, 'tasks', `${t.name}.log`), memoFile: join(project.stateDir, project.layout.own('tasks'), `${t.name}.json`), env: t.cfg.env} as TaskSpec);
     kind.set(t.name, 'task');
     deps.set(t.name, after);
   }
-  if (opts.running) addLeftovers(root, byName, kind, deps, toolsEnv, runDir, logDir);
+  if (opts.running) addLeftovers(project, byName, kind, deps, toolsEnv, runDir, logDir);
   const services = topoOrder([...byName.keys(), ...tasks.keys()], deps)
     .filter((n) => byName.has(n))
     .map((n) => byName.get(n)!);
-  return {root, services, tasks, deps, kind, fixedPorts, crossDeps, configError};
+  return {root, project, services, tasks, deps, kind, fixedPorts, crossDeps, configError};
 }
 
 /** Servers and keepers still running although devenv.toml no longer names them: `down` stops them too. */
-function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<string, string>, deps: Map<string, string[]>, toolsEnv: () => Promise<ToolsEnv>, runDir: string, logDir: string): void {
-  const state = serviceStateDir(root);
+function addLeftovers(p: Project, byName: Map<string, Service>, kind: Map<string, string>, deps: Map<string, string[]>, toolsEnv: () => Promise<ToolsEnv>, runDir: string, logDir: string): void {
+  const {root} = p;
+  const state = p.layout.serviceState;
   // Its data dir gone (a removed worktree), a postmaster still has its socket lock file.
   const pgLock = (() => {
     try {
-      return readdirSync(socketDir(root, 'postgres')).find((f) => /^\.s\.PGSQL\.\d+\.lock$/.test(f));
+      return readdirSync(p.layout.socketDir('postgres')).find((f) => /^\.s\.PGSQL\.\d+\.lock$/.test(f));
     } catch {
       return undefined;
     }
   })();
   if (!byName.has('postgres') && (readFileOrNull(join(state, 'postgres', 'postmaster.pid')) !== null || pgLock)) {
     const layout: PostgresLayout = {
-      port: findPort(realRoot(root), 'postgres') ?? Number(pgLock?.split('.')[3] ?? 0),
+      port: findPort(p.layout.portKey, 'postgres') ?? Number(pgLock?.split('.')[3] ?? 0),
       dataDir: join(state, 'postgres'),
-      socketDir: socketDir(root, 'postgres'),
+      socketDir: p.layout.socketDir('postgres'),
       logFile: join(state, 'postgres.log'),
       user: userName(),
       database: 'postgres',
@@ -256,15 +261,15 @@ function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<stri
       password: '',
       pgpassFile: '',
     };
-    byName.set('postgres', SERVICES[0].create(root, layout, toolsEnv, {}));
+    byName.set('postgres', SERVICES[0].create(p, layout, toolsEnv, {}));
   }
   for (const d of [REDIS, MYSQL]) {
     if (byName.has(d.name)) continue;
-    const sock = socketDir(root, d.name);
+    const sock = p.layout.socketDir(d.name);
     const pidFile = join(sock, d.name === 'redis' ? 'redis.pid' : 'mysqld.pid');
     if (!existsSync(pidFile)) continue;
-    const layout = {port: findPort(realRoot(root), d.name) ?? 0, dataDir: join(state, d.name), logFile: join(state, `${d.name}.log`), socketDir: sock, socket: join(sock, d.name === 'redis' ? 'redis.sock' : 'mysqld.sock'), pidFile, user: userName(), password: '', passwordFile: redisPasswordFile(root), database: '', databases: [], home: ''};
-    byName.set(d.name, d.create(root, layout, toolsEnv, {}));
+    const layout = {port: findPort(p.layout.portKey, d.name) ?? 0, dataDir: join(state, d.name), logFile: join(state, `${d.name}.log`), socketDir: sock, socket: join(sock, d.name === 'redis' ? 'redis.sock' : 'mysqld.sock'), pidFile, user: userName(), password: '', passwordFile: redisPasswordFile(p), database: '', databases: [], home: ''};
+    byName.set(d.name, d.create(p, layout, toolsEnv, {}));
   }
   let files: string[] = [];
   try {
@@ -311,8 +316,9 @@ export function closure(names: string[], deps: Map<string, string[]>): Set<strin
 }
 
 /** The named services/processes (all when `names` is empty); a clear user error when there are none. */
-export async function selectServices(root: string, names: string[] = [], opts: {running?: boolean} = {}): Promise<Service[]> {
-  const {services: all, tasks} = await projectUnits(root, opts);
+export async function selectServices(p: Project, names: string[] = [], opts: {running?: boolean} = {}): Promise<Service[]> {
+  const {root} = p;
+  const {services: all, tasks} = await projectUnits(p, opts);
   if (!all.length) {
     const hasToml = readFileOrNull(join(root, 'devenv.toml')) !== null;
     throw new DevenvError(`this project (${root}) defines no services or processes`, {
@@ -329,12 +335,12 @@ export async function selectServices(root: string, names: string[] = [], opts: {
   return all.filter((s) => names.includes(s.name));
 }
 
-export async function servicesStatus(root: string): Promise<ServiceStatus[]> {
-  return (await servicesStatusOf(root)).services;
+export async function servicesStatus(p: Project): Promise<ServiceStatus[]> {
+  return (await servicesStatusOf(p)).services;
 }
 
 /** The statuses, and why devenv.toml could not be read when it could not (only what runs is listed then). */
-export async function servicesStatusOf(root: string): Promise<{services: ServiceStatus[]; configError?: Error}> {
-  const {services, configError} = await projectUnits(root, {running: true});
+export async function servicesStatusOf(p: Project): Promise<{services: ServiceStatus[]; configError?: Error}> {
+  const {services, configError} = await projectUnits(p, {running: true});
   return {services: await Promise.all(services.map(async (s) => ({kind: 'service' as const, ...(await s.status())}))), configError};
 }

@@ -8,6 +8,7 @@ import {join} from 'node:path';
 import {projectStateDir, stateDir} from '../paths.js';
 import {readJson, writeFileAtomic} from '../util/fs.js';
 import {projectUnits, type ServiceStatus, type StopResult} from './index.js';
+import {knownProject, type Project} from '../project/project.js';
 import {registeredPorts} from './ports.js';
 
 interface CheckoutRecord {
@@ -58,7 +59,7 @@ export async function removedCheckouts(commonDir?: string): Promise<RemovedCheck
   const out: RemovedCheckout[] = [];
   for (const rec of vanished()) {
     if (commonDir && rec.commonDir !== commonDir) continue;
-    const {services} = await projectUnits(rec.root, {running: true});
+    const {services} = await projectUnits(knownProject(rec.root), {running: true});
     const running = (await Promise.all(services.map((s) => s.status()))).filter((st) => RUNNING.has(st.state));
     if (running.length) out.push({root: rec.root, commonDir: rec.commonDir, running});
   }
@@ -66,8 +67,8 @@ export async function removedCheckouts(commonDir?: string): Promise<RemovedCheck
 }
 
 /** Stop everything a removed checkout still runs (dependants first). */
-export async function stopRemoved(root: string): Promise<{stopped: StopResult[]; errors: string[]}> {
-  const {services} = await projectUnits(root, {running: true});
+export async function stopRemoved(p: Project): Promise<{stopped: StopResult[]; errors: string[]}> {
+  const {services} = await projectUnits(p, {running: true});
   const stopped: StopResult[] = [];
   const errors: string[] = [];
   for (const s of [...services].reverse()) {

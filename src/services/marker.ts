@@ -53,7 +53,8 @@ const untrusted = (what: string, path: string, why: string): ServiceError =>
  * Refuse a service's files unless devenv made them: no symlink on the way from the project root
  * to `paths` (or at them), data dirs owned by this user and marked by devenv.
  */
-export function assertOwnState(root: string, opts: {dataDirs: string[]; files: string[]}): void {
+export function assertOwnState(top: string, opts: {dataDirs: string[]; files: string[]}): void {
+  const root = top;
   const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
   for (const p of [...opts.dataDirs, ...opts.files]) {
     const rel = relative(root, p);

@@ -6,15 +6,18 @@
 import {readdirSync, statSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {ManifestError} from '../errors.js';
-import {loadManifest} from '../manifest/load.js';
+import {manifestOf} from '../project/manifest.js';
+import {memberOf, type Project} from '../project/project.js';
 import {globRegex} from '../project/inputs.js';
-import {readFileOrNull, realPath} from '../util/fs.js';
+import {readFileOrNull} from '../util/fs.js';
 import {portVar, processPort, SERVICES} from './registry.js';
 
 export interface Member {
   /** As units are prefixed: the member's directory relative to the root project. */
   name: string;
   root: string;
+  /** The member, a project of its own (the monorepo's instance). */
+  project: Project;
 }
 
 const isDir = (p: string): boolean => {
@@ -47,9 +50,10 @@ function expand(base: string, pattern: string): string[] {
   return found.filter(Boolean);
 }
 
-/** The members of the project at `root`: [project] members, globs expanded, each a directory with a devenv.toml. */
-export function projectMembers(root: string): Member[] {
-  const loaded = loadManifest(realPath(root));
+/** The project's members: [project] members, globs expanded, each a directory with a devenv.toml. */
+export function projectMembers(p: Project): Member[] {
+  const {root} = p;
+  const loaded = manifestOf(p);
   const patterns = loaded?.manifest.project?.members ?? [];
   const out: Member[] = [];
   for (const pat of patterns) {
@@ -57,7 +61,7 @@ export function projectMembers(root: string): Member[] {
     if (!dirs.length && !/[*?[]/.test(pat)) {
       throw new ManifestError(`project.members names '${pat}', which is no directory with a devenv.toml`, {location: 'devenv.toml', keyPath: 'project.members', hint: 'create it (devenv init there) or remove it from members'});
     }
-    for (const d of dirs) if (!out.some((m) => m.name === d)) out.push({name: d, root: join(root, d)});
+    for (const d of dirs) if (!out.some((m) => m.name === d)) out.push({name: d, root: join(root, d), project: memberOf(p, join(root, d))});
   }
   return out;
 }
@@ -71,8 +75,9 @@ function monorepoRoot(root: string): string | undefined {
   }
 }
 
-/** Where `member` of the monorepo holding `root` is. */
-export function memberRoot(root: string, member: string): string {
+/** Where `member` of the monorepo holding the project is. */
+export function memberRoot(p: Project, member: string): string {
+  const {root} = p;
   const top = monorepoRoot(root);
   const dir = top && join(top, member);
   if (!dir || readFileOrNull(join(dir, 'devenv.toml')) === null) {
@@ -82,20 +87,20 @@ export function memberRoot(root: string, member: string): string {
 }
 
 /** <MEMBER>_<UNIT>_PORT for each `member:unit` reference with a port. */
-export async function memberPortEnv(root: string, refs: string[]): Promise<Record<string, string>> {
+export async function memberPortEnv(p: Project, refs: string[]): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   for (const ref of refs) {
     const i = ref.lastIndexOf(':');
     const member = ref.slice(0, i);
     const unit = ref.slice(i + 1);
-    const dir = memberRoot(root, member);
-    const m = loadManifest(realPath(dir))?.manifest;
+    const other = memberOf(p, memberRoot(p, member));
+    const m = manifestOf(other)?.manifest;
     if (!m) continue;
     let port: number | undefined;
     const proc = m.processes?.[unit];
-    if (proc) port = processPort(dir, unit, proc);
+    if (proc) port = processPort(other, unit, proc);
     const svc = SERVICES.find((d) => d.name === unit && d.enabled(m));
-    if (svc) port = ((await svc.layout(dir, m)) as {port?: number}).port;
+    if (svc) port = ((await svc.layout(other, m)) as {port?: number}).port;
     if (port) env[portVar(`${member}_${unit}`)] = String(port);
   }
   return env;

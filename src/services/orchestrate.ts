@@ -1,6 +1,7 @@
 // `up` for the whole project: services, processes and tasks started in dependency order
 // (each after what its `after` names is ready or done), stopped in reverse. In the foreground
 // every log streams with a coloured name prefix; Ctrl-C stops what this run started.
+import type {Project} from '../project/project.js';
 import {DevenvError, ServiceError} from '../errors.js';
 import {closure, type Units, projectToolsEnv, topoOrder} from './index.js';
 import {fileSize, followFile, sleep, tailLines} from './process.js';
@@ -65,8 +66,8 @@ export async function startUnits(units: Units, order: string[], io: UpIO, opts: 
   const tasks: TaskResult[] = [];
   const pre = prefixer(order, !!io.colour);
   // A member's task (monorepo up) runs in its own project's directory and environment.
-  const envs = new Map<string, Promise<NodeJS.ProcessEnv>>();
-  const envOf = (root: string) => envs.get(root) ?? envs.set(root, projectToolsEnv(root).then((x) => x.env)).get(root)!;
+  const envs = new Map<Project, Promise<NodeJS.ProcessEnv>>();
+  const envOf = (p: Project) => envs.get(p) ?? envs.set(p, projectToolsEnv(p).then((x) => x.env)).get(p)!;
   let failed = false;
   const done = new Map<string, Promise<void>>();
   const startOne = async (n: string): Promise<void> => {
@@ -82,9 +83,9 @@ export async function startUnits(units: Units, order: string[], io: UpIO, opts: 
       return;
     }
     const t = units.tasks.get(n)!;
-    const root = units.taskRoots?.get(n) ?? units.root;
+    const owner = units.taskRoots?.get(n) ?? units.project;
     const args = opts.taskArgs?.name === n ? opts.taskArgs.args : [];
-    const r = await runTask(root, t, {...(await envOf(root)), ...(t.env ?? {})}, (l) => io.line(pre(n) + l), args, opts.forceTask === n, opts.signal);
+    const r = await runTask(owner, t, {...(await envOf(owner)), ...(t.env ?? {})}, (l) => io.line(pre(n) + l), args, opts.forceTask === n, opts.signal);
     tasks.push(r);
     io.task?.(r);
     if (r.exitCode !== 0) throw new TaskFailed(n, r.exitCode);

@@ -28,8 +28,9 @@ function lockSync(file: string): () => void {
   }
 }
 
-/** The port recorded for (root, service), allocating one on first use. */
-export function projectPort(root: string, service: string): number {
+/** The port recorded for (key, service), allocating one on first use; `key`: a project's layout.portKey. */
+export function projectPort(key: string, service: string): number {
+  const root = key;
   const existing = findPort(root, service);
   if (existing) return existing;
   const release = lockSync(registryFile() + '.lock');
@@ -74,8 +75,8 @@ export function listeningPorts(): Set<number> {
   return new Set(tcpSockets().filter((s) => s.listening).map((s) => s.port));
 }
 
-export function findPort(root: string, service: string): number | undefined {
-  for (const [k, r] of Object.entries(readRegistry())) if (r === root && k.endsWith(`:${service}`)) return Number(k.split(':')[0]);
+export function findPort(key: string, service: string): number | undefined {
+  for (const [k, r] of Object.entries(readRegistry())) if (r === key && k.endsWith(`:${service}`)) return Number(k.split(':')[0]);
   return undefined;
 }
 

@@ -7,13 +7,13 @@ import {join} from 'node:path';
 import type {Manifest, MysqlConfig, ProcessConfig, RedisConfig, TaskConfig} from '../manifest/model.js';
 import {serviceEnabled} from '../manifest/model.js';
 import {portVar} from '../manifest/port-vars.js';
-import {projectStateDir} from '../paths.js';
 import {mkdirSync} from 'node:fs';
-import {readFileOrNull, realPath, writeFileAtomic} from '../util/fs.js';
-import {instance, portKey, serviceStateDir, socketDir} from './instance.js';
+import {manifestOf} from '../project/manifest.js';
+import type {Project} from '../project/project.js';
+import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
 import {MysqlService, type MysqlLayout, mysqlEnv} from './mysql.js';
 import {projectPort} from './ports.js';
-import {type PostgresLayout, postgresEnv, postgresLayout, projectPassword, realRoot, userName} from './project-env.js';
+import {type PostgresLayout, postgresEnv, postgresLayout, projectPassword, userName} from './project-env.js';
 import {type RedisLayout, RedisService, redisEnv} from './redis.js';
 import type {Service, ToolsEnv} from './service.js';
 
@@ -26,34 +26,34 @@ export interface ServiceDefinition<L> {
   enabled(m: Manifest): boolean;
   /** nixpkgs attributes it needs in the environment. */
   packages(m: Manifest): string[];
-  layout(root: string, m: Manifest): Promise<L>;
+  layout(p: Project, m: Manifest): Promise<L>;
   /** Variables that let the plain clients (psql, redis-cli, mysql) reach this checkout's server. */
   env(l: L): Record<string, string>;
   /** `cfg` is its devenv.toml section (databases, settings, seed). */
-  create(root: string, l: L, toolsEnv: () => Promise<ToolsEnv>, cfg: Record<string, unknown>): Service;
+  create(p: Project, l: L, toolsEnv: () => Promise<ToolsEnv>, cfg: Record<string, unknown>): Service;
 }
 
 /** A fixed port from devenv.toml is the port, for devenv test too: its tests connect there. */
-const portFor = (root: string, name: string, fixed: number | undefined): number => fixed ?? projectPort(portKey(root), name);
+const portFor = (p: Project, name: string, fixed: number | undefined): number => fixed ?? projectPort(p.layout.portKey, name);
 
-export function redisLayout(root: string, cfg: RedisConfig): RedisLayout {
-  const state = serviceStateDir(root);
-  const sock = socketDir(root, 'redis');
-  const passwordFile = redisPasswordFile(root);
-  return {port: portFor(root, 'redis', cfg.port), dataDir: join(state, 'redis'), logFile: join(state, 'redis.log'), socketDir: sock, socket: join(sock, 'redis.sock'), pidFile: join(sock, 'redis.pid'), settings: cfg.settings, passwordFile, password: projectPassword(passwordFile)};
+export function redisLayout(p: Project, cfg: RedisConfig): RedisLayout {
+  const state = p.layout.serviceState;
+  const sock = p.layout.socketDir('redis');
+  const passwordFile = redisPasswordFile(p);
+  return {port: portFor(p, 'redis', cfg.port), dataDir: join(state, 'redis'), logFile: join(state, 'redis.log'), socketDir: sock, socket: join(sock, 'redis.sock'), pidFile: join(sock, 'redis.pid'), settings: cfg.settings, passwordFile, password: projectPassword(passwordFile)};
 }
 
 /** Redis's requirepass, one per checkout (shared by its `devenv test` instances), in the user's state dir. */
-export const redisPasswordFile = (root: string): string => join(projectStateDir(realRoot(root)), 'redis.password');
+export const redisPasswordFile = (p: Project): string => join(p.stateDir, 'redis.password');
 
-export function mysqlLayout(root: string, m: Manifest, cfg: MysqlConfig): MysqlLayout {
-  const state = serviceStateDir(root);
-  const sock = socketDir(root, 'mysql');
-  const own = projectStateDir(realRoot(root));
+export function mysqlLayout(p: Project, m: Manifest, cfg: MysqlConfig): MysqlLayout {
+  const state = p.layout.serviceState;
+  const sock = p.layout.socketDir('mysql');
+  const own = p.stateDir;
   const database = cfg.databases?.[0] ?? (m.name ? m.name.replace(/[^A-Za-z0-9_]/g, '_') : 'app');
   const databases = [...new Set([...(cfg.databases ?? []), database])];
   return {
-    port: portFor(root, 'mysql', cfg.port),
+    port: portFor(p, 'mysql', cfg.port),
     dataDir: join(state, 'mysql'),
     logFile: join(state, 'mysql.log'),
     socketDir: sock,
@@ -63,7 +63,7 @@ export function mysqlLayout(root: string, m: Manifest, cfg: MysqlConfig): MysqlL
     password: projectPassword(join(own, 'mysql.password')),
     database,
     databases,
-    home: join(own, instance().tag ? `mysql-home-${instance().tag}` : 'mysql-home'),
+    home: join(own, p.layout.own('mysql-home')),
     settings: cfg.settings,
   };
 }
@@ -73,15 +73,15 @@ export const POSTGRES: ServiceDefinition<PostgresLayout> = {
   section: 'services.postgres',
   enabled: (m) => serviceEnabled(m.services?.postgres),
   packages: (m) => [`postgresql_${m.services?.postgres?.version ?? 15}`],
-  layout: async (root, m) => (await postgresLayout(root, m))!,
+  layout: async (p, m) => (await postgresLayout(p, m))!,
   env: postgresEnv,
-  create: (root, layout, toolsEnv, cfg) => {
+  create: (p, layout, toolsEnv, cfg) => {
     // Lazy: the PostgreSQL module is large and most commands never start it.
     const holder: {svc?: Service} = {};
     return lazyService('postgres', layout.logFile, async () => {
       if (!holder.svc) {
         const {PostgresService} = await import('./postgres.js');
-        holder.svc = new PostgresService({root, layout, toolsEnv, databases: cfg.databases as string[] | undefined, settings: cfg.settings as Record<string, string> | undefined, seed: cfg.seed as string | undefined});
+        holder.svc = new PostgresService({root: p.root, layout, toolsEnv, databases: cfg.databases as string[] | undefined, settings: cfg.settings as Record<string, string> | undefined, seed: cfg.seed as string | undefined});
       }
       return holder.svc;
     });
@@ -93,9 +93,9 @@ export const REDIS: ServiceDefinition<RedisLayout> = {
   section: 'services.redis',
   enabled: (m) => serviceEnabled(m.services?.redis),
   packages: () => ['redis'],
-  layout: async (root, m) => redisLayout(root, m.services!.redis!),
+  layout: async (p, m) => redisLayout(p, m.services!.redis!),
   env: redisEnv,
-  create: (root, layout, toolsEnv) => new RedisService({root, layout, toolsEnv, section: 'services.redis'}),
+  create: (p, layout, toolsEnv) => new RedisService({root: p.root, layout, toolsEnv, section: 'services.redis'}),
 };
 
 export const MYSQL: ServiceDefinition<MysqlLayout> = {
@@ -103,9 +103,9 @@ export const MYSQL: ServiceDefinition<MysqlLayout> = {
   section: 'services.mysql',
   enabled: (m) => serviceEnabled(m.services?.mysql),
   packages: () => ['mariadb'],
-  layout: async (root, m) => mysqlLayout(root, m, m.services!.mysql!),
+  layout: async (p, m) => mysqlLayout(p, m, m.services!.mysql!),
   env: mysqlEnv,
-  create: (root, layout, toolsEnv, cfg) => new MysqlService({root, layout, toolsEnv, section: 'services.mysql'}, cfg.seed as string | undefined),
+  create: (p, layout, toolsEnv, cfg) => new MysqlService({root: p.root, layout, toolsEnv, section: 'services.mysql'}, cfg.seed as string | undefined),
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -125,21 +125,20 @@ function lazyService(name: string, logFile: string, load: () => Promise<Service>
 
 export {portVar};
 
-export function processPort(root: string, name: string, p: ProcessConfig): number | undefined {
+export function processPort(project: Project, name: string, p: ProcessConfig): number | undefined {
   if (p.port === undefined) return undefined;
-  return p.port === 'auto' ? projectPort(portKey(root), `process:${name}`) : p.port;
+  return p.port === 'auto' ? projectPort(project.layout.portKey, `process:${name}`) : p.port;
 }
 
 /** Variables of the services other than PostgreSQL (its own are set by postgresEnv), and process ports. */
-export async function registryEnv(root: string): Promise<Record<string, string>> {
-  const {loadManifest} = await import('../manifest/load.js');
-  const m = loadManifest(realPath(root))?.manifest;
+export async function registryEnv(p: Project): Promise<Record<string, string>> {
+  const m = manifestOf(p)?.manifest;
   if (!m) return {};
   const env: Record<string, string> = {};
-  for (const d of [REDIS, MYSQL] as ServiceDefinition<any>[]) if (d.enabled(m)) Object.assign(env, d.env(await d.layout(root, m))); // eslint-disable-line @typescript-eslint/no-explicit-any
-  if (REDIS.enabled(m)) env.DEVENV_SERVICE_BIN = writeClientWrappers(root);
-  for (const [name, p] of Object.entries(m.processes ?? {})) {
-    const port = processPort(root, name, p);
+  for (const d of [REDIS, MYSQL] as ServiceDefinition<any>[]) if (d.enabled(m)) Object.assign(env, d.env(await d.layout(p, m))); // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (REDIS.enabled(m)) env.DEVENV_SERVICE_BIN = writeClientWrappers(p);
+  for (const [name, proc] of Object.entries(m.processes ?? {})) {
+    const port = processPort(p, name, proc);
     if (port) env[portVar(name)] = String(port);
   }
   return env;
@@ -152,10 +151,10 @@ export async function registryEnv(root: string): Promise<Record<string, string>>
  * --pass, --askpass), the arguments go through untouched: the password is never offered to
  * another server.
  */
-export function writeClientWrappers(root: string): string {
-  const bin = join(projectStateDir(realRoot(root)), 'bin');
+export function writeClientWrappers(p: Project): string {
+  const bin = join(p.stateDir, 'bin');
   const file = join(bin, 'redis-cli');
-  const pwFile = redisPasswordFile(root).replace(/'/g, `'\\''`);
+  const pwFile = redisPasswordFile(p).replace(/'/g, `'\\''`);
   const body = [
     '#!/bin/sh',
     "# Written by devenv: redis-cli reaches this checkout's Redis ($REDIS_PORT) with no arguments.",

@@ -13,7 +13,8 @@ import {realPath} from '../util/fs.js';
  * checkout, or undefined when there is none to copy: this checkout itself, or "main" outside
  * git (a plain directory is its own main checkout; `note` says the seed was skipped).
  */
-export function resolveSeedSource(root: string, seed: string, note?: (m: string) => void): string | undefined {
+export function resolveSeedSource(checkout: string, seed: string, note?: (m: string) => void): string | undefined {
+  const root = checkout;
   let src: string;
   if (seed === 'main') {
     const r = spawnSync('git', ['-C', root, 'worktree', 'list', '--porcelain'], {encoding: 'utf8'});

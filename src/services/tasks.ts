@@ -1,6 +1,7 @@
 // Tasks ([tasks.<name>]): a command run once, in the project's environment, before what needs
 // it. With `sources`, a task whose matched files and own definition (exec, env, after) are
 // unchanged since its last success is skipped (and says so).
+import type {Project} from '../project/project.js';
 import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {closeSync, lstatSync, readdirSync, readFileSync, writeSync} from 'node:fs';
@@ -38,7 +39,8 @@ export function globToRegExp(glob: string): RegExp {
 const SKIP_DIRS = new Set(['.git', '.devenv', 'node_modules', '.direnv']);
 
 /** Files under root (not following symlinks, skipping .git/.devenv/node_modules) matching any glob, sorted. */
-export function matchSources(root: string, globs: string[]): string[] {
+export function matchSources(dir: string, globs: string[]): string[] {
+  const root = dir;
   const res = globs.map((g) => globToRegExp(g.replace(/^\.\//, '')));
   const out: string[] = [];
   const walk = (dir: string) => {
@@ -67,7 +69,8 @@ export function matchSources(root: string, globs: string[]): string[] {
 }
 
 /** Content digest of the matched files (names and bytes; a symlink by its target text). */
-export function sourcesDigest(root: string, globs: string[]): {digest: string; files: number} {
+export function sourcesDigest(dir: string, globs: string[]): {digest: string; files: number} {
+  const root = dir;
   const h = createHash('sha256');
   const files = matchSources(root, globs);
   for (const f of files) {
@@ -107,10 +110,10 @@ export interface TaskResult {
  * Run a task (unless its sources are unchanged), its output to `onLine` and its log file.
  * `args` are appended to the command line (devenv run <task> -- args).
  */
-export async function runTask(root: string, t: TaskSpec, env: NodeJS.ProcessEnv, onLine: (line: string) => void, args: string[] = [], force = false, signal?: AbortSignal): Promise<TaskResult> {
+export async function runTask(p: Project, t: TaskSpec, env: NodeJS.ProcessEnv, onLine: (line: string) => void, args: string[] = [], force = false, signal?: AbortSignal): Promise<TaskResult> {
   // Two `up` at once: the second waits, then finds the sources unchanged and skips.
   ensureDir(join(t.memoFile, '..'));
-  return withLock(`${t.memoFile}.lock`, () => runTaskLocked(root, t, env, onLine, args, force, signal));
+  return withLock(`${t.memoFile}.lock`, () => runTaskLocked(p.root, t, env, onLine, args, force, signal));
 }
 
 async function runTaskLocked(root: string, t: TaskSpec, env: NodeJS.ProcessEnv, onLine: (line: string) => void, args: string[], force: boolean, signal?: AbortSignal): Promise<TaskResult> {

@@ -298,7 +298,7 @@ async function postgresCheck(p: Project): Promise<Check | null> {
   let layout;
   try {
     const {postgresLayout} = await import('../services/project-env.js');
-    layout = await postgresLayout(p.root);
+    layout = await postgresLayout(p);
   } catch (e) {
     return {id: 'postgres', title, status: 'warn', detail: `cannot read [services.postgres]: ${lastLines((e as Error).message, 1)}`, next: 'fix devenv.toml'};
   }

@@ -11,7 +11,7 @@ import {runningSetup, setupPlan} from '../languages/setup.js';
 import {withLanguages} from '../project/languages.js';
 import type {Project} from '../project/project.js';
 import {warnFlakeDrift} from '../project/sync.js';
-import {projectEnv} from '../services/project-env.js';
+import {projectEnv} from '../services/project-vars.js';
 import {debug} from '../util/debug.js';
 
 export interface ExecOptions {

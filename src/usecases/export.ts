@@ -6,7 +6,7 @@ import {withLanguages} from '../project/languages.js';
 import {applyToEnv} from '../env/spec.js';
 import {baseEnv, hookEffects} from '../env/shell-hook.js';
 import type {Project} from '../project/project.js';
-import {projectEnv} from '../services/project-env.js';
+import {projectEnv} from '../services/project-vars.js';
 import {shellFor} from '../shells/index.js';
 
 export const EXPORT_FORMATS = ['json', 'dotenv', 'gha', 'bash', 'zsh', 'fish'] as const;

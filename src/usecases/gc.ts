@@ -44,6 +44,7 @@ export async function gcCheckouts(dryRun: boolean): Promise<{checkouts: string[]
   const {portFree} = await import('../services/process.js');
   const {devSocketDir} = await import('../services/instance.js');
   const {removedCheckouts, stopRemoved} = await import('../services/leftovers.js');
+  const {knownProject} = await import('../project/project.js');
   // A removed checkout's servers run on, holding their ports: stop them first.
   const stopped: {root: string; names: string[]}[] = [];
   const running: {root: string; names: string[]}[] = [];
@@ -51,7 +52,7 @@ export async function gcCheckouts(dryRun: boolean): Promise<{checkouts: string[]
   for (const r of await removedCheckouts()) {
     running.push({root: r.root, names: r.running.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`)});
     if (dryRun) continue;
-    const res = await stopRemoved(r.root);
+    const res = await stopRemoved(knownProject(r.root));
     stopped.push({root: r.root, names: res.stopped.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`)});
     errors.push(...res.errors.map((e) => `${r.root}: ${e}`));
   }

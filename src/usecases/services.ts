@@ -1,7 +1,7 @@
 // `devenv up`, `down`, `ps`, `logs`, `run`, `test`: the project's services, processes and
 // tasks, of the project the command opened.
 import type {Project} from '../project/project.js';
-import {type Units, projectUnits, selectServices, servicesStatus, servicesStatusOf, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
+import {type Units, projectUnits, selectServices, servicesStatus, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
 import type {TaskResult} from '../services/tasks.js';
 import type {RemovedCheckout} from '../services/leftovers.js';
@@ -16,7 +16,7 @@ export {fileSize, followFile, tailLines} from '../services/process.js';
 /** The project's named services and processes (all when none named). */
 export async function projectServicesAt(p: Project, names: string[] = [], opts: {running?: boolean} = {}): Promise<{root: string; services: Service[]}> {
   const {root} = p;
-  return {root, services: await selectServices(root, names, opts)};
+  return {root, services: await selectServices(p, names, opts)};
 }
 
 async function unitsAt(p: Project, opts: {running?: boolean; starting?: boolean} = {}): Promise<Units> {
@@ -48,25 +48,25 @@ function memberService(s: Service, prefix: string): Service {
  */
 async function monorepoUnits(p: Project, opts: {running?: boolean} = {}): Promise<Units> {
   const {root} = p;
-  const units = await projectUnits(root, opts);
+  const units = await projectUnits(p, opts);
   const {projectMembers} = await import('../services/members.js');
-  let members: {name: string; root: string}[] = [];
+  let members: {name: string; root: string; project: Project}[] = [];
   try {
-    members = projectMembers(root);
+    members = projectMembers(p);
   } catch (e) {
     if (!opts.running) throw e;
   }
   if (!members.length) return units;
-  const taskRoots = new Map<string, string>();
+  const taskRoots = new Map<string, Project>();
   const services = [...units.services];
   const deps = new Map(units.deps);
   for (const m of members) {
-    const u = await projectUnits(m.root, opts);
+    const u = await projectUnits(m.project, opts);
     const ren = (n: string) => `${m.name}:${n}`;
     for (const s of u.services) services.push(memberService(s, m.name));
     for (const [n, t] of u.tasks) {
       units.tasks.set(ren(n), {...t, name: ren(n), after: t.after.map(ren)});
-      taskRoots.set(ren(n), m.root);
+      taskRoots.set(ren(n), m.project);
     }
     for (const [n, k] of u.kind) units.kind.set(ren(n), k);
     for (const [n, d] of u.deps) deps.set(ren(n), [...d.map(ren), ...(u.crossDeps.get(n) ?? [])]);
@@ -219,18 +219,17 @@ export async function testAt(p: Project, io: UpIO): Promise<{root: string; exitC
   const {mkdtempSync, rmSync} = await import('node:fs');
   const {tmpdir} = await import('node:os');
   const {join} = await import('node:path');
-  const {instance, setInstance} = await import('../services/instance.js');
   const {releasePorts} = await import('../services/ports.js');
-  const {socketDir} = await import('../services/instance.js');
-  const before = instance();
+  const {withInstance} = await import('../project/project.js');
   // The developer's own units, to say who holds a fixed port a test instance needs.
-  const mine = await servicesStatus(root).catch(() => [] as ServiceStatus[]);
+  const mine = await servicesStatus(p).catch(() => [] as ServiceStatus[]);
   const tag = `test-${randomBytes(4).toString('hex')}`;
   const stateBase = mkdtempSync(join(tmpdir(), 'devenv-test-state-'));
-  setInstance({tag, stateBase});
+  // The throwaway instance is a handle of its own: every path and port below follows from it.
+  const t = withInstance(p, {tag, stateBase});
   const started: Service[] = [];
   try {
-    const units = await projectUnits(root);
+    const units = await projectUnits(t);
     if (!units.tasks.has('test')) throw new UsageError('this project has no [tasks.test]', 'add one to devenv.toml, e.g.\n  [tasks.test]\n  exec = "pytest"\n  after = ["postgres"]');
     const {plan, startUnits, stopAll, TaskFailed} = await import('../services/orchestrate.js');
     const {closure} = await import('../services/index.js');
@@ -254,10 +253,9 @@ export async function testAt(p: Project, io: UpIO): Promise<{root: string; exitC
     const key = `#${tag}`;
     releasePorts((r) => r.endsWith(key));
     rmSync(stateBase, {recursive: true, force: true});
-    for (const s of ['postgres', 'redis', 'mysql']) rmSync(socketDir(root, s), {recursive: true, force: true});
+    for (const s of ['postgres', 'redis', 'mysql']) rmSync(t.layout.socketDir(s), {recursive: true, force: true});
     const own = p.stateDir;
     for (const f of [`processes-${tag}`, `tasks-${tag}`, `mysql-home-${tag}`, `project-env-${tag}.json`, join('services', `config-${tag}.json`)]) rmSync(join(own, f), {recursive: true, force: true});
-    setInstance(before);
   }
 }
 

@@ -78,7 +78,7 @@ export async function projectStatus(p: Project): Promise<Status> {
   let services: unknown[] = [];
   try {
     const mod = await import('../services/index.js');
-    services = await mod.servicesStatus(p.root);
+    services = await mod.servicesStatus(p);
   } catch {}
   let watcher: unknown = null;
   try {

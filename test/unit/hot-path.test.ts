@@ -130,3 +130,105 @@ test('the layering check catches an upward import', () => {
   }
 });
 
+// ---- guards of the Project handle (issue 22.4) ---------------------------------------------
+
+/** Where a path string may still be turned into a project: the adapters open it once. */
+const ADAPTERS = ['commands', 'cli', 'hot.ts'];
+
+const srcFiles = (src: string): string[] => readdirSync(src, {recursive: true, encoding: 'utf8'}).filter((f) => f.endsWith('.ts')).sort();
+
+/** Exported functions outside the adapters whose first parameter is a path string `root` or `cwd` (a Project travels instead). */
+export function pathParams(src: string): string[] {
+  const out: string[] = [];
+  for (const rel of srcFiles(src)) {
+    if (ADAPTERS.includes(rel.split('/')[0])) continue;
+    const text = readFileSync(join(src, rel), 'utf8');
+    const re = /^export\s+(?:async\s+)?function\s+(\w+)\s*(?:<[^>(]*>)?\(\s*(root|cwd)\s*:\s*string\b|^export\s+const\s+(\w+)\s*=\s*(?:async\s+)?\(\s*(root|cwd)\s*:\s*string\b/gm;
+    for (const m of text.matchAll(re)) out.push(`${rel}: ${m[1] ?? m[3]}(${m[2] ?? m[4]}: string)`);
+  }
+  return out;
+}
+
+/** Every file-level import cycle (static or dynamic `import()`, not type-only), each as its files in order. */
+export function importCycles(src: string): string[] {
+  const files = srcFiles(src);
+  const edges = new Map<string, string[]>();
+  for (const rel of files) {
+    const to = allImports(readFileSync(join(src, rel), 'utf8'))
+      .filter((s) => s.startsWith('.'))
+      .map((s) => relative(src, resolve(dirname(join(src, rel)), s)).replace(/\.js$/, '.ts'))
+      .filter((t) => files.includes(t));
+    edges.set(rel, [...new Set(to)]);
+  }
+  // Tarjan's strongly connected components: a component of two or more files (or a file importing itself) is a cycle.
+  let n = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const on = new Set<string>();
+  const out: string[] = [];
+  const visit = (v: string) => {
+    index.set(v, n);
+    low.set(v, n++);
+    stack.push(v);
+    on.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        on.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || edges.get(v)!.includes(v)) out.push(scc.sort().join(' <-> '));
+    }
+  };
+  for (const f of files) if (!index.has(f)) visit(f);
+  return out.sort();
+}
+
+/** Files outside project/ that turn a path into a project themselves (`openProject` at the adapter is the way). */
+export function projectAtOutside(src: string): string[] {
+  return srcFiles(src).filter((rel) => rel.split('/')[0] !== 'project' && /\bprojectAt\(/.test(readFileSync(join(src, rel), 'utf8')));
+}
+
+test('outside the adapters, no exported function takes a root or cwd path string first: the Project handle travels', () => {
+  expect(pathParams(SRC)).toEqual([]);
+});
+
+test('no file-level import cycle, static or dynamic', () => {
+  expect(importCycles(SRC)).toEqual([]);
+});
+
+test('projectAt( appears only in project/', () => {
+  expect(projectAtOutside(SRC)).toEqual([]);
+});
+
+test('the handle guards catch a planted violation of each kind', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'devenv-guards-'));
+  try {
+    cpSync(SRC, tmp, {recursive: true});
+    expect([pathParams(tmp), importCycles(tmp), projectAtOutside(tmp)]).toEqual([[], [], []]);
+    // A core function back on a path string, in both spellings; adapters may keep theirs.
+    writeFileSync(join(tmp, 'trust', 'by-path.ts'), "export function trustedAt(root: string, x = 1): boolean {\n  return !!root && !!x;\n}\nexport const cwdOf = async (cwd: string) => cwd;\n");
+    writeFileSync(join(tmp, 'commands', 'by-path.ts'), 'export function fine(cwd: string): string {\n  return cwd;\n}\n');
+    expect(pathParams(tmp)).toEqual(['trust/by-path.ts: trustedAt(root: string)', 'trust/by-path.ts: cwdOf(cwd: string)']);
+    // A cycle through a dynamic import, and a static one inside a folder; a type-only import is none.
+    writeFileSync(join(tmp, 'shells', 'a.ts'), "import {b} from './b.js';\nexport const a = () => b;\n");
+    writeFileSync(join(tmp, 'shells', 'b.ts'), "export const b = async () => (await import('./a.js')).a;\n");
+    writeFileSync(join(tmp, 'shells', 'c.ts'), "import type {a} from './d.js';\nexport type C = typeof a;\n");
+    writeFileSync(join(tmp, 'shells', 'd.ts'), "import {x} from './c.js';\nexport const a = x;\n");
+    expect(importCycles(tmp)).toEqual(['shells/a.ts <-> shells/b.ts']);
+    // Re-opening a project from a string outside project/.
+    writeFileSync(join(tmp, 'cache', 'reopen.ts'), "import {projectAt} from '../project/project.js';\nexport const again = (r: string) => projectAt(r);\n");
+    expect(projectAtOutside(tmp)).toEqual(['cache/reopen.ts']);
+  } finally {
+    rmSync(tmp, {recursive: true, force: true});
+  }
+});
