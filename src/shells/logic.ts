@@ -31,14 +31,15 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
     d.list(VAR.absent, []),
     ...['_devenv_pwd', '_devenv_opwd', '_devenv_seen', '_devenv_loaded', '_devenv_said', '__devenv_rid', VAR.root].map((x) => d.global(x, "''")),
 
-    '# True when a watched file changed since this shell last looked.',
-    ...d.fn('_devenv_changed', [], [
+    '# True when a watched file changed since this shell last looked (the lists, walked).',
+    ...d.fn('_devenv_changed_lists', [], [
       d.local(f),
       ...d.pairsNewer(VAR.pairs, [d.ret('0')]),
       ...d.each(f, VAR.present, d.if(not(d.exists(v(f))), [d.ret('0')])),
       ...d.each(f, VAR.absent, d.if(d.exists(v(f)), [d.ret('0')])),
       d.ret('1'),
     ]),
+    ...listsChanged(d),
 
     ...d.fn('_devenv_find_root', [], [
       d.local(dir, v('PWD')),
@@ -136,6 +137,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
       d.list(VAR.present, [v('_devenv_epoch')]),
       d.list(VAR.absent, []),
       ...d.eachWord(f, ['devenv.toml', 'flake.nix', 'flake.lock'].map((x) => v(VAR.root) + q('/' + x)), d.if(d.exists(v(f)), [d.append(VAR.pairs, [v('_devenv_stamp'), v(f)]), d.append(VAR.present, [v(f)])], [d.append(VAR.absent, [v(f)])])),
+      ...listsChanged(d),
     ]),
     ...d.fn('_devenv_slow', [], [
       d.call('_devenv_touch'),
@@ -167,6 +169,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
           d.list(VAR.absent, []),
           d.local(dir, v('PWD')),
           ...d.while(not(d.empty(v(dir))), [d.append(VAR.absent, [v(dir) + q('/devenv.toml'), v(dir) + q('/flake.nix')]), d.dirname(dir)]),
+          ...listsChanged(d),
           d.ret(rc),
         ]),
         d.local(s),
@@ -214,7 +217,7 @@ export function activationScript(d: Dialect, a: Activation, self: string): strin
   for (const [k, v] of Object.entries(a.vars)) if (!PATH_LIKE.includes(k) || !(k in a.paths)) apply.push(d.call('_devenv_set', k, q(v)));
   for (const [k, e] of Object.entries(a.paths)) apply.push(d.call('_devenv_path', k, q(e.pre.join(':')), q(e.post.join(':'))));
   apply.push(d.exportLit(STATE.root, q(a.root)));
-  apply.push(d.list(VAR.pairs, pairs), d.list(VAR.present, a.watch.filter((w) => !w.lo).map((w) => q(w.file))), d.list(VAR.absent, a.watchAbsent.map(q)));
+  apply.push(...watchCode(d, pairs, a.watch.filter((w) => !w.lo).map((w) => q(w.file)), a.watchAbsent.map(q)));
   if (a.usedMarker) apply.push(...d.if(d.writable(q(a.usedMarker.replace(/\/[^/]*$/, ''))), [d.touch(q(a.usedMarker))]));
   apply.push(d.say(q(a.message)));
   for (const line of a.notes ?? []) apply.push(d.say(q(line)));
@@ -227,6 +230,27 @@ export function activationScript(d: Dialect, a: Activation, self: string): strin
 
 const v0 = (d: Dialect) => d.v('_devenv_stamp');
 
+/** `_devenv_changed` walking the lists: for watch lists built at the prompt (outside a project, node failed). */
+const listsChanged = (d: Dialect): Lines => d.fn('_devenv_changed', [], [d.call('_devenv_changed_lists')]);
+
+/**
+ * The watch lists (kept for doctor and tests) and `_devenv_changed` compiled from them: one
+ * chain of tests with the paths as literals, no loop, no array indexing. The idle prompt is
+ * this function and two string compares; walking the lists cost about twice as much.
+ */
+function watchCode(d: Dialect, pairs: string[], present: string[], absent: string[]): Lines {
+  const same: Cond[] = [];
+  for (let i = 0; i + 1 < pairs.length; i += 2) same.push(d.nt(pairs[i], pairs[i + 1]));
+  for (const f of present) same.push(d.exists(f));
+  for (const f of absent) same.push(not(d.exists(f)));
+  return [
+    d.list(VAR.pairs, pairs),
+    d.list(VAR.present, present),
+    d.list(VAR.absent, absent),
+    ...d.fn('_devenv_changed', [], same.length ? [...d.if(and(...same), [d.ret('1')]), d.ret('0')] : [d.ret('1')], {plain: true}),
+  ];
+}
+
 /**
  * Stay unloaded in a blocked project; retry when one of these files changes or appears. The
  * message is said once while the shell stays here: where mtimes tie with the stamp (bash < 5
@@ -236,9 +260,7 @@ export function blockedCode(d: Dialect, present: string[], absent: string[], mes
   const pairs = present.flatMap((f) => [v0(d), d.q(f)]);
   const m = d.q(message);
   return [
-    d.list(VAR.pairs, pairs),
-    d.list(VAR.present, present.map(d.q)),
-    d.list(VAR.absent, absent.map(d.q)),
+    ...watchCode(d, pairs, present.map(d.q), absent.map(d.q)),
     ...d.if(not(d.eq(d.v('_devenv_said'), m)), [d.say(m)]),
     d.global('_devenv_said', m),
     d.call('_devenv_touch'),
