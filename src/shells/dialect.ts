@@ -78,8 +78,10 @@ export interface Dialect {
   writable(p: string): Cond;
   /** Both exist and the first has the later mtime. */
   newer(a: string, b: string): Cond;
-  /** Plain `a -nt b` (true too when only `a` exists, in bash and fish). */
-  nt(a: string, b: string): Cond;
+  /** Plain `a -nt b` (true too when only `a` exists, in bash and fish); `builtin`: see builtinNt. */
+  nt(a: string, b: string, builtin?: boolean): Cond;
+  /** Where `-nt` is a builtin only from some version on (fish 3.6): the test for it, at run time. */
+  readonly builtinNt?: Cond;
   isSet(nameVar: string): Cond;
   isExported(nameVar: string): Cond;
   ok(command: string): Cond;
@@ -270,7 +272,8 @@ function fish(): Dialect {
     writable: (p) => atom(`test -w ${p}`),
     // One command (a block), so `not` and `and` around it keep their meaning.
     newer: (a, b) => atom(`begin; test -e ${b}; and _devenv_nt ${a} ${b}; end`),
-    nt: (a, b) => atom(`_devenv_nt ${a} ${b}`),
+    nt: (a, b, builtin) => atom(builtin ? `test ${a} -nt ${b}` : `_devenv_nt ${a} ${b}`),
+    builtinNt: atom('set -q _devenv_nt_builtin'),
     isSet: (n) => atom(`set -q $${n}`),
     isExported: (n) => atom(`set -qx $${n}`),
     ok: (command) => atom(command),

@@ -239,15 +239,20 @@ const listsChanged = (d: Dialect): Lines => d.fn('_devenv_changed', [], [d.call(
  * this function and two string compares; walking the lists cost about twice as much.
  */
 function watchCode(d: Dialect, pairs: string[], present: string[], absent: string[]): Lines {
-  const same: Cond[] = [];
-  for (let i = 0; i + 1 < pairs.length; i += 2) same.push(d.nt(pairs[i], pairs[i + 1]));
-  for (const f of present) same.push(d.exists(f));
-  for (const f of absent) same.push(not(d.exists(f)));
+  const body = (builtin: boolean): Lines => {
+    const same: Cond[] = [];
+    for (let i = 0; i + 1 < pairs.length; i += 2) same.push(d.nt(pairs[i], pairs[i + 1], builtin));
+    for (const f of present) same.push(d.exists(f));
+    for (const f of absent) same.push(not(d.exists(f)));
+    return same.length ? [...d.if(and(...same), [d.ret('1')]), d.ret('0')] : [d.ret('1')];
+  };
+  const fn = (builtin: boolean) => d.fn('_devenv_changed', [], body(builtin), {plain: true});
   return [
     d.list(VAR.pairs, pairs),
     d.list(VAR.present, present),
     d.list(VAR.absent, absent),
-    ...d.fn('_devenv_changed', [], same.length ? [...d.if(and(...same), [d.ret('1')]), d.ret('0')] : [d.ret('1')], {plain: true}),
+    // fish before 3.6 has no builtin -nt: the wrapper there, the builtin where there is one.
+    ...(d.builtinNt && pairs.length ? d.if(d.builtinNt, fn(true), fn(false)) : fn(false)),
   ];
 }
 
