@@ -9,6 +9,8 @@ const {join} = require('node:path');
 
 const argv = process.argv.slice(2);
 const HOT = new Set(['exec', '__hook', '__refresh', '__setup']);
+// Tried without oclif; what they leave (an unusual spelling) goes on to oclif (src/cli/light.ts).
+const LIGHT = new Set(['ps', 'status', 'down', 'logs']);
 const ROOT = join(__dirname, '..');
 // `devenv hook <shell>` runs in every new terminal: hot too, for the three shells it knows.
 const hotHook = argv[0] === 'hook' && argv.length === 2 && ['bash', 'zsh', 'fish'].includes(argv[1]);
@@ -23,6 +25,11 @@ if (hotHook) {
 async function main() {
   if (cached !== undefined) {
     process.stdout.write(cached);
+  } else if (argv.length === 1 && argv[0] === '--version') {
+    // What oclif prints (its config.userAgent), without loading it.
+    process.stdout.write(`devenv/${require('../package.json').version} ${process.platform}-${process.arch} node-${process.version}\n`);
+  } else if (LIGHT.has(argv[0]) && (await light()) !== undefined) {
+    // printed, exit code set
   } else if (hotHook || (HOT.has(argv[0]) && !argv.includes('--help') && !(argv[0] === 'exec' && argv[1] !== '--' && argv[1]?.startsWith('-')))) {
     const {runHot} = await import('../dist/hot.js');
     const code = await runHot(argv);
@@ -43,5 +50,11 @@ async function main() {
       process.exitCode = presentError(err, {json: wantsJson(argv), commands, argv});
     }
   }
+}
+async function light() {
+  const {runHot} = await import('../dist/hot.js');
+  const code = await runHot(argv);
+  if (code !== undefined) process.exitCode = code;
+  return code;
 }
 main();

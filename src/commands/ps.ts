@@ -1,5 +1,6 @@
 import {DevenvCommand} from '../cli/base.js';
 import {listServices} from '../usecases/services.js';
+import {psLines} from '../cli/views.js';
 
 export default class Ps extends DevenvCommand {
   static aliases = ['services:ps'];
@@ -12,16 +13,7 @@ export default class Ps extends DevenvCommand {
   async run() {
     await this.parse(Ps);
     const {root, services} = await listServices(this.cwd());
-    if (!services.length) this.log('no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
-    else {
-      const rows = [
-        ['NAME', 'KIND', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'DATA'],
-        ...services.map((s) => [s.name, s.kind ?? 'service', s.state, s.ready === undefined ? '-' : s.ready ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.port ? String(s.port) : '-', s.restarts === undefined ? '-' : String(s.restarts), s.dataDir ?? '-']),
-      ];
-      const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-      for (const r of rows) this.log(r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]) : c)).join('  '));
-      for (const s of services) if (s.detail) this.log(`${s.name}: ${s.detail}`);
-    }
+    for (const l of psLines(services)) this.log(l);
     return {root, services};
   }
 }

@@ -1,0 +1,82 @@
+// ps, status, down and logs without oclif (bin/run.js -> hot.ts): loading oclif alone costs
+// more than these commands' whole work. Only the plain spellings are taken here; anything else
+// (--help, an unknown or repeated flag, -n5, DEVENV_CONTENT_TYPE) returns undefined and goes
+// to oclif, which parses and reports it as before. Output and exit codes are the commands'
+// own: the same views (views.ts), JSON printed as oclif prints it, errors through present.ts.
+import {presentError} from './present.js';
+import {currentDir} from '../usecases/cwd.js';
+import {downLine, psLines, statusLines} from './views.js';
+
+type Parsed = {json: boolean; names: string[]; follow: boolean; lines?: number};
+
+function parse(cmd: string, rest: string[]): Parsed | undefined {
+  const p: Parsed = {json: false, names: [], follow: false};
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '--json' && cmd !== 'logs' && !p.json) p.json = true;
+    else if ((a === '-f' || a === '--follow') && cmd === 'logs' && !p.follow) p.follow = true;
+    else if ((a === '-n' || a === '--lines') && cmd === 'logs' && p.lines === undefined && /^\d+$/.test(rest[i + 1] ?? '')) p.lines = Number(rest[++i]);
+    else if (!a.startsWith('-') && (cmd === 'down' || (cmd === 'logs' && !p.names.length))) p.names.push(a);
+    else return undefined;
+  }
+  return p;
+}
+
+const print = (line: string) => process.stdout.write(line + '\n');
+const printJson = (value: unknown) => print(JSON.stringify(value, null, 2));
+
+/** The exit code, or undefined: not a spelling taken here (oclif runs the command). */
+export async function runLight(argv: string[]): Promise<number | undefined> {
+  const [cmd, ...rest] = argv;
+  if (process.env.DEVENV_CONTENT_TYPE !== undefined || process.env.DEVENV_LIGHT === '0') return undefined;
+  const p = parse(cmd, rest);
+  if (!p) return undefined;
+  try {
+    if (cmd === 'ps') {
+      const {listServices} = await import('../usecases/services.js');
+      const r = await listServices(currentDir());
+      if (p.json) printJson(r);
+      else psLines(r.services).forEach(print);
+    } else if (cmd === 'status') {
+      const {projectStatus} = await import('../usecases/status.js');
+      const s = await projectStatus(currentDir());
+      if (p.json) printJson(s);
+      else statusLines(s).forEach(print);
+    } else if (cmd === 'down') {
+      const {downAt} = await import('../usecases/services.js');
+      const {ServiceError} = await import('../errors.js');
+      const {root, services, errors} = await downAt(currentDir(), p.names, (r) => p.json || print(downLine(r)));
+      if (errors.length) throw new ServiceError(`could not stop everything:\n    ${errors.join('\n    ')}`, "see 'devenv ps'");
+      if (p.json) printJson({root, services});
+    } else {
+      await printLogs(currentDir(), p.names[0], {follow: p.follow, lines: p.lines});
+    }
+    return 0;
+  } catch (e) {
+    return presentError(e, {json: p.json});
+  }
+}
+
+/** `devenv logs`: the oclif command and the light path both print through this. */
+export async function printLogs(cwd: string, name: string | undefined, opts: {follow: boolean; lines?: number}): Promise<void> {
+  const {fileSize, followFile, logFilesAt, tailLines} = await import('../usecases/services.js');
+  const logs = await logFilesAt(cwd, name);
+  const width = Math.max(...logs.map((s) => s.name.length));
+  const prefix = (n: string) => (logs.length > 1 ? `${n.padEnd(width)} | ` : '');
+  const starts = new Map<string, number>();
+  for (const s of logs) {
+    const size = fileSize(s.logFile);
+    starts.set(s.name, size);
+    if (!size) {
+      if (!opts.follow && name) process.stderr.write(`devenv: ${s.name} has no log yet (${s.logFile}); 'devenv up' starts it\n`);
+      continue;
+    }
+    for (const l of tailLines(s.logFile, opts.lines ?? Number.MAX_SAFE_INTEGER, true)) print(prefix(s.name) + l);
+  }
+  if (!opts.follow) return;
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await Promise.all(logs.map((s) => followFile(s.logFile, starts.get(s.name)!, (l) => print(prefix(s.name) + l), abort.signal)));
+}
