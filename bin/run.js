@@ -15,10 +15,15 @@ const ROOT = join(__dirname, '..');
 // `devenv hook <shell>` runs in every new terminal: hot too, for the three shells it knows.
 const hotHook = argv[0] === 'hook' && argv.length === 2 && ['bash', 'zsh', 'fish'].includes(argv[1]);
 
+// `devenv --help`: oclif's text, kept beside the hook's by the last run that went through oclif.
+const helpCall = argv.length === 1 && argv[0] === '--help';
+const helpWidth = () => `${process.stdout.isTTY ? process.stdout.columns : '-'}/${process.env.COLUMNS ?? ''}`;
+
 let cached;
-if (hotHook) {
+if (hotHook || helpCall) {
   try {
-    cached = require('../dist/cjs/activation/hook-cache.js').cachedHook(argv[1], join(ROOT, 'dist'));
+    const c = require('../dist/cjs/activation/hook-cache.js');
+    cached = hotHook ? c.cachedHook(argv[1], join(ROOT, 'dist')) : c.cachedText('help', c.helpKey(join(ROOT, 'dist'), helpWidth()));
   } catch {}
 }
 
@@ -36,10 +41,17 @@ async function main() {
     process.exitCode = code;
   } else {
     const {run, flush} = await import('@oclif/core');
+    const out = [];
+    const write = process.stdout.write;
+    if (helpCall) process.stdout.write = (chunk, ...rest) => (out.push(String(chunk)), write.call(process.stdout, chunk, ...rest));
     try {
       // The package root, not this file: oclif looks for package.json from here, and bin/ has its own.
       await run(argv, ROOT);
       await flush();
+      if (helpCall && !process.exitCode) {
+        const c = require('../dist/cjs/activation/hook-cache.js');
+        c.saveText('help', c.helpKey(join(ROOT, 'dist'), helpWidth()), out.join(''));
+      }
     } catch (err) {
       const {presentError, wantsJson} = await import('../dist/cli/present.js');
       const {readFileSync} = require('node:fs');

@@ -40,6 +40,10 @@ export interface Dialect {
   unsetDyn(nameVar: string): string;
   unsetLit(...names: string[]): string;
   unexportDyn(nameVar: string): string;
+  /** Unset (globally) the variables named each prefix + the value of `suffixVar`. */
+  unsetEach(prefixes: string[], suffixVar: string): Lines;
+  /** Export `name` as its value + ' ' + `word`, or `word` alone when it is empty or unset. */
+  exportAddWord(name: string, word: string): Lines;
   /** `name`: a global holding `prefix` + the value of `suffixVar`. */
   concatName(name: string, prefix: string, suffixVar: string): string;
 
@@ -153,6 +157,9 @@ function posix(kind: 'bash' | 'zsh'): Dialect {
     exportDyn: (n, v) => `export "$${n}"=${v}`,
     unsetDyn: (n) => `unset ${zsh ? '' : '-v '}"$${n}"`,
     unsetLit: (...names) => `unset ${names.join(' ')}`,
+    // One command for all: the revert records of a variable go together.
+    unsetEach: (prefixes, n) => [`unset ${zsh ? '' : '-v '}${prefixes.map((p) => `${ansiCQuote(p)}"$${n}"`).join(' ')}`],
+    exportAddWord: (n, w) => [`export ${n}="\${${n}:+$${n} }"${w}`],
     unexportDyn: (n) => (zsh ? `typeset -g +x "$${n}"` : `export -n "$${n}"`),
     concatName: (n, prefix, suffixVar) => `${n}=${prefix}$${suffixVar}`,
     if: (c, then, els) => [`if ${render(c)}; then`, ...indent(then), ...(els?.length ? ['else', ...indent(els)] : []), 'fi'],
@@ -234,6 +241,8 @@ function fish(): Dialect {
     exportDyn: (n, v) => `_devenv_put $${n} ${v}`,
     unsetDyn: (n) => `set -e -g $${n}`,
     unsetLit: (...names) => names.map((x) => `set -e -g ${x}`).join('; '),
+    unsetEach: (prefixes, n) => prefixes.map((p) => `set -e -g ${fishQuote(p)}$${n}`),
+    exportAddWord: (n, w) => [`if test -z "$${n}"`, `  set -gx ${n} ${w}`, 'else', `  set -gx ${n} "$${n}"' '${w}`, 'end'],
     unexportDyn: (n) => `set -gu $${n} $$${n}`,
     concatName: (n, prefix, suffixVar) => `set ${n} ${prefix}$${suffixVar}`,
     if: (c, then, els) => [`if ${render(c)}`, ...indent(then), ...(els?.length ? ['else', ...indent(els)] : []), 'end'],

@@ -59,14 +59,13 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
         ...d.if(not(d.isExported(n)), [rec(k, PREFIX.local, n), d.exportDyn(k, q('1'))]),
       ]),
     ]),
-    ...d.fn('_devenv_addvar', [n], d.if(d.empty(v(STATE.vars)), [d.exportLit(STATE.vars, v(n))], [d.exportLit(STATE.vars, v(STATE.vars) + q(' ') + v(n))])),
     ...d.fn('_devenv_set', [n, val], [
       d.local(k),
       d.call('_devenv_remember', v(n)),
       d.exportDyn(n, v(val)),
       rec(k, PREFIX.now, n),
       d.exportDyn(k, v(val)),
-      d.call('_devenv_addvar', v(n)),
+      ...d.exportAddWord(STATE.vars, v(n)),
     ]),
     '# PATH-likes: entries devenv (and the shellHook) put before and after the value the user had.',
     ...d.fn('_devenv_path', [n, pre, post], [
@@ -79,7 +78,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
       rec(k, PREFIX.pre, n), d.exportDyn(k, v(pre)),
       rec(k, PREFIX.post, n), d.exportDyn(k, v(post)),
       rec(k, PREFIX.now, n), d.exportDyn(k, v(val)),
-      d.call('_devenv_addvar', v(n)),
+      ...d.exportAddWord(STATE.vars, v(n)),
     ]),
     '# Back to the value before entry (or unset), exported as it was.',
     ...d.fn('_devenv_restore', [n], [
@@ -117,7 +116,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
           ],
           d.if(and(d.isSet(n), d.eq(v(cur), v(nw))), [d.call('_devenv_restore', v(n))]),
         ),
-        ...[PREFIX.old, PREFIX.now, PREFIX.pre, PREFIX.post, PREFIX.local].flatMap((x) => [rec(k, x, n), d.unsetDyn(k)]),
+        ...d.unsetEach([PREFIX.old, PREFIX.now, PREFIX.pre, PREFIX.post, PREFIX.local], n),
       ]),
       d.unsetLit(STATE.vars, STATE.root),
       d.global('_devenv_loaded', "''"),

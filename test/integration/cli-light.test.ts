@@ -1,9 +1,9 @@
-// ps, status, logs, down and --version without oclif (src/cli/light.ts, bin/run.js): the same
+// ps, status, logs, down, --version and --help without oclif (src/cli/light.ts, bin/run.js): the same
 // output and exit codes as through oclif (DEVENV_LIGHT=0), for plain and unusual spellings, and
 // not a file of oclif opened on the way (strace). Unusual spellings still reach oclif's parser.
 import {afterAll, beforeAll, expect, test} from '@jest/globals';
 import {spawnSync} from 'node:child_process';
-import {appendFileSync, readFileSync} from 'node:fs';
+import {appendFileSync, mkdirSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {DEVENV, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
 
@@ -60,9 +60,23 @@ test('down through each path stops the same way (pids aside); --json too', () =>
   expect(sb.devenv(['up', '-d'], {cwd: p}).status).toBe(0);
 });
 
-test('ps, status, logs, down and --version open no file of oclif', () => {
+test('--help: the text oclif printed last time, from a private cache, the same byte for byte', () => {
+  const env = {XDG_RUNTIME_DIR: join(sb.dir, 'fresh-run')};
+  mkdirSync(env.XDG_RUNTIME_DIR, {mode: 0o700});
+  const first = sb.devenv(['--help'], {cwd: p, env});
+  expect(first.status).toBe(0);
+  expect(first.stdout).toContain('USAGE');
+  expect(statSync(join(env.XDG_RUNTIME_DIR, 'devenv', 'shell', 'help')).mode & 0o777).toBe(0o600);
+  const again = sb.devenv(['--help'], {cwd: p, env});
+  expect(again).toMatchObject({status: 0, stdout: first.stdout, stderr: first.stderr});
+  // Another width is another text: not served from this cache.
+  expect(sb.devenv(['--help'], {cwd: p, env: {...env, COLUMNS: '200'}}).status).toBe(0);
+});
+
+test('ps, status, logs, down, --version and a second --help open no file of oclif', () => {
   const log = join(sb.dir, 'strace.log');
-  for (const args of [['ps', '--json'], ['status'], ['logs', 'worker'], ['down', 'nope'], ['--version']]) {
+  sb.devenv(['--help'], {cwd: p});
+  for (const args of [['ps', '--json'], ['status'], ['logs', 'worker'], ['down', 'nope'], ['--version'], ['--help']]) {
     const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat', process.execPath, DEVENV, ...args], {cwd: p, env: {...sb.env, PWD: p}, encoding: 'utf8'});
     expect([args, r.error]).toEqual([args, undefined]);
     const opened = readFileSync(log, 'utf8');
