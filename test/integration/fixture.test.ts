@@ -148,6 +148,37 @@ describe('nixpkgs-offline fixture', () => {
     }
   }, TIMEOUT);
 
+  test("python3's standard library ships valid hash-checked bytecode (running it never writes to the store)", () => {
+    // Stale or missing .pyc files are rewritten by any python that can write its own store path
+    // (root can), and nix-store --verify-path then says the path "was modified". A test user
+    // cannot write there, so check what python would decide: every module's .pyc, at each
+    // optimisation level, is hash-based and matches its source.
+    const script = `
+import importlib, importlib.util, sys
+names = ["json", "email.mime.text", "asyncio", "sqlite3", "http.client", "xml.dom.minidom",
+         "venv", "ensurepip", "ssl", "logging.handlers", "encodings.utf_8", "unittest.mock"]
+bad = []
+for n in names:
+    origin = importlib.import_module(n).__spec__.origin
+    src = open(origin, "rb").read()
+    for opt in ("", 1, 2):
+        pyc = importlib.util.cache_from_source(origin, optimization=opt)
+        try:
+            head = open(pyc, "rb").read(16)
+        except OSError:
+            bad.append(f"{n}: no {pyc}"); continue
+        flags = int.from_bytes(head[4:8], "little")
+        if not flags & 1:
+            bad.append(f"{n}: {pyc} is timestamp-checked")
+        elif head[8:16] != importlib.util.source_hash(src):
+            bad.append(f"{n}: {pyc} does not match its source")
+print("\\n".join(bad) or "ok")
+`;
+    const r = run(fs.realpathSync(which('python3')), ['-c', script], project, { ...nixEnv(), PYTHONDONTWRITEBYTECODE: '1' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('ok');
+  }, TIMEOUT);
+
   test('builds are sandboxed wherever the kernel allows it', () => {
     // Can this kernel give an unprivileged user a user namespace (what the sandbox needs)?
     const userns = spawnSync('unshare', ['--user', '--map-root-user', 'true'], { encoding: 'utf8' });
