@@ -10,7 +10,7 @@ const {join} = require('node:path');
 const argv = process.argv.slice(2);
 const HOT = new Set(['exec', '__hook', '__refresh', '__setup']);
 // Tried without oclif; what they leave (an unusual spelling) goes on to oclif (src/cli/light.ts).
-const LIGHT = new Set(['ps', 'status', 'down', 'logs']);
+const LIGHT = new Set(['ps', 'status', 'down', 'logs', 'up']);
 const ROOT = join(__dirname, '..');
 // `devenv hook <shell>` runs in every new terminal: hot too, for the three shells it knows.
 const hotHook = argv[0] === 'hook' && argv.length === 2 && ['bash', 'zsh', 'fish'].includes(argv[1]);

@@ -1,4 +1,4 @@
-// ps, status, down and logs without oclif (bin/run.js -> hot.ts): loading oclif alone costs
+// ps, status, down, logs and up -d without oclif (bin/run.js -> hot.ts): loading oclif alone costs
 // more than these commands' whole work. Only the plain spellings are taken here; anything else
 // (--help, an unknown or repeated flag, -n5, DEVENV_CONTENT_TYPE) returns undefined and goes
 // to oclif, which parses and reports it as before. Output and exit codes are the commands'
@@ -7,19 +7,21 @@ import {presentError} from './present.js';
 import {currentDir} from '../usecases/cwd.js';
 import {downLine, psLines, statusLines} from './views.js';
 
-type Parsed = {json: boolean; names: string[]; follow: boolean; lines?: number};
+type Parsed = {json: boolean; names: string[]; follow: boolean; lines?: number; detach: boolean};
 
 function parse(cmd: string, rest: string[]): Parsed | undefined {
-  const p: Parsed = {json: false, names: [], follow: false};
+  const p: Parsed = {json: false, names: [], follow: false, detach: false};
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === '--json' && cmd !== 'logs' && !p.json) p.json = true;
+    else if ((a === '-d' || a === '--detach') && cmd === 'up' && !p.detach) p.detach = true;
     else if ((a === '-f' || a === '--follow') && cmd === 'logs' && !p.follow) p.follow = true;
     else if ((a === '-n' || a === '--lines') && cmd === 'logs' && p.lines === undefined && /^\d+$/.test(rest[i + 1] ?? '')) p.lines = Number(rest[++i]);
-    else if (!a.startsWith('-') && (cmd === 'down' || (cmd === 'logs' && !p.names.length))) p.names.push(a);
+    else if (!a.startsWith('-') && (cmd === 'down' || cmd === 'up' || (cmd === 'logs' && !p.names.length))) p.names.push(a);
     else return undefined;
   }
-  return p;
+  // `up` in the foreground streams logs until Ctrl-C: oclif's start-up is nothing there.
+  return cmd === 'up' && !p.detach ? undefined : p;
 }
 
 const print = (line: string) => process.stdout.write(line + '\n');
@@ -48,6 +50,18 @@ export async function runLight(argv: string[]): Promise<number | undefined> {
       const {root, services, errors} = await downAt(currentDir(), p.names, (r) => p.json || print(downLine(r)));
       if (errors.length) throw new ServiceError(`could not stop everything:\n    ${errors.join('\n    ')}`, "see 'devenv ps'");
       if (p.json) printJson({root, services});
+    } else if (cmd === 'up') {
+      const {upDetached} = await import('../usecases/services.js');
+      const {describeStart, describeTask, noteWriter} = await import('./units.js');
+      // As commands/up.ts with -d: task output on stderr, the summary (or --json) on stdout.
+      const r = await upDetached(currentDir(), p.names, {
+        line: (l) => p.json || process.stderr.write(l + '\n'),
+        note: noteWriter(p.json),
+        started: (x) => p.json || print(describeStart(x)),
+        task: (x) => p.json || print(describeTask(x)),
+        colour: false,
+      });
+      if (p.json) printJson(r);
     } else {
       await printLogs(currentDir(), p.names[0], {follow: p.follow, lines: p.lines});
     }

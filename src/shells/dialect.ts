@@ -84,6 +84,8 @@ export interface Dialect {
   newer(a: string, b: string): Cond;
   /** Plain `a -nt b` (true too when only `a` exists, in bash and fish); `builtin`: see builtinNt. */
   nt(a: string, b: string, builtin?: boolean): Cond;
+  /** Leave a sourced file with the last command's status, where the shell parses it command by command. */
+  readonly sourceReturn?: string;
   /** Where `-nt` is a builtin only from some version on (fish 3.6): the test for it, at run time. */
   readonly builtinNt?: Cond;
   isSet(nameVar: string): Cond;
@@ -137,6 +139,7 @@ function posix(kind: 'bash' | 'zsh'): Dialect {
     arg: (i) => `"\${${i}-}"`,
     status: '$__devenv_rc',
     pid: '$$',
+    sourceReturn: 'return',
     fn: (name, params, body, opts = {}) => [
       `${name}() {`,
       ...indent([

@@ -224,7 +224,12 @@ export function activationScript(d: Dialect, a: Activation, self: string): strin
   const header = `# devenv activation for ${a.root.replace(/[\r\n]/g, '?')} (${d.kind}); rendered by devenv from trusted content. Do not edit.`;
   // This rendering's identity: the hook re-applies a script only when it is another one.
   const rid = createHash('sha256').update([...d.allOf(checks), ...apply].join('\n')).digest('hex').slice(0, 16);
-  return [header, ...d.if(d.eq(d.arg(1), q('check')), [d.global('__devenv_rid', q(rid)), ...d.allOf(checks)], [...apply.slice(0, -1), d.global('_devenv_loaded', q(rid)), 'true'])].join('\n') + '\n';
+  const check = [d.global('__devenv_rid', q(rid)), ...d.allOf(checks)];
+  const load = [...apply.slice(0, -1), d.global('_devenv_loaded', q(rid)), 'true'];
+  // bash and zsh parse a sourced file one command at a time: returning right after the check
+  // leaves the (much longer) apply part unparsed on every entry's check.
+  const body = d.sourceReturn ? [...d.if(d.eq(d.arg(1), q('check')), [...check, d.sourceReturn]), ...load] : d.if(d.eq(d.arg(1), q('check')), check, load);
+  return [header, ...body].join('\n') + '\n';
 }
 
 const v0 = (d: Dialect) => d.v('_devenv_stamp');

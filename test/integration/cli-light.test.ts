@@ -1,4 +1,4 @@
-// ps, status, logs, down, --version and --help without oclif (src/cli/light.ts, bin/run.js): the same
+// ps, status, logs, down, up -d, --version and --help without oclif (src/cli/light.ts, bin/run.js): the same
 // output and exit codes as through oclif (DEVENV_LIGHT=0), for plain and unusual spellings, and
 // not a file of oclif opened on the way (strace). Unusual spellings still reach oclif's parser.
 import {afterAll, beforeAll, expect, test} from '@jest/globals';
@@ -60,6 +60,24 @@ test('down through each path stops the same way (pids aside); --json too', () =>
   expect(sb.devenv(['up', '-d'], {cwd: p}).status).toBe(0);
 });
 
+test('up -d through each path: the same report when all runs (pids aside), the same --json shape, a usage error alike', () => {
+  const pidless = (s: string) => s.replace(/\b\d{2,}\b/g, 'N');
+  const light = sb.devenv(['up', '-d'], {cwd: p});
+  const oclif = sb.devenv(['up', '-d'], {cwd: p, env: {DEVENV_LIGHT: '0'}});
+  expect(light.stdout).toMatch(/^web: already running \(pid \d+\)/m);
+  expect([oclif.status, pidless(oclif.stdout), oclif.stderr]).toEqual([light.status, pidless(light.stdout), light.stderr]);
+  const shape = (out: string) => JSON.parse(out).services.map((x: {name: string; started: boolean}) => `${x.name}:${x.started}`).sort();
+  const lj = sb.devenv(['up', '-d', '--json', 'web'], {cwd: p});
+  const oj = sb.devenv(['up', '-d', '--json', 'web'], {cwd: p, env: {DEVENV_LIGHT: '0'}});
+  expect([lj.status, shape(lj.stdout), lj.stderr]).toEqual([0, ['web:false'], '']);
+  expect([oj.status, shape(oj.stdout), oj.stderr]).toEqual([0, ['web:false'], '']);
+  for (const args of [['up', '-d', 'nope'], ['up', '--json'], ['up', '-d', '--seed-from']]) {
+    const r = both(args);
+    expect([args, r.light]).toEqual([args, r.oclif]);
+    expect(r.light.status).not.toBe(0);
+  }
+});
+
 test('--help: the text oclif printed last time, from a private cache, the same byte for byte', () => {
   const env = {XDG_RUNTIME_DIR: join(sb.dir, 'fresh-run')};
   mkdirSync(env.XDG_RUNTIME_DIR, {mode: 0o700});
@@ -73,10 +91,10 @@ test('--help: the text oclif printed last time, from a private cache, the same b
   expect(sb.devenv(['--help'], {cwd: p, env: {...env, COLUMNS: '200'}}).status).toBe(0);
 });
 
-test('ps, status, logs, down, --version and a second --help open no file of oclif', () => {
+test('ps, status, logs, down, up -d, --version and a second --help open no file of oclif', () => {
   const log = join(sb.dir, 'strace.log');
   sb.devenv(['--help'], {cwd: p});
-  for (const args of [['ps', '--json'], ['status'], ['logs', 'worker'], ['down', 'nope'], ['--version'], ['--help']]) {
+  for (const args of [['ps', '--json'], ['status'], ['logs', 'worker'], ['down', 'nope'], ['up', '-d'], ['--version'], ['--help']]) {
     const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat', process.execPath, DEVENV, ...args], {cwd: p, env: {...sb.env, PWD: p}, encoding: 'utf8'});
     expect([args, r.error]).toEqual([args, undefined]);
     const opened = readFileSync(log, 'utf8');
