@@ -5,7 +5,7 @@
 // an untimed stop.
 //   node bench/up.mjs [--runs N]      (as root it re-runs itself as devenv-test)
 // Prints medians and the ratio.
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {rmSync, writeFileSync} from 'node:fs';
 import {createConnection} from 'node:net';
 import {join} from 'node:path';
@@ -13,7 +13,7 @@ import {asTestUser, benchProject, DEVENV, median, report, runsArg} from './lib.m
 
 const runs = runsArg();
 asTestUser();
-const {dir, app, run, devenv} = benchProject('devenv-bench-up-');
+const {dir, app, env, run, devenv} = benchProject('devenv-bench-up-');
 // The user process: a small TCP server (python's http.server resolves its host name at start).
 writeFileSync(join(app, 'server.py'), "import os, socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('127.0.0.1', int(os.environ['PORT'])))\ns.listen()\nwhile True:\n    c, _ = s.accept()\n    c.close()\n");
 writeFileSync(join(app, 'devenv.toml'), `name = "app"

@@ -248,7 +248,8 @@ function watchCode(d: Dialect, pairs: string[], present: string[], absent: strin
     for (let i = 0; i + 1 < pairs.length; i += 2) same.push(d.nt(pairs[i], pairs[i + 1], builtin));
     for (const f of present) same.push(d.exists(f));
     for (const f of absent) same.push(not(d.exists(f)));
-    return same.length ? [...d.if(and(...same), [d.ret('1')]), d.ret('0')] : [d.ret('1')];
+    // Its status is the test's: one command.
+    return same.length ? [d.render(not(and(...same)))] : [d.ret('1')];
   };
   const fn = (builtin: boolean) => d.fn('_devenv_changed', [], body(builtin), {plain: true});
   return [
