@@ -41,7 +41,41 @@ while IFS='=' read -r name _; do
   TEST_ENV+=("$name=${!name}")
 done < <(env | grep -E '^DEVENV_[A-Za-z0-9_]*=' || true)
 
+# "Another local user" for the tests (setup-machine.sh made it): an agent running as it, on a
+# socket in a dir only it and the test user's group can enter (test/helpers/other-user.ts).
+OTHER_USER="${DEVENV_OTHER_USER:-devenv-other}"
+AGENT_DIR="$(mktemp -d /tmp/devenv-other-agent-XXXXXX)"
+AGENT_PID=""
+stop_agent() {
+  [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null || true
+  rm -rf "$AGENT_DIR"
+}
+trap stop_agent EXIT
+if getent passwd "$OTHER_USER" >/dev/null; then
+  cp "$WORKDIR/scripts/other-user-agent.mjs" "$AGENT_DIR/agent.mjs"
+  chmod 0644 "$AGENT_DIR/agent.mjs"
+  # setgid dir of the test user's group: the agent's socket gets that group (mode 0660).
+  chown "$OTHER_USER:$(id -gn "$TEST_USER")" "$AGENT_DIR"
+  chmod 2770 "$AGENT_DIR"
+  # setpriv execs (no fork): $! is the agent itself.
+  setpriv --reuid="$OTHER_USER" --regid="$OTHER_USER" --clear-groups --inh-caps=-all \
+    env -i PATH="$NODE_DIR:/usr/bin:/bin" "$NODE_BIN" "$AGENT_DIR/agent.mjs" "$AGENT_DIR/agent.sock" \
+    </dev/null >"$AGENT_DIR/agent.log" 2>&1 &
+  AGENT_PID=$!
+  for _ in $(seq 1 100); do
+    [ -S "$AGENT_DIR/agent.sock" ] && break
+    sleep 0.05
+  done
+  if [ -S "$AGENT_DIR/agent.sock" ]; then
+    TEST_ENV+=(DEVENV_OTHER_AGENT="$AGENT_DIR/agent.sock")
+  else
+    echo "run-jest: the other-user agent did not start: $(cat "$AGENT_DIR/agent.log")" >&2
+  fi
+fi
+
 cd "$WORKDIR"
-exec runuser -u "$TEST_USER" -- env -i "${TEST_ENV[@]}" \
+set +e
+runuser -u "$TEST_USER" -- env -i "${TEST_ENV[@]}" \
   node --experimental-vm-modules node_modules/jest/bin/jest.js \
   --cacheDirectory "$CACHE_DIR" --json --outputFile "$RESULTS" "$@" </dev/null
+exit $?

@@ -9,6 +9,9 @@
 #  - makes sure the Nix build users (nixbld) and the nix-users group exist;
 #  - creates the unprivileged test user `devenv-test` (group nix-users):
 #    PostgreSQL refuses to run as root, and real users run multi-user Nix;
+#  - creates a second unprivileged user `devenv-other` (no Nix, no home): "another local
+#    user" for the tests that check what other users can see or reach (scripts/run-jest.sh
+#    runs an agent as it; scripts/other-user-agent.mjs);
 #  - starts `nix-daemon` in the background (setsid) unless one is running;
 #  - checks that the test user can talk to the daemon;
 #  - puts the offline package set's Debian packages into the store
@@ -17,6 +20,7 @@ set -euo pipefail
 
 TEST_USER="${DEVENV_TEST_USER:-devenv-test}"
 TEST_HOME="/home/$TEST_USER"
+OTHER_USER="${DEVENV_OTHER_USER:-devenv-other}"
 SOCKET=/nix/var/nix/daemon-socket/socket
 DAEMON_LOG=/var/log/devenv-nix-daemon.log
 PACKAGES=(nix-bin zsh fish direnv tmux hyperfine procps git util-linux strace debootstrap ca-certificates
@@ -96,6 +100,12 @@ for d in "/nix/var/nix/profiles/per-user/$TEST_USER" "/nix/var/nix/gcroots/per-u
   mkdir -p "$d"
   chown "$TEST_USER" "$d"
 done
+
+# --- a second local user, for the tests about other users ----------------------
+if ! getent passwd "$OTHER_USER" >/dev/null; then
+  say "creating user $OTHER_USER"
+  useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group "$OTHER_USER"
+fi
 
 # --- nix-daemon ----------------------------------------------------------------
 if pgrep -x nix-daemon >/dev/null 2>&1 && [ -S "$SOCKET" ]; then

@@ -8,7 +8,7 @@ import {NEVER_TOUCH, pathEdits} from '../env/spec.js';
 import {projectStateDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
 import {dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
-import {withLanguages} from '../project/languages.js';
+import {setupTargetNames, withLanguages} from '../project/languages.js';
 import {briefNixError} from '../nix/nix-error.js';
 import {watchedGitFiles} from '../project/inputs.js';
 import {projectAt} from '../project/project.js';
@@ -105,7 +105,7 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries({...spec.vars, ...own, ...(effects?.vars ?? {})})) if (!NEVER_TOUCH.has(k)) vars[k] = v;
   // The dotenv and setup files too: an edit must reach the shell (and be checked against trust).
-  const files = [...[...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root)])].map((f) => join(root, f)), ...watchedGitFiles(projectAt(root))];
+  const files = [...[...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root), ...setupTargetNames(root)])].map((f) => join(root, f)), ...watchedGitFiles(projectAt(root))];
   const present = files.filter(exists);
   const desc = describeEnv(entry);
   const notes = [...(effects?.output ?? [])];

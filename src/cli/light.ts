@@ -38,7 +38,7 @@ export async function runLight(argv: string[]): Promise<number | undefined> {
       const {listServices} = await import('../usecases/services.js');
       const r = await listServices(currentDir());
       if (p.json) printJson(r);
-      else psLines(r.services).forEach(print);
+      else psLines(r.services, r.removed).forEach(print);
     } else if (cmd === 'status') {
       const {projectStatus} = await import('../usecases/status.js');
       const s = await projectStatus(currentDir());

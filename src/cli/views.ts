@@ -4,8 +4,11 @@ import type {ServiceStatus, StopResult} from '../usecases/services.js';
 import type {Status} from '../usecases/status.js';
 import type {WatcherStatus} from '../watch/state.js';
 
-export function psLines(services: ServiceStatus[]): string[] {
-  if (!services.length) return ['no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)'];
+type Removed = {root: string; running: {name: string; pid?: number}[]};
+
+export function psLines(services: ServiceStatus[], removed: Removed[]): string[] {
+  const tail = removed.map((r) => `${r.root} (a removed checkout of this repository) still runs: ${r.running.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}; 'devenv gc' stops them`);
+  if (!services.length) return ['no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)', ...tail];
   const rows = [
     ['NAME', 'KIND', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'DATA'],
     ...services.map((s) => [s.name, s.kind ?? 'service', s.state, s.ready === undefined ? '-' : s.ready ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.port ? String(s.port) : '-', s.restarts === undefined ? '-' : String(s.restarts), s.dataDir ?? '-']),
@@ -13,7 +16,7 @@ export function psLines(services: ServiceStatus[]): string[] {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const out = rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]) : c)).join('  '));
   for (const s of services) if (s.detail) out.push(`${s.name}: ${s.detail}`);
-  return out;
+  return [...out, ...tail];
 }
 
 export const downLine = (r: StopResult): string => [`${r.name}: ${r.stopped ? `stopped${r.pid ? ` (pid ${r.pid})` : ''}` : 'not running'}`, ...r.steps.map((x) => `  ${x}`)].join('\n');
@@ -31,6 +34,7 @@ export function statusLines(s: Status): string[] {
   for (const svc of s.services as {name: string; state: string; port?: number; pid?: number}[]) out.push(`service:  ${svc.name} ${svc.state}${svc.port ? ` on port ${svc.port}` : ''}${svc.pid ? ` (pid ${svc.pid})` : ''}`);
   if (s.setup?.running) out.push(`setup:    running: ${s.setup.running.steps} (pid ${s.setup.running.pid}, since ${s.setup.running.since})`);
   if (s.setup?.failed) out.push(`setup:    failed (${s.setup.failed.step}, ${s.setup.failed.at}):\n  ${s.setup.failed.output.split('\n').join('\n  ')}`);
+  else if (s.setup?.missing?.length && !s.setup.running) out.push(`setup:    needed: ${s.setup.missing.join(' and ')} ${s.setup.missing.length > 1 ? 'are' : 'is'} gone; set up again at the next entry or 'devenv exec'`);
   else if (s.setup?.lastOk && !s.setup.running) out.push(`setup:    done ${s.setup.lastOk}`);
   if (s.teams) {
     const t = s.teams;

@@ -18,7 +18,9 @@ export default class Gc extends DevenvCommand {
     const verb = res.dryRun ? 'would remove' : 'removed';
     this.log(`devenv: ${verb} ${res.removed.length} cached environment(s) (${(res.bytes / 1024).toFixed(0)} KiB of cache and their GC roots); kept ${res.kept}`);
     const co = await gcCheckouts(res.dryRun);
+    for (const r of res.dryRun ? co.running : co.stopped) this.log(`devenv: ${res.dryRun ? 'would stop' : 'stopped'} what the removed checkout ${r.root} still ran: ${r.names.join(', ')}`);
+    for (const e of co.errors) this.warn(`could not stop ${e}`);
     if (co.checkouts.length || co.ports.length) this.log(`devenv: ${res.dryRun ? 'would reclaim' : 'reclaimed'} ${co.ports.length} port(s) and the state of ${co.checkouts.length} vanished checkout(s)${co.checkouts.length ? `: ${co.checkouts.join(', ')}` : ''}`);
-    return {...res, checkouts: co.checkouts, ports: co.ports};
+    return {...res, checkouts: co.checkouts, ports: co.ports, stopped: co.stopped};
   }
 }

@@ -12,8 +12,8 @@ export default class Ps extends DevenvCommand {
 
   async run() {
     await this.parse(Ps);
-    const {root, services} = await listServices(this.cwd());
-    for (const l of psLines(services)) this.log(l);
-    return {root, services};
+    const {root, services, removed} = await listServices(this.cwd());
+    for (const l of psLines(services, removed)) this.log(l);
+    return {root, services, removed};
   }
 }

@@ -87,7 +87,8 @@ export function setupPlan(root: string, spec: EnvSpec): Plan {
     const pkg = readOrNull(join(root, 'package.json'));
     if (pkg !== null) {
       plan.nodeDigest = sha([c.node.install, pkg, readOrNull(join(root, lock))]);
-      if (st.node !== plan.nodeDigest && !sameFailure('node', plan.nodeDigest)) plan.steps.push('node');
+      // A deleted node_modules is installed again, whatever the digest says.
+      if ((st.node !== plan.nodeDigest || !exists(join(root, 'node_modules'))) && !sameFailure('node', plan.nodeDigest)) plan.steps.push('node');
     }
   }
   return plan;
@@ -195,6 +196,16 @@ export async function runSetup(root: string, spec: EnvSpec, sink: (b: Buffer) =>
       writeState(root, st);
     }
   }, onWait);
+}
+
+/** What a recorded setup made that is gone now (a deleted .venv or node_modules): it is not done. */
+export function missingSetup(root: string): string[] {
+  const c = activationConfig(root);
+  const st = readSetupState(root);
+  const out: string[] = [];
+  if (c.python?.venv && st.python && !exists(join(root, VENV_DIR, 'pyvenv.cfg'))) out.push(VENV_DIR);
+  if (c.node?.install && st.node && !exists(join(root, 'node_modules'))) out.push('node_modules');
+  return out;
 }
 
 /** A failure not yet shown to the user: returned once, then marked shown. */

@@ -3,6 +3,8 @@ import {attrFor, CHANNEL, DEFAULT_ATTRS} from './channel.js';
 
 export interface PostgresConfig {
   enable?: boolean;
+  /** Tasks (or other units) to run first, e.g. one that makes TLS certificates. */
+  after?: string[];
   version?: number;
   databases?: string[];
   port?: number;
@@ -13,12 +15,14 @@ export interface PostgresConfig {
 // --- issue 12: more services, processes, tasks ---
 export interface RedisConfig {
   enable?: boolean;
+  after?: string[];
   port?: number;
   settings?: Record<string, string | number | boolean>;
 }
 
 export interface MysqlConfig {
   enable?: boolean;
+  after?: string[];
   databases?: string[];
   port?: number;
   settings?: Record<string, string | number | boolean>;
@@ -34,6 +38,8 @@ export interface ProcessConfig {
   after?: string[];
   restart?: 'never' | 'on-failure' | 'always';
   max_restarts?: number;
+  /** Seconds `up` waits for readiness (default 120). */
+  ready_timeout?: number;
   env?: Record<string, string>;
 }
 
@@ -46,6 +52,29 @@ export interface TaskConfig {
 
 export const serviceEnabled = (s: {enable?: boolean} | undefined): boolean => !!s && s.enable !== false;
 // --- end issue 12 ---
+
+/**
+ * The client variables devenv sets for each service: per checkout (its port, socket, password),
+ * so `[env]` (committed, shared) may not set them while the service is on; a `[dotenv]` file can.
+ * src/services/registry.ts sets exactly these (a unit test holds the two together).
+ */
+export const SERVICE_VARS: Record<'postgres' | 'redis' | 'mysql', string[]> = {
+  postgres: ['PGHOST', 'PGPORT', 'PGDATA', 'PGUSER', 'PGDATABASE', 'PGPASSFILE', 'DATABASE_URL'],
+  redis: ['REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_SOCKET'],
+  mysql: ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_PORT', 'MYSQL_PWD', 'MYSQL_UNIX_PORT', 'MYSQL_HOME', 'MYSQL_USER', 'MYSQL_DATABASE', 'MYSQL_URL', 'DATABASE_URL'],
+};
+
+/** `<NAME>_PORT` for a process name (web-api -> WEB_API_PORT). */
+export const processPortVar = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+
+/** Which service or process sets `name` in this manifest (its devenv.toml section), if any. */
+export function serviceVarOwner(m: Manifest, name: string): string | undefined {
+  for (const s of ['postgres', 'redis', 'mysql'] as const) {
+    if (serviceEnabled(m.services?.[s]) && SERVICE_VARS[s].includes(name)) return `services.${s}`;
+  }
+  for (const [p, cfg] of Object.entries(m.processes ?? {})) if (cfg.port !== undefined && processPortVar(p) === name) return `processes.${p}`;
+  return undefined;
+}
 
 /** `[nixpkgs.config]`: passed to `import nixpkgs { config = ...; }`. */
 export interface NixpkgsConfig {

@@ -9,7 +9,8 @@ import {ManifestError} from '../errors.js';
 import {envNameProblem} from '../shells/protocol.js';
 import {type Channel, channelFor, VERSION_KEYS, type VersionedKind} from './channel.js';
 import {locateKey} from './locate.js';
-import type {Manifest} from './model.js';
+import {type Manifest, serviceVarOwner} from './model.js';
+import {checkProcessPortVars} from './port-vars.js';
 
 const require = createRequire(import.meta.url);
 export const schema = require('../../schema/devenv.schema.json');
@@ -128,7 +129,27 @@ export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
       hint: unavailable?.hint ?? `fix ${name}; nothing was changed`,
     });
   }
+  checkProcessPortVars(plain as Manifest, text, name);
+  checkServiceVars(text, name, plain as Manifest);
   return plain as Manifest;
+}
+
+/**
+ * `[env]` may not set a variable devenv computes for a service of this project (PGHOST, REDIS_URL,
+ * WEB_PORT ...): it would either be overridden silently or point the clients away from this
+ * checkout's server. A `[dotenv]` file, local to the developer, may override it.
+ */
+function checkServiceVars(text: string, file: string, m: Manifest): void {
+  for (const key of Object.keys(m.env ?? {})) {
+    const owner = serviceVarOwner(m, key);
+    if (!owner) continue;
+    const loc = locateKey(text, ['env', key]);
+    throw new ManifestError(`env.${key} cannot be set: devenv sets it for [${owner}] to reach this checkout's own server (its port, socket and password differ per checkout)`, {
+      location: loc ? `${file}:${loc.line}:${loc.col}` : file,
+      keyPath: `env.${key}`,
+      hint: `remove it from [env] in ${file}; to point your own shell elsewhere, set it in a [dotenv] file, which wins over devenv's value`,
+    });
+  }
 }
 
 /**

@@ -7,6 +7,15 @@ import {activationConfig} from './dotenv.js';
 
 export const VENV_DIR = '.venv';
 
+/**
+ * What the language setup made (relative to the root): the shells watch these too, so a deleted
+ * .venv or node_modules is set up again at the next prompt, not only by the next exec.
+ */
+export function setupTargetNames(root: string): string[] {
+  const c = activationConfig(root);
+  return [...(c.python?.venv ? [join(VENV_DIR, 'pyvenv.cfg')] : []), ...(c.node?.install ? ['node_modules'] : [])];
+}
+
 export function languageEnv(root: string): {vars: Record<string, string>; path: string[]} {
   const c = activationConfig(root);
   const vars: Record<string, string> = {};

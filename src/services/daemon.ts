@@ -10,7 +10,7 @@ import {ensureDir, readFileOrNull, withLock} from '../util/fs.js';
 import {whichIn} from './postgres.js';
 import {appendLog, assertOwnState, readMarker, writeMarker} from './marker.js';
 import {portTakenError} from './ports.js';
-import {groupAlive, isProgram, killGroup, pidAlive, portFree, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import {groupAlive, interruption, isProgram, killGroup, pidAlive, portFree, sleep, spawnDetached, StartInterrupted, tailLines, waitForExit, withStopLock} from './process.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
 
 export interface DaemonLayout {
@@ -33,8 +33,11 @@ export interface DaemonOptions {
 
 export type Tools = {env: NodeJS.ProcessEnv; bin: Record<string, string>};
 
-/** Does something answer on a Unix socket, by the server's protocol (`probe` judges the first bytes)? */
-export function socketProbe(path: string, send: string | undefined, ok: (data: Buffer) => boolean, timeoutMs = 1000): Promise<boolean> {
+/**
+ * Does something answer on a Unix socket, by the server's protocol? `ok` judges the bytes so far:
+ * true or false, or undefined to wait for more.
+ */
+export function socketProbe(path: string, send: string | undefined, ok: (data: Buffer) => boolean | undefined, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
     let done = false;
@@ -50,8 +53,9 @@ export function socketProbe(path: string, send: string | undefined, ok: (data: B
     s.once('connect', () => send && s.write(send));
     s.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
-      if (ok(buf)) finish(true);
-      else if (buf.length > 4) finish(false);
+      const v = ok(buf);
+      if (v !== undefined) finish(v);
+      else if (buf.length > 65536) finish(false);
     });
     s.once('error', () => finish(false));
     s.once('close', () => finish(false));
@@ -164,7 +168,7 @@ export abstract class DaemonService implements Service {
     const j = this.judge();
     if (j.state === 'ours') {
       if (this.stateDeleted()) throw new ServiceError(`${this.name} (pid ${j.pid}) runs, but its state dir ${this.l.dataDir} was deleted`, "run 'devenv down', then 'devenv up' (it starts with fresh, empty state)");
-      await this.waitReady(j.pid!, undefined, Date.now());
+      await this.waitReady(j.pid!, undefined, Date.now(), opts.signal);
       return {name: this.name, started: false, pid: j.pid!, port: this.l.port, steps};
     }
     if (j.state === 'stale') {
@@ -191,7 +195,7 @@ export abstract class DaemonService implements Service {
     const t0 = Date.now();
     const child = await spawnDetached(cmd, args, {env: tools.env, cwd: this.l.dataDir, logFile: this.l.logFile});
     try {
-      await this.waitReady(child.pid, child.exited, t0);
+      await this.waitReady(child.pid, child.exited, t0, opts.signal);
     } catch (e) {
       if (groupAlive(child.pid)) await killGroup(child.pid);
       rmSync(this.l.pidFile, {force: true});
@@ -209,9 +213,11 @@ export abstract class DaemonService implements Service {
     return {name: this.name, started: true, pid: child.pid, port: this.l.port, readyMs, steps};
   }
 
-  private async waitReady(pid: number, exited: (() => {code: number | null; signal: string | null} | undefined) | undefined, t0: number): Promise<void> {
+  private async waitReady(pid: number, exited: (() => {code: number | null; signal: string | null} | undefined) | undefined, t0: number, signal?: AbortSignal): Promise<void> {
     const timeout = this.o.readyTimeoutMs ?? 120_000;
     for (;;) {
+      const why = interruption(signal, this.lockFile, t0);
+      if (why) throw new StartInterrupted(this.name, why);
       const ex = exited?.();
       if (ex || !pidAlive(pid)) {
         throw new ServiceError(
@@ -236,7 +242,7 @@ export abstract class DaemonService implements Service {
 
   async stop(): Promise<StopResult> {
     ensureDir(dirname(this.lockFile));
-    return withLock(this.lockFile, () => this.stopLocked());
+    return withStopLock(this.lockFile, () => this.stopLocked());
   }
 
   private async stopLocked(): Promise<StopResult> {

@@ -13,7 +13,7 @@ import type {KeeperSpec} from './keeper.js';
 import {findPort} from './ports.js';
 import {ProcessUnit} from './proc-unit.js';
 import {type PostgresLayout, projectEnv, realRoot, userName} from './project-env.js';
-import {MYSQL, portVar, processPort, REDIS, SERVICES, type ServiceName} from './registry.js';
+import {MYSQL, portVar, processPort, REDIS, redisPasswordFile, SERVICES, type ServiceName} from './registry.js';
 import type {Service, ServiceStatus, ToolsEnv} from './service.js';
 import type {TaskSpec} from './tasks.js';
 import {DEFAULT_POSTGRES} from '../manifest/model.js';
@@ -51,7 +51,8 @@ export function checkGraph(m: Manifest, file = 'devenv.toml'): void {
     kinds.set(n, 'process');
   }
   const deps = new Map<string, string[]>();
-  for (const [sect, units] of [['processes', m.processes ?? {}], ['tasks', m.tasks ?? {}]] as const) {
+  const services = Object.fromEntries(SERVICES.filter((d) => d.enabled(m)).map((d) => [d.name, (m.services as Record<string, {after?: string[]}>)[d.name]]));
+  for (const [sect, units] of [['services', services], ['processes', m.processes ?? {}], ['tasks', m.tasks ?? {}]] as const) {
     for (const [n, u] of Object.entries(units)) {
       for (const a of u.after ?? []) {
         if (!kinds.has(a)) {
@@ -91,12 +92,23 @@ async function unitsConfig(root: string): Promise<UnitsConfig> {
   for (const d of SERVICES) {
     if (!d.enabled(manifest)) continue;
     const cfg = (manifest.services as Record<string, Record<string, unknown>>)[d.name];
+    if (cfg.settings) cfg.settings = rootRelative(root, cfg.settings as Record<string, unknown>);
     config.services.push({name: d.name, layout: await d.layout(root, manifest), cfg});
   }
   for (const [name, cfg] of Object.entries(manifest.processes ?? {})) config.processes.push({name, cfg, port: processPort(root, name, cfg)});
   for (const [name, cfg] of Object.entries(manifest.tasks ?? {})) config.tasks.push({name, cfg});
   writeMemo(memoFile, digest, config);
   return config;
+}
+
+/**
+ * A settings value written "./x" or "../x" is relative to the project root, not to the server's
+ * data dir (its cwd): the same file for the developer's servers and devenv test's throwaway ones.
+ */
+function rootRelative(root: string, settings: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(settings)) out[k] = typeof v === 'string' && /^\.\.?\//.test(v) ? join(realRoot(root), v) : v;
+  return out;
 }
 
 /** Keepers' specs, state and locks: the user's state dir, per checkout and instance. */
@@ -123,6 +135,8 @@ export interface Units {
   /** Every unit's `after`. */
   deps: Map<string, string[]>;
   kind: Map<string, 'service' | 'process' | 'task'>;
+  /** Ports devenv.toml fixes (port = N), by unit name: `devenv test` uses them too. */
+  fixedPorts: Map<string, number>;
 }
 
 /**
@@ -144,11 +158,13 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
   const kind = new Map<string, 'service' | 'process' | 'task'>();
   const deps = new Map<string, string[]>();
   const byName = new Map<string, Service>();
+  const fixedPorts = new Map<string, number>();
   for (const s of config.services) {
     const d = SERVICES.find((x) => x.name === s.name)!;
     byName.set(s.name, d.create(root, s.layout, toolsEnv, s.cfg));
     kind.set(s.name, 'service');
-    deps.set(s.name, []);
+    deps.set(s.name, (s.cfg.after as string[] | undefined) ?? []);
+    if (typeof s.cfg.port === 'number') fixedPorts.set(s.name, s.cfg.port);
   }
   const runDir = processRunDir(root);
   const logDir = join(serviceStateDir(root), 'processes');
@@ -161,9 +177,10 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
       if (p.port) Object.assign(out, {PORT: String(p.port), [portVar(p.name)]: String(p.port)});
       return out;
     };
-    byName.set(p.name, new ProcessUnit({root, name: p.name, exec: p.cfg.exec, after: p.cfg.after ?? [], runDir, logFile: join(logDir, `${p.name}.log`), port: p.port, ready: readyCheck(p.cfg, p.port), restart: p.cfg.restart ?? 'on-failure', maxRestarts: p.cfg.max_restarts ?? 5, env: envFor}));
+    byName.set(p.name, new ProcessUnit({root, name: p.name, exec: p.cfg.exec, after: p.cfg.after ?? [], runDir, logFile: join(logDir, `${p.name}.log`), port: p.port, ready: readyCheck(p.cfg, p.port), restart: p.cfg.restart ?? 'on-failure', maxRestarts: p.cfg.max_restarts ?? 5, readyTimeoutMs: p.cfg.ready_timeout ? p.cfg.ready_timeout * 1000 : undefined, env: envFor}));
     kind.set(p.name, 'process');
     deps.set(p.name, p.cfg.after ?? []);
+    if (typeof p.cfg.port === 'number') fixedPorts.set(p.name, p.cfg.port);
   }
   const tasks = new Map<string, TaskSpec>();
   for (const t of config.tasks) {
@@ -175,15 +192,23 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
   const services = topoOrder([...byName.keys(), ...tasks.keys()], deps)
     .filter((n) => byName.has(n))
     .map((n) => byName.get(n)!);
-  return {root, services, tasks, deps, kind};
+  return {root, services, tasks, deps, kind, fixedPorts};
 }
 
 /** Servers and keepers still running although devenv.toml no longer names them: `down` stops them too. */
 function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<string, string>, deps: Map<string, string[]>, toolsEnv: () => Promise<ToolsEnv>, runDir: string, logDir: string): void {
   const state = serviceStateDir(root);
-  if (!byName.has('postgres') && readFileOrNull(join(state, 'postgres', 'postmaster.pid')) !== null) {
+  // Its data dir gone (a removed worktree), a postmaster still has its socket lock file.
+  const pgLock = (() => {
+    try {
+      return readdirSync(socketDir(root, 'postgres')).find((f) => /^\.s\.PGSQL\.\d+\.lock$/.test(f));
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!byName.has('postgres') && (readFileOrNull(join(state, 'postgres', 'postmaster.pid')) !== null || pgLock)) {
     const layout: PostgresLayout = {
-      port: findPort(realRoot(root), 'postgres') ?? 0,
+      port: findPort(realRoot(root), 'postgres') ?? Number(pgLock?.split('.')[3] ?? 0),
       dataDir: join(state, 'postgres'),
       socketDir: socketDir(root, 'postgres'),
       logFile: join(state, 'postgres.log'),
@@ -192,6 +217,7 @@ function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<stri
       version: DEFAULT_POSTGRES,
       passwordFile: '',
       password: '',
+      pgpassFile: '',
     };
     byName.set('postgres', SERVICES[0].create(root, layout, toolsEnv, {}));
   }
@@ -200,7 +226,7 @@ function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<stri
     const sock = socketDir(root, d.name);
     const pidFile = join(sock, d.name === 'redis' ? 'redis.pid' : 'mysqld.pid');
     if (!existsSync(pidFile)) continue;
-    const layout = {port: findPort(realRoot(root), d.name) ?? 0, dataDir: join(state, d.name), logFile: join(state, `${d.name}.log`), socketDir: sock, socket: join(sock, d.name === 'redis' ? 'redis.sock' : 'mysqld.sock'), pidFile, user: userName(), password: '', database: '', databases: [], home: ''};
+    const layout = {port: findPort(realRoot(root), d.name) ?? 0, dataDir: join(state, d.name), logFile: join(state, `${d.name}.log`), socketDir: sock, socket: join(sock, d.name === 'redis' ? 'redis.sock' : 'mysqld.sock'), pidFile, user: userName(), password: '', passwordFile: redisPasswordFile(root), database: '', databases: [], home: ''};
     byName.set(d.name, d.create(root, layout, toolsEnv, {}));
   }
   let files: string[] = [];

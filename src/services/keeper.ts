@@ -7,6 +7,7 @@ import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {closeSync, constants, openSync, readFileSync, renameSync, writeFileSync, writeSync} from 'node:fs';
 import {request} from 'node:http';
 import {createConnection} from 'node:net';
+import {identityOf, type ProcIdentity} from '../util/proc.js';
 
 export interface KeeperSpec {
   name: string;
@@ -23,7 +24,11 @@ export interface KeeperSpec {
 
 export interface KeeperState {
   keeperPid: number;
+  /** Proof that keeperPid is still this keeper (pids get reused, and the state outlives a reboot). */
+  keeperId?: ProcIdentity;
   pid?: number;
+  /** The same for the process (the leader of its group). */
+  pidId?: ProcIdentity;
   state: 'starting' | 'running' | 'backoff' | 'failed' | 'exited' | 'stopping' | 'stopped';
   ready: boolean;
   restarts: number;
@@ -77,7 +82,7 @@ async function main(specFile: string): Promise<void> {
   const spec: KeeperSpec = JSON.parse(readFileSync(specFile, 'utf8'));
   const logFd = openSync(spec.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   const note = (msg: string) => writeSync(logFd, `--- devenv: ${msg} (${new Date().toISOString()})\n`);
-  const st: KeeperState = {keeperPid: process.pid, state: 'starting', ready: false, restarts: 0, port: spec.port, startedAt: new Date().toISOString()};
+  const st: KeeperState = {keeperPid: process.pid, keeperId: identityOf(process.pid), state: 'starting', ready: false, restarts: 0, port: spec.port, startedAt: new Date().toISOString()};
   const save = () => {
     const tmp = `${spec.stateFile}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(st) + '\n', {mode: 0o600});
@@ -146,6 +151,7 @@ async function main(specFile: string): Promise<void> {
     });
     spawnedAt = Date.now();
     st.pid = child.pid;
+    st.pidId = child.pid ? identityOf(child.pid) : undefined;
     st.state = 'running';
     st.ready = false;
     save();

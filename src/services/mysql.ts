@@ -6,8 +6,10 @@ import {existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync} fr
 import {dirname, join} from 'node:path';
 import {ServiceError} from '../errors.js';
 import {writeFileAtomic} from '../util/fs.js';
-import {DaemonService, type DaemonLayout, type DaemonOptions, socketProbe, type Tools} from './daemon.js';
+import {DaemonService, type DaemonLayout, type DaemonOptions, type Tools} from './daemon.js';
+import {createConnection} from 'node:net';
 import {appendLog, readMarker, writeMarker} from './marker.js';
+import {execFile} from 'node:child_process';
 import {runTool} from './process.js';
 import type {StartOptions} from './service.js';
 
@@ -31,10 +33,36 @@ export function mysqlArgs(l: MysqlLayout): string[] {
   return args;
 }
 
+/** The clients' own variables would send them over TCP (MYSQL_HOST), where this user has a password. */
+function socketEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = {...env};
+  for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_PORT', 'MYSQL_HOME', 'MYSQL_PWD']) delete out[k];
+  return out;
+}
+
+/** A client with `input` on its stdin (statements that hold a password stay off /proc/<pid>/cmdline). */
+function runWithInput(cmd: string, args: string[], env: NodeJS.ProcessEnv, input: string): Promise<{exitCode: number; stdout: string; stderr: string}> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, {env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & {code?: number | string}) | null;
+      const exitCode = !e ? 0 : typeof e.code === 'number' ? e.code : 127;
+      resolve({exitCode, stdout: String(stdout), stderr: String(stderr || (e && typeof e.code !== 'number' ? e.message : ''))});
+    });
+    child.stdin?.on('error', () => {}); // a client that exits early: its exit code tells
+    child.stdin?.end(input);
+  });
+}
+
+/**
+ * MYSQL_PWD and MYSQL_PORT are what the mariadb/mysql clients and most drivers' test suites read
+ * (node-mysql2's among them); MYSQL_TCP_PORT is the clients' own name for the port.
+ */
 export function mysqlEnv(l: MysqlLayout): Record<string, string> {
   return {
     MYSQL_HOST: '127.0.0.1',
     MYSQL_TCP_PORT: String(l.port),
+    MYSQL_PORT: String(l.port),
+    MYSQL_PWD: l.password,
     MYSQL_UNIX_PORT: l.socket,
     MYSQL_HOME: l.home,
     MYSQL_USER: l.user,
@@ -48,6 +76,59 @@ export function writeClientConfig(l: MysqlLayout): void {
   mkdirSync(l.home, {recursive: true, mode: 0o700});
   const body = ['# Written by devenv: the clients of this checkout reach its own server.', '[client]', `user=${l.user}`, `password=${l.password}`, `port=${l.port}`, `socket=${l.socket}`, 'host=127.0.0.1', '', '[mysql]', `database=${l.database}`, ''].join('\n');
   writeFileAtomic(join(l.home, 'my.cnf'), body, 0o600);
+}
+
+/** A client protocol packet: 3-byte little-endian length, sequence id, payload. */
+const packet = (seq: number, payload: Buffer): Buffer => Buffer.concat([Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, payload.length >> 16, seq]), payload]);
+
+/**
+ * Is the server alive: does it send its handshake (protocol version 10) on the socket? A client
+ * that then hangs up unauthenticated costs an "Aborted connection" warning in the server's log
+ * at every check, so the probe logs in as `user` (socket auth, no password) and says COM_QUIT.
+ */
+export function mysqlProbe(path: string, user: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    let alive = false;
+    let sentLogin = false;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(t);
+      s.destroy();
+      resolve(alive);
+    };
+    const s = createConnection(path);
+    const t = setTimeout(finish, timeoutMs);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 4) return;
+      const len = buf[0] | (buf[1] << 8) | (buf[2] << 16);
+      if (buf.length < 4 + len) return;
+      const body = buf.subarray(4, 4 + len);
+      buf = buf.subarray(4 + len);
+      if (!sentLogin) {
+        if (body[0] !== 10) return finish();
+        alive = true;
+        sentLogin = true;
+        // HandshakeResponse41: LONG_PASSWORD | PROTOCOL_41 | SECURE_CONNECTION | PLUGIN_AUTH, an empty
+        // mysql_native_password answer; the account's unix_socket alternative then lets us in.
+        const caps = Buffer.alloc(4);
+        caps.writeUInt32LE(0x1 | 0x200 | 0x8000 | 0x80000);
+        const max = Buffer.alloc(4);
+        max.writeUInt32LE(1 << 24);
+        const login = Buffer.concat([caps, max, Buffer.from([33]), Buffer.alloc(23), Buffer.from(user + '\0'), Buffer.from([0]), Buffer.from('mysql_native_password\0')]);
+        s.write(packet(1, login));
+        return;
+      }
+      // OK: a clean goodbye (COM_QUIT), which the server does not log. Anything else: hang up.
+      if (body[0] === 0) s.end(packet(0, Buffer.from([1])), finish);
+      else finish();
+    });
+    s.once('error', finish);
+    s.once('close', finish);
+  });
 }
 
 export class MysqlService extends DaemonService {
@@ -64,8 +145,7 @@ export class MysqlService extends DaemonService {
   }
 
   protected ping(): Promise<boolean> {
-    // The server speaks first: a handshake packet whose protocol version byte is 10.
-    return socketProbe(this.l.socket, undefined, (b) => b.length >= 5 && b[4] === 10);
+    return mysqlProbe(this.l.socket, this.m.user);
   }
 
   protected initialized(): boolean {
@@ -78,7 +158,7 @@ export class MysqlService extends DaemonService {
     mkdirSync(dirname(tmp), {recursive: true});
     // The install script finds share/ and the server relative to --basedir.
     const basedir = dirname(dirname(realpathSync(tools.bin.mariadbd)));
-    const r = await runTool(tools.bin['mariadb-install-db'], ['--no-defaults', `--datadir=${tmp}`, `--basedir=${basedir}`, '--auth-root-authentication-method=socket', '--skip-test-db', '--skip-name-resolve'], tools.env);
+    const r = await runTool(tools.bin['mariadb-install-db'], ['--no-defaults', `--datadir=${tmp}`, `--basedir=${basedir}`, '--auth-root-authentication-method=socket', `--auth-root-socket-user=${this.m.user}`, '--skip-test-db', '--skip-name-resolve'], tools.env);
     appendLog(this.l.logFile, `--- devenv: mariadb-install-db (${new Date().toISOString()})\n${r.stdout}${r.stderr}\n`);
     if (r.exitCode !== 0) {
       rmSync(tmp, {recursive: true, force: true});
@@ -97,12 +177,9 @@ export class MysqlService extends DaemonService {
     return {cmd: tools.bin.mariadbd, args: mysqlArgs(this.m)};
   }
 
-  /** SQL as this user over the socket (socket auth, no password). */
+  /** SQL as this user over the socket (socket auth, no password), on stdin: never on a command line. */
   async sql(tools: Tools, statement: string): Promise<{exitCode: number; stdout: string; stderr: string}> {
-    // The clients' own variables (MYSQL_HOST=127.0.0.1) would send it over TCP, where this user has a password.
-    const env = {...tools.env};
-    for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_HOME', 'MYSQL_PWD']) delete env[k];
-    return runTool(tools.bin.mariadb, ['--no-defaults', '--protocol=SOCKET', '-h', 'localhost', '-S', this.l.socket, '-u', this.m.user, '-N', '-B', '-e', statement], env);
+    return runWithInput(tools.bin.mariadb, ['--no-defaults', '--protocol=SOCKET', '-h', 'localhost', '-S', this.l.socket, '-u', this.m.user, '-N', '-B'], socketEnv(tools.env), statement + ';\n');
   }
 
   protected async afterReady(tools: Tools, opts: StartOptions): Promise<string[]> {
@@ -148,11 +225,10 @@ export class MysqlService extends DaemonService {
     const src = resolveSeedSource(this.o.root, seed);
     if (!src) return [];
     const sock = join(devSocketDir(src, 'mysql'), 'mysqld.sock');
-    if (!(await socketProbe(sock, undefined, (b) => b.length >= 5 && b[4] === 10))) {
+    if (!(await mysqlProbe(sock, this.m.user))) {
       throw new ServiceError(`cannot seed from ${src}: its MariaDB is not running`, `start it there ('devenv up -d' in ${src}), then run 'devenv up' here again`);
     }
-    const env = {...tools.env};
-    for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_HOME', 'MYSQL_PWD']) delete env[k];
+    const env = socketEnv(tools.env);
     const client = ['--no-defaults', '--protocol=SOCKET', '-h', 'localhost', '-u', this.m.user];
     await pipe({cmd: tools.bin['mariadb-dump'], args: [...client, '-S', sock, '--single-transaction', '--databases', ...this.m.databases]}, {cmd: tools.bin.mariadb, args: [...client, '-S', this.l.socket]}, env).catch((e) => {
       throw new ServiceError(`seeding MariaDB from ${src} failed: ${(e as Error).message}`, "fix the cause, then run 'devenv up' again (the fresh data dir was removed)");

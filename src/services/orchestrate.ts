@@ -23,6 +23,8 @@ export interface UpOptions extends Pick<StartOptions, 'seedFrom'> {
   taskArgs?: {name: string; args: string[]};
   /** This task runs even when its sources are unchanged (the one `devenv run` names). */
   forceTask?: string;
+  /** Aborted on Ctrl-C: readiness waits and tasks end, what was started is stopped. */
+  signal?: AbortSignal;
 }
 
 const COLOURS = [36, 33, 35, 32, 34, 31, 96, 93, 95, 92, 94, 91];
@@ -68,10 +70,10 @@ export async function startUnits(units: Units, order: string[], io: UpIO, opts: 
   const startOne = async (n: string): Promise<void> => {
     const deps = (units.deps.get(n) ?? []).filter((d) => done.has(d));
     await Promise.all(deps.map((d) => done.get(d)));
-    if (failed) return;
+    if (failed || opts.signal?.aborted) return;
     const s = byName.get(n);
     if (s) {
-      const r = await s.start({onProgress: (m) => io.note(`${n}: ${m}`), seedFrom: opts.seedFrom});
+      const r = await s.start({onProgress: (m) => io.note(`${n}: ${m}`), seedFrom: opts.seedFrom, signal: opts.signal});
       if (r.started) started.push(s);
       results.push(r);
       io.started?.(r);
@@ -80,7 +82,7 @@ export async function startUnits(units: Units, order: string[], io: UpIO, opts: 
     const t = units.tasks.get(n)!;
     env ??= projectToolsEnv(units.root).then((x) => x.env);
     const args = opts.taskArgs?.name === n ? opts.taskArgs.args : [];
-    const r = await runTask(units.root, t, {...(await env), ...(t.env ?? {})}, (l) => io.line(pre(n) + l), args, opts.forceTask === n);
+    const r = await runTask(units.root, t, {...(await env), ...(t.env ?? {})}, (l) => io.line(pre(n) + l), args, opts.forceTask === n, opts.signal);
     tasks.push(r);
     io.task?.(r);
     if (r.exitCode !== 0) throw new TaskFailed(n, r.exitCode);
@@ -98,7 +100,7 @@ export async function startUnits(units: Units, order: string[], io: UpIO, opts: 
   if (err) {
     if (started.length) {
       io.note(`stopping what this run started: ${[...started].reverse().map((s) => s.name).join(', ')}`);
-      await stopAll(started, () => {});
+      await stopAll(started, () => {}, undefined, String(opts.signal?.reason ?? 'devenv up (a unit it needed failed)'));
       started.length = 0;
     }
     throw err.reason;
@@ -107,11 +109,11 @@ export async function startUnits(units: Units, order: string[], io: UpIO, opts: 
 }
 
 /** Reverse order: dependants first. Errors are collected, never stop the others from stopping. */
-export async function stopAll(services: Service[], onStopped: (r: StopResult) => void, onError?: (s: Service, e: Error) => void): Promise<StopResult[]> {
+export async function stopAll(services: Service[], onStopped: (r: StopResult) => void, onError?: (s: Service, e: Error) => void, why?: string): Promise<StopResult[]> {
   const out: StopResult[] = [];
   for (const s of [...services].reverse()) {
     try {
-      const r = await s.stop();
+      const r = await s.stop(why);
       out.push(r);
       onStopped(r);
     } catch (e) {
@@ -141,9 +143,10 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
       return;
     }
     signalled = sig;
-    io.note(started.length ? `${sig}: stopping ${[...started].reverse().map((s) => s.name).join(', ')}` : `${sig}: stopped following; what was already running keeps running ('devenv down' stops it)`);
-    abort.abort();
+    io.note(started.length || starting ? `${sig}: stopping ${[...started].reverse().map((s) => s.name).join(', ') || 'what this run was starting'}` : `${sig}: stopped following; what was already running keeps running ('devenv down' stops it)`);
+    abort.abort(sig === 'SIGINT' ? 'Ctrl-C of devenv up' : `${sig} to devenv up`);
   };
+  let starting = true;
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   // A unit's log streams once it is up (from where it stood before the start, so nothing is
@@ -156,7 +159,8 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
   };
   const finish = async () => {
     started.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-    await stopAll(started, (r) => io.note(`${r.name}: ${r.stopped ? `stopped${r.pid ? ` (pid ${r.pid})` : ''}` : 'was not running'}`), (s, e) => io.note(`${s.name}: could not stop: ${e.message}`));
+    const why = abort.signal.reason && signalled ? String(abort.signal.reason) : 'devenv up (another unit ended)';
+    await stopAll(started, (r) => io.note(`${r.name}: ${r.stopped ? `stopped${r.pid ? ` (pid ${r.pid})` : ''}` : 'was not running'}`), (s, e) => io.note(`${s.name}: could not stop: ${e.message}`), why);
     follow.abort();
     await Promise.all(follows);
   };
@@ -172,14 +176,20 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
             followOne(r);
           },
         },
-        opts,
+        {...opts, signal: abort.signal},
         started,
       );
     } catch (e) {
       follow.abort();
       await Promise.all(follows);
+      // Ctrl-C while starting: what this run started is stopped already (startUnits did).
+      if (signalled) {
+        io.note(`${signalled}: interrupted while starting; stopped what this run had started`);
+        return 130;
+      }
       throw e;
     }
+    starting = false;
     let died: string | undefined;
     // Only tasks (up <task>): they are done, nothing to follow.
     if (!followed.length) abort.abort();

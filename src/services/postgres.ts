@@ -19,7 +19,7 @@ import {
   type Verdict,
   wantedDatabases,
 } from './postgres-files.js';
-import {groupAlive, groupMembers, isProgram, procAvailable, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import {groupAlive, groupMembers, interruption, isProgram, procAvailable, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, StartInterrupted, tailLines, waitForExit, withStopLock} from './process.js';
 import {type PostgresLayout, realRoot} from './project-env.js';
 import {appendLog, assertOwnState, MARKER_FILE, readMarker, writeMarker} from './marker.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
@@ -217,7 +217,7 @@ export class PostgresService implements Service {
     const v = this.inspect();
     if (v.kind === 'ours') {
       if (v.status === 'stopping') throw new ServiceError(`PostgreSQL (pid ${v.pid}) is shutting down`, "wait for it ('devenv ps'), then run 'devenv up' again");
-      if (v.status === 'starting') await this.waitReady(v.pid, undefined, Date.now());
+      if (v.status === 'starting') await this.waitReady(v.pid, undefined, Date.now(), opts.signal);
       if (v.port !== undefined && v.port !== this.l.port) steps.push(`running on port ${v.port}, not ${this.l.port} from devenv.toml: 'devenv down && devenv up' moves it`);
       return {name: this.name, started: false, pid: v.pid, port: v.port ?? this.l.port, steps};
     }
@@ -254,7 +254,7 @@ export class PostgresService implements Service {
     const t0 = Date.now();
     const child = await spawnDetached(tools.bin.postgres, args, {env: tools.env, cwd: this.l.dataDir, logFile: this.l.logFile});
     try {
-      await this.waitReady(child.pid, child.exited, t0);
+      await this.waitReady(child.pid, child.exited, t0, opts.signal);
     } catch (e) {
       await this.killLeftovers(child.pid);
       throw e;
@@ -276,10 +276,12 @@ export class PostgresService implements Service {
   }
 
   /** Poll postmaster.pid for "ready" (cheap), then confirm once with pg_isready. */
-  private async waitReady(pid: number, exited: (() => {code: number | null; signal: string | null} | undefined) | undefined, t0: number): Promise<void> {
+  private async waitReady(pid: number, exited: (() => {code: number | null; signal: string | null} | undefined) | undefined, t0: number, signal?: AbortSignal): Promise<void> {
     const timeout = this.o.readyTimeoutMs ?? 120_000;
     const tools = await this.resolveTools();
     for (;;) {
+      const why = interruption(signal, this.lockFile, t0);
+      if (why) throw new StartInterrupted('postgres', why);
       const ex = exited?.();
       if (ex || !pidAlive(pid)) {
         throw new ServiceError(
@@ -453,7 +455,7 @@ export class PostgresService implements Service {
 
   async stop(): Promise<StopResult> {
     ensureDir(dirname(this.lockFile));
-    return withLock(this.lockFile, () => this.stopLocked());
+    return withStopLock(this.lockFile, () => this.stopLocked());
   }
 
   private async stopLocked(): Promise<StopResult> {

@@ -1,6 +1,7 @@
 // A user process ([processes.<name>]) behind the Service interface: start spawns its keeper
 // (keeper.ts) and waits for readiness, stop asks the keeper to stop the process group, status
-// reads the keeper's state file and checks its pid with kill(pid, 0).
+// reads the keeper's state file. A recorded pid counts (and is signalled) only while it is
+// provably the same process: same boot, same start time (util/proc.ts).
 import {rmSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -8,7 +9,9 @@ import {ServiceError} from '../errors.js';
 import {ensureDir, readJson, withLock, writeFileAtomic} from '../util/fs.js';
 import type {KeeperSpec, KeeperState} from './keeper.js';
 import {appendLog, assertOwnState} from './marker.js';
-import {groupAlive, killGroup, pidAlive, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import {isSameProcess, pidAlive, sameBoot} from '../util/proc.js';
+import {portTakenError} from './ports.js';
+import {groupAlive, interruption, StartInterrupted, killGroup, portFree, withStopLock, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult} from './service.js';
 
 export interface ProcessUnitOptions {
@@ -49,11 +52,27 @@ export class ProcessUnit implements Service {
     return readJson<KeeperState>(this.stateFile);
   }
 
-  /** The keeper's pid when it is alive. */
+  private get lockFile(): string {
+    return join(this.o.runDir, `${this.name}.lock`);
+  }
+
+  /** The recorded state, and whether its keeper is alive and provably that keeper. */
   private keeper(): {st: KeeperState; alive: boolean} | undefined {
     const st = this.readState();
     if (!st) return undefined;
-    return {st, alive: pidAlive(st.keeperPid)};
+    return {st, alive: isSameProcess(st.keeperPid, st.keeperId)};
+  }
+
+  /**
+   * Whether the recorded process group is still the one the keeper started: its leader is the
+   * same process, or it is gone while members remain (Linux reuses no pid a live group still
+   * carries as its id). A state from another boot never is.
+   */
+  private groupOurs(st: KeeperState): boolean {
+    const pid = st.pid;
+    if (!pid || !sameBoot(st.pidId) || !groupAlive(pid)) return false;
+    if (pidAlive(pid)) return isSameProcess(pid, st.pidId);
+    return true;
   }
 
   async status(): Promise<ServiceStatus> {
@@ -78,7 +97,7 @@ export class ProcessUnit implements Service {
 
   async start(opts: StartOptions = {}): Promise<StartResult> {
     ensureDir(this.o.runDir);
-    return withLock(join(this.o.runDir, `${this.name}.lock`), () => this.startLocked(opts), () => opts.onProgress?.('waiting for another devenv up/down of this project'));
+    return withLock(this.lockFile, () => this.startLocked(opts), () => opts.onProgress?.('waiting for another devenv up/down of this project'));
   }
 
   private async startLocked(opts: StartOptions): Promise<StartResult> {
@@ -90,7 +109,12 @@ export class ProcessUnit implements Service {
     assertOwnState(this.o.root, {dataDirs: [], files: [this.logFile]});
     ensureDir(dirname(this.logFile));
     // A keeper killed with -9 leaves its process group: never start a second copy beside it.
-    if (k?.st.pid && groupAlive(k.st.pid)) await killGroup(k.st.pid);
+    if (k && this.groupOurs(k.st)) await killGroup(k.st.pid!);
+    // A port another program holds would pass the readiness probe while this one crash-loops.
+    if (this.o.port && !(await portFree(this.o.port)).free) {
+      const e = await portTakenError(this.o.port, this.name, `processes.${this.name}`, this.o.root);
+      throw new ServiceError(e.message, e.hint);
+    }
     const spec: KeeperSpec = {
       name: this.name,
       exec: this.o.exec,
@@ -111,7 +135,14 @@ export class ProcessUnit implements Service {
     // The keeper writes its state at once; until then it is only a pid.
     while (!this.readState() && !child.exited() && Date.now() - t0 < 10_000) await sleep(5);
     if (!this.readState()) throw new ServiceError(`${this.name}: its keeper did not start; the end of ${this.logFile}:\n    ${tailLines(this.logFile, 8).join('\n    ')}`);
-    await this.waitReady(t0, opts);
+    try {
+      await this.waitReady(t0, opts);
+    } catch (e) {
+      // Timed out or interrupted: what this start spawned does not outlive it (a keeper that
+      // gave up has ended itself, and its 'failed' state stays for ps).
+      if (this.keeper()?.alive) await this.stopLocked(e instanceof StartInterrupted ? e.why : 'devenv up (it did not become ready)');
+      throw e;
+    }
     const st = this.readState()!;
     return {name: this.name, started: true, pid: st.pid ?? st.keeperPid, port: this.o.port, readyMs: Date.now() - t0, steps: st.restarts ? [`restarted ${st.restarts} time(s) before it was ready`] : []};
   }
@@ -120,6 +151,8 @@ export class ProcessUnit implements Service {
     const timeout = this.o.readyTimeoutMs ?? 120_000;
     let said = false;
     for (;;) {
+      const why = interruption(opts.signal, this.lockFile, t0);
+      if (why) throw new StartInterrupted(this.name, why);
       const k = this.keeper();
       if (k?.alive && k.st.ready) return;
       const st = k?.st;
@@ -137,12 +170,12 @@ export class ProcessUnit implements Service {
     }
   }
 
-  async stop(): Promise<StopResult> {
+  async stop(why = 'devenv down'): Promise<StopResult> {
     ensureDir(this.o.runDir);
-    return withLock(join(this.o.runDir, `${this.name}.lock`), () => this.stopLocked());
+    return withStopLock(this.lockFile, () => this.stopLocked(why));
   }
 
-  private async stopLocked(): Promise<StopResult> {
+  private async stopLocked(why: string): Promise<StopResult> {
     const k = this.keeper();
     if (!k) return {name: this.name, stopped: false, steps: []};
     const steps: string[] = [];
@@ -157,17 +190,20 @@ export class ProcessUnit implements Service {
         } catch {}
       }
     }
-    // Nothing of the process group may be left, whoever was supposed to clean it.
+    // Nothing of the process group may be left, whoever was supposed to clean it; but a
+    // recorded pid that is now someone else's (reused, or from before a reboot) is left alone.
     const pid = k.st.pid;
-    if (pid && groupAlive(pid)) {
+    if (!k.alive && !this.groupOurs(k.st) && (pidAlive(k.st.keeperPid) || (pid && pidAlive(pid)))) steps.push(`its recorded pids now belong to other programs (pids are reused${sameBoot(k.st.keeperId) ? '' : ', and the machine rebooted'}); left them alone`);
+    if (pid && this.groupOurs(k.st)) {
       const n = await killGroup(pid);
       if (n) steps.push(`killed ${n} leftover process(es) of its group`);
       stopped = true;
     }
     try {
-      if (stopped) appendLog(this.logFile, `--- devenv: ${this.name} stopped by devenv down (${new Date().toISOString()})\n`);
+      if (stopped) appendLog(this.logFile, `--- devenv: ${this.name} stopped by ${why} (${new Date().toISOString()})\n`);
     } catch {} // its state dir may be gone
     rmSync(this.stateFile, {force: true});
     return {name: this.name, stopped, pid, steps};
   }
 }
+

@@ -2,7 +2,9 @@
 // with its output in a file, stop a whole group, follow a log file. /proc refines the answers
 // on Linux; without it (macOS, or hidden) kill(pid, 0) and kill(-pgid, 0) decide.
 import {execFile, spawn} from 'node:child_process';
-import {closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync} from 'node:fs';
+import {closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {ServiceError} from '../errors.js';
+import {withLock} from '../util/fs.js';
 import {openLogNoFollow} from './marker.js';
 import {createServer} from 'node:net';
 import {basename} from 'node:path';
@@ -252,4 +254,51 @@ export function runTool(cmd: string, args: string[], env: NodeJS.ProcessEnv): Pr
     });
     child.stdin?.end();
   });
+}
+
+// `down` while another `up` holds a unit's lock (waiting for its readiness): instead of waiting
+// silently for up to its timeout, down leaves a request next to the lock; the waiting `up`
+// sees it, stops what it started and lets go, and down goes on.
+const stopRequest = (lockFile: string): string => `${lockFile}.stop`;
+
+/** For withLock's onWait in `stop`: ask the holder to give up. */
+function requestStop(lockFile: string): void {
+  try {
+    writeFileSync(stopRequest(lockFile), `${process.pid}\n`, {mode: 0o600});
+  } catch {}
+}
+
+function clearStopRequest(lockFile: string): void {
+  rmSync(stopRequest(lockFile), {force: true});
+}
+
+/** A unit's stop under its lock; an `up` holding the lock (waiting for readiness) is asked to give up. */
+export function withStopLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  return withLock(
+    lockFile,
+    () => {
+      clearStopRequest(lockFile);
+      return fn();
+    },
+    () => requestStop(lockFile),
+  );
+}
+
+/** Why a readiness wait begun at `since` must end now: Ctrl-C of this up, or a later `down`. */
+export function interruption(signal: AbortSignal | undefined, lockFile: string, since: number): string | undefined {
+  if (signal?.aborted) return String(signal.reason ?? 'interrupted');
+  try {
+    if (statSync(stopRequest(lockFile)).mtimeMs >= since - 1) return 'devenv down';
+  } catch {}
+  return undefined;
+}
+
+/** A readiness wait ended by Ctrl-C or by a `devenv down` (what it started is stopped). */
+export class StartInterrupted extends ServiceError {
+  constructor(
+    name: string,
+    readonly why: string,
+  ) {
+    super(`${name}: start interrupted by ${why}; stopped what this start had begun`, why === 'devenv down' ? "run 'devenv up' again when you want it" : undefined);
+  }
 }

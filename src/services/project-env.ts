@@ -2,7 +2,9 @@
 // applied at activation, never baked into the content-keyed cache entry.
 import {createHash, randomBytes} from 'node:crypto';
 import type {Manifest} from '../manifest/model.js';
-import {join} from 'node:path';
+import {mkdirSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {userInfo} from 'node:os';
 import {projectStateDir, runtimeDir, stateDir} from '../paths.js';
 import {readDotenv} from '../project/dotenv.js';
 import {readFileOrNull, readMemo, realPath, writeFileAtomic, writeMemo} from '../util/fs.js';
@@ -20,6 +22,20 @@ export interface PostgresLayout {
   /** Password for TCP connections (scram-sha-256); the socket, private to the user, needs none. */
   passwordFile: string;
   password: string;
+  /** libpq's password file (PGPASSFILE) for this server's TCP address: a plain postgres://localhost/<db> connects. */
+  pgpassFile: string;
+}
+
+/** A field of a .pgpass line (':' and '\\' are escaped there). */
+const pgpassField = (s: string): string => s.replace(/[\\:]/g, (c) => '\\' + c);
+
+/**
+ * Entries for this server only (localhost, which also covers the socket, and 127.0.0.1 at its
+ * port), never `*`: the password is not offered to any other server the developer connects to.
+ */
+export function writePgpass(file: string, port: number, user: string, password: string): void {
+  const body = ['localhost', '127.0.0.1'].map((h) => [h, String(port), '*', user, password].map(pgpassField).join(':')).join('\n') + '\n';
+  if (readFileOrNull(file) !== body) writeFileAtomic(file, body, 0o600);
 }
 
 /**
@@ -36,7 +52,21 @@ export function projectPassword(file: string): string {
 
 const portsFile = (): string => join(stateDir(), 'ports.json');
 
-export const userName = (): string => process.env.USER || process.env.LOGNAME || 'postgres';
+let cachedUser: string | undefined;
+/**
+ * The database role and MariaDB user: the real uid's name, never $USER, which cron, `env -i` or a
+ * `USER=postgres` prefix can change (a role made then would not be the one a normal shell uses).
+ */
+export function userName(): string {
+  if (cachedUser) return cachedUser;
+  try {
+    cachedUser = userInfo().username;
+  } catch {
+    // A uid with no passwd entry (some containers): a stable name from the uid itself.
+    cachedUser = `uid${process.getuid?.() ?? 0}`;
+  }
+  return cachedUser;
+}
 
 /** Socket dirs live in a short per-user runtime dir: Unix socket paths stop at ~107 bytes. */
 export function socketDirFor(root: string): string {
@@ -61,11 +91,18 @@ export async function postgresLayout(root: string, manifest?: Manifest): Promise
   const real = realRoot(root);
   const passwordFile = join(projectStateDir(real), 'postgres.password');
   const state = serviceStateDir(root);
+  const password = projectPassword(passwordFile);
+  // A fixed port is the port, for devenv test too (tests connect to it); `test` refuses when it is taken.
+  const port = pg.port ?? projectPort(portKey(root), 'postgres');
+  // Secrets stay out of the checkout; a throwaway instance's goes with its temp state dir.
+  const pgpassFile = instance().tag ? join(state, 'pgpass') : join(projectStateDir(real), 'pgpass');
+  mkdirSync(dirname(pgpassFile), {recursive: true, mode: 0o700});
+  writePgpass(pgpassFile, port, userName(), password);
   return {
     passwordFile,
-    password: projectPassword(passwordFile),
-    // A throwaway instance (devenv test) never takes the fixed port the developer's server uses.
-    port: (instance().tag ? undefined : pg.port) ?? projectPort(portKey(root), 'postgres'),
+    password,
+    pgpassFile,
+    port,
     dataDir: join(state, 'postgres'),
     socketDir: socketDir(root, 'postgres'),
     logFile: join(state, 'postgres.log'),
@@ -82,6 +119,7 @@ export function postgresEnv(l: PostgresLayout): Record<string, string> {
     PGDATA: l.dataDir,
     PGUSER: l.user,
     PGDATABASE: l.database,
+    PGPASSFILE: l.pgpassFile,
     DATABASE_URL: `postgresql://${encodeURIComponent(l.user)}:${encodeURIComponent(l.password)}@127.0.0.1:${l.port}/${encodeURIComponent(l.database)}`,
   };
 }

@@ -6,6 +6,7 @@
 import {join} from 'node:path';
 import type {Manifest, MysqlConfig, ProcessConfig, RedisConfig, TaskConfig} from '../manifest/model.js';
 import {serviceEnabled} from '../manifest/model.js';
+import {portVar} from '../manifest/port-vars.js';
 import {projectStateDir} from '../paths.js';
 import {mkdirSync} from 'node:fs';
 import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
@@ -32,14 +33,18 @@ export interface ServiceDefinition<L> {
   create(root: string, l: L, toolsEnv: () => Promise<ToolsEnv>, cfg: Record<string, unknown>): Service;
 }
 
-/** Fixed ports from devenv.toml are the developer's; a throwaway instance always gets its own. */
-const portFor = (root: string, name: string, fixed: number | undefined): number => (instance().tag ? undefined : fixed) ?? projectPort(portKey(root), name);
+/** A fixed port from devenv.toml is the port, for devenv test too: its tests connect there. */
+const portFor = (root: string, name: string, fixed: number | undefined): number => fixed ?? projectPort(portKey(root), name);
 
 export function redisLayout(root: string, cfg: RedisConfig): RedisLayout {
   const state = serviceStateDir(root);
   const sock = socketDir(root, 'redis');
-  return {port: portFor(root, 'redis', cfg.port), dataDir: join(state, 'redis'), logFile: join(state, 'redis.log'), socketDir: sock, socket: join(sock, 'redis.sock'), pidFile: join(sock, 'redis.pid'), settings: cfg.settings};
+  const passwordFile = redisPasswordFile(root);
+  return {port: portFor(root, 'redis', cfg.port), dataDir: join(state, 'redis'), logFile: join(state, 'redis.log'), socketDir: sock, socket: join(sock, 'redis.sock'), pidFile: join(sock, 'redis.pid'), settings: cfg.settings, passwordFile, password: projectPassword(passwordFile)};
 }
+
+/** Redis's requirepass, one per checkout (shared by its `devenv test` instances), in the user's state dir. */
+export const redisPasswordFile = (root: string): string => join(projectStateDir(realRoot(root)), 'redis.password');
 
 export function mysqlLayout(root: string, m: Manifest, cfg: MysqlConfig): MysqlLayout {
   const state = serviceStateDir(root);
@@ -112,18 +117,17 @@ function lazyService(name: string, logFile: string, load: () => Promise<Service>
     name,
     logFile,
     start: async (o) => (await load()).start(o),
-    stop: async () => (await load()).stop(),
+    stop: async (why) => (await load()).stop(why),
     status: async () => ({...(await (await load()).status()), kind: 'service'}),
     ready: async () => (await load()).ready(),
   };
 }
 
-/** `<NAME>_PORT` for a process name (web-api -> WEB_API_PORT). */
-export const portVar = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+export {portVar};
 
 export function processPort(root: string, name: string, p: ProcessConfig): number | undefined {
   if (p.port === undefined) return undefined;
-  return p.port === 'auto' ? projectPort(portKey(root), `process:${name}`) : instance().tag ? projectPort(portKey(root), `process:${name}`) : p.port;
+  return p.port === 'auto' ? projectPort(portKey(root), `process:${name}`) : p.port;
 }
 
 /** Variables of the services other than PostgreSQL (its own are set by postgresEnv), and process ports. */
@@ -133,7 +137,7 @@ export async function registryEnv(root: string): Promise<Record<string, string>>
   const {parseManifest} = await import('../manifest/parse.js');
   const m = parseManifest(toml, join(root, 'devenv.toml'));
   const env: Record<string, string> = {};
-  for (const d of [REDIS, MYSQL]) if (d.enabled(m)) Object.assign(env, d.env(await d.layout(root, m)));
+  for (const d of [REDIS, MYSQL] as ServiceDefinition<any>[]) if (d.enabled(m)) Object.assign(env, d.env(await d.layout(root, m))); // eslint-disable-line @typescript-eslint/no-explicit-any
   if (REDIS.enabled(m)) env.DEVENV_SERVICE_BIN = writeClientWrappers(root);
   for (const [name, p] of Object.entries(m.processes ?? {})) {
     const port = processPort(root, name, p);
@@ -144,19 +148,32 @@ export async function registryEnv(root: string): Promise<Record<string, string>>
 
 /**
  * redis-cli reads no variable for its port, so a small wrapper, first on the project's PATH,
- * adds -p $REDIS_PORT (a -p, -h, -s or -u the user gives comes later and wins).
+ * adds -p $REDIS_PORT and the checkout's password (REDISCLI_AUTH, from its 0600 file: never on
+ * a command line). When the user names a server (-h, -p, -s, -u) or a password (-a, --user,
+ * --pass, --askpass), the arguments go through untouched: the password is never offered to
+ * another server.
  */
 export function writeClientWrappers(root: string): string {
   const bin = join(projectStateDir(realRoot(root)), 'bin');
   const file = join(bin, 'redis-cli');
+  const pwFile = redisPasswordFile(root).replace(/'/g, `'\\''`);
   const body = [
     '#!/bin/sh',
-    '# Written by devenv: redis-cli reaches this checkout\'s Redis ($REDIS_PORT) with no arguments.',
+    "# Written by devenv: redis-cli reaches this checkout's Redis ($REDIS_PORT) with no arguments.",
     'self=$(dirname "$0")',
+    'own=1',
+    'for a in "$@"; do',
+    '  case $a in -h|-p|-s|-u|-a|--user|--pass|--askpass|-h?*|-p?*|-s?*|-u?*|-a?*) own=0 ;; esac',
+    'done',
     'IFS=:',
     'for d in $PATH; do',
     '  [ "$d" = "$self" ] && continue',
-    '  if [ -x "$d/redis-cli" ]; then unset IFS; exec "$d/redis-cli" -p "${REDIS_PORT:-6379}" "$@"; fi',
+    '  if [ -x "$d/redis-cli" ]; then',
+    '    unset IFS',
+    '    [ $own = 1 ] || exec "$d/redis-cli" "$@"',
+    `    if [ -z "\${REDISCLI_AUTH:-}" ] && [ -r '${pwFile}' ]; then REDISCLI_AUTH=$(cat '${pwFile}'); export REDISCLI_AUTH; fi`,
+    '    exec "$d/redis-cli" -p "${REDIS_PORT:-6379}" "$@"',
+    '  fi',
     'done',
     'echo "redis-cli: not found on PATH (is redis in this project\'s environment?)" >&2',
     'exit 127',

@@ -60,6 +60,8 @@ export interface StartOptions {
   onProgress?: (msg: string) => void;
   /** On a database's first start: copy its content from this other checkout (devenv up --seed-from). */
   seedFrom?: string;
+  /** Aborted (Ctrl-C of a foreground up): stop waiting, stop what this start spawned. */
+  signal?: AbortSignal;
 }
 
 export interface Service {
@@ -71,8 +73,8 @@ export interface Service {
   start(opts?: StartOptions): Promise<StartResult>;
   /** Whether this project's instance accepts work now. */
   ready(): Promise<boolean>;
-  /** Clean shutdown, then nothing of its process group left. */
-  stop(): Promise<StopResult>;
+  /** Clean shutdown, then nothing of its process group left. `why` goes to its log ("devenv down"). */
+  stop(why?: string): Promise<StopResult>;
   status(): Promise<ServiceStatus>;
 }
 

@@ -1,6 +1,6 @@
 // Tasks ([tasks.<name>]): a command run once, in the project's environment, before what needs
-// it. With `sources`, a task whose matched files are unchanged since its last success is
-// skipped (and says so).
+// it. With `sources`, a task whose matched files and own definition (exec, env, after) are
+// unchanged since its last success is skipped (and says so).
 import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {closeSync, lstatSync, readdirSync, readFileSync, writeSync} from 'node:fs';
@@ -107,18 +107,19 @@ export interface TaskResult {
  * Run a task (unless its sources are unchanged), its output to `onLine` and its log file.
  * `args` are appended to the command line (devenv run <task> -- args).
  */
-export async function runTask(root: string, t: TaskSpec, env: NodeJS.ProcessEnv, onLine: (line: string) => void, args: string[] = [], force = false): Promise<TaskResult> {
+export async function runTask(root: string, t: TaskSpec, env: NodeJS.ProcessEnv, onLine: (line: string) => void, args: string[] = [], force = false, signal?: AbortSignal): Promise<TaskResult> {
   // Two `up` at once: the second waits, then finds the sources unchanged and skips.
   ensureDir(join(t.memoFile, '..'));
-  return withLock(`${t.memoFile}.lock`, () => runTaskLocked(root, t, env, onLine, args, force));
+  return withLock(`${t.memoFile}.lock`, () => runTaskLocked(root, t, env, onLine, args, force, signal));
 }
 
-async function runTaskLocked(root: string, t: TaskSpec, env: NodeJS.ProcessEnv, onLine: (line: string) => void, args: string[], force: boolean): Promise<TaskResult> {
+async function runTaskLocked(root: string, t: TaskSpec, env: NodeJS.ProcessEnv, onLine: (line: string) => void, args: string[], force: boolean, signal?: AbortSignal): Promise<TaskResult> {
   const t0 = Date.now();
   let digest: string | undefined;
   if (t.sources?.length) {
     const d = sourcesDigest(root, t.sources);
-    digest = d.digest;
+    // The task's own definition counts too: an edited exec, env or after is a different task.
+    digest = createHash('sha256').update(JSON.stringify([d.digest, t.exec, Object.entries(t.env ?? {}).sort(), [...t.after].sort()])).digest('hex');
     const memo = readJson<{digest: string}>(t.memoFile);
     if (!force && !args.length && memo?.digest === digest) return {name: t.name, skipped: true, exitCode: 0, ms: Date.now() - t0, reason: `its sources (${d.files} file${d.files === 1 ? '' : 's'}) are unchanged since its last success`};
   }
@@ -143,6 +144,10 @@ async function runTaskLocked(root: string, t: TaskSpec, env: NodeJS.ProcessEnv, 
     };
     child.stdout!.on('data', feed('out'));
     child.stderr!.on('data', feed('err'));
+    // Ctrl-C of a foreground up ends the task too (a terminal's Ctrl-C reaches it anyway).
+    const onAbort = () => child.kill('SIGTERM');
+    signal?.addEventListener('abort', onAbort, {once: true});
+    child.once('exit', () => signal?.removeEventListener('abort', onAbort));
     child.once('error', () => resolve(127));
     child.once('close', (c, sig) => {
       for (const k of ['out', 'err'] as const) if (partial[k]) onLine(partial[k]);

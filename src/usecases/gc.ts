@@ -37,12 +37,24 @@ export function gc(olderThan: string, dryRun: boolean): GcResult & {sources: num
  * Ports, passwords and state of checkouts that no longer exist (a removed worktree or clone),
  * and of `devenv test` runs that did not clean up. A port something still listens on is kept.
  */
-export async function gcCheckouts(dryRun: boolean): Promise<{checkouts: string[]; ports: number[]}> {
+export async function gcCheckouts(dryRun: boolean): Promise<{checkouts: string[]; ports: number[]; stopped: {root: string; names: string[]}[]; running: {root: string; names: string[]}[]; errors: string[]}> {
   const {existsSync} = await import('node:fs');
   const {projectId, stateDir} = await import('../paths.js');
   const {registeredPorts, releasePorts} = await import('../services/ports.js');
   const {portFree} = await import('../services/process.js');
   const {devSocketDir} = await import('../services/instance.js');
+  const {removedCheckouts, stopRemoved} = await import('../services/leftovers.js');
+  // A removed checkout's servers run on, holding their ports: stop them first.
+  const stopped: {root: string; names: string[]}[] = [];
+  const running: {root: string; names: string[]}[] = [];
+  const errors: string[] = [];
+  for (const r of await removedCheckouts()) {
+    running.push({root: r.root, names: r.running.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`)});
+    if (dryRun) continue;
+    const res = await stopRemoved(r.root);
+    stopped.push({root: r.root, names: res.stopped.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`)});
+    errors.push(...res.errors.map((e) => `${r.root}: ${e}`));
+  }
   const gone = new Set<string>();
   const ports: number[] = [];
   for (const e of registeredPorts()) {
@@ -65,5 +77,5 @@ export async function gcCheckouts(dryRun: boolean): Promise<{checkouts: string[]
       for (const s of ['postgres', 'redis', 'mysql']) rmSync(devSocketDir(root, s), {recursive: true, force: true});
     }
   }
-  return {checkouts: [...gone], ports};
+  return {checkouts: [...gone], ports, stopped, running, errors};
 }

@@ -4,7 +4,8 @@ import {openProject} from '../project/project.js';
 import {type Units, projectUnits, selectServices, servicesStatus, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
 import type {TaskResult} from '../services/tasks.js';
-import {DevenvError, UsageError} from '../errors.js';
+import type {RemovedCheckout} from '../services/leftovers.js';
+import {DevenvError, ServiceError, UsageError} from '../errors.js';
 
 export type {Service, ServiceStatus, StartResult, StopResult, TaskResult, UpIO};
 export {fileSize, followFile, tailLines} from '../services/process.js';
@@ -15,9 +16,14 @@ export async function projectServicesAt(cwd: string, names: string[] = [], opts:
   return {root, services: await selectServices(root, names, opts)};
 }
 
-async function unitsAt(cwd: string, opts: {running?: boolean} = {}): Promise<Units> {
-  const {root} = openProject(cwd);
-  return projectUnits(root, opts);
+async function unitsAt(cwd: string, opts: {running?: boolean; starting?: boolean} = {}): Promise<Units> {
+  const p = openProject(cwd);
+  if (opts.starting) {
+    // So that a removed checkout's servers can be found from the others (ps, gc).
+    const {recordCheckout} = await import('../services/leftovers.js');
+    recordCheckout(p.real, p.git?.commonDir);
+  }
+  return projectUnits(p.root, opts);
 }
 
 /**
@@ -52,7 +58,7 @@ function checkNames(units: Units, names: string[]): void {
 
 /** `up -d`: start the plan and return once every service and process is ready. */
 export async function upDetached(cwd: string, names: string[], io: UpIO, opts: UpOptions = {}): Promise<{root: string; services: StartResult[]; tasks: TaskResult[]}> {
-  const units = await unitsAt(cwd);
+  const units = await unitsAt(cwd, {starting: true});
   checkNames(units, names);
   const {plan, startUnits} = await import('../services/orchestrate.js');
   const order = plan(units, names);
@@ -63,7 +69,7 @@ export async function upDetached(cwd: string, names: string[], io: UpIO, opts: U
 }
 
 export async function upForeground(cwd: string, names: string[], io: UpIO, describe: (r: StartResult) => string, opts: UpOptions = {}): Promise<number> {
-  const units = await unitsAt(cwd);
+  const units = await unitsAt(cwd, {starting: true});
   checkNames(units, names);
   const {plan, runForeground} = await import('../services/orchestrate.js');
   const order = plan(units, names);
@@ -74,7 +80,7 @@ export async function upForeground(cwd: string, names: string[], io: UpIO, descr
 
 /** `devenv run <task> [-- args]`: what the task needs (services started, tasks run), then the task itself, always. */
 export async function runTaskAt(cwd: string, task: string, args: string[], io: UpIO, force = false): Promise<{root: string; services: StartResult[]; tasks: TaskResult[]}> {
-  const units = await unitsAt(cwd);
+  const units = await unitsAt(cwd, {starting: true});
   if (!units.tasks.has(task)) throw new UsageError(`unknown task: ${task}`, units.tasks.size ? `this project's tasks: ${[...units.tasks.keys()].join(', ')}` : 'tasks are declared in devenv.toml as [tasks.<name>] with exec = "..."');
   const {plan, startUnits} = await import('../services/orchestrate.js');
   const order = plan(units, [task]);
@@ -98,9 +104,12 @@ export async function downAt(cwd: string, names: string[], onStopped: (r: StopRe
   return {root, services: results, errors};
 }
 
-export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]}> {
-  const {root} = openProject(cwd);
-  return {root, services: await servicesStatus(root)};
+export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; removed: RemovedCheckout[]}> {
+  const p = openProject(cwd);
+  const {removedCheckouts} = await import('../services/leftovers.js');
+  // Another checkout of this repository, removed while its servers ran: they run on, unreachable from there.
+  const removed = p.git ? await removedCheckouts(p.git.commonDir) : [];
+  return {root: p.root, services: await servicesStatus(p.root), removed};
 }
 
 /** Log files to show: services', processes' and tasks' (all when none named). */
@@ -112,6 +121,27 @@ export async function logFilesAt(cwd: string, name?: string): Promise<{name: str
   const one = all.filter((x) => x.name === name);
   if (!one.length) throw new UsageError(`unknown service: ${name} (no service, process or task of this project has that name)`, `this project has: ${all.map((x) => x.name).join(', ')}`);
   return one;
+}
+
+/**
+ * A fixed port (port = N) is the port the tests connect to, so a test instance takes it or
+ * does not run: never a silent remap that would leave the tests talking to the developer's server.
+ */
+async function refuseTakenFixedPorts(units: Units, order: string[], mine: ServiceStatus[]): Promise<void> {
+  const {portFree} = await import('../services/process.js');
+  const {portTaker} = await import('../services/ports.js');
+  for (const n of order) {
+    const port = units.fixedPorts.get(n);
+    if (port === undefined || (await portFree(port)).free) continue;
+    const own = mine.find((s) => s.port === port && s.pid && !['stopped', 'crashed', 'failed', 'exited'].includes(s.state));
+    const taker = own ? undefined : portTaker(port);
+    const who = own ? `your running ${own.name} (pid ${own.pid})` : taker ? `pid ${taker.pid}${taker.command ? ` (${taker.command.slice(0, 60)})` : ''}` : 'another program';
+    const section = units.kind.get(n) === 'service' ? `services.${n}` : `processes.${n}`;
+    throw new ServiceError(
+      `devenv test: ${n} needs port ${port} (fixed in devenv.toml), which ${who} holds; a throwaway ${n} cannot take it, and the tests would reach that one instead`,
+      `${own ? `stop yours first ('devenv down ${own.name}')` : `stop ${taker ? `pid ${taker.pid}` : 'it'}`}, or remove port = ${port} from [${section}] so devenv test gets a port of its own`,
+    );
+  }
 }
 
 /**
@@ -130,6 +160,8 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
   const {projectStateDir} = await import('../paths.js');
   const {socketDir} = await import('../services/instance.js');
   const before = instance();
+  // The developer's own units, to say who holds a fixed port a test instance needs.
+  const mine = await servicesStatus(root).catch(() => [] as ServiceStatus[]);
   const tag = `test-${randomBytes(4).toString('hex')}`;
   const stateBase = mkdtempSync(join(tmpdir(), 'devenv-test-state-'));
   setInstance({tag, stateBase});
@@ -138,8 +170,13 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
     const units = await projectUnits(root);
     if (!units.tasks.has('test')) throw new UsageError('this project has no [tasks.test]', 'add one to devenv.toml, e.g.\n  [tasks.test]\n  exec = "pytest"\n  after = ["postgres"]');
     const {plan, startUnits, stopAll, TaskFailed} = await import('../services/orchestrate.js');
-    // The servers and what the test task itself needs; user processes only when it names them.
-    const order = plan(units, [...units.services.filter((s) => units.kind.get(s.name) === 'service').map((s) => s.name), 'test']);
+    const {closure} = await import('../services/index.js');
+    // "Against throwaway servers" means they are up: the test task comes after every service
+    // and process (except one that itself comes after the test task).
+    const servers = units.services.map((s) => s.name).filter((n) => !closure([n], units.deps).has('test'));
+    units.deps.set('test', [...new Set([...(units.deps.get('test') ?? []), ...servers])]);
+    const order = plan(units, [...servers, 'test']);
+    await refuseTakenFixedPorts(units, order, mine);
     await setupFirst(units, order);
     try {
       const {results, tasks} = await startUnits(units, order, io, {forceTask: 'test'}, started);

@@ -9,7 +9,7 @@ import {readEntry} from '../cache/entries.js';
 import {computeKey} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import type {EnvSpec} from '../env/spec.js';
-import {describeSteps, markRunning, readSetupState, runningSetup, runSetup, setupLog, setupPlan, takeUnshownFailure} from '../languages/setup.js';
+import {describeSteps, markRunning, missingSetup, readSetupState, runningSetup, runSetup, setupLog, setupPlan, takeUnshownFailure} from '../languages/setup.js';
 import {projectAt} from '../project/project.js';
 import {tilde} from '../paths.js';
 import {checkTrust} from '../trust/trust.js';
@@ -73,9 +73,12 @@ export async function setupBeforeExec(root: string, spec: EnvSpec): Promise<void
 export function setupStatus(root: string) {
   const st = readSetupState(root);
   const running = runningSetup(root);
+  const missing = missingSetup(root);
   return {
     running: running ? {pid: running.pid, since: running.since, steps: describeSteps(running.steps, root)} : undefined,
     failed: st.failed ? {step: describeSteps([st.failed.step], root), at: st.failed.at, output: st.failed.output} : undefined,
     lastOk: st.lastOk,
+    /** Made once, deleted since: set up again at the next entry or exec. */
+    ...(missing.length ? {missing} : {}),
   };
 }

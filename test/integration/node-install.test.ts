@@ -2,7 +2,7 @@
 // lock content (a one-package lock from the npm registry), node_modules/.bin is on PATH inside
 // the project, leaving restores the shell exactly.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {makeSandbox, type Sandbox} from '../helpers/env.js';
 import {comparableEnv, ShellSession, waitUntil} from '../helpers/tmux.js';
@@ -21,6 +21,7 @@ let sb: Sandbox;
 let proj: string;
 let sh: ShellSession;
 let outside: Record<string, string>;
+let npmEnv: Record<string, string> = {};
 
 const pkg = (name: string) => JSON.stringify({name, version: '1.0.0', private: true, dependencies: {'is-number': '7.0.0'}}, null, 2) + '\n';
 const lock = (name: string) =>
@@ -71,7 +72,8 @@ beforeAll(() => {
   // This machine reaches the registry through a TLS-inspecting proxy whose CA the system npm is
   // configured with (/etc/npmrc); the store's npm reads no system config, so pass it on.
   const cafile = /^cafile\s*=\s*(.+)$/m.exec(readFileOrEmpty('/etc/npmrc'))?.[1]?.trim();
-  sh = ShellSession.start('bash', {env: {...sb.env, npm_config_cache: join(sb.dir, 'npm-cache'), ...(cafile ? {npm_config_cafile: cafile} : {}), LANG: 'C.UTF-8'}, dir: join(sb.dir, 'session'), cwd: sb.dir});
+  npmEnv = {npm_config_cache: join(sb.dir, 'npm-cache'), ...(cafile ? {npm_config_cafile: cafile} : {})};
+  sh = ShellSession.start('bash', {env: {...sb.env, ...npmEnv, LANG: 'C.UTF-8'}, dir: join(sb.dir, 'session'), cwd: sb.dir});
   outside = sh.env();
 }, EVAL_TIMEOUT);
 
@@ -101,6 +103,25 @@ describe('node install', () => {
     expect(sh.run('true')).not.toContain('npm ci');
     expect(setupState()).toEqual({lastOk: before});
   });
+
+  test('a deleted node_modules is installed again at the next prompt; status never says done meanwhile', () => {
+    rmSync(join(proj, 'node_modules'), {recursive: true, force: true});
+    const st = sb.devenv(['status'], {cwd: proj}).stdout;
+    expect(st).not.toMatch(/setup: +done/);
+    expect(st).toMatch(/setup: +needed: node_modules is gone/);
+    expect(setupState().missing).toEqual(['node_modules']);
+    // The shell notices at its next prompt (no cd, no edit).
+    expect(sh.run('true')).toContain("devenv: npm ci in the background; the shell is usable now ('devenv status' shows progress)");
+    waitSetup();
+    expect(sh.run(`node -e 'console.log(require("is-number")(7))'`)).toBe('true');
+    expect(setupState().missing).toBeUndefined();
+  }, SETUP_TIMEOUT);
+
+  test('exec installs a deleted node_modules again before it runs the command', () => {
+    rmSync(join(proj, 'node_modules'), {recursive: true, force: true});
+    const r = sb.devenv(['exec', '--', 'node', '-e', 'console.log(require("is-number")(3))'], {cwd: proj, timeout: SETUP_TIMEOUT, env: npmEnv});
+    expect(r.stdout.trim()).toBe('true');
+  }, SETUP_TIMEOUT);
 
   test('a changed lock (once allowed) runs npm ci again', () => {
     const before = setupState().lastOk;

@@ -3,7 +3,7 @@
 // installs nothing; a changed requirements.txt re-installs; a failure shows pip's error once and
 // keeps the last good venv; exec and run wait for the setup; leaving restores the shell exactly.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {makeSandbox, type Sandbox} from '../helpers/env.js';
 import {comparableEnv, ShellSession, waitUntil} from '../helpers/tmux.js';
@@ -89,6 +89,18 @@ describe('python venv', () => {
     expect(setupState()).toEqual({lastOk: before});
     expect(importValue()).toBe('1.0');
   });
+
+  test('a deleted .venv is made again at the next prompt; status says it is needed, not done', () => {
+    rmSync(join(proj, '.venv'), {recursive: true, force: true});
+    const st = sb.devenv(['status'], {cwd: proj}).stdout;
+    expect(st).not.toMatch(/setup: +done/);
+    expect(st).toMatch(/setup: +needed: \.venv is gone/);
+    expect(sh.run('true')).toContain("devenv: creating .venv, pip install -r requirements.txt in the background; the shell is usable now ('devenv status' shows progress)");
+    waitSetup();
+    sh.run('true');
+    expect(importValue()).toBe('1.0');
+    expect(setupState().missing).toBeUndefined();
+  }, SETUP_TIMEOUT);
 
   test('a changed requirements.txt (once allowed) re-installs in the background', () => {
     writeFileSync(join(proj, 'requirements.txt'), requirements('demo-pkg==2.0'));

@@ -3,11 +3,13 @@
 // real CLI, real Nix (offline fixture) and real servers, as the unprivileged test user.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawn, spawnSync, type SpawnSyncReturns} from 'node:child_process';
-import {existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {get} from 'node:http';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
+import {userInfo} from 'node:os';
 import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
+import {asOtherUser, nodeAsOtherUser, type OtherRun, watchCommandLines} from '../helpers/other-user.js';
 
 let sb: Sandbox;
 let main: string;
@@ -17,6 +19,9 @@ const dirs: string[] = [];
 
 const TOML = `name = "shop"
 packages = ["python311", "coreutils"]
+
+[dotenv]
+files = [".env.local"]
 
 [services.postgres]
 seed = "main"
@@ -76,7 +81,7 @@ const ok = (r: SpawnSyncReturns<string>): SpawnSyncReturns<string> => {
   return r;
 };
 const json = (r: SpawnSyncReturns<string>) => JSON.parse(ok(r).stdout);
-const ps = (cwd: string): Record<string, {state: string; pid?: number; port?: number; restarts?: number; ready?: boolean; detail?: string}> =>
+const ps = (cwd: string): Record<string, {state: string; pid?: number; port?: number; restarts?: number; ready?: boolean; detail?: string; socketDir?: string}> =>
   Object.fromEntries(json(run(cwd, ['ps', '--json'])).services.map((s: {name: string}) => [s.name, s]));
 const sh = (cwd: string, script: string): string => ok(run(cwd, ['exec', '--', 'bash', '-c', script])).stdout.trim();
 const git = (cwd: string, ...args: string[]) => {
@@ -139,7 +144,7 @@ function newCheckoutProject(): void {
   writeFileSync(join(main, 'devenv.toml'), TOML);
   writeFileSync(join(main, 'server.py'), SERVER);
   writeFileSync(join(main, 'migrations', '001.sql'), 'CREATE TABLE IF NOT EXISTS items (name text);\n');
-  writeFileSync(join(main, '.gitignore'), '.devenv/\n.migrated\n.flaky-ok\n.test-exit\n');
+  writeFileSync(join(main, '.gitignore'), '.devenv/\n.migrated\n.flaky-ok\n.test-exit\n.env.local\n');
   ok(run(main, ['generate']));
   git(main, 'init', '-q', '-b', 'main');
   git(main, 'add', '-A');
@@ -171,10 +176,18 @@ afterAll(() => {
 
 describe('the whole project in two checkouts side by side', () => {
   let upMain: SpawnSyncReturns<string>;
+  /** Every command line another local user saw during the first `up` (initdb, install-db, set-up SQL). */
+  let seen: {passes: number; cmdlines: string[]};
 
-  test('up -d in the main checkout starts services, runs the migration, then the process; a failing process stops after its limit with its last lines', () => {
-    // Start all but crashy first: crashy is the crash loop.
-    upMain = ok(run(main, ['up', '-d', 'web', 'flaky']));
+  test('up -d in the main checkout starts services, runs the migration, then the process; a failing process stops after its limit with its last lines', async () => {
+    const watcher: OtherRun = watchCommandLines();
+    await watcher.waitFor(/watching/);
+    // Start all but crashy first: crashy is the crash loop. As from cron or a `USER=postgres`
+    // prefix: $USER is not the real user, and must not name the database roles.
+    upMain = run(main, ['up', '-d', 'web', 'flaky'], {USER: 'postgres', LOGNAME: 'postgres'});
+    watcher.end();
+    seen = JSON.parse((await watcher.done).stdout.trim().split('\n').pop()!);
+    ok(upMain);
     const out = upMain.stdout;
     expect(out).toMatch(/postgres: started/);
     expect(out).toMatch(/redis: started/);
@@ -243,6 +256,96 @@ describe('the whole project in two checkouts side by side', () => {
     expect(sh(main, `psql -X -tAc "select string_agg(name, ',' order by name) from items"`)).toBe('from-main');
     expect(sh(main, 'mysql -N -e "SELECT count(*) FROM t"')).toBe('1');
     expect(sh(wt, `psql -X -tAc "select count(*) from items"`)).toBe('2');
+  });
+
+  test('no secret on any command line: another local user watching /proc during the first up sees none', () => {
+    const me = userInfo().username;
+    const env = sh(main, 'echo "$DATABASE_URL"; echo "$MYSQL_URL"; echo "$REDIS_URL"').split('\n');
+    const secret = (url: string) => decodeURIComponent(new URL(url).password);
+    const secrets = env.map(secret).filter(Boolean);
+    expect(secrets.length).toBeGreaterThanOrEqual(2);
+    // The watch itself worked: it saw the servers and devenv's own set-up commands.
+    expect(seen.cmdlines.some((c) => /\/mariadbd --no-defaults/.test(c))).toBe(true);
+    expect(seen.cmdlines.some((c) => /\/redis-server /.test(c))).toBe(true);
+    expect(seen.cmdlines.some((c) => /\/initdb -D/.test(c) && c.includes(`-U ${me}`))).toBe(true);
+    for (const pw of secrets) expect(seen.cmdlines.filter((c) => c.includes(pw))).toEqual([]);
+  });
+
+  test("the database roles are the real user's, though the first up ran with USER=postgres", () => {
+    const me = userInfo().username;
+    const out = sh(main, `psql -X -tAc "select current_user, (select count(*) from pg_roles where rolname = 'postgres')" && mysql -N -e "select current_user()"`).split('\n');
+    expect(out).toEqual([`${me}|0`, `${me}@127.0.0.1`]);
+  });
+
+  test('standard client variables: a plain postgres://localhost/<db> connects (PGPASSFILE); MYSQL_PWD and MYSQL_PORT', () => {
+    const st = ps(main);
+    // No password in the URL, no socket: libpq finds it in PGPASSFILE (node-postgres reads it too).
+    const out = sh(main, [
+      'psql -X -w postgres://localhost/shop -tAc "select current_database(), inet_server_addr(), current_setting(\'port\')"',
+      'stat -c %a "$PGPASSFILE"',
+      'echo "$PGPASSFILE"',
+      // No my.cnf (--no-defaults): the password comes from MYSQL_PWD, the port from MYSQL_PORT.
+      'mysql --no-defaults -h 127.0.0.1 -P "$MYSQL_PORT" -u "$MYSQL_USER" -N -e "select database(), @@port" shop',
+      'echo "$MYSQL_PORT $MYSQL_TCP_PORT"',
+    ].join(' && ')).split('\n');
+    expect(out[0]).toBe(`shop|127.0.0.1|${st.postgres.port}`);
+    expect(out[1]).toBe('600');
+    expect(out[2].startsWith(main + '/')).toBe(false); // a secret never lands in the checkout
+    expect(out[3]).toBe(`shop\t${st.mysql.port}`);
+    expect(out[4]).toBe(`${st.mysql.port} ${st.mysql.port}`);
+  });
+
+  test('MariaDB liveness checks do not flood its log with "Aborted connection"', () => {
+    const log = join(main, '.devenv', 'state', 'mysql.log');
+    const aborted = () => (readFileSync(log, 'utf8').match(/Aborted connection/g) ?? []).length;
+    const before = aborted();
+    // Each ps and up asks the running server whether it is alive.
+    for (let i = 0; i < 4; i++) expect(ps(main).mysql).toMatchObject({state: 'running', ready: true});
+    expect(ok(run(main, ['up', '-d', 'mysql'])).stdout).toMatch(/mysql: already running/);
+    sh(main, 'mysql -N -e "select 1"'); // the server has handled the checks' goodbyes by now
+    expect(aborted()).toBe(before);
+  });
+
+  test("Redis has a password: REDIS_URL and the redis-cli wrapper carry it; without it, and for another local user, it refuses", async () => {
+    const st = ps(main);
+    const out = sh(main, 'echo "$REDIS_URL"; redis-cli ping; redis-cli -u "$REDIS_URL" --no-auth-warning ping; redis-cli -p "$REDIS_PORT" ping 2>&1; true').split('\n');
+    expect(out[0]).toMatch(new RegExp(`^redis://default:[^@]{16,}@127\\.0\\.0\\.1:${st.redis.port}/0$`));
+    expect(out.slice(1).filter(Boolean)).toEqual(['PONG', 'PONG', expect.stringMatching(/NOAUTH/)]);
+    // The server reads the password from a private config file (the first-up watch above shows no command line holds it).
+    const conf = join(st.redis.socketDir!, 'redis.conf');
+    expect(readFileSync(conf, 'utf8')).toContain(`requirepass "${decodeURIComponent(new URL(out[0]).password)}"`);
+    expect(statSync(conf).mode & 0o777).toBe(0o600);
+    // Another local user reaches 127.0.0.1 but gets nothing without the password, and cannot read it.
+    const other = nodeAsOtherUser(`
+const s = require('net').createConnection(${st.redis.port}, '127.0.0.1');
+let b = '';
+s.on('connect', () => s.write('PING\\r\\nFLUSHALL\\r\\n'));
+s.on('data', (d) => { b += d; if (b.split('\\r\\n').length > 2) { console.log(b.trim()); s.destroy(); } });
+s.on('error', (e) => console.log('error', e.code));`);
+    const r = await other.done;
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^-NOAUTH/), expect.stringMatching(/^-NOAUTH/)]);
+    const cat = await asOtherUser('cat', [conf]).done;
+    expect(cat.status).not.toBe(0);
+    expect(sh(main, 'redis-cli dbsize')).toMatch(/^\d+$/);
+  });
+
+  test('[env] may not set a service variable (file:line, nothing started); a [dotenv] file may, for your own shell', () => {
+    const d = join(sb.dir, 'envclash');
+    mkdirSync(d);
+    writeFileSync(join(d, 'devenv.toml'), 'name = "clash"\npackages = ["coreutils"]\n\n[services.postgres]\n\n[env]\nGREETING = "hi"\nPGUSER = "app"\n');
+    for (const args of [['up', '-d'], ['exec', '--', 'true']]) {
+      const r = run(d, args);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/devenv\.toml:8:1: env\.PGUSER cannot be set: devenv sets it for \[services\.postgres\]/);
+      expect(r.stderr).toContain('[dotenv]');
+    }
+    expect(existsSync(join(d, '.devenv', 'state', 'postgres'))).toBe(false);
+    // The developer's own, uncommitted [dotenv] file may point their shell elsewhere.
+    writeFileSync(join(main, '.env.local'), 'REDIS_URL=redis://cache.example:6379/0\n');
+    ok(run(main, ['allow']));
+    expect(sh(main, 'echo "$REDIS_URL"')).toBe('redis://cache.example:6379/0');
+    rmSync(join(main, '.env.local'));
+    ok(run(main, ['allow']));
   });
 
   test('a task is skipped while its sources are unchanged and runs again when they change', () => {

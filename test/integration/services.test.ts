@@ -6,6 +6,7 @@ import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlink
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
 import {DEVENV, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
+import {asOtherUser} from '../helpers/other-user.js';
 
 let sb: Sandbox;
 const projects: string[] = [];
@@ -98,10 +99,15 @@ describe('two projects at once', () => {
     expect(url).toMatch(new RegExp(`^postgresql://${process.env.USER}:[A-Za-z0-9_-]{24}@127\\.0\\.0\\.1:${a.port}/alpha$`));
   });
 
-  test('TCP needs the project password: another local user cannot just connect to 127.0.0.1', () => {
-    const r = sb.devenv(['exec', '--', 'sh', '-c', `PGPASSWORD= psql -X -w -h 127.0.0.1 -p ${a.port} -d alpha -tAc 'select 1'`], {cwd: alpha});
+  test('TCP needs the project password: another local user cannot just connect to 127.0.0.1', async () => {
+    const r = sb.devenv(['exec', '--', 'sh', '-c', `PGPASSFILE=/nonexistent PGPASSWORD= psql -X -w -h 127.0.0.1 -p ${a.port} -d alpha -tAc 'select 1'`], {cwd: alpha});
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/password/);
+    // A real second user, pointed at this project's PGPASSFILE: it cannot read it (0600).
+    const [psqlBin, pgpass] = sb.devenv(['exec', '--', 'sh', '-c', 'command -v psql; echo "$PGPASSFILE"'], {cwd: alpha}).stdout.trim().split('\n');
+    const other = await asOtherUser(psqlBin, ['-X', '-w', '-h', '127.0.0.1', '-p', String(a.port), '-U', process.env.USER!, '-d', 'alpha', '-tAc', 'select 1'], {env: {PGPASSFILE: pgpass}}).done;
+    expect(other.status).not.toBe(0);
+    expect(other.stderr).toMatch(/no password supplied/);
   });
 
   test('TCP listens on 127.0.0.1 only; the socket is in the short runtime dir', () => {

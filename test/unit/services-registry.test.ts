@@ -2,16 +2,17 @@
 // task sources, the order `up` starts things in, the servers' arguments and client variables.
 // Real servers run in test/integration/services-project.test.ts.
 import {describe, expect, test} from '@jest/globals';
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {ManifestError} from '../../src/errors.js';
-import {nixAttributes} from '../../src/manifest/model.js';
+import {nixAttributes, SERVICE_VARS} from '../../src/manifest/model.js';
 import {parseManifest} from '../../src/manifest/parse.js';
 import {checkGraph, closure, topoOrder} from '../../src/services/index.js';
 import {mysqlArgs, mysqlEnv, type MysqlLayout} from '../../src/services/mysql.js';
 import {prefixer} from '../../src/services/orchestrate.js';
-import {redisArgs, redisEnv} from '../../src/services/redis.js';
+import {authPing, authPingAnswer, redisArgs, redisConfFile, redisEnv} from '../../src/services/redis.js';
+import {postgresEnv, writePgpass} from '../../src/services/project-env.js';
 import {portVar} from '../../src/services/registry.js';
 import {globToRegExp, matchSources, sourcesDigest} from '../../src/services/tasks.js';
 import {githubWorkflow} from '../../src/usecases/generate.js';
@@ -127,12 +128,54 @@ describe('task sources', () => {
 
 describe('servers', () => {
   const base = {port: 23456, dataDir: '/p/.devenv/state/x', logFile: '/p/x.log', socketDir: '/run/d/x-abc', socket: '/run/d/x-abc/s.sock', pidFile: '/run/d/x-abc/x.pid'};
-  test('redis listens on 127.0.0.1 and its private socket; managed settings cannot be overridden', () => {
-    const {args, ignored} = redisArgs({...base, settings: {maxmemory: '64mb', port: 1, bind: '0.0.0.0', appendonly: true}});
+  const rl = {...base, password: 'pw/+:@x', passwordFile: '/s/redis.password'};
+  test('redis listens on 127.0.0.1 and its private socket; managed settings cannot be overridden; the password is in its config file only', () => {
+    const {args, ignored} = redisArgs({...rl, settings: {maxmemory: '64mb', port: 1, bind: '0.0.0.0', appendonly: true, requirepass: 'known'}});
+    expect(args[0]).toBe(redisConfFile(rl));
     expect(args.join(' ')).toContain('--port 23456 --bind 127.0.0.1 --unixsocket /run/d/x-abc/s.sock --unixsocketperm 700');
     expect(args.join(' ')).toContain('--maxmemory 64mb --appendonly yes');
-    expect(ignored).toEqual(['port', 'bind']);
-    expect(redisEnv(base)).toEqual({REDIS_URL: 'redis://127.0.0.1:23456/0', REDIS_HOST: '127.0.0.1', REDIS_PORT: '23456', REDIS_SOCKET: '/run/d/x-abc/s.sock'});
+    expect(args.join(' ')).not.toContain('pw/');
+    expect(args.join(' ')).not.toContain('known');
+    expect(ignored).toEqual(['port', 'bind', 'requirepass']);
+    expect(redisEnv(rl)).toEqual({REDIS_URL: 'redis://default:pw%2F%2B%3A%40x@127.0.0.1:23456/0', REDIS_HOST: '127.0.0.1', REDIS_PORT: '23456', REDIS_SOCKET: '/run/d/x-abc/s.sock'});
+  });
+
+  test('redis liveness: AUTH then PING; an error or a server without our password is not alive, an old passwordless one is', () => {
+    expect(authPing('a b')).toBe('*2\r\n$4\r\nAUTH\r\n$3\r\na b\r\n*1\r\n$4\r\nPING\r\n');
+    expect(authPingAnswer(Buffer.from('+OK\r\n'))).toBeUndefined();
+    expect(authPingAnswer(Buffer.from('+OK\r\n+PONG\r\n'))).toBe(true);
+    expect(authPingAnswer(Buffer.from('-WRONGPASS invalid username-password pair or user is disabled.\r\n'))).toBe(false);
+    expect(authPingAnswer(Buffer.from('-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n+PONG\r\n'))).toBe(true);
+  });
+
+  test('service variables: the servers set exactly the names [env] may not set', () => {
+    expect(Object.keys(redisEnv(rl)).sort()).toEqual([...SERVICE_VARS.redis].sort());
+    const ml: MysqlLayout = {...base, user: 'me', password: 'p', database: 'app', databases: ['app'], home: '/h'};
+    expect([...Object.keys(mysqlEnv(ml)), 'DATABASE_URL'].sort()).toEqual([...SERVICE_VARS.mysql].sort());
+    const pl = {port: 1, dataDir: '/d', socketDir: '/s', logFile: '/l', user: 'me', database: 'app', version: 15, passwordFile: '/p', password: 'x', pgpassFile: '/pp'};
+    expect(Object.keys(postgresEnv(pl)).sort()).toEqual([...SERVICE_VARS.postgres].sort());
+  });
+
+  test('PGPASSFILE: entries for this server only, fields escaped, 0600', () => {
+    const d = mkdtempSync(join(tmpdir(), 'pgpass-'));
+    try {
+      const f = join(d, 'pgpass');
+      writePgpass(f, 24001, 'a:b\\c', 'p:w');
+      expect(readFileSync(f, 'utf8')).toBe('localhost:24001:*:a\\:b\\\\c:p\\:w\n127.0.0.1:24001:*:a\\:b\\\\c:p\\:w\n');
+      expect(statSync(f).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(d, {recursive: true, force: true});
+    }
+  });
+
+  test('[env] may not set a service or process variable of this project; without that service it may', () => {
+    const e = manifestError('[services.redis]\n[processes.web]\nexec = "x"\nport = "auto"\n\n[env]\nA = "1"\nREDIS_URL = "redis://elsewhere"\n');
+    expect(e.message).toContain('env.REDIS_URL cannot be set: devenv sets it for [services.redis]');
+    expect(e.location).toBe('devenv.toml:8:1');
+    expect(e.hint).toContain('[dotenv]');
+    expect(manifestError('[processes.web-api]\nexec = "x"\nport = 3000\n[env]\nWEB_API_PORT = "1"\n').message).toContain('[processes.web-api]');
+    expect(parseManifest('[services.redis]\n[env]\nPGHOST = "db.example"\nWEB_PORT = "1"\n').env).toEqual({PGHOST: 'db.example', WEB_PORT: '1'});
+    expect(parseManifest('[services.postgres]\nenable = false\n[env]\nDATABASE_URL = "x"\n').env).toEqual({DATABASE_URL: 'x'});
   });
 
   test('mysql: no option files of the host, 127.0.0.1 only; the clients find it through MYSQL_HOME', () => {
@@ -142,7 +185,7 @@ describe('servers', () => {
     expect(args).toContain('--bind-address=127.0.0.1');
     expect(args).not.toContain('--bind-address=0.0.0.0');
     expect(args).toContain('--max-connections=20');
-    expect(mysqlEnv(l)).toMatchObject({MYSQL_TCP_PORT: '23456', MYSQL_UNIX_PORT: '/run/d/x-abc/s.sock', MYSQL_HOME: '/s/mysql-home', MYSQL_URL: 'mysql://me:p%40ss@127.0.0.1:23456/app'});
+    expect(mysqlEnv(l)).toMatchObject({MYSQL_TCP_PORT: '23456', MYSQL_PORT: '23456', MYSQL_PWD: 'p@ss', MYSQL_UNIX_PORT: '/run/d/x-abc/s.sock', MYSQL_HOME: '/s/mysql-home', MYSQL_URL: 'mysql://me:p%40ss@127.0.0.1:23456/app'});
   });
 
   test('process port variables and coloured prefixes', () => {
