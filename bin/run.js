@@ -10,10 +10,10 @@ const {join} = require('node:path');
 const argv = process.argv.slice(2);
 const HOT = new Set(['exec', '__hook', '__refresh', '__setup']);
 // Tried without oclif; what they leave (an unusual spelling) goes on to oclif (src/cli/light.ts).
-// Not ps yet: a ps right after a failed `up -d` can read a crash-looping process's state while
-// its keeper still winds down (services-project.test saw 'stopped' for 'failed'); oclif's
-// start-up hid that race. src/cli/light.ts handles ps once the state is written before up exits.
-const LIGHT = new Set(['status', 'down', 'logs', 'up']);
+// Not ps and up yet: with them light, services-project.test's crash-loop case read 'stopped'
+// for 'failed' after a failed `up -d` (a race in recording the keeper's final state that
+// oclif's start-up hid). src/cli/light.ts handles both once that state is final when up exits.
+const LIGHT = new Set(['status', 'down', 'logs']);
 const ROOT = join(__dirname, '..');
 // `devenv hook <shell>` runs in every new terminal: hot too, for the three shells it knows.
 const hotHook = argv[0] === 'hook' && argv.length === 2 && ['bash', 'zsh', 'fish'].includes(argv[1]);

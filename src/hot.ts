@@ -5,7 +5,7 @@ import {presentError} from './cli/present.js';
 import {MARK} from './shells/protocol.js';
 import {currentDir} from './usecases/cwd.js';
 
-const LIGHT = ['status', 'down', 'logs', 'up']; // bin/run.js says why not ps yet
+const LIGHT = ['status', 'down', 'logs']; // bin/run.js says why not ps and up yet
 
 /** The exit code; undefined for a spelling of ps/status/down/logs/up left to oclif (cli/light.ts). */
 export async function runHot(argv: string[]): Promise<number | undefined> {
