@@ -8,7 +8,7 @@
 const {join} = require('node:path');
 
 const argv = process.argv.slice(2);
-const HOT = new Set(['exec', '__hook', '__refresh', '__setup']);
+const HOT = new Set(['exec', '__hook', '__refresh', '__setup', '__autostart']);
 // Tried without oclif; what they leave (an unusual spelling) goes on to oclif (src/cli/light.ts).
 // Not ps and up yet: with them light, services-project.test's crash-loop case read 'stopped'
 // for 'failed' after a failed `up -d` (a race in recording the keeper's final state that

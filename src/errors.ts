@@ -59,10 +59,13 @@ export class FileExistsError extends DevenvError {
   }
 }
 
+/** What a blocked project needs: the inputs are what nix reads (project/inputs.ts). */
+export const ALLOW_HINT = "run 'devenv allow' to trust what nix reads of it";
+
 export class NotAllowedError extends DevenvError {
   constructor(root: string, why = 'is not allowed') {
     super(`${root} ${why}`, {
-      hint: "run 'devenv allow' to trust its flake.nix, flake.lock and devenv.toml",
+      hint: ALLOW_HINT,
       code: 'not_allowed',
     });
   }
@@ -83,7 +86,7 @@ export class NixFailedError extends DevenvError {
   /** Interrupted or killed, not a verdict on the content: retried, never cached as an error. */
   readonly transient: boolean;
   /** `diagnosis`: what src/nix/nix-error.ts's table makes of `stderr`, when it knows the failure. */
-  constructor(what: string, stderr: string, opts: {transient?: boolean; diagnosis?: {code: string; message: string; hint: string}} = {}) {
+  constructor(what: string, stderr: string, opts: {transient?: boolean; diagnosis?: {code: string; message: string; hint: string; replacesNixLine?: boolean}} = {}) {
     const diagnosis = opts.diagnosis;
     // A named failure leads with devenv's words and keeps nix's own error line (the table re-reads it).
     // (the first error line that says something: newer Nix opens with a bare "error:" and frames)
@@ -91,7 +94,7 @@ export class NixFailedError extends DevenvError {
     const message = opts.transient
       ? `${what} was ${stderr.trim()}`
       : diagnosis
-        ? `${what} failed: ${diagnosis.message}${nixLine ? `\n${nixLine.trim()}` : ''}`
+        ? `${what} failed: ${diagnosis.message}${nixLine && !diagnosis.replacesNixLine ? `\n${nixLine.trim()}` : ''}`
         : `${what} failed:\n${stderr.trim()}`;
     super(message, {
       exitCode: ExitCode.nixFailed,

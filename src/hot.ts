@@ -54,6 +54,11 @@ export async function runHot(argv: string[]): Promise<number | undefined> {
       await backgroundSetup(rest[0]);
       return 0;
     }
+    if (cmd === '__autostart') {
+      const {autoStart} = await import('./usecases/autostart.js');
+      await autoStart(rest[0]);
+      return 0;
+    }
     if (cmd === '__refresh') {
       const {refresh} = await import('./usecases/refresh.js');
       await refresh(rest[0], {exclusive: true});

@@ -31,6 +31,10 @@ export const trustEpochPath = (): string => join(stateDir(), 'trust-epoch');
  */
 export const projectStateDir = (root: string): string => join(stateDir(), 'projects', projectId(realPath(root)));
 
+/** [services] auto-start: the supervisor's files, and one `<shell>-<pid>` mark per shell inside. */
+export const autoStartDir = (root: string): string => join(projectStateDir(root), 'autostart');
+export const autoStartShellsDir = (root: string): string => join(autoStartDir(root), 'shells');
+
 /** A project's identity as a file name: sha256 of its real path. */
 export const projectId = (real: string): string => createHash('sha256').update(real).digest('hex').slice(0, 32);
 

@@ -5,13 +5,11 @@ import {dirname, join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
 import {hookEffects} from '../env/shell-hook.js';
 import {NEVER_TOUCH, pathEdits} from '../env/spec.js';
-import {projectStateDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
-import {dotenvNames, setupInputNames} from '../project/dotenv.js';
+import {autoStartShellsDir, projectStateDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
+import {activationConfig, dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
 import {setupTargetNames, withLanguages} from '../project/languages.js';
 import {briefNixError} from '../nix/nix-error.js';
-import {watchedGitFiles} from '../project/inputs.js';
-import {projectAt} from '../project/project.js';
 import {projectEnv} from '../services/project-env.js';
 import {SHELL_NAMES, shellFor} from '../shells/index.js';
 import type {Watched} from '../shells/logic.js';
@@ -97,6 +95,12 @@ function withServiceBin(paths: ReturnType<typeof pathEdits>, bin: string | undef
   return {...paths, PATH: {pre: [bin, ...(paths.PATH?.pre ?? [])], post: paths.PATH?.post ?? []}};
 }
 
+const shellsDirFor = (root: string): string => {
+  const dir = autoStartShellsDir(root);
+  ensureDir(dir);
+  return dir;
+};
+
 /** What all three shells' activations share: computed once per render. */
 async function sharedActivation(root: string, entry: CacheEntry, error?: string) {
   const spec = withLanguages(entry.spec, root);
@@ -105,10 +109,17 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries({...spec.vars, ...own, ...(effects?.vars ?? {})})) if (!NEVER_TOUCH.has(k)) vars[k] = v;
   // The dotenv and setup files too: an edit must reach the shell (and be checked against trust).
-  const files = [...[...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root), ...setupTargetNames(root)])].map((f) => join(root, f)), ...watchedGitFiles(projectAt(root))];
+  // Nothing of git: a commit, pull or checkout matters only through the inputs it changes.
+  // Inputs beyond the watch limit: an allow (the trust epoch) makes the prompt check them all.
+  const files = [...new Set([...CORE_FILES, ...entry.inputs, ...dotenvNames(root), ...setupInputNames(root), ...setupTargetNames(root)])].map((f) => join(root, f));
+  if (entry.unwatched) {
+    ensureTrustEpoch();
+    files.push(trustEpochFile());
+  }
   const present = files.filter(exists);
   const desc = describeEnv(entry);
   const notes = [...(effects?.output ?? [])];
+  if (entry.unwatched) notes.push(`devenv: ${entry.unwatched} of this project's inputs are past the ${entry.inputs.length} the prompt watches; after editing one of those, run 'devenv reload' (an allow checks them all)`);
   if (error) {
     // The cause, not the warnings nix prints before it (an unwritten lock file) or its stack frames.
     notes.push(...briefNixError(error).map((l) => '  ' + l), "  run 'devenv status' for the whole error; devenv tries again when a file changes");
@@ -122,6 +133,8 @@ async function sharedActivation(root: string, entry: CacheEntry, error?: string)
     storePaths: storePathsOf(entry),
     usedMarker: usedMarker(entry.key),
     notes,
+    defs: activationConfig(root).defs,
+    autoStart: activationConfig(root).autoStart ? {shellsDir: shellsDirFor(root)} : undefined,
     message: error
       ? `devenv: ${tilde(root)} failed to evaluate; using the last good environment${desc ? ` (${desc})` : ''}`
       : `devenv: loading ${tilde(root)}${desc ? ` (${desc})` : ''}`,
@@ -136,13 +149,15 @@ function activationFor(shared: Shared, shell: ShellName): Activation {
     vars: shared.vars,
     paths: shared.paths,
     // The script itself: a deny deletes it and a re-render (watcher, refresh) replaces it, and
-    // either must reach the shell. The trust epoch is not needed once loaded.
+    // either must reach the shell.
     watch: [...shared.watch, {file: activationPath(shared.root, shell)}],
     watchAbsent: shared.absent,
     storePaths: shared.storePaths,
     usedMarker: shared.usedMarker,
     message: shared.message,
     notes: shared.notes,
+    defs: shared.defs,
+    autoStart: shared.autoStart,
   };
 }
 

@@ -15,6 +15,8 @@ export interface CacheEntry {
   durationMs: number;
   /** Names (relative to the root) of the local files the evaluation read. */
   inputs: string[];
+  /** Inputs beyond the prompt's watch limit (checked by content on allow, reload, cd). */
+  unwatched?: number;
   spec: EnvSpec;
   /** Paths rooted against nix-collect-garbage. */
   roots: string[];

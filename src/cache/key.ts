@@ -10,7 +10,7 @@ import {type Project, projectAt} from '../project/project.js';
 
 export type {InputDigest} from '../project/inputs.js';
 
-export const CACHE_FORMAT = 4;
+export const CACHE_FORMAT = 5;
 
 /** For a local override (path:/dir or /dir), its content counts too. */
 export function overrideDigest(ref: string | undefined): string {

@@ -13,7 +13,7 @@ function parse(cmd: string, rest: string[]): Parsed | undefined {
   const p: Parsed = {json: false, names: [], follow: false, detach: false};
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
-    if (a === '--json' && cmd !== 'logs' && !p.json) p.json = true;
+    if (a === '--json' && !p.json) p.json = true;
     else if ((a === '-d' || a === '--detach') && cmd === 'up' && !p.detach) p.detach = true;
     else if ((a === '-f' || a === '--follow') && cmd === 'logs' && !p.follow) p.follow = true;
     else if ((a === '-n' || a === '--lines') && cmd === 'logs' && p.lines === undefined && /^\d+$/.test(rest[i + 1] ?? '')) p.lines = Number(rest[++i]);
@@ -37,8 +37,10 @@ export async function runLight(argv: string[]): Promise<number | undefined> {
     if (cmd === 'ps') {
       const {listServices} = await import('../usecases/services.js');
       const r = await listServices(currentDir());
+      const {out, err} = psLines(r, p.json);
+      for (const l of err) process.stderr.write(l + '\n');
       if (p.json) printJson(r);
-      else psLines(r.services, r.removed).forEach(print);
+      else out.forEach(print);
     } else if (cmd === 'status') {
       const {projectStatus} = await import('../usecases/status.js');
       const s = await projectStatus(currentDir());
@@ -62,6 +64,8 @@ export async function runLight(argv: string[]): Promise<number | undefined> {
         colour: false,
       });
       if (p.json) printJson(r);
+    } else if (p.json) {
+      printJson(await jsonLogs(currentDir(), p.names[0], {follow: p.follow, lines: p.lines}));
     } else {
       await printLogs(currentDir(), p.names[0], {follow: p.follow, lines: p.lines});
     }
@@ -69,6 +73,14 @@ export async function runLight(argv: string[]): Promise<number | undefined> {
   } catch (e) {
     return presentError(e, {json: p.json});
   }
+}
+
+/** `devenv logs --json`: the lines each log has now (it cannot follow). */
+export async function jsonLogs(cwd: string, name: string | undefined, opts: {follow: boolean; lines?: number}) {
+  const {UsageError} = await import('../errors.js');
+  if (opts.follow) throw new UsageError('--json cannot follow', 'use: devenv logs --json [-n N] [name]');
+  const {readLogsAt} = await import('../usecases/services.js');
+  return readLogsAt(cwd, name, opts.lines);
 }
 
 /** `devenv logs`: the oclif command and the light path both print through this. */

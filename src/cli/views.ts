@@ -1,22 +1,33 @@
 // What ps, status and down print, as lines: the oclif commands and the light path (light.ts)
 // print the same. No oclif here.
-import type {ServiceStatus, StopResult} from '../usecases/services.js';
+import type {StopResult} from '../usecases/services.js';
 import type {Status} from '../usecases/status.js';
 import type {WatcherStatus} from '../watch/state.js';
 
-type Removed = {root: string; running: {name: string; pid?: number}[]};
+type PsResult = Awaited<ReturnType<typeof import('../usecases/services.js').listServices>>;
 
-export function psLines(services: ServiceStatus[], removed: Removed[]): string[] {
-  const tail = removed.map((r) => `${r.root} (a removed checkout of this repository) still runs: ${r.running.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}; 'devenv gc' stops them`);
-  if (!services.length) return ['no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)', ...tail];
-  const rows = [
-    ['NAME', 'KIND', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'DATA'],
-    ...services.map((s) => [s.name, s.kind ?? 'service', s.state, s.ready === undefined ? '-' : s.ready ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.port ? String(s.port) : '-', s.restarts === undefined ? '-' : String(s.restarts), s.dataDir ?? '-']),
-  ];
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const out = rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]) : c)).join('  '));
-  for (const s of services) if (s.detail) out.push(`${s.name}: ${s.detail}`);
-  return [...out, ...tail];
+/** ps's lines: stdout and (a devenv.toml that does not load, said outside --json) stderr. */
+export function psLines(r: PsResult, json = false): {out: string[]; err: string[]} {
+  const {services, removed, manifestError, autoStart} = r;
+  // Only what still runs can be listed then: say why the rest is missing.
+  const err = manifestError && !json ? [`devenv: devenv.toml cannot be read, so only what still runs is listed: ${manifestError.message}${manifestError.hint ? `\n  hint: ${manifestError.hint}` : ''}`] : [];
+  const out: string[] = [];
+  if (!services.length) out.push(manifestError ? 'nothing of this project is running' : 'no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
+  else {
+    const rows = [
+      ['NAME', 'KIND', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'DATA'],
+      ...services.map((s) => [s.name, s.kind ?? 'service', s.state, s.ready === undefined ? '-' : s.ready ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.port ? String(s.port) : '-', s.restarts === undefined ? '-' : String(s.restarts), s.dataDir ?? '-']),
+    ];
+    const w = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
+    out.push(...rows.map((x) => x.map((c, i) => (i < x.length - 1 ? c.padEnd(w[i]) : c)).join('  ')));
+    for (const s of services) if (s.detail) out.push(`${s.name}: ${s.detail}`);
+  }
+  for (const x of removed) out.push(`${x.root} (a removed checkout of this repository) still runs: ${x.running.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}; 'devenv gc' stops them`);
+  if (autoStart) {
+    const shells = autoStart.shells.map((s) => `${s.shell} (pid ${s.pid})`).join(', ');
+    out.push(`auto-start: ${autoStart.units.join(', ') || 'nothing'} kept up by ${shells || 'no shell (stopping soon)'}; supervisor pid ${autoStart.supervisor}`);
+  }
+  return {out, err};
 }
 
 export const downLine = (r: StopResult): string => [`${r.name}: ${r.stopped ? `stopped${r.pid ? ` (pid ${r.pid})` : ''}` : 'not running'}`, ...r.steps.map((x) => `  ${x}`)].join('\n');
@@ -25,8 +36,20 @@ export function statusLines(s: Status): string[] {
   const out: string[] = [];
   out.push(`project:  ${s.root}`);
   if (s.real) out.push(`real path: ${s.real}`);
-  out.push(`trust:    ${s.trust}${s.trusted ? '' : " (run 'devenv allow' to load it on cd)"}`);
+  const from = s.trustFrom ? ` (inherited from the allow of ${s.trustFrom}, a checkout of the same repository with the same inputs)` : '';
+  out.push(`trust:    ${s.trust}${from}${s.trusted ? '' : " (run 'devenv allow' to load it on cd)"}`);
+  if (s.trustOlderRule) out.push(`  ${s.trustOlderRule}`);
   if (s.trustChanged?.length) out.push(`changed since allowed: ${s.trustChanged.slice(0, 5).join(', ')}${s.trustChanged.length > 5 ? ` and ${s.trustChanged.length - 5} more` : ''}`);
+  const unwatched = s.inputs.count - s.inputs.watchedAtPrompt;
+  out.push(`inputs:   ${s.inputs.count} (${s.inputs.files.slice(0, 6).join(', ')}${s.inputs.count > 6 ? ', ...' : ''}): all nix reads${unwatched > 0 ? `; ${unwatched} beyond what the prompt watches (run 'devenv reload' after editing those)` : ''}`);
+  const m = s.manifest;
+  if (m?.error) out.push(`manifest: does not load: ${m.error}`);
+  else if (m && m.files.length > 1) {
+    // Merged from several files: each entry with the file and line it comes from.
+    out.push(`manifest: ${m.files.join(' + ')} (merged in this order, the later winning)`);
+    for (const e of m.entries) out.push(`  ${e.key} = ${JSON.stringify(e.value)}  (${e.file}:${e.line})`);
+  }
+  for (const f of s.trackedDotenv ?? []) out.push(`warning:  ${f} is a [dotenv] file tracked by git: its values are in every clone (git rm --cached ${f}; add it to .gitignore)`);
   out.push(`cache:    ${s.cache.state}${s.cache.why ? ` (${s.cache.why})` : ''}`);
   if (s.lastEvaluation) out.push(`last evaluation: ${s.lastEvaluation.at}${s.lastEvaluation.durationMs !== undefined ? ` in ${(s.lastEvaluation.durationMs / 1000).toFixed(1)}s` : ''}`);
   if (s.flakeDrift) out.push(`flake:    ${s.flakeDrift.message}\n  hint: ${s.flakeDrift.hint}`);

@@ -20,7 +20,9 @@ export default class Autocomplete extends DevenvCommand {
       for (const id of [c.id, ...(c.aliases ?? [])]) {
         if (ids.has(id)) continue;
         ids.add(id);
-        cmds.push({id, flags: [...Object.keys(c.flags ?? {}).map((f) => `--${f}`), '--help'], args: kinds[c.id]});
+        // Otherwise the choices the command itself declares for its first argument (generate's targets).
+        const declared = Object.values(c.args ?? {})[0]?.options;
+        cmds.push({id, flags: [...Object.keys(c.flags ?? {}).map((f) => `--${f}`), '--help'], args: kinds[c.id] ?? (declared?.length ? [...declared] : undefined)});
       }
     }
     cmds.sort((a, b) => a.id.localeCompare(b.id));

@@ -20,7 +20,7 @@ export default class Init extends DevenvCommand {
     const {argv, flags} = await this.parse(Init);
     const res = initProject({dir: resolve(this.cwd(), flags.dir), templates: argv as string[], force: flags.force, name: flags.name});
     this.log(`devenv: created ${res.written.map((f) => f.slice(res.root.length + 1)).join(', ')} in ${res.root} (${res.templates.join(' + ')})`);
-    if (res.gitTracked) this.log('devenv: marked them with git add --intent-to-add (a flake only sees files git knows)');
+    if (res.gitTracked) this.log('devenv: marked them with git add --intent-to-add (git status shows them)');
     this.log("next: 'devenv exec -- <cmd>', or cd in with the shell hook ('devenv hook --help')");
     return res;
   }

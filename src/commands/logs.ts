@@ -1,12 +1,13 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {printLogs} from '../cli/light.js';
+import {jsonLogs, printLogs} from '../cli/light.js';
 
 export default class Logs extends DevenvCommand {
   static aliases = ['services:logs'];
   static summary = "Show the logs of the project's services, processes and tasks";
   static description = "Each logs to a file under .devenv/state (postgres.log, redis.log, mysql.log, processes/<name>.log, tasks/<name>.log). With several, lines carry a 'name | ' prefix.";
-  static examples = ['<%= config.bin %> logs', '<%= config.bin %> logs -f postgres', '<%= config.bin %> logs -n 20 web'];
+  static examples = ['<%= config.bin %> logs', '<%= config.bin %> logs -f postgres', '<%= config.bin %> logs -n 20 web', '<%= config.bin %> logs --json -n 50'];
+  static enableJsonFlag = true;
   static args = {name: Args.string({description: 'service, process or task to show (default: all)', ignoreStdin: true})};
   static flags = {
     follow: Flags.boolean({char: 'f', description: 'keep printing new lines until interrupted'}),
@@ -15,6 +16,7 @@ export default class Logs extends DevenvCommand {
 
   async run() {
     const {args, flags} = await this.parse(Logs);
+    if (this.jsonEnabled()) return jsonLogs(this.cwd(), args.name, {follow: flags.follow, lines: flags.lines});
     await printLogs(this.cwd(), args.name, {follow: flags.follow, lines: flags.lines});
   }
 }

@@ -12,8 +12,10 @@ export default class Ps extends DevenvCommand {
 
   async run() {
     await this.parse(Ps);
-    const {root, services, removed} = await listServices(this.cwd());
-    for (const l of psLines(services, removed)) this.log(l);
-    return {root, services, removed};
+    const r = await listServices(this.cwd());
+    const {out, err} = psLines(r, this.jsonEnabled());
+    for (const l of err) this.logToStderr(l);
+    for (const l of out) this.log(l);
+    return r;
   }
 }

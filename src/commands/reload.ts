@@ -3,10 +3,11 @@ import {DevenvCommand} from '../cli/base.js';
 import {reloadProject} from '../usecases/refresh.js';
 
 /** One line for reload and update: what was evaluated, and how long it took. */
-export function describeReload(res: {root: string; source: string; elapsedMs: number; trusted: boolean}): string {
+export function describeReload(res: {root: string; source: string; elapsedMs: number; trusted: boolean; failed?: {message: string; hint?: string; since: string}}): string {
   const line =
     res.source === 'fallback'
-      ? `devenv: evaluating ${res.root} failed; still using the last good environment`
+      ? `devenv: evaluating ${res.root} failed; still using the last good environment (from ${res.failed?.since ?? 'before'}):` +
+        (res.failed ? `\n  ${res.failed.message.split('\n').join('\n  ')}${res.failed.hint ? `\n  hint: ${res.failed.hint}` : ''}` : '')
       : `devenv: evaluated ${res.root} in ${(res.elapsedMs / 1000).toFixed(1)}s`;
   // An explicit command needs no allow, but it does not allow the project either.
   return res.trusted ? line : `${line}\ndevenv: not allowed, so shells do not load it on cd; 'devenv allow' trusts it`;

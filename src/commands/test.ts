@@ -14,7 +14,7 @@ export default class Test extends DevenvCommand {
     const note = noteWriter(this.jsonEnabled());
     const res = await testAt(this.cwd(), foregroundIo(this.jsonEnabled()));
     if (res.exitCode !== 0) {
-      note(`test failed (exit code ${res.exitCode})`);
+      note(`test failed (exit code ${res.exitCode})\n  hint: the output of [tasks.test] is above; 'devenv run test' runs it against your own running servers, 'devenv logs' shows theirs`);
       if (this.jsonEnabled()) this.logJson({ok: false, ...res});
       return this.exit(res.exitCode);
     }

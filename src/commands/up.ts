@@ -1,8 +1,18 @@
+import {existsSync} from 'node:fs';
+import {resolve} from 'node:path';
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
 import {UsageError} from '../errors.js';
 import {type StartResult, type TaskResult, upDetached, upForeground} from '../usecases/services.js';
 import {describeStart, describeTask, noteWriter, wantColour} from '../cli/units.js';
+
+/** --seed-from as typed: "main", or a path from where it was typed that must exist (a usage error before anything starts). */
+function seedFromFlag(v: string, cwd: string): string {
+  if (v === 'main') return v;
+  const abs = resolve(cwd, v);
+  if (!existsSync(abs)) throw new UsageError(`--seed-from ${v}: ${abs} does not exist`, 'give the path of another checkout of this project (e.g. --seed-from ../main)');
+  return abs;
+}
 
 export default class Up extends DevenvCommand {
   static aliases = ['services:up'];
@@ -22,7 +32,7 @@ export default class Up extends DevenvCommand {
     const {argv, flags} = await this.parse(Up);
     const names = argv as string[];
     const note = noteWriter(this.jsonEnabled());
-    const opts = flags['seed-from'] ? {seedFrom: flags['seed-from']} : {};
+    const opts = flags['seed-from'] ? {seedFrom: seedFromFlag(flags['seed-from'], this.cwd())} : {};
     if (!flags.detach) {
       if (this.jsonEnabled()) throw new UsageError('--json needs -d', 'use: devenv up -d --json');
       const io = {line: (l: string) => process.stdout.write(l + '\n'), note, task: (r: TaskResult) => note(describeTask(r)), colour: wantColour()};

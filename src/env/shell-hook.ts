@@ -8,7 +8,7 @@ import {createHash} from 'node:crypto';
 import {rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {projectStateDir} from '../paths.js';
-import {NEVER_TOUCH, PATH_LIKE, PREFIX, STATE} from '../shells/protocol.js';
+import {envNameProblem, NEVER_TOUCH, PATH_LIKE, PREFIX, STATE} from '../shells/protocol.js';
 import {ansiCQuote} from '../shells/quote.js';
 import {readMemo, realPath, writeFileAtomic, writeMemo} from '../util/fs.js';
 import {applyToEnv, type EnvSpec, type HookEffects, isShellName} from './spec.js';
@@ -63,10 +63,16 @@ export function splitAround(before: string, after: string): {pre: string[]; post
   return undefined;
 }
 
-export function diffEnv(before: NodeJS.ProcessEnv, after: Record<string, string>): Omit<HookEffects, 'output'> {
+export function diffEnv(before: NodeJS.ProcessEnv, after: Record<string, string>, refused: string[] = []): Omit<HookEffects, 'output'> {
   const out: Omit<HookEffects, 'output'> = {vars: {}, paths: {}};
   for (const [k, v] of Object.entries(after)) {
     if (!isShellName(k) || NEVER_TOUCH.has(k) || isState(k) || before[k] === v) continue;
+    // The names [env] and dotenv files may not set are not taken from a shellHook either.
+    const why = envNameProblem(k, 'shellHook');
+    if (why) {
+      refused.push(`devenv: the shellHook exported ${k}; not applied: ${why}`);
+      continue;
+    }
     const b = before[k];
     const around = b && isPathLike(k) ? splitAround(b, v) : undefined;
     if (around) out.paths[k] = around;
@@ -106,7 +112,9 @@ function run(root: string, spec: EnvSpec, env: NodeJS.ProcessEnv): HookEffects {
       const i = kv.indexOf('=');
       if (i > 0) after[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    return {...diffEnv(env, after), output};
+    const refused: string[] = [];
+    const effects = diffEnv(env, after, refused);
+    return {...effects, output: [...output, ...refused]};
   } finally {
     rmSync(file, {force: true});
   }

@@ -12,7 +12,7 @@ import {fromPrintDevEnv} from '../env/print-dev-env.js';
 import {nixpkgsOverride, overrideArgs, runNix, strictFromEnv} from '../nix/nix.js';
 import {diagnoseNixError} from '../nix/nix-error.js';
 import {gcrootsDir, projectStateDir} from '../paths.js';
-import {watchedInputs} from '../project/inputs.js';
+import {oneListing, watchedInputs} from '../project/inputs.js';
 import {type Project, projectAt} from '../project/project.js';
 import {syncFlake, warnFlakeDrift} from '../project/sync.js';
 import {checkTrust} from '../trust/trust.js';
@@ -37,6 +37,8 @@ export interface EnsureOptions {
    * Checked against what is actually evaluated, so an edit after the caller's own check is not run.
    */
   requireTrust?: boolean;
+  /** The caller tells the failure itself, every time (reload): no once-per-error notice here. */
+  explainsFallback?: boolean;
 }
 
 /** The inputs changed between reading and evaluating them: evaluate again. */
@@ -96,7 +98,7 @@ async function evaluateOnce(p: Project, parts: KeyParts, opts: EnsureOptions, re
         return undefined;
       })
     : undefined;
-  // A non-git project is copied (filtered) first; the copy's digest is what nix will read.
+  // The inputs are copied (filtered) first; the copy's digest is what nix will read.
   let inputs: Awaited<ReturnType<typeof inputRoots>>;
   const {result: printed, staged} = await runOnFlake(p, ['print-dev-env', '--json', '--profile', join(rootsDir, 'profile'), ...nixOptionArgs(team.passed ? team.settings : undefined), ...overrideArgs()], 'nix print-dev-env', {
     beforeNix: async (s) => {
@@ -120,7 +122,6 @@ async function evaluateOnce(p: Project, parts: KeyParts, opts: EnsureOptions, re
     notPassedBecause: team.passed ? undefined : team.reason,
   };
   if (!opts.quiet) teamNotices(p, team, report.nix);
-  // Nix read the work tree itself (git): make sure it read the content that was checked.
   const now = staged ?? computeKey(p);
   if (now.digest !== digest) throw new InputsChanged();
   if (opts.requireTrust && !checkTrust(p.root, digest).trusted) throw new DevenvError(`${p.root} changed since it was allowed; not running its shellHook`, {hint: "run 'devenv allow' to trust the new content"});
@@ -134,7 +135,8 @@ async function evaluateOnce(p: Project, parts: KeyParts, opts: EnsureOptions, re
   debug('parsed print-dev-env');
   await inputs?.done;
   debug('rooted inputs');
-  return {format: CACHE_FORMAT, key, createdAt: new Date().toISOString(), durationMs, inputs: watchedInputs(p, now), spec, roots};
+  const {watched, unwatched} = watchedInputs(now);
+  return {format: CACHE_FORMAT, key, createdAt: new Date().toISOString(), durationMs, inputs: watched, ...(unwatched ? {unwatched} : {}), spec, roots};
 }
 
 /** Say once per project state why the project's caches did not help: not allowed, not trusted by the daemon, refused signatures. */
@@ -185,7 +187,11 @@ async function ensureLockFile(p: Project): Promise<void> {
 }
 
 /** Find or build the environment of the project at `root`. */
-export async function ensureEnvironment(root: string, opts: EnsureOptions = {}): Promise<EnsureResult> {
+export function ensureEnvironment(root: string, opts: EnsureOptions = {}): Promise<EnsureResult> {
+  return oneListing(() => ensureEnvironmentOnce(root, opts));
+}
+
+async function ensureEnvironmentOnce(root: string, opts: EnsureOptions): Promise<EnsureResult> {
   const strict = opts.strict ?? strictFromEnv();
   if (!opts.quiet) warnFlakeDrift(root);
   const p = projectAt(root);
@@ -264,7 +270,7 @@ function fallbackOrThrow(root: string, err: DevenvError, strict: boolean, opts: 
   if (strict || !good || good.status !== 'hit') throw err;
   // Once per distinct error: a different error for the same content (or the manifest) shows too.
   const shownKey = `${key ?? 'manifest'}:${createHash('sha256').update(err.message).digest('hex').slice(0, 16)}`;
-  if (!opts.quiet && state.errorShownFor !== shownKey) {
+  if (!opts.quiet && !opts.explainsFallback && state.errorShownFor !== shownKey) {
     process.stderr.write(`devenv: evaluation failed; using the last good environment (from ${good.entry.createdAt})\n${err.message}\n  hint: ${err.hint ?? "run 'devenv status'"}\n`);
     try {
       updateProjectState(root, {errorShownFor: shownKey});

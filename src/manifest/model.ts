@@ -86,6 +86,8 @@ export interface NixpkgsConfig {
 
 export interface Manifest {
   name?: string;
+  /** What nix may read beyond the default inputs (see project/inputs.ts). */
+  project?: {inputs?: string[]; members?: string[]};
   packages?: string[];
   nixpkgs?: {url?: string; config?: NixpkgsConfig};
   languages?: {
@@ -100,10 +102,20 @@ export interface Manifest {
   env?: Record<string, string>;
   /** Read at activation only; never part of the flake (see project/dotenv.ts). */
   dotenv?: {files?: string[]};
-  shell?: {hook?: string};
+  /** aliases and functions: defined while inside an allowed project, reverted on leave (shells/logic.ts). */
+  shell?: {hook?: string; aliases?: Record<string, string>; functions?: Record<string, string> & {fish?: Record<string, string>}};
   // Teams (src/teams): binary caches and remote builders, passed to nix only once allowed.
   cache?: CacheConfig;
   nix?: NixConfig;
+  /** `devenv container build`: the image's name, tag, extra ports and user. */
+  container?: ContainerConfig;
+}
+
+export interface ContainerConfig {
+  name?: string;
+  tag?: string;
+  ports?: number[];
+  user?: string;
 }
 
 export interface CacheConfig {

@@ -2,11 +2,11 @@
 // Every failure becomes one ManifestError naming file:line:col and the key path.
 import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
-import {basename} from 'node:path';
+import {basename, isAbsolute} from 'node:path';
 import TOML from '@iarna/toml';
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv';
 import {ManifestError} from '../errors.js';
-import {envNameProblem} from '../shells/protocol.js';
+import {defNameProblem, envNameProblem} from '../shells/protocol.js';
 import {type Channel, channelFor, VERSION_KEYS, type VersionedKind} from './channel.js';
 import {locateKey} from './locate.js';
 import {type Manifest, serviceVarOwner} from './model.js';
@@ -34,11 +34,20 @@ const RELAXED: Record<VersionedKind, SchemaNode> = {
   postgres: {type: 'integer', minimum: 9, maximum: 99},
 };
 
-const validators = new Map<Channel | undefined, ValidateFunction>();
-function validate(data: unknown, channel: Channel | undefined) {
-  let v = validators.get(channel);
+/** The schema without its `required` lists: a file merged with others may set only part of an entry. */
+const withoutRequired = (node: unknown): void => {
+  if (!node || typeof node !== 'object') return;
+  if (!Array.isArray(node)) delete (node as Record<string, unknown>).required;
+  for (const v of Object.values(node as object)) withoutRequired(v);
+};
+
+const validators = new Map<string, ValidateFunction>();
+function validate(data: unknown, channel: Channel | undefined, partial = false) {
+  const id = `${channel?.name ?? ''}\0${partial}`;
+  let v = validators.get(id);
   if (!v) {
     const s: SchemaNode = JSON.parse(JSON.stringify(schema));
+    if (partial) withoutRequired(s);
     for (const kind of Object.keys(VERSION_KEYS) as VersionedKind[]) {
       const parent = schemaNode(s, VERSION_KEYS[kind].slice(0, -1));
       const key = VERSION_KEYS[kind][VERSION_KEYS[kind].length - 1];
@@ -46,7 +55,7 @@ function validate(data: unknown, channel: Channel | undefined) {
       parent.properties![key] = channel ? {...node, enum: versionEnum(channel, kind)} : {description: node.description, ...RELAXED[kind]};
     }
     v = new Ajv({allErrors: false, strict: false, verbose: true}).compile(s);
-    validators.set(channel, v);
+    validators.set(id, v);
   }
   return v(data) ? null : (v.errors ?? []);
 }
@@ -61,6 +70,20 @@ function unavailableVersion(err: ErrorObject, path: string[], channel: Channel |
     message: `${path.join('.')} ${JSON.stringify(err.data)} is not in ${channel.name}, which has ${has}`,
     hint: `pick one of those, or pin a nixpkgs branch that has it in [nixpkgs] url; nothing was changed`,
   };
+}
+
+/** What a table's names may be, in words, from its schema (e.g. [processes.<name>]). */
+function allowedNames(rule: {pattern?: string; not?: {enum?: string[]}} | undefined): string {
+  const words: Record<string, string> = {
+    '^[a-z][a-z0-9_-]{0,31}$': 'names are lowercase letters, digits, - and _, starting with a letter, at most 32 characters',
+    '^[a-z][a-z0-9-]*$': 'names are lowercase letters, digits and -, starting with a letter',
+    '^[a-z][a-z0-9_-]*$': 'names are lowercase letters, digits, - and _, starting with a letter',
+    '^[a-z_][a-z0-9_.]*$': 'names are lowercase letters, digits, _ and dots, starting with a letter or _',
+    '^[A-Za-z_][A-Za-z0-9_]*$': 'names are letters, digits and _, not starting with a digit',
+  };
+  const base = rule?.pattern ? words[rule.pattern] ?? `names must match ${rule.pattern}` : 'see the schema';
+  const taken = rule?.not?.enum;
+  return taken?.length ? `${base}, and not ${taken.join(', ')}` : base;
 }
 
 function describe(err: ErrorObject, path: string[]): string {
@@ -81,7 +104,7 @@ function describe(err: ErrorObject, path: string[]): string {
       if (path[0] === 'packages') return `${key}: '${err.data}' is not a nixpkgs attribute name (letters, digits, _ ' - and dots, e.g. python311Packages.numpy)`;
       return `${key}: '${err.data}' is not allowed here (must match ${p.pattern})`;
     case 'propertyNames':
-      return `${key}: '${p.propertyName}' cannot be used as a name here` + (path[0] === 'env' ? ' (environment variable names are letters, digits and _, and some names are reserved for devenv or nix)' : '');
+      return `${key}: '${p.propertyName}' cannot be used as a name here` + (path[0] === 'env' ? ' (environment variable names are letters, digits and _, and some names are reserved for devenv or nix)' : ` (${allowedNames(err.parentSchema as {pattern?: string; not?: {enum?: string[]}})})`);
     case 'uniqueItems':
       return `${key} lists the same item twice`;
     case 'not':
@@ -95,9 +118,12 @@ function describe(err: ErrorObject, path: string[]): string {
   }
 }
 
-/** Parse and validate manifest text. `file` is only used in messages. */
-export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
-  const name = basename(file);
+/**
+ * Parse and validate manifest text. `file` is only used in messages (an absolute path by its base
+ * name). `partial`: one of several merged files, whose entries may be completed by another.
+ */
+export function parseManifest(text: string, file = 'devenv.toml', opts: {partial?: boolean} = {}): Manifest {
+  const name = isAbsolute(file) ? basename(file) : file;
   let data: unknown;
   try {
     data = TOML.parse(text);
@@ -110,9 +136,10 @@ export function parseManifest(text: string, file = 'devenv.toml'): Manifest {
   // Plain JSON round trip: TOML dates and special objects become strings/plain values.
   const plain = JSON.parse(JSON.stringify(data));
   checkEnvNames(text, name, plain);
+  checkDefNames(text, name, plain);
   const url = (plain as {nixpkgs?: {url?: unknown}})?.nixpkgs?.url;
   const channel = typeof url === 'string' ? channelFor(url) : channelFor(undefined);
-  const errors = validate(plain, channel);
+  const errors = validate(plain, channel, opts.partial);
   if (errors && errors.length) {
     // A propertyNames failure arrives as the inner error with `propertyName` set on it.
     const first = errors[0] as ErrorObject & {propertyName?: string};
@@ -165,6 +192,42 @@ function checkEnvNames(text: string, file: string, data: unknown): void {
     const loc = locateKey(text, ['env', name]);
     throw new ManifestError(`env.${name} cannot be set: ${why}`, {location: loc ? `${file}:${loc.line}:${loc.col}` : file, keyPath: `env.${name}`, hint: `remove it from [env] in ${file}; nothing was changed`});
   }
+}
+
+/** [shell] aliases and functions: names that would break the shell or the hook, refused with file:line. */
+function checkDefNames(text: string, file: string, data: unknown): void {
+  const shell = (data as {shell?: {aliases?: unknown; functions?: unknown}})?.shell;
+  const tables: [string[], unknown][] = [[['shell', 'aliases'], shell?.aliases], [['shell', 'functions'], shell?.functions]];
+  const fns = shell?.functions as Record<string, unknown> | undefined;
+  if (fns && typeof fns.fish === 'object' && fns.fish) tables.push([['shell', 'functions', 'fish'], fns.fish]);
+  for (const [path, table] of tables) {
+    if (!table || typeof table !== 'object' || Array.isArray(table)) continue;
+    for (const [n, body] of Object.entries(table)) {
+      if (path.length === 2 && path[1] === 'functions' && n === 'fish' && typeof body === 'object') continue;
+      const why = defNameProblem(n);
+      const orphan = !why && path.length === 3 && !(n in fns!) ? `there is no ${n} in [shell.functions] (fish bodies replace the translation of one)` : undefined;
+      if (!why && !orphan) continue;
+      const loc = locateKey(text, [...path, n]);
+      const what = path[1] === 'aliases' ? 'alias' : 'function';
+      throw new ManifestError(`${path.join('.')}.${n}: ${why ? `cannot be a project ${what}: ${why}` : orphan}`, {location: loc ? `${file}:${loc.line}:${loc.col}` : file, keyPath: `${path.join('.')}.${n}`, hint: `rename or remove it in ${file}; nothing was changed`});
+    }
+  }
+}
+
+/**
+ * Validate a merged manifest (each file was validated partially): a missing required key is
+ * reported at the file and line `where` gives for the entry's key path.
+ */
+export function validateMerged(m: Manifest, where: (path: string[]) => string): void {
+  const url = m.nixpkgs?.url;
+  const channel = typeof url === 'string' ? channelFor(url) : channelFor(undefined);
+  const errors = validate(m, channel);
+  if (!errors || !errors.length) return;
+  const err = errors[0];
+  const path = err.instancePath.split('/').slice(1).map((s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const unavailable = unavailableVersion(err, path, channel);
+  const location = where(path);
+  throw new ManifestError(unavailable?.message ?? describe(err, path), {location, keyPath: path.join('.'), hint: unavailable?.hint ?? `fix ${location.replace(/:\d+$/, '')}; nothing was changed`});
 }
 
 export function readManifest(file: string): Manifest {

@@ -9,30 +9,61 @@ export interface NixDiagnosis {
   message: string;
   /** What to do. */
   hint: string;
+  /** devenv's message says all nix's line did (and nix's would mislead): leave nix's out. */
+  replacesNixLine?: boolean;
+}
+
+/** What the caller knows of the project, for a message naming its own files. */
+export interface NixErrorContext {
+  /** `[project] inputs` as devenv.toml has them now. */
+  declared?: string[];
+  /** Whether a name (relative to the root) is in the project. */
+  exists?: (name: string) => boolean;
+  /** Whether a name looks like a dotenv file (never given to nix). */
+  dotenvLike?: (name: string) => boolean;
 }
 
 interface Entry {
   code: string;
   patterns: RegExp[];
-  explain: (m: RegExpExecArray) => {message: string; hint: string};
+  explain: (m: RegExpExecArray, ctx: NixErrorContext) => {message: string; hint: string; replacesNixLine?: boolean};
 }
+
+const tomlString = (s: string): string => JSON.stringify(s);
+
+/** The devenv.toml line that declares `name` an input, given what is declared already. */
+export const inputsLine = (name: string, declared: string[] = []): string =>
+  `[project] inputs = [${[...declared.filter((d) => d !== name), name].map(tomlString).join(', ')}]`;
 
 const STORE_SOURCE = String.raw`\/nix\/store\/[0-9a-z]{32}-source\/`;
 
 export const NIX_ERRORS: Entry[] = [
   {
-    // A flake in a git repository sees only files git knows: nix copies the tracked ones to the store.
-    code: 'nix_untracked_file',
+    // Nix reads a copy holding only the environment's inputs (project/inputs.ts): a file the
+    // flake reads that is not one is missing there, though the user can see it in the project.
+    code: 'nix_undeclared_input',
     patterns: [
       new RegExp(`getting status of '${STORE_SOURCE}([^']+)': No such file or directory`),
       new RegExp(`path '${STORE_SOURCE}([^']+)' does not exist`),
-      // Nix >= 2.2x says it itself, relative to the repository's top.
-      /Path '([^']+)' in the repository "[^"]*" is not tracked by Git/,
+      new RegExp(`opening file '${STORE_SOURCE}([^']+)': No such file or directory`),
+      // devenv's own message, re-read from a stored error (status, doctor).
+      /the flake reads ([^,\s]+), which is not one of the environment's inputs/,
     ],
-    explain: (m) => ({
-      message: `${m[1]} is not tracked by git, so the flake cannot see it`,
-      hint: `git add ${m[1]}${m[1].includes('/') ? ' (from the top of the repository)' : ''}, or 'git add --intent-to-add ${m[1]}' to keep it out of the next commit`,
-    }),
+    explain: (m, ctx) => {
+      const name = m[1];
+      if (ctx.dotenvLike?.(name)) {
+        return {
+          message: `the flake reads ${name}, which looks like a dotenv file: devenv never gives those to nix (they would be copied world-readable into /nix/store)`,
+          hint: `read it at activation instead: [dotenv] files = [${tomlString(name)}] in devenv.toml`,
+          replacesNixLine: true,
+        };
+      }
+      if (ctx.exists && !ctx.exists(name)) {
+        return {message: `the flake reads ${name}, which does not exist in the project`, hint: `create ${name}, or stop reading it in the flake`, replacesNixLine: true};
+      }
+      const line = inputsLine(name, ctx.declared);
+      return {message: `the flake reads ${name}, which is not one of the environment's inputs; add to devenv.toml: ${line}`, hint: `add ${line} to devenv.toml (globs work too, e.g. "${name.includes('/') ? name.slice(0, name.indexOf('/')) + '/**' : '*.' + (name.split('.').pop() ?? 'sh')}")`, replacesNixLine: true};
+    },
   },
   {
     // Without inputs.nixpkgs nix resolves `nixpkgs` through the online flake registry.
@@ -62,11 +93,11 @@ export const NIX_ERRORS: Entry[] = [
 ];
 
 /** The table's reading of a nix error report, or undefined when devenv cannot name it. */
-export function diagnoseNixError(text: string): NixDiagnosis | undefined {
+export function diagnoseNixError(text: string, ctx: NixErrorContext = {}): NixDiagnosis | undefined {
   for (const e of NIX_ERRORS) {
     for (const p of e.patterns) {
       const m = p.exec(text);
-      if (m) return {code: e.code, ...e.explain(m)};
+      if (m) return {code: e.code, ...e.explain(m, ctx)};
     }
   }
   return undefined;

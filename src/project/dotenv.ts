@@ -8,12 +8,16 @@ import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {isAbsolute, join, normalize} from 'node:path';
 import {DevenvError} from '../errors.js';
+import {manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
 import {projectStateDir} from '../paths.js';
+import {defNameProblem} from '../shells/protocol.js';
 import {readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
+import {envNameProblem} from '../shells/protocol.js';
 
 /** Names a dotenv file may not set: devenv's own, and what the environment builds by prepending. */
-const RESERVED = new Set(['PATH', 'XDG_DATA_DIRS', 'PWD', 'OLDPWD', 'SHLVL', '_', 'HOME', 'USER', 'SHELL', 'TERM', 'VIRTUAL_ENV']);
-const reserved = (k: string): boolean => RESERVED.has(k) || k.startsWith('DEVENV_') || k.startsWith('__DEVENV_');
+// One "KEY=value" string in an environment: Linux refuses a longer one (MAX_ARG_STRLEN, 32 pages)
+// with E2BIG for every program the project then starts.
+const MAX_VAR_BYTES = 128 * 1024;
 
 export class DotenvError extends DevenvError {
   constructor(location: string, message: string) {
@@ -29,6 +33,12 @@ export interface ActivationConfig {
   dotenv: string[];
   python?: {venv: boolean; requirements?: string};
   node?: {install?: string};
+  /** [shell] aliases and functions (functions.fish: fish bodies), names already checked. */
+  defs?: {aliases: Record<string, string>; functions: Record<string, string>; fish: Record<string, string>};
+  /** Some service or process has auto-start (the shell then asks for them on entry). */
+  autoStart?: boolean;
+  /** `[project] inputs`: globs (relative to the root) nix may read beyond the default inputs. */
+  inputs?: string[];
 }
 
 /** Lock files an install command reads (with package.json, whose scripts it runs). */
@@ -36,24 +46,42 @@ export const NODE_LOCKS: Record<string, string> = {npm: 'package-lock.json', pnp
 
 /** The project's ActivationConfig, memoized per devenv.toml content (the warm path parses no TOML). */
 export function activationConfig(root: string): ActivationConfig {
-  const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null || !/dotenv|languages/.test(toml)) return {dotenv: []};
-  const digest = createHash('sha256').update(toml).digest('hex');
+  // Every merged manifest file (includes, devenv.toml, devenv.local.toml), by the merge rule of
+  // manifest/load.ts: dotenv files unioned, language keys the later file's, inputs devenv.toml's own.
+  const files = manifestFilesLenient(root);
+  if (!files.some((f) => /dotenv|languages|project|shell|auto-start/.test(f.text))) return {dotenv: []};
+  const toml = manifestFingerprint(files);
+  // 'v3': memos written before `[project] inputs`, [shell] aliases or auto-start were read must not hide them.
+  const digest = createHash('sha256').update(`v3\0${toml}`).digest('hex');
   const memo = join(projectStateDir(root), 'activation-config.json');
   const hit = readMemo<ActivationConfig>(memo, digest);
   if (hit) return hit;
   const out: ActivationConfig = {dotenv: []};
   try {
     // Lazily and synchronously: trust checks are synchronous, and this runs only when devenv.toml changed.
-    type Raw = {dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}};
+    type Raw = {project?: {inputs?: unknown}; dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}; shell?: {aliases?: unknown; functions?: unknown}; services?: unknown; processes?: unknown};
     const TOML = createRequire(import.meta.url)('@iarna/toml') as {parse(t: string): Raw};
-    const raw = TOML.parse(toml);
-    const files = raw.dotenv?.files;
-    if (Array.isArray(files)) out.dotenv = files.filter((f): f is string => typeof f === 'string' && safeDotenvName(f));
-    const py = raw.languages?.python;
+    let py: {venv?: unknown; requirements?: unknown} | undefined;
+    let node: {install?: unknown} | undefined;
+    let shell: {aliases?: unknown; functions?: unknown} | undefined;
+    let autoStart = false;
+    const asTable = (t: unknown): Record<string, unknown> => (t && typeof t === 'object' && !Array.isArray(t) ? (t as Record<string, unknown>) : {});
+    for (const f of files) {
+      const raw = TOML.parse(f.text);
+      const dotenv = raw.dotenv?.files;
+      if (Array.isArray(dotenv)) for (const d of dotenv) if (typeof d === 'string' && safeDotenvName(d) && !out.dotenv.includes(d)) out.dotenv.push(d);
+      const inputs = raw.project?.inputs;
+      if (f.name === 'devenv.toml' && Array.isArray(inputs)) out.inputs = inputs.filter((x): x is string => typeof x === 'string' && safeDotenvName(x));
+      if (raw.languages?.python) py = {...py, ...raw.languages.python};
+      if (raw.languages?.node) node = {...node, ...raw.languages.node};
+      if (raw.shell) shell = {aliases: {...asTable(shell?.aliases), ...asTable(raw.shell.aliases)}, functions: {...asTable(shell?.functions), ...asTable(raw.shell.functions)}};
+      if (autoStartNames(raw).length) autoStart = true;
+    }
     if (py) out.python = {venv: py.venv === true, ...(typeof py.requirements === 'string' && safeDotenvName(py.requirements) ? {requirements: py.requirements} : {})};
-    const node = raw.languages?.node;
     if (node) out.node = typeof node.install === 'string' && NODE_LOCKS[node.install.split(' ')[0]] ? {install: node.install} : {};
+    const defs = shellDefs(shell);
+    if (defs) out.defs = defs;
+    if (autoStart) out.autoStart = true;
   } catch {
     // An invalid devenv.toml is reported by evaluation with its location.
   }
@@ -63,15 +91,62 @@ export function activationConfig(root: string): ActivationConfig {
   return out;
 }
 
+/** Strings under names the shells accept (parseManifest refuses the others with file:line; here they are only skipped). */
+function stringsOf(table: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!table || typeof table !== 'object' || Array.isArray(table)) return out;
+  for (const [k, v] of Object.entries(table)) if (typeof v === 'string' && !defNameProblem(k)) out[k] = v;
+  return out;
+}
+
+function shellDefs(shell: {aliases?: unknown; functions?: unknown} | undefined): ActivationConfig['defs'] {
+  if (!shell) return undefined;
+  const aliases = stringsOf(shell.aliases);
+  const functions = stringsOf(shell.functions);
+  const fish = stringsOf((shell.functions as {fish?: unknown} | undefined)?.fish);
+  return Object.keys(aliases).length || Object.keys(functions).length ? {aliases, functions, fish} : undefined;
+}
+
+/**
+ * The services and processes to start when a shell enters: [services] auto-start for all,
+ * each unit's own auto-start overriding it. `enable = false` units never.
+ */
+export function autoStartNames(raw: {services?: unknown; processes?: unknown}): string[] {
+  const table = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+  const services = table(raw.services);
+  const all = services['auto-start'] === true;
+  const out: string[] = [];
+  const units: [string, Record<string, unknown>][] = [
+    ...['postgres', 'redis', 'mysql'].filter((n) => n in services).map((n) => [n, table(services[n])] as [string, Record<string, unknown>]),
+    ...Object.entries(table(raw.processes)).map(([n, v]) => [n, table(v)] as [string, Record<string, unknown>]),
+  ];
+  for (const [name, cfg] of units) {
+    if (cfg.enable === false) continue;
+    if (typeof cfg['auto-start'] === 'boolean' ? cfg['auto-start'] : all) out.push(name);
+  }
+  return out;
+}
+
+/** `[project] inputs` of the project at `root`. */
+export const declaredInputs = (root: string): string[] => activationConfig(root).inputs ?? [];
+
 /** [dotenv] files of the project at `root`, in order. */
 export const dotenvNames = (root: string): string[] => activationConfig(root).dotenv;
+
+/**
+ * Whether an install command rewrites its lock file (`npm install`, `pnpm install`, `yarn`):
+ * then the lock is the install's output, not what it runs, and rewriting it changes nothing.
+ * `npm ci`, `--frozen-lockfile` and `--immutable` read it.
+ */
+export const installWritesLock = (cmd: string): boolean =>
+  /^(npm|pnpm) (install|i|add)\b|^yarn( install| add)?\b/.test(cmd.trim()) && !/--(frozen-lockfile|immutable|ci)\b/.test(cmd);
 
 /** Files whose content decides a language setup (pip, npm ci), relative to the root. */
 export function setupInputNames(root: string): string[] {
   const c = activationConfig(root);
   const out: string[] = [];
   if (c.python?.venv && c.python.requirements) out.push(c.python.requirements);
-  if (c.node?.install) out.push('package.json', NODE_LOCKS[c.node.install.split(' ')[0]]);
+  if (c.node?.install) out.push('package.json', ...(installWritesLock(c.node.install) ? [] : [NODE_LOCKS[c.node.install.split(' ')[0]]]));
   return out;
 }
 
@@ -137,7 +212,8 @@ export function parseDotenv(text: string, name: string): Record<string, string> 
       fail(line.includes('=') ? `'${key.slice(0, 40)}' is not a variable name (letters, digits and _, not starting with a digit)` : 'expected KEY=value');
     }
     const key = m![1];
-    if (reserved(key)) fail(`${key} cannot be set from a dotenv file (devenv manages it)`);
+    const why = envNameProblem(key, 'dotenv');
+    if (why) fail(`${key} cannot be set from a dotenv file: ${why}`);
     let rest = m![2];
     let value: string;
     if (rest.startsWith("'")) {
@@ -182,6 +258,10 @@ export function parseDotenv(text: string, name: string): Record<string, string> 
     const trailing = rest.trim();
     if (trailing !== '' && !trailing.startsWith('#')) fail(`unexpected text after the closing quote of ${key}`);
     if (/[\0]/.test(value)) fail(`${key} holds a NUL byte`);
+    // Counted from the line the value starts on (a quoted value may span lines).
+    if (Buffer.byteLength(`${key}=${value}`) + 1 > MAX_VAR_BYTES) {
+      throw new DotenvError(`${name}:${lineNo}`, `${key} is over 128 KiB (${Math.ceil(Buffer.byteLength(value) / 1024)} KiB): no program could start with it in its environment; keep large data in a file and set ${key} to its path`);
+    }
     out[key] = value;
   }
   return out;

@@ -4,7 +4,8 @@ import {homedir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 
 export const MARKERS = ['devenv.toml', 'flake.nix'];
-export const CORE_FILES = ['devenv.toml', 'flake.nix', 'flake.lock'];
+// devenv.local.toml: a developer's own overrides (manifest/files.ts), an input like devenv.toml.
+export const CORE_FILES = ['devenv.toml', 'flake.nix', 'flake.lock', 'devenv.local.toml'];
 
 const isFile = (p: string): boolean => {
   try {

@@ -1,63 +1,121 @@
-// What nix reads of a project, and its digest: the set trust is bound to and the cache is keyed
-// on. For a git flake that is every tracked and intent-to-add file of the repository (nix copies
-// exactly those); for a path flake every file under the root, except `.devenv` dirs, which
-// devenv filters out by evaluating a private copy (stageSource). No depth or count cut-off.
+// What nix reads of a project: its inputs, the one set trust is bound to, the cache is keyed
+// on and the prompt watches. For git and non-git projects alike nix evaluates a private copy
+// holding only the inputs (stageSource), never the work tree, so a commit, a pull, an install
+// or an edit of anything else changes nothing nix can see.
+//
+// THE RULE (README "What nix sees" says the same): the inputs are devenv.toml, flake.nix,
+// flake.lock, every *.nix file under the project (tracked or not; in a git repository not the
+// ones git ignores), and the globs of `[project] inputs` in devenv.toml (relative to the root;
+// a pattern's fixed leading dirs are read even when git ignores them; "**" is the whole tree).
+// Never: `.git`, `.devenv`, and dotenv files or anything that looks like one (.env*, *.env,
+// editor backups and swap files of them, *.bak), even when a glob names them.
+//
 // Files are hashed only when their stat changed since the last look (a memo in the state dir),
-// so an unchanged 10,000-file tree costs stats, not reads. Built-ins only (hot path).
+// so an unchanged set costs stats, not reads. Built-ins only (hot path).
 import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, type Stats, symlinkSync} from 'node:fs';
-import {dirname, join, relative} from 'node:path';
+import {dirname, join} from 'node:path';
 import {DevenvError} from '../errors.js';
+import {LOCAL_MANIFEST, manifestFilesLenient} from '../manifest/files.js';
 import {cacheDir, configDir, dataDir, stateDir} from '../paths.js';
 import {readJson, realPath, writeFileAtomic} from '../util/fs.js';
-import {dotenvNames} from './dotenv.js';
+import {declaredInputs, dotenvNames} from './dotenv.js';
 import {CORE_FILES} from './find.js';
 import {type Project, stagingDir} from './project.js';
 
 export interface InputDigest {
   /** One sha256 over every input's name and digest: what trust is bound to, and part of the key. */
   digest: string;
-  /** Input names (files, symlinks; for a path flake also dirs), relative to the flake source's top (the git work tree, or the root). */
+  /** Input names (files, symlinks), relative to the project root. */
   files: string[];
-  /** Per input: sha256 of the content ('x' prefix when executable), 'l:<target>', 'd', 'absent', 'submodule'. */
+  /** Per input: sha256 of the content ('x' prefix when executable), 'l:<target>', 'absent'. */
   perFile: Record<string, string>;
 }
 
 /** Runtime state devenv keeps in a project; never part of what nix reads. */
 export const STATE_DIR_NAME = '.devenv';
 
-/** What language setup makes in the project (the venv, node_modules): never read by nix. */
+/** What language setup makes in the project (the venv, node_modules): never read by nix unless declared. */
 export const SETUP_DIRS = ['.venv', 'node_modules'];
 
-/** Where input names are relative to. */
-export const sourceTop = (p: Project): string => p.git?.top ?? p.real;
+/** The inputs every project has, as globs. */
+export const DEFAULT_INPUTS = [...CORE_FILES, '**/*.nix'];
 
-function gitFiles(top: string): {name: string; submodule: boolean}[] {
+/** Where input names are relative to: the project root (the copy nix reads is the root's). */
+export const sourceTop = (p: Project): string => p.real;
+
+const NEVER_DIRS = new Set(['.git', STATE_DIR_NAME]);
+
+/**
+ * A dotenv file, or anything that looks like one or like an editor's copy of one: `.env`,
+ * `.env.local`, `prod.env`, `.env~`, `#.env#`, `.env.swp`, `x.env.bak`, any `*.bak`, and the
+ * configured [dotenv] files with such decorations. Never an input, whatever a glob says.
+ */
+export function looksLikeDotenv(name: string, configured: string[] = []): boolean {
+  const slash = name.lastIndexOf('/');
+  const dir = name.slice(0, slash + 1);
+  let base = name.slice(slash + 1);
+  if (/\.bak$/i.test(base)) return true;
+  const envish = (b: string): boolean => /^\.env/i.test(b) || /\.env$/i.test(b) || configured.includes(dir + b) || configured.includes(b);
+  for (let prev = ''; prev !== base; ) {
+    if (envish(base)) return true;
+    prev = base;
+    base = base.replace(/^#(.*)#$/, '$1').replace(/~$/, '').replace(/^\.(.+)\.sw[a-p]$/, '$1').replace(/\.(orig|old|save|swp|tmp|backup)$/i, '');
+  }
+  return false;
+}
+
+/** A glob (`*`, `**`, `?`, `[...]`) relative to the root as a regex; a pattern naming a directory covers what is under it. */
+export function globRegex(glob: string): RegExp {
+  const g = glob.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  let re = '';
+  for (let i = 0; i < g.length; i++) {
+    const c = g[i];
+    if (c === '*') {
+      if (g[i + 1] === '*') {
+        i++;
+        if (g[i + 1] === '/') {
+          i++;
+          re += '(?:.*/)?';
+        } else re += '.*';
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[' && g.indexOf(']', i + 2) > i) {
+      const end = g.indexOf(']', i + 2);
+      const cls = g.slice(i + 1, end).replace(/\\/g, '\\\\');
+      re += `[${cls[0] === '!' ? '^' + cls.slice(1) : cls}]`;
+      i = end;
+    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+  }
+  return new RegExp(`^${re}(?:/.*)?$`);
+}
+
+/** The leading dirs of a glob without wildcards ('' for "**" or "*.sh"). */
+const fixedPrefix = (glob: string): string => {
+  const parts = glob.replace(/^(\.\/)+/, '').replace(/\/+$/, '').split('/');
+  const i = parts.findIndex((s) => /[*?[]/.test(s));
+  return (i < 0 ? parts : parts.slice(0, i)).join('/');
+};
+
+/** Tracked and untracked (not ignored) files under `dir` matching the globs, relative to it. */
+function gitFiles(dir: string, globs: string[]): string[] {
   const env = {...process.env};
   for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];
-  // core.fsmonitor off: a repository's own config must not run a program here.
-  const r = spawnSync('git', ['-c', 'core.fsmonitor=false', '-C', top, 'ls-files', '-z', '--cached', '--stage'], {encoding: 'utf8', env, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe']});
+  // core.fsmonitor off: a repository's own config must not run a program here. Tracked and
+  // untracked files under `dir`, relative to it; not the ones git ignores.
+  // The globs as pathspecs: git still walks the tree for untracked files, but matches and prints only these.
+  const specs = globs.map((g) => `:(glob)${g.replace(/^(\.\/)+/, '').replace(/\/+$/, '')}`);
+  const r = spawnSync('git', ['-c', 'core.fsmonitor=false', '-C', dir, 'ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ...specs], {encoding: 'utf8', env, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe']});
   if (r.status !== 0) {
-    throw new DevenvError(`cannot list the files of the git repository ${top}: ${(r.stderr || r.error?.message || '').trim()}`, {
-      hint: 'nix reads a git flake through git too; fix what git says (e.g. git config --global --add safe.directory <dir>)',
+    throw new DevenvError(`cannot list the files of the git repository at ${dir}: ${(r.stderr || r.error?.message || '').trim()}`, {
+      hint: 'devenv asks git which files it ignores; fix what git says (e.g. git config --global --add safe.directory <dir>)',
       code: 'git_failed',
     });
   }
-  const out: {name: string; submodule: boolean}[] = [];
-  let last = '';
-  for (const rec of r.stdout.split('\0')) {
-    const tab = rec.indexOf('\t');
-    if (tab < 0) continue;
-    const name = rec.slice(tab + 1);
-    if (name === last) continue; // unmerged entries list a path once per stage
-    last = name;
-    out.push({name, submodule: rec.startsWith('160000 ')});
-  }
-  return out;
+  return r.stdout.split('\0').filter(Boolean);
 }
 
-/** Every file, dir and symlink under `root`, not following symlinks, without `.devenv` dirs. */
 /**
  * When a project holds the user's cache and state homes (a project at $HOME) or devenv's own
  * data and config dirs: never inputs. Nix and devenv write there while evaluating, so the
@@ -65,7 +123,8 @@ function gitFiles(top: string): {name: string; submodule: boolean}[] {
  */
 const ownDirs = (): Set<string> => new Set([dirname(cacheDir()), dirname(stateDir()), dataDir(), configDir()].map(realPath));
 
-function treeEntries(root: string): string[] {
+/** Files and symlinks under `root`/`sub` (names relative to root), not following symlinks, never in `.git`/`.devenv`. */
+export function treeFiles(root: string, sub = '', skipTop: string[] = []): string[] {
   const out: string[] = [];
   const own = ownDirs();
   const walk = (dir: string, rel: string) => {
@@ -78,27 +137,122 @@ function treeEntries(root: string): string[] {
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (e.name === STATE_DIR_NAME || (!rel && SETUP_DIRS.includes(e.name)) || own.has(join(dir, e.name))) continue;
-        out.push(r);
+        if (NEVER_DIRS.has(e.name) || (!rel && skipTop.includes(e.name)) || own.has(join(dir, e.name))) continue;
         walk(join(dir, e.name), r);
       } else if (e.isFile() || e.isSymbolicLink()) out.push(r);
     }
   };
-  walk(root, '');
-  return out.sort();
+  if (sub) {
+    if (sub.split('/').some((s) => NEVER_DIRS.has(s) || s === '..')) return out;
+    let st: Stats;
+    try {
+      st = lstatSync(join(root, sub));
+    } catch {
+      return out;
+    }
+    if (st.isDirectory()) walk(join(root, sub), sub);
+    else if (st.isFile() || st.isSymbolicLink()) out.push(sub);
+  } else walk(root, '');
+  return out;
 }
 
-/** The names of the project's inputs (not yet hashed). */
-export function inputNames(p: Project): {names: string[]; submodules: Set<string>} {
-  if (p.git) {
-    const files = gitFiles(p.git.top);
-    return {names: files.map((f) => f.name), submodules: new Set(files.filter((f) => f.submodule).map((f) => f.name))};
-  }
-  // Secrets stay out of the store: dotenv files (configured, or named like one) are no input.
-  const dotenv = new Set(dotenvNames(p.real));
-  const isDotenv = (n: string): boolean => dotenv.has(n) || /(^|\/)\.env(\.[^/]*)?$/.test(n);
-  return {names: treeEntries(p.real).filter((n) => !isDotenv(n)), submodules: new Set()};
+/** The rule as a test on a name; what language setup makes (.venv, node_modules) counts only when declared. */
+function matcher(root: string): (rel: string) => boolean {
+  const defaults = DEFAULT_INPUTS.map(globRegex);
+  const declared = declaredInputs(root).map(globRegex);
+  const dotenv = dotenvNames(root);
+  return (rel) => {
+    if (rel.split('/').some((s) => NEVER_DIRS.has(s)) || looksLikeDotenv(rel, dotenv)) return false;
+    if (declared.some((r) => r.test(rel))) return true;
+    return !SETUP_DIRS.includes(rel.split('/')[0]) && defaults.some((r) => r.test(rel));
+  };
 }
+
+/** Whether a file (relative to the root) is an input by name: the rule above, without listing the tree. */
+export const isInputName = (root: string, rel: string): boolean => matcher(root)(rel);
+
+/**
+ * Listing the tree is what grows with the repository (git walks it for untracked files). Inside
+ * oneListing (an evaluation, a hook miss, an exec) one listing per project serves every digest
+ * (an evaluation takes several, the last to see whether the content changed meanwhile; a file
+ * created meanwhile is seen by the next command). Outside, every digest lists afresh.
+ */
+const listings = new Map<string, string[]>();
+let scopes = 0;
+const listing = (p: Project): string[] => {
+  let l = listings.get(p.real);
+  if (!l) {
+    l = p.git ? gitFiles(p.real, [...DEFAULT_INPUTS, ...declaredInputs(p.real)]) : treeFiles(p.real, '', SETUP_DIRS);
+    if (scopes > 0) listings.set(p.real, l);
+  }
+  return l;
+};
+
+/** Run `fn` with one listing of each project's tree (see above). */
+export async function oneListing<T>(fn: () => Promise<T>): Promise<T> {
+  scopes++;
+  try {
+    return await fn();
+  } finally {
+    if (--scopes === 0) listings.clear();
+  }
+}
+
+/** The names of the project's inputs (not yet hashed), sorted, relative to the root. */
+export function inputNames(p: Project): {names: string[]; submodules: Set<string>} {
+  const declared = declaredInputs(p.real);
+  const isInput = matcher(p.real);
+  // Candidates: what git does not ignore (git) or the whole tree (no git), and whatever lies
+  // under a declared pattern's fixed dirs (a declared file git ignores is still one).
+  const candidates = new Set(listing(p));
+  for (const g of declared) {
+    const pre = fixedPrefix(g);
+    if (pre) for (const f of treeFiles(p.real, pre)) candidates.add(f);
+  }
+  for (const f of CORE_FILES) candidates.add(f);
+  // A sub-project (a directory with its own devenv.toml) is its own project: its files are not
+  // this one's inputs unless declared, or included (then only the manifest file it includes).
+  // (Found by a stat per directory: the listing may hold only what the input globs match.)
+  const isSub = new Map<string, boolean>();
+  const subAt = (d: string): boolean => {
+    let v = isSub.get(d);
+    if (v === undefined) {
+      try {
+        v = lstatSync(join(p.real, d, 'devenv.toml')).isFile();
+      } catch {
+        v = false;
+      }
+      isSub.set(d, v);
+    }
+    return v;
+  };
+  const declaredRe = declared.map(globRegex);
+  const inSub = (n: string): boolean => {
+    for (let d = dirname(n); d !== '.'; d = dirname(d)) if (subAt(d)) return !declaredRe.some((r) => r.test(n));
+    return false;
+  };
+  const names: string[] = [];
+  for (const n of includedNames(p)) names.push(n);
+  for (const n of candidates) {
+    if (!isInput(n) || inSub(n) || names.includes(n)) continue;
+    let st: Stats;
+    try {
+      st = lstatSync(join(p.real, n));
+    } catch {
+      continue; // deleted, but still in git's index; or a core file the project lacks
+    }
+    if (st.isFile() || st.isSymbolicLink()) names.push(n);
+  }
+  return {names: names.sort(), submodules: new Set()};
+}
+
+/** The files devenv.toml includes (names relative to the root; `../` for those outside it). */
+function includedNames(p: Project): string[] {
+  return manifestFilesLenient(p.real).map((f) => f.name).filter((n) => n !== 'devenv.toml' && n !== LOCAL_MANIFEST);
+}
+
+/** Inputs that are hashed (trust, cache key) but never copied for nix: the flake holds what they say. */
+const hashedOnly = (name: string): boolean => name === LOCAL_MANIFEST || name.startsWith('../');
 
 const statSig = (st: Stats): string => `${st.mode}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;
 
@@ -177,35 +331,57 @@ export function readInputs(p: Project): InputDigest {
   return digestInputs(sourceTop(p), join(p.stateDir, 'inputs.json'), names, submodules, () => undefined);
 }
 
+/** Every file, dir and symlink under `root`, not following symlinks, without `.git`/`.devenv` dirs. */
+function treeEntries(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, {withFileTypes: true});
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (NEVER_DIRS.has(e.name)) continue;
+        out.push(r);
+        walk(join(dir, e.name), r);
+      } else if (e.isFile() || e.isSymbolicLink()) out.push(r);
+    }
+  };
+  walk(root, '');
+  return out.sort();
+}
+
 /** Every file under a directory (a local flake such as a nixpkgs override), memoized in `memoFile`. */
 export function treeDigest(dir: string, memoFile: string): InputDigest {
   return digestInputs(dir, memoFile, treeEntries(dir), new Set(), () => undefined);
 }
 
 /**
- * Bring a non-git project's private copy (what nix evaluates as `path:.`) up to date and return
- * the digest of exactly what was copied: `.devenv` and anything else not in the input set
- * never reaches /nix/store, and the content nix reads is the content that was hashed.
+ * Bring the project's private copy (what nix evaluates as `path:.`) up to date and return the
+ * digest of exactly what was copied: only the inputs reach /nix/store, and the content nix
+ * reads is the content that was hashed. The copy is private (0700), in devenv's cache dir.
  */
 export function stageSource(p: Project): InputDigest {
   const dest = stagingDir(p);
   mkdirSync(dest, {recursive: true, mode: 0o700});
   const {names} = inputNames(p);
-  const wanted = new Set(names);
+  const wanted = new Set(names.filter((n) => !hashedOnly(n)));
+  for (const n of names) for (let d = dirname(n); d !== '.' && !wanted.has(d); d = dirname(d)) wanted.add(d);
   // Whatever an earlier copy holds that is no longer an input goes first (children before parents).
   for (const old of treeEntries(dest).reverse()) if (!wanted.has(old)) rmSync(join(dest, old), {recursive: true, force: true});
   const memoFile = join(p.stateDir, 'staged.json');
   const previous = readJson<Memo>(memoFile)?.sig ?? {};
   return digestInputs(p.real, memoFile, names, new Set(), (name, abs, st) => {
+    if (hashedOnly(name)) return undefined;
     const to = join(dest, name);
     const kept = previous[name];
     // Unchanged since it was copied (same stat as then): the copy is what was hashed.
     if (kept && kept[0] === statSig(st) && exists(to)) return kept[1];
     rmSync(to, {recursive: true, force: true});
-    if (st.isDirectory()) {
-      mkdirSync(to, {recursive: true, mode: 0o755});
-      return 'd';
-    }
+    if (st.isDirectory()) return 'd';
     mkdirSync(dirname(to), {recursive: true});
     if (st.isSymbolicLink()) {
       const target = readlinkSync(abs);
@@ -228,26 +404,15 @@ function exists(p: string): boolean {
   }
 }
 
-/**
- * The inputs a shell watches (names relative to the root) to notice it should ask node again:
- * the project's .nix files beside the core files (and git's index, see watchedGitIndex). Trust
- * and the cache always use the whole input set; this is only the prompt's cheap staleness test,
- * so it is bounded.
- */
-export function watchedInputs(p: Project, inputs: InputDigest, limit = 200): string[] {
-  const top = sourceTop(p);
-  const out: string[] = [];
-  for (const name of inputs.files) {
-    if (out.length >= limit) break;
-    const rel = relative(p.real, join(top, name));
-    if (!rel.startsWith('..') && !CORE_FILES.includes(rel) && name.endsWith('.nix')) out.push(rel);
-  }
-  return out;
-}
+/** How many inputs the prompt watches at most; beyond it, trust changes and reload check the rest by content. */
+export const WATCH_LIMIT = 500;
 
 /**
- * Cheap signs that git changed the tracked files under a shell: HEAD moves on a checkout,
- * ORIG_HEAD on a pull, merge, rebase or reset. (Not the index: every add or commit rewrites it,
- * which would reload the shell for nothing.)
+ * The inputs a shell watches (names relative to the root, beside the core files) to notice it
+ * should ask node again: every input, up to WATCH_LIMIT (the rest are counted in `unwatched`,
+ * and said on loading; an allow re-checks every input by content at the next prompt).
  */
-export const watchedGitFiles = (p: Project): string[] => (p.git ? [join(p.git.gitDir, 'HEAD'), join(p.git.gitDir, 'ORIG_HEAD')] : []);
+export function watchedInputs(inputs: InputDigest, limit = WATCH_LIMIT): {watched: string[]; unwatched: number} {
+  const names = inputs.files.filter((n) => !CORE_FILES.includes(n));
+  return {watched: names.slice(0, limit), unwatched: Math.max(0, names.length - limit)};
+}

@@ -2,7 +2,7 @@
 // path (the identity for trust, cache, state and services), the git checkout it belongs to,
 // and how nix is told to read it. Built-ins only (hot path).
 import {statSync} from 'node:fs';
-import {dirname, join, relative, resolve, sep} from 'node:path';
+import {dirname, join, resolve} from 'node:path';
 import {NotAProjectError} from '../errors.js';
 import {cacheDir, projectId, projectStateDir} from '../paths.js';
 import {readFileOrNull, realPath} from '../util/fs.js';
@@ -27,10 +27,9 @@ export interface Project {
   stateDir: string;
   git?: GitCheckout;
   /**
-   * How nix is pointed at the flake: `ref` relative to `cwd`. Nix 2.8 does not decode %-escapes
-   * in a flake URL's path (a space, `#`, `?` or `:` in an absolute path breaks it, or names
-   * another flake), but resolves `path:.` / `git+file:.` against its cwd, and decodes `dir=`.
-   * A non-git project is evaluated from a filtered copy (see inputs.ts), never in place.
+   * How nix is pointed at the flake: `ref` relative to `cwd`. Always the project's private copy
+   * of its inputs (see inputs.ts), git or not, never the work tree; `path:.` with the copy as
+   * cwd (Nix 2.8 does not decode %-escapes in a flake URL's path).
    */
   flake: {cwd: string; ref: string};
 }
@@ -62,11 +61,8 @@ export function gitCheckout(dir: string): GitCheckout | undefined {
 /** The shared .git dir of the checkout holding `dir`, or undefined. */
 export const gitCommonDir = (dir: string): string | undefined => gitCheckout(realPath(dir))?.commonDir;
 
-/** Where a non-git project's filtered copy lives: a plain name nix can read as `path:.`. */
+/** Where a project's filtered copy lives: a plain name nix can read as `path:.`. */
 export const stagingDir = (p: {id: string}): string => join(cacheDir(), 'src', p.id);
-
-/** `dir=` value: each path segment %-encoded (nix decodes query values). */
-const encodeDir = (rel: string): string => rel.split(sep).map(encodeURIComponent).join('/');
 
 /** The project whose root is `root` (a directory holding devenv.toml or flake.nix). */
 export function projectAt(root: string): Project {
@@ -74,13 +70,7 @@ export function projectAt(root: string): Project {
   const real = realPath(abs);
   const id = projectId(real);
   const git = gitCheckout(real);
-  let flake: Project['flake'];
-  if (git) {
-    const sub = relative(git.top, real);
-    flake = {cwd: git.top, ref: `git+file:.${sub ? `?dir=${encodeDir(sub)}` : ''}`};
-  } else {
-    flake = {cwd: stagingDir({id}), ref: 'path:.'};
-  }
+  const flake = {cwd: stagingDir({id}), ref: 'path:.'};
   return {root: abs, real, id, stateDir: projectStateDir(real), git, flake};
 }
 

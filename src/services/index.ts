@@ -7,12 +7,14 @@ import {join} from 'node:path';
 import {DevenvError, ManifestError, UsageError} from '../errors.js';
 import type {Manifest, ProcessConfig, TaskConfig} from '../manifest/model.js';
 import {projectStateDir, runtimeDir} from '../paths.js';
+import {manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
 import {readFileOrNull, readJson, readMemo, writeMemo} from '../util/fs.js';
 import {instance, serviceStateDir, socketDir} from './instance.js';
 import type {KeeperSpec} from './keeper.js';
 import {findPort} from './ports.js';
 import {ProcessUnit} from './proc-unit.js';
 import {type PostgresLayout, projectEnv, realRoot, userName} from './project-env.js';
+import {memberPortEnv} from './members.js';
 import {MYSQL, portVar, processPort, REDIS, redisPasswordFile, SERVICES, type ServiceName} from './registry.js';
 import type {Service, ServiceStatus, ToolsEnv} from './service.js';
 import type {TaskSpec} from './tasks.js';
@@ -50,17 +52,32 @@ export function checkGraph(m: Manifest, file = 'devenv.toml'): void {
     if (kinds.get(n) === 'task') throw new ManifestError(`'${n}' is both a process and a task`, {location: file, hint: 'rename one of them; after = [...] names them in one namespace'});
     kinds.set(n, 'process');
   }
+  // A process's own PORT (or <NAME>_PORT) next to a `port` devenv chooses or checks: devenv would
+  // set its own over it, so the process would listen where it was not told. Say so instead.
+  for (const [n, p] of Object.entries(m.processes ?? {})) {
+    if (p.port === undefined) continue;
+    for (const v of ['PORT', portVar(n)]) {
+      const own = p.env?.[v];
+      if (own === undefined || (p.port !== 'auto' && own === String(p.port))) continue;
+      throw new ManifestError(`processes.${n}.env.${v} = "${own}" disagrees with port = ${JSON.stringify(p.port)}, which devenv passes to the process as ${v}`, {
+        location: file,
+        keyPath: `processes.${n}.env.${v}`,
+        hint: /^\d+$/.test(own) ? `set port = ${own} instead (devenv then checks it is free and passes it as PORT and ${portVar(n)}), or remove env.${v}` : `remove env.${v}; the process reads its port from $${v}`,
+      });
+    }
+  }
   const deps = new Map<string, string[]>();
   const services = Object.fromEntries(SERVICES.filter((d) => d.enabled(m)).map((d) => [d.name, (m.services as Record<string, {after?: string[]}>)[d.name]]));
   for (const [sect, units] of [['services', services], ['processes', m.processes ?? {}], ['tasks', m.tasks ?? {}]] as const) {
     for (const [n, u] of Object.entries(units)) {
       for (const a of u.after ?? []) {
+        if (a.includes(':')) continue; // another member's unit: checked when the monorepo's units are joined
         if (!kinds.has(a)) {
           throw new ManifestError(`${sect}.${n}.after names '${a}', which is no service, process or task of this project`, {location: file, keyPath: `${sect}.${n}.after`, hint: `known names: ${[...kinds.keys()].join(', ') || '(none)'}`});
         }
         if (a === n) throw new ManifestError(`${sect}.${n} cannot start after itself`, {location: file, keyPath: `${sect}.${n}.after`});
       }
-      deps.set(n, u.after ?? []);
+      deps.set(n, (u.after ?? []).filter((a) => !a.includes(':')));
     }
   }
   const state = new Map<string, 1 | 2>();
@@ -79,14 +96,14 @@ export function checkGraph(m: Manifest, file = 'devenv.toml'): void {
  * on): validating the manifest costs ~0.1 s of ajv, more than starting a server.
  */
 async function unitsConfig(root: string): Promise<UnitsConfig> {
-  const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null) return {services: [], processes: [], tasks: []};
-  const digest = createHash('sha256').update(JSON.stringify([toml, runtimeDir(), userName(), realRoot(root), instance()])).digest('hex');
+  const files = manifestFilesLenient(realRoot(root));
+  if (!files.length) return {services: [], processes: [], tasks: []};
+  const digest = createHash('sha256').update(JSON.stringify([manifestFingerprint(files), runtimeDir(), userName(), realRoot(root), instance()])).digest('hex');
   const memoFile = join(projectStateDir(root), 'services', instance().tag ? `config-${instance().tag}.json` : 'units.json');
   const memo = readMemo<UnitsConfig>(memoFile, digest);
   if (memo) return memo;
-  const {parseManifest} = await import('../manifest/parse.js');
-  const manifest = parseManifest(toml, join(root, 'devenv.toml'));
+  const {loadManifest} = await import('../manifest/load.js');
+  const manifest = loadManifest(realRoot(root))!.manifest;
   checkGraph(manifest, join(root, 'devenv.toml'));
   const config: UnitsConfig = {services: [], processes: [], tasks: []};
   for (const d of SERVICES) {
@@ -135,8 +152,14 @@ export interface Units {
   /** Every unit's `after`. */
   deps: Map<string, string[]>;
   kind: Map<string, 'service' | 'process' | 'task'>;
+  /** devenv.toml could not be read (with `running`, what still runs is listed anyway). */
+  configError?: Error;
   /** Ports devenv.toml fixes (port = N), by unit name: `devenv test` uses them too. */
   fixedPorts: Map<string, number>;
+  /** Monorepo up: a member's task runs in its own project (by prefixed name). */
+  taskRoots?: Map<string, string>;
+  /** `after` entries naming another member's unit (member:unit): honoured by a monorepo up only. */
+  crossDeps: Map<string, string[]>;
 }
 
 /**
@@ -145,12 +168,14 @@ export interface Units {
  */
 export async function projectUnits(root: string, opts: {running?: boolean} = {}): Promise<Units> {
   let config: UnitsConfig;
+  let configError: Error | undefined;
   try {
     config = await unitsConfig(root);
   } catch (e) {
     // A broken devenv.toml must not keep `down` from stopping what runs.
     if (!opts.running) throw e;
     config = {services: [], processes: [], tasks: []};
+    configError = e as Error;
   }
   // One evaluation (or cache check) per command, shared by every unit that starts.
   let tools: Promise<ToolsEnv> | undefined;
@@ -159,11 +184,18 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
   const deps = new Map<string, string[]>();
   const byName = new Map<string, Service>();
   const fixedPorts = new Map<string, number>();
+  const crossDeps = new Map<string, string[]>();
+  // `after` within the project; member:unit entries apart (see members.ts).
+  const local = (n: string, after: string[] | undefined): string[] => {
+    const cross = (after ?? []).filter((a) => a.includes(':'));
+    if (cross.length) crossDeps.set(n, cross);
+    return (after ?? []).filter((a) => !a.includes(':'));
+  };
   for (const s of config.services) {
     const d = SERVICES.find((x) => x.name === s.name)!;
     byName.set(s.name, d.create(root, s.layout, toolsEnv, s.cfg));
     kind.set(s.name, 'service');
-    deps.set(s.name, (s.cfg.after as string[] | undefined) ?? []);
+    deps.set(s.name, local(s.name, s.cfg.after as string[] | undefined));
     if (typeof s.cfg.port === 'number') fixedPorts.set(s.name, s.cfg.port);
   }
   const runDir = processRunDir(root);
@@ -173,26 +205,29 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
       const {env} = await toolsEnv();
       const out: Record<string, string> = {};
       for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+      Object.assign(out, await memberPortEnv(root, crossDeps.get(p.name) ?? []));
       Object.assign(out, p.cfg.env ?? {});
       if (p.port) Object.assign(out, {PORT: String(p.port), [portVar(p.name)]: String(p.port)});
       return out;
     };
-    byName.set(p.name, new ProcessUnit({root, name: p.name, exec: p.cfg.exec, after: p.cfg.after ?? [], runDir, logFile: join(logDir, `${p.name}.log`), port: p.port, ready: readyCheck(p.cfg, p.port), restart: p.cfg.restart ?? 'on-failure', maxRestarts: p.cfg.max_restarts ?? 5, readyTimeoutMs: p.cfg.ready_timeout ? p.cfg.ready_timeout * 1000 : undefined, env: envFor}));
+    const after = local(p.name, p.cfg.after);
+    byName.set(p.name, new ProcessUnit({root, name: p.name, exec: p.cfg.exec, after, runDir, logFile: join(logDir, `${p.name}.log`), port: p.port, ready: readyCheck(p.cfg, p.port), restart: p.cfg.restart ?? 'on-failure', maxRestarts: p.cfg.max_restarts ?? 5, readyTimeoutMs: p.cfg.ready_timeout ? p.cfg.ready_timeout * 1000 : undefined, env: envFor}));
     kind.set(p.name, 'process');
-    deps.set(p.name, p.cfg.after ?? []);
+    deps.set(p.name, after);
     if (typeof p.cfg.port === 'number') fixedPorts.set(p.name, p.cfg.port);
   }
   const tasks = new Map<string, TaskSpec>();
   for (const t of config.tasks) {
-    tasks.set(t.name, {name: t.name, exec: t.cfg.exec, after: t.cfg.after ?? [], sources: t.cfg.sources, logFile: join(serviceStateDir(root), 'tasks', `${t.name}.log`), memoFile: join(projectStateDir(root), instance().tag ? `tasks-${instance().tag}` : 'tasks', `${t.name}.json`), env: t.cfg.env} as TaskSpec);
+    const after = local(t.name, t.cfg.after);
+    tasks.set(t.name, {name: t.name, exec: t.cfg.exec, after, sources: t.cfg.sources, logFile: join(serviceStateDir(root), 'tasks', `${t.name}.log`), memoFile: join(projectStateDir(root), instance().tag ? `tasks-${instance().tag}` : 'tasks', `${t.name}.json`), env: t.cfg.env} as TaskSpec);
     kind.set(t.name, 'task');
-    deps.set(t.name, t.cfg.after ?? []);
+    deps.set(t.name, after);
   }
   if (opts.running) addLeftovers(root, byName, kind, deps, toolsEnv, runDir, logDir);
   const services = topoOrder([...byName.keys(), ...tasks.keys()], deps)
     .filter((n) => byName.has(n))
     .map((n) => byName.get(n)!);
-  return {root, services, tasks, deps, kind, fixedPorts};
+  return {root, services, tasks, deps, kind, fixedPorts, crossDeps, configError};
 }
 
 /** Servers and keepers still running although devenv.toml no longer names them: `down` stops them too. */
@@ -293,6 +328,11 @@ export async function selectServices(root: string, names: string[] = [], opts: {
 }
 
 export async function servicesStatus(root: string): Promise<ServiceStatus[]> {
-  const {services} = await projectUnits(root, {running: true});
-  return Promise.all(services.map(async (s) => ({kind: 'service' as const, ...(await s.status())})));
+  return (await servicesStatusOf(root)).services;
+}
+
+/** The statuses, and why devenv.toml could not be read when it could not (only what runs is listed then). */
+export async function servicesStatusOf(root: string): Promise<{services: ServiceStatus[]; configError?: Error}> {
+  const {services, configError} = await projectUnits(root, {running: true});
+  return {services: await Promise.all(services.map(async (s) => ({kind: 'service' as const, ...(await s.status())}))), configError};
 }

@@ -7,6 +7,7 @@ import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {closeSync, constants, openSync, readFileSync, renameSync, writeFileSync, writeSync} from 'node:fs';
 import {request} from 'node:http';
 import {createConnection} from 'node:net';
+import {restartBackoffMs} from './restart.js';
 import {identityOf, type ProcIdentity} from '../util/proc.js';
 
 export interface KeeperSpec {
@@ -196,7 +197,7 @@ async function main(specFile: string): Promise<void> {
       save();
       return;
     }
-    const backoff = Math.min(100 * 2 ** (failuresInARow - 1), 5000);
+    const backoff = restartBackoffMs(failuresInARow);
     st.state = 'backoff';
     st.restarts++;
     save();

@@ -200,6 +200,7 @@ export class MysqlService extends DaemonService {
     if (r.exitCode !== 0) throw new ServiceError(`could not set up MariaDB's databases and user: ${r.stderr.trim()}`);
     for (const d of missing) steps.push(`created database ${d}`);
     const seed = opts.seedFrom ?? this.seed;
+    if (opts.seedFrom && !this.fresh) steps.push(`not seeded from ${opts.seedFrom}: the databases already have data (seeding is for the first start; remove ${this.l.dataDir} to start again from a copy)`);
     if (seed && this.fresh) {
       try {
         steps.push(...(await this.seedFrom(tools, seed)));
@@ -222,8 +223,9 @@ export class MysqlService extends DaemonService {
   private async seedFrom(tools: Tools, seed: string): Promise<string[]> {
     const {resolveSeedSource, pipe} = await import('./seed.js');
     const {devSocketDir} = await import('./instance.js');
-    const src = resolveSeedSource(this.o.root, seed);
-    if (!src) return [];
+    const notes: string[] = [];
+    const src = resolveSeedSource(this.o.root, seed, (m) => notes.push(m));
+    if (!src) return notes;
     const sock = join(devSocketDir(src, 'mysql'), 'mysqld.sock');
     if (!(await mysqlProbe(sock, this.m.user))) {
       throw new ServiceError(`cannot seed from ${src}: its MariaDB is not running`, `start it there ('devenv up -d' in ${src}), then run 'devenv up' here again`);

@@ -64,7 +64,9 @@ export async function startUnits(units: Units, order: string[], io: UpIO, opts: 
   const results: StartResult[] = [];
   const tasks: TaskResult[] = [];
   const pre = prefixer(order, !!io.colour);
-  let env: Promise<NodeJS.ProcessEnv> | undefined;
+  // A member's task (monorepo up) runs in its own project's directory and environment.
+  const envs = new Map<string, Promise<NodeJS.ProcessEnv>>();
+  const envOf = (root: string) => envs.get(root) ?? envs.set(root, projectToolsEnv(root).then((x) => x.env)).get(root)!;
   let failed = false;
   const done = new Map<string, Promise<void>>();
   const startOne = async (n: string): Promise<void> => {
@@ -80,9 +82,9 @@ export async function startUnits(units: Units, order: string[], io: UpIO, opts: 
       return;
     }
     const t = units.tasks.get(n)!;
-    env ??= projectToolsEnv(units.root).then((x) => x.env);
+    const root = units.taskRoots?.get(n) ?? units.root;
     const args = opts.taskArgs?.name === n ? opts.taskArgs.args : [];
-    const r = await runTask(units.root, t, {...(await env), ...(t.env ?? {})}, (l) => io.line(pre(n) + l), args, opts.forceTask === n, opts.signal);
+    const r = await runTask(root, t, {...(await envOf(root)), ...(t.env ?? {})}, (l) => io.line(pre(n) + l), args, opts.forceTask === n, opts.signal);
     tasks.push(r);
     io.task?.(r);
     if (r.exitCode !== 0) throw new TaskFailed(n, r.exitCode);
@@ -190,6 +192,8 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
       throw e;
     }
     starting = false;
+    // Ctrl-C between two units: the rest were not started; those that were are stopped below.
+    const cutShort = !!signalled;
     let died: string | undefined;
     // Only tasks (up <task>): they are done, nothing to follow.
     if (!followed.length) abort.abort();
@@ -211,7 +215,7 @@ export async function runForeground(units: Units, order: string[], io: UpIO, des
     }
     await finish();
     if (died) throw new ServiceError(`${died}\nstopped the others`, "see 'devenv logs', then run 'devenv up' again");
-    return 0;
+    return cutShort ? 130 : 0;
   } finally {
     abort.abort();
     follow.abort();

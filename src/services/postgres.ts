@@ -262,6 +262,8 @@ export class PostgresService implements Service {
     const readyMs = Date.now() - t0;
     for (const d of await this.createDatabases(tools)) steps.push(`created database ${d}`);
     const seed = opts.seedFrom ?? this.o.seed;
+    // --seed-from is typed for this start: say when it cannot apply rather than ignore it.
+    if (opts.seedFrom && !steps.includes('initdb')) steps.push(`not seeded from ${opts.seedFrom}: the database already has data (seeding is for its first start; remove ${this.l.dataDir} to start again from a copy)`);
     if (seed && steps.includes('initdb')) {
       try {
         steps.push(...(await this.seedFrom(tools, seed)));
@@ -381,8 +383,9 @@ export class PostgresService implements Service {
     const {resolveSeedSource, pipe} = await import('./seed.js');
     const {devSocketDir} = await import('./instance.js');
     const {findPort} = await import('./ports.js');
-    const src = resolveSeedSource(this.o.root, seed);
-    if (!src) return [];
+    const notes: string[] = [];
+    const src = resolveSeedSource(this.o.root, seed, (m) => notes.push(m));
+    if (!src) return notes;
     const port = findPort(src, 'postgres');
     const sock = devSocketDir(src, 'postgres');
     const up = port && (await runTool(tools.bin.pg_isready, ['-q', '-h', sock, '-p', String(port), '-d', 'postgres', '-U', this.l.user], tools.env)).exitCode === 0;

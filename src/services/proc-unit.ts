@@ -140,7 +140,8 @@ export class ProcessUnit implements Service {
     } catch (e) {
       // Timed out or interrupted: what this start spawned does not outlive it (a keeper that
       // gave up has ended itself, and its 'failed' state stays for ps).
-      if (this.keeper()?.alive) await this.stopLocked(e instanceof StartInterrupted ? e.why : 'devenv up (it did not become ready)');
+      const k = this.keeper();
+      if (k?.alive && k.st.state !== 'failed' && k.st.state !== 'exited') await this.stopLocked(e instanceof StartInterrupted ? e.why : 'devenv up (it did not become ready)');
       throw e;
     }
     const st = this.readState()!;

@@ -176,7 +176,7 @@ export function tailLines(file: string, n: number, whole = false): string[] {
     }
     const lines = buf.toString('utf8').split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    return lines.slice(-n);
+    return n > 0 ? lines.slice(-n) : []; // slice(-0) would be every line
   } catch {
     return [];
   }

@@ -7,6 +7,7 @@ import {dirname, join} from 'node:path';
 import {userInfo} from 'node:os';
 import {projectStateDir, runtimeDir, stateDir} from '../paths.js';
 import {readDotenv} from '../project/dotenv.js';
+import {manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
 import {readFileOrNull, readMemo, realPath, writeFileAtomic, writeMemo} from '../util/fs.js';
 import {projectPort} from './ports.js';
 import {instance, portKey, serviceStateDir, socketDir} from './instance.js';
@@ -81,10 +82,10 @@ export async function postgresLayout(root: string, manifest?: Manifest): Promise
   const {postgresEnabled, DEFAULT_POSTGRES} = await import('../manifest/model.js');
   let m = manifest;
   if (!m) {
-    const tomlFile = join(root, 'devenv.toml');
-    if (readFileOrNull(tomlFile) === null) return undefined;
-    const {readManifest} = await import('../manifest/parse.js');
-    m = readManifest(tomlFile);
+    const {loadManifest} = await import('../manifest/load.js');
+    const loaded = loadManifest(realRoot(root));
+    if (!loaded) return undefined;
+    m = loaded.manifest;
   }
   if (!postgresEnabled(m)) return undefined;
   const pg = m.services!.postgres!;
@@ -134,7 +135,8 @@ export async function projectEnv(root: string): Promise<Record<string, string>> 
 }
 
 async function layoutEnv(root: string): Promise<Record<string, string>> {
-  const toml = readFileOrNull(join(root, 'devenv.toml')) ?? '';
+  const files = manifestFilesLenient(realRoot(root));
+  const toml = manifestFingerprint(files);
   const digest = createHash('sha256').update(toml).update('\0').update(runtimeDir()).update(userName()).update('\0').update(JSON.stringify(instance())).update(readFileOrNull(portsFile()) ?? '').digest('hex');
   const memoFile = join(projectStateDir(root), instance().tag ? `project-env-${instance().tag}.json` : 'project-env.json');
   const memo = readMemo<Record<string, string>>(memoFile, digest);
@@ -143,8 +145,8 @@ async function layoutEnv(root: string): Promise<Record<string, string>> {
   try {
     let manifest;
     if (toml) {
-      const {parseManifest} = await import('../manifest/parse.js');
-      manifest = parseManifest(toml, join(root, 'devenv.toml'));
+      const {loadManifest} = await import('../manifest/load.js');
+      manifest = loadManifest(realRoot(root))!.manifest;
       // [env] exactly as written: nix drops some names (TZ, TMPDIR, SSL_CERT_FILE) on the way.
       Object.assign(env, manifest.env ?? {});
     }

@@ -9,7 +9,7 @@ import {serviceEnabled} from '../manifest/model.js';
 import {portVar} from '../manifest/port-vars.js';
 import {projectStateDir} from '../paths.js';
 import {mkdirSync} from 'node:fs';
-import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {readFileOrNull, realPath, writeFileAtomic} from '../util/fs.js';
 import {instance, portKey, serviceStateDir, socketDir} from './instance.js';
 import {MysqlService, type MysqlLayout, mysqlEnv} from './mysql.js';
 import {projectPort} from './ports.js';
@@ -132,10 +132,9 @@ export function processPort(root: string, name: string, p: ProcessConfig): numbe
 
 /** Variables of the services other than PostgreSQL (its own are set by postgresEnv), and process ports. */
 export async function registryEnv(root: string): Promise<Record<string, string>> {
-  const toml = readFileOrNull(join(root, 'devenv.toml'));
-  if (toml === null) return {};
-  const {parseManifest} = await import('../manifest/parse.js');
-  const m = parseManifest(toml, join(root, 'devenv.toml'));
+  const {loadManifest} = await import('../manifest/load.js');
+  const m = loadManifest(realPath(root))?.manifest;
+  if (!m) return {};
   const env: Record<string, string> = {};
   for (const d of [REDIS, MYSQL] as ServiceDefinition<any>[]) if (d.enabled(m)) Object.assign(env, d.env(await d.layout(root, m))); // eslint-disable-line @typescript-eslint/no-explicit-any
   if (REDIS.enabled(m)) env.DEVENV_SERVICE_BIN = writeClientWrappers(root);

@@ -8,13 +8,20 @@ import {isAbsolute, resolve} from 'node:path';
 import {ServiceError} from '../errors.js';
 import {realPath} from '../util/fs.js';
 
-/** "main" (the repository's main worktree) or a path (relative to the root) -> the source checkout, or undefined when it is this one. */
-export function resolveSeedSource(root: string, seed: string): string | undefined {
+/**
+ * "main" (the repository's main worktree) or a path (relative to the root) -> the source
+ * checkout, or undefined when there is none to copy: this checkout itself, or "main" outside
+ * git (a plain directory is its own main checkout; `note` says the seed was skipped).
+ */
+export function resolveSeedSource(root: string, seed: string, note?: (m: string) => void): string | undefined {
   let src: string;
   if (seed === 'main') {
     const r = spawnSync('git', ['-C', root, 'worktree', 'list', '--porcelain'], {encoding: 'utf8'});
     const first = /^worktree (.+)$/m.exec(r.stdout ?? '')?.[1];
-    if (r.status !== 0 || !first) throw new ServiceError(`seed = "main": ${root} is not in a git repository (git worktree list failed)`, 'give the source checkout as a path instead: seed = "../main", or --seed-from <path>');
+    if (r.status !== 0 || !first) {
+      note?.(`not seeded: seed = "main" names the main git worktree, and ${root} is not in a git repository (starting empty; give a path to copy from: seed = "../other" or --seed-from <path>)`);
+      return undefined;
+    }
     src = first;
   } else src = isAbsolute(seed) ? seed : resolve(root, seed);
   if (!existsSync(src)) throw new ServiceError(`seed source ${src} does not exist`, 'give an existing checkout of this project');

@@ -5,6 +5,7 @@ import {ansiCQuote, fishQuote} from './quote.js';
 import type {ShellName} from './shell.js';
 
 export type Lines = string[];
+export type DefKind = 'alias' | 'function';
 export type Cond = {t: 'atom'; s: string} | {t: 'and' | 'or'; c: Cond[]} | {t: 'not'; c: Cond};
 
 export const and = (...c: Cond[]): Cond => ({t: 'and', c});
@@ -73,6 +74,23 @@ export interface Dialect {
   evalOutput(argv: string[], fail: Lines, then: Lines): Lines;
   /** A chain of conditions as a statement whose status is the result. */
   allOf(conds: Cond[]): Lines;
+
+  /**
+   * [shell] aliases and functions (names are literal, checked by defNameProblem). `defRead` sets
+   * `out` (global, or an existing local) to the current definition as text, '' when there is none.
+   */
+  defRead(kind: DefKind, name: string, out: string, global: boolean): Lines;
+  /** Define an alias (fish: a function wrapping the command line) or a function from its body. */
+  defAlias(name: string, value: string): Lines;
+  defFunction(name: string, body: string): Lines;
+  /** Remember the definition of `name` (or that there is none) under `slot`. */
+  defSave(kind: DefKind, name: string, slot: string): Lines;
+  /** Back to the definition saved under `slot`, or none; then forget the slot. */
+  defRestore(kind: DefKind, name: string, slot: string): Lines;
+  /** Forget `slot`. */
+  defDrop(slot: string): Lines;
+  /** Run function `fn` if it is defined, then remove it. */
+  callOnce(fn: string): Lines;
 
   eq(a: string, b: string): Cond;
   empty(a: string): Cond;
@@ -201,6 +219,27 @@ function posix(kind: 'bash' | 'zsh'): Dialect {
     touch: (w) => `{ : >| ${w}; } 2>/dev/null`,
     evalOutput: (argv, fail, then) => ['local __devenv_code', `if ! __devenv_code=$(${argv.join(' ')}); then`, ...indent(fail), '  return', 'fi', ...then, 'eval "$__devenv_code"'],
     allOf: (conds) => (conds.length ? conds.map((c, i) => render(c) + (i < conds.length - 1 ? ' &&' : '')) : ['true']),
+    // bash: the builtins' own listings, eval-able (a fork each, on entry and leave only);
+    // `function name` so that an alias of that name is not expanded while defining it.
+    // zsh: the zsh/parameter hashes, no fork; the name is held in a variable for the subscript.
+    defRead: (kind, name, out, global) => {
+      const assign = (v: string) => (global ? `${out}=${v}` : `${out}=${v}`);
+      if (!zsh) return [`${assign(`$(${kind === 'alias' ? 'alias' : 'declare -f'} ${ansiCQuote(name)} 2>/dev/null)`)} || ${assign("''")}`];
+      const h = kind === 'alias' ? 'aliases' : 'functions';
+      return [`__devenv_dn=${ansiCQuote(name)}`, `if (( \${+${h}[$__devenv_dn]} )); then ${assign(`"x\${${h}[$__devenv_dn]}"`)}; else ${assign("''")}; fi`];
+    },
+    defAlias: (name, value) => (zsh ? [`__devenv_dn=${ansiCQuote(name)}`, `aliases[$__devenv_dn]=${ansiCQuote(value)}`] : [`alias ${ansiCQuote(name + '=' + value)}`]),
+    defFunction: (name, body) => (zsh ? [`__devenv_dn=${ansiCQuote(name)}`, `functions[$__devenv_dn]=${ansiCQuote(body)}`] : [`eval ${ansiCQuote(`function ${name} {\n${body}\n}`)}`]),
+    defSave: (kind, name, slot) => d.defRead(kind, name, slot, true),
+    defDrop: (slot) => [`unset ${slot}`],
+    defRestore: (kind, name, t) => {
+      if (zsh) {
+        const h = kind === 'alias' ? 'aliases' : 'functions';
+        return [`__devenv_dn=${ansiCQuote(name)}`, `if [[ -n \${${t}-} ]]; then ${h}[$__devenv_dn]="\${${t}#x}"; else ${kind === 'alias' ? 'unalias' : 'unfunction'} -- "$__devenv_dn" 2>/dev/null; fi`];
+      }
+      return [`if [[ -n \${${t}-} ]]; then eval "${kind === 'function' ? 'function ' : ''}$${t}"; else ${kind === 'alias' ? 'unalias' : 'unset -f'} ${ansiCQuote(name)} 2>/dev/null; fi`];
+    },
+    callOnce: (fn) => [zsh ? `if (( \${+functions[${fn}]} )); then ${fn}; unfunction ${fn}; fi` : `if declare -F ${fn} >/dev/null; then ${fn}; unset -f ${fn}; fi`],
     eq: (a, b) => atom(`[[ ${a} == ${b} ]]`),
     empty: (a) => atom(`[[ -z ${a} ]]`),
     exists: (p) => atom(`[[ -e ${p} ]]`),
@@ -276,6 +315,22 @@ function fish(): Dialect {
     touch: (w) => `test -d (string replace -r '/[^/]*$' '' -- ${w}); and true >${w}`,
     evalOutput: (argv, fail, then) => [`set -l __dv_code (${argv.join(' ')} | string collect)`, 'if test $pipestatus[1] -ne 0', ...indent(fail), '  return', 'end', ...then, 'eval $__dv_code'],
     allOf: (conds) => (conds.length ? conds.map((c, i) => (i ? 'and ' : '') + render(c)) : ['true']),
+    // Aliases are functions in fish. `functions name` lists a definition; eval keeps a syntax
+    // error in a project's body to that one definition (fish parses a sourced file whole).
+    defRead: (_kind, name, out, global) => [`if functions -q ${fishQuote(name)}`, `  set ${global ? '-g ' : ''}${out} (functions ${fishQuote(name)} | string collect)`, 'else', `  set ${global ? '-g ' : ''}${out} ''`, 'end'],
+    defAlias: (name, value) => {
+      // As fish's own `alias`: a command line that starts with the name calls the command, not
+      // itself. No --wraps: fish keeps it past `functions -e`, on the user's function of that name.
+      const first = value.trim().split(/\s+/)[0];
+      const line = first === name ? `command ${value.trim()}` : value;
+      return [`eval ${fishQuote(`function ${name} --description ${fishQuote(`devenv alias ${name}=${value}`)}\n${line} $argv\nend`)}`];
+    },
+    defFunction: (name, body) => [`eval ${fishQuote(`function ${name}\n${body}\nend`)}`],
+    // Saved as a copy (functions -c): fish 4 re-indents a listing, so eval-ing one back is not exact.
+    defSave: (_kind, name, slot) => [`functions -e ${slot}`, `if functions -q ${fishQuote(name)}`, `  functions -c ${fishQuote(name)} ${slot}`, 'end'],
+    defDrop: (slot) => [`functions -e ${slot}`],
+    defRestore: (_kind, name, slot) => [`functions -e ${fishQuote(name)}`, `if functions -q ${slot}`, `  functions -c ${slot} ${fishQuote(name)}`, 'end'],
+    callOnce: (fn) => [`if functions -q ${fn}`, `  ${fn}`, `  functions -e ${fn}`, 'end'],
     eq: (a, b) => atom(`test ${a} = ${b}`),
     empty: (a) => atom(`test -z ${a}`),
     exists: (p) => atom(`test -e ${p}`),

@@ -7,8 +7,8 @@
 // mtime moving backwards (tar, rsync -a, cp -p) counts as a change too (and a missing file:
 // zsh's -nt is false then). A file without lo is also listed as one that must exist.
 import {createHash} from 'node:crypto';
-import {and, type Cond, type Dialect, type Lines, not, or} from './dialect.js';
-import {MARK, PATH_LIKE, PREFIX, STATE, VAR} from './protocol.js';
+import {and, type Cond, type DefKind, type Dialect, type Lines, not, or} from './dialect.js';
+import {DEF_UNDO, MARK, PATH_LIKE, PREFIX, STATE, VAR} from './protocol.js';
 import type {Activation, HookPaths} from './shell.js';
 
 const L = (name: string) => `__devenv_${name}`;
@@ -45,7 +45,8 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
       d.local(dir, v('PWD')),
       d.global(VAR.root, "''"),
       ...d.while(not(d.empty(v(dir))), [
-        ...d.if(or(d.isFile(v(dir) + q('/devenv.toml')), d.isFile(v(dir) + q('/flake.nix'))), [d.global(VAR.root, v(dir)), d.ret()]),
+        // As devenv's findRoot: $HOME with only a flake.nix (home-manager, NixOS) is not a project.
+        ...d.if(or(d.isFile(v(dir) + q('/devenv.toml')), and(d.isFile(v(dir) + q('/flake.nix')), not(d.eq(v(dir), v('HOME'))))), [d.global(VAR.root, v(dir)), d.ret()]),
         d.dirname(dir),
       ]),
     ]),
@@ -90,6 +91,8 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
     '# changed keeps the change; a PATH-like keeps what the user added and loses what devenv added.',
     ...d.fn('_devenv_unload', [], [
       d.local(n), d.local(k), d.local(cur), d.local(nw), d.local(pre), d.local(post), d.local(s), d.local(e),
+      // [shell] aliases and functions: the activation left its own undo (see defsCode).
+      ...d.callOnce(DEF_UNDO),
       ...d.eachField(n, ' ', STATE.vars, [
         d.set(cur, ind(n)),
         rec(k, PREFIX.now, n),
@@ -167,7 +170,11 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
           d.list(VAR.present, []),
           d.list(VAR.absent, []),
           d.local(dir, v('PWD')),
-          ...d.while(not(d.empty(v(dir))), [d.append(VAR.absent, [v(dir) + q('/devenv.toml'), v(dir) + q('/flake.nix')]), d.dirname(dir)]),
+          ...d.while(not(d.empty(v(dir))), [
+            d.append(VAR.absent, [v(dir) + q('/devenv.toml')]),
+            ...d.if(not(d.eq(v(dir), v('HOME'))), [d.append(VAR.absent, [v(dir) + q('/flake.nix')])]),
+            d.dirname(dir),
+          ]),
           ...listsChanged(d),
           d.ret(rc),
         ]),
@@ -215,6 +222,11 @@ export function activationScript(d: Dialect, a: Activation, self: string): strin
   const apply: Lines = [];
   for (const [k, v] of Object.entries(a.vars)) if (!PATH_LIKE.includes(k) || !(k in a.paths)) apply.push(d.call('_devenv_set', k, q(v)));
   for (const [k, e] of Object.entries(a.paths)) apply.push(d.call('_devenv_path', k, q(e.pre.join(':')), q(e.post.join(':'))));
+  // What leaving must undo besides variables: the activation leaves it as a function (DEF_UNDO).
+  const defs = defsCode(d, a.defs);
+  const auto = autoStartCode(d, a);
+  apply.push(...defs.apply, ...auto.apply);
+  if (defs.undo.length || auto.undo.length) apply.push(...d.fn(DEF_UNDO, [], [...defs.undo, ...auto.undo]));
   apply.push(d.exportLit(STATE.root, q(a.root)));
   apply.push(...watchCode(d, pairs, a.watch.filter((w) => !w.lo).map((w) => q(w.file)), a.watchAbsent.map(q)));
   if (a.usedMarker) apply.push(...d.if(d.writable(q(a.usedMarker.replace(/\/[^/]*$/, ''))), [d.touch(q(a.usedMarker))]));
@@ -259,6 +271,67 @@ function watchCode(d: Dialect, pairs: string[], present: string[], absent: strin
     // fish before 3.6 has no builtin -nt: the wrapper there, the builtin where there is one.
     ...(d.builtinNt && pairs.length ? d.if(d.builtinNt, fn(true), fn(false)) : fn(false)),
   ];
+}
+
+/**
+ * fish bodies of [shell.functions]: the one given in [shell.functions.fish], else the bash/zsh
+ * body with its positional parameters spelled for fish ($1 and ${1} -> $argv[1]; "$@", $@, $*
+ * -> $argv; $# -> the count of $argv). Nothing else is translated.
+ */
+export function fishBody(body: string, given?: string): string {
+  if (given !== undefined) return given;
+  const out = body
+    .replace(/"\$@"|"\$\{@\}"|\$\{[@*]\}|\$[@*]/g, '$argv')
+    .replace(/\$\{#\}|\$#/g, '$__devenv_argc')
+    .replace(/\$\{([1-9])\}|\$([1-9])/g, (_m, a: string | undefined, b: string | undefined) => `$argv[${a ?? b}]`);
+  // A variable, not (count $argv): fish expands no command substitution inside double quotes.
+  return out.includes('$__devenv_argc') ? `set -l __devenv_argc (count $argv)\n${out}` : out;
+}
+
+/**
+ * Define the project's aliases and functions, remembering each name's definition before (its
+ * text, or none) and right after; the undo function the activation leaves behind puts back the
+ * one from before only where the definition is still the project's: one the user changed or
+ * defined inside is kept. Runs on entry and leave only, never at an idle prompt.
+ */
+function defsCode(d: Dialect, defs: Activation['defs']): {apply: Lines; undo: Lines} {
+  if (!defs) return {apply: [], undo: []};
+  const items: [DefKind, string, string][] = [
+    ...Object.entries(defs.aliases).map(([n, v]) => ['alias', n, v] as [DefKind, string, string]),
+    ...Object.entries(defs.functions).map(([n, v]) => ['function', n, d.kind === 'fish' ? fishBody(v, defs.fish[n]) : v] as [DefKind, string, string]),
+  ];
+  if (!items.length) return {apply: [], undo: []};
+  const old = (i: number) => `__devenv_def_old_${i}`;
+  const now = (i: number) => `__devenv_def_new_${i}`;
+  const cur = '__devenv_cur';
+  const out: Lines = d.kind === 'zsh' ? ['local __devenv_dn', 'zmodload zsh/parameter 2>/dev/null'] : [];
+  items.forEach(([kind, name, value], i) => {
+    out.push(...d.defSave(kind, name, old(i)));
+    out.push(...(kind === 'alias' ? d.defAlias(name, value) : d.defFunction(name, value)));
+    out.push(...d.defRead(kind, name, now(i), true));
+  });
+  const undo: Lines = [d.local(cur), ...(d.kind === 'zsh' ? ['local __devenv_dn'] : [])];
+  items.forEach(([kind, name], i) => {
+    undo.push(...d.defRead(kind, name, cur, false));
+    undo.push(...d.if(d.eq(d.v(cur), d.v(now(i))), d.defRestore(kind, name, old(i))));
+    undo.push(...d.defDrop(old(i)), d.unsetLit(now(i)));
+  });
+  return {apply: out, undo};
+}
+
+/**
+ * Services that follow the shell: on entry the shell marks itself inside (a file named after
+ * its pid, written with a builtin) and starts `devenv __autostart` fully detached (sh exits at
+ * once: no job notice, the prompt never waits); on leave it removes its mark. The supervisor
+ * (usecases/autostart.ts) stops the units once no marked shell is alive and inside.
+ */
+function autoStartCode(d: Dialect, a: Activation): {apply: Lines; undo: Lines} {
+  if (!a.autoStart) return {apply: [], undo: []};
+  const mark = d.q(`${a.autoStart.shellsDir}/${d.kind}-`) + d.pid;
+  return {
+    apply: [d.touch(mark), d.call('command', 'sh', '-c', d.q('"$@" </dev/null >/dev/null 2>&1 &'), 'sh', d.v('_devenv_node'), d.v('_devenv_bin'), '__autostart', d.q(a.root))],
+    undo: [d.call('command', 'rm', '-f', '--', mark)],
+  };
 }
 
 /**

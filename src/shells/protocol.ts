@@ -34,9 +34,18 @@ export const PATH_LIKE = ['PATH', 'XDG_DATA_DIRS'];
 /** Set by the login, the terminal or the shell itself: devenv never sets or restores them. */
 export const NEVER_TOUCH = new Set(['PWD', 'OLDPWD', 'SHLVL', '_', 'PS1', 'HOME', 'USER', 'LOGNAME', 'TERM', 'SHELL', 'HOSTNAME']);
 
-/** Exact names an `[env]` table may not set, each with the reason shown at parse time. */
-const RESERVED: [string[], string][] = [
-  [['PATH'], 'devenv builds PATH from `packages`; add the package instead'],
+/** Where a variable comes from: devenv.toml's [env], a dotenv file, or what a shellHook exported. */
+export type EnvSource = 'env' | 'dotenv' | 'shellHook';
+
+/**
+ * Exact names a project may not set, each with the reason shown, and the sources it applies to
+ * (all when none are named). One list for [env], dotenv files and shellHook exports.
+ */
+const RESERVED: [string[], string, EnvSource[]?][] = [
+  // A shellHook may put entries around PATH (as under nix develop); [env] and dotenv replace it.
+  [['PATH'], 'devenv builds PATH from `packages`; add the package instead', ['env', 'dotenv']],
+  [['XDG_DATA_DIRS'], 'devenv builds XDG_DATA_DIRS from `packages`; add the package instead', ['env', 'dotenv']],
+  [['VIRTUAL_ENV'], 'devenv sets it for [languages.python] (its venv)', ['dotenv']],
   [[...NEVER_TOUCH], 'it belongs to your login, terminal or shell, and devenv never changes it'],
   [['PROMPT_COMMAND', 'PS0', 'PROMPT', 'RPROMPT', 'RPS1', 'PS2', 'PS3', 'PS4', 'precmd_functions', 'preexec_functions', 'chpwd_functions', 'periodic_functions', 'zshexit_functions'],
     'the shell runs it at every prompt: setting it would remove the devenv hook (the project could never unload)'],
@@ -45,27 +54,28 @@ const RESERVED: [string[], string][] = [
   [['status', 'pipestatus', 'argv', 'hostname', 'version', 'FISH_VERSION', 'fish_pid', 'last_pid', 'history', 'umask', 'CMD_DURATION', 'COLUMNS', 'LINES', 'SHLVL', 'fish_kill_signal', 'status_generation', 'fish_private_mode', 'path', 'fpath', 'cdpath', 'manpath', 'module_path', 'psvar'],
     "a read-only or special variable of fish or zsh"],
   [['name', 'system', 'builder', 'outputs', 'out', 'shellHook', 'packages', 'buildInputs', 'nativeBuildInputs', 'propagatedBuildInputs', 'propagatedNativeBuildInputs', 'inputsFrom', 'args', 'stdenv', 'passthru', 'meta', 'env', 'phases', 'src', 'srcs', 'patches', 'preferLocalBuild', 'allowSubstitutes', 'impureEnvVars', 'requiredSystemFeatures', 'allowedReferences', 'allowedRequisites', 'disallowedReferences', 'disallowedRequisites', 'exportReferencesGraph', 'passAsFile', 'outputHash', 'outputHashAlgo', 'outputHashMode', 'strictDeps'],
-    'an attribute of the nix derivation, not an environment variable'],
+    'an attribute of the nix derivation, not an environment variable', ['env']],
 ];
 
-/** Patterns of names an `[env]` table may not set. */
-const RESERVED_PATTERNS: [RegExp, string][] = [
+/** Patterns of names a project may not set (and the sources, all when none are named). */
+const RESERVED_PATTERNS: [RegExp, string, EnvSource[]?][] = [
   [/^(DEVENV_|__DEVENV_|_devenv_)/i, "reserved for devenv's own state"],
-  [/^__/, 'names starting with __ are nix derivation attributes'],
-  [/Phase$|^(pre|post)[A-Z].*$/, 'a stdenv build phase or hook, not an environment variable'],
+  [/^__/, 'names starting with __ are nix derivation attributes', ['env']],
+  [/Phase$|^(pre|post)[A-Z].*$/, 'a stdenv build phase or hook, not an environment variable', ['env']],
   [/^(BASH_(?!ENV$)|fish_|__fish)/, 'a variable bash or fish uses for itself'],
 ];
 
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Why `name` cannot be set by `[env]`, or undefined when it can. One list for the manifest,
- * the activation and exec: what passes here is applied exactly, in every shell.
+ * Why `name` cannot be set by `[env]` (or a dotenv file, or a shellHook export), or undefined
+ * when it can. One list for the manifest, dotenv files, the shellHook, the activation and exec:
+ * what passes here is applied exactly, in every shell.
  */
-export function envNameProblem(name: string): string | undefined {
+export function envNameProblem(name: string, source: EnvSource = 'env'): string | undefined {
   if (!SHELL_NAME.test(name)) return 'environment variable names are letters, digits and _, not starting with a digit';
-  for (const [names, why] of RESERVED) if (names.includes(name)) return why;
-  for (const [re, why] of RESERVED_PATTERNS) if (re.test(name)) return why;
+  for (const [names, why, only] of RESERVED) if (names.includes(name) && (!only || only.includes(source))) return why;
+  for (const [re, why, only] of RESERVED_PATTERNS) if (re.test(name) && (!only || only.includes(source))) return why;
   return undefined;
 }
 
@@ -99,3 +109,41 @@ export const VAR = {
   present: '_devenv_present',
   absent: '_devenv_absent',
 } as const;
+
+/** The hook's own functions and the activation's undo of [shell] aliases and functions. */
+export const DEF_UNDO = '_devenv_undo_defs';
+
+// Names a [shell] alias or function may not take: the shells' keywords and builtins (the hook
+// and users' scripts call them: `printf`, `test`, `set`, `string`...), the functions a shell
+// calls by name at prompts and events, and devenv's own.
+const SHELL_WORDS = [
+  // keywords of bash, zsh and fish
+  'if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'select', 'while', 'until', 'do', 'done', 'in', 'function', 'time', 'coproc',
+  'foreach', 'repeat', 'end', 'begin', 'not', 'and', 'or', 'switch', 'nocorrect', '[[', ']]', '!', '{', '}',
+  // builtins of bash
+  '.', ':', '[', 'alias', 'bg', 'bind', 'break', 'builtin', 'caller', 'cd', 'command', 'compgen', 'complete', 'compopt', 'continue', 'declare', 'dirs', 'disown',
+  'echo', 'enable', 'eval', 'exec', 'exit', 'export', 'false', 'fc', 'fg', 'getopts', 'hash', 'help', 'history', 'jobs', 'kill', 'let', 'local', 'logout',
+  'mapfile', 'popd', 'printf', 'pushd', 'pwd', 'read', 'readarray', 'readonly', 'return', 'set', 'shift', 'shopt', 'source', 'suspend', 'test', 'times',
+  'trap', 'true', 'type', 'typeset', 'ulimit', 'umask', 'unalias', 'unset', 'wait',
+  // builtins of zsh
+  'autoload', 'bindkey', 'chdir', 'emulate', 'functions', 'integer', 'float', 'noglob', 'print', 'rehash', 'setopt', 'unsetopt', 'unfunction', 'unhash',
+  'whence', 'where', 'which', 'zcompile', 'zle', 'zmodload', 'zparseopts', 'zstyle', 'compdef', 'add-zsh-hook', 'is-at-least', 'r',
+  // builtins of fish
+  'abbr', 'argparse', 'block', 'commandline', 'contains', 'count', 'fish_indent', 'math', 'random', 'realpath', 'status', 'string', 'path', 'vared', 'isatty',
+  // functions a shell calls by name
+  'precmd', 'preexec', 'chpwd', 'periodic', 'zshaddhistory', 'zshexit', 'command_not_found_handle', 'command_not_found_handler', 'prompt', 'cdpath',
+  // what the hook runs
+  'devenv', 'node',
+];
+
+/**
+ * Why `name` cannot be a [shell] alias or function, or undefined when it can: a name that would
+ * break the shell, the hook or devenv's own code (refused at parse time with file:line).
+ */
+export function defNameProblem(name: string): string | undefined {
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) return 'names are letters, digits, _ . and -, not starting with a digit, . or -';
+  if (SHELL_WORDS.includes(name)) return 'a keyword, builtin or special function of bash, zsh or fish: redefining it breaks the shell or the hook';
+  if (/^_?_?devenv/i.test(name)) return "reserved for devenv's own hook";
+  if (/^(fish_|__fish|_?TRAP|prompt_|_zsh|__zsh|_comp|compinit|_main_complete)/.test(name)) return 'a function bash, zsh or fish calls itself (prompt, completion, traps)';
+  return undefined;
+}

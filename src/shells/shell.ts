@@ -21,6 +21,10 @@ export interface Activation {
   message: string;
   /** Further lines shown on loading (what the shellHook printed). */
   notes?: string[];
+  /** [shell] aliases and functions (bash/zsh bodies; `fish`: fish bodies given separately). */
+  defs?: {aliases: Record<string, string>; functions: Record<string, string>; fish: Record<string, string>};
+  /** [services] auto-start: where shells inside mark themselves (`<shell>-<pid>` files). */
+  autoStart?: {shellsDir: string};
 }
 
 export interface HookPaths {

@@ -4,7 +4,7 @@ import {generateKeyPairSync} from 'node:crypto';
 import {closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, writeSync} from 'node:fs';
 import {hostname} from 'node:os';
 import {join} from 'node:path';
-import {DevenvError, FileExistsError} from '../errors.js';
+import {DevenvError, UsageError} from '../errors.js';
 import {configDir} from '../paths.js';
 import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
 
@@ -20,7 +20,7 @@ export interface KeyPair {
 export const defaultKeyName = (): string => `${hostname().replace(/[^A-Za-z0-9._-]/g, '-') || 'devenv'}-1`;
 
 export function checkKeyName(name: string): void {
-  if (!NAME_RE.test(name)) throw new DevenvError(`'${name}' is not a usable key name`, {hint: 'use letters, digits, dots, dashes and underscores, e.g. --name cache.example.org-1', code: 'usage'});
+  if (!NAME_RE.test(name)) throw new UsageError(`'${name}' is not a usable key name`, 'use letters, digits, dots, dashes and underscores, e.g. --name cache.example.org-1');
 }
 
 /** Make a key pair: the secret file is created 0600 and never overwritten. */
@@ -39,7 +39,12 @@ export function generateKey(name = defaultKeyName()): KeyPair {
   try {
     fd = openSync(secretFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(secretFile);
+    // The key is never overwritten (its public half may be trusted already): no --force to offer.
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new DevenvError(`a signing key named '${name}' already exists (${secretFile}); not overwriting it`, {
+        hint: `choose another name, e.g. --name ${/-\d+$/.test(name) ? name.replace(/\d+$/, (n) => String(Number(n) + 1)) : `${name}-2`}`,
+        code: 'file_exists',
+      });
     throw e;
   }
   try {

@@ -1,14 +1,14 @@
 // `devenv cache push`: Nix's own `nix copy` to any store URL, signed on the way by the user's key
 // (binary caches sign through their `secret-key` parameter, read by the nix client process alone).
-import {DevenvError, ExitCode} from '../errors.js';
+import {DevenvError, ExitCode, UsageError} from '../errors.js';
 import {runNix} from '../nix/nix.js';
 
 const BINARY_CACHE = /^(file|https?|s3):\/\//;
 const URL_RE = /^(file|https?|s3|ssh|ssh-ng):\/\/[^\s"'\\$;`]+$/;
 
 export function checkStoreUrl(url: string): void {
-  if (!URL_RE.test(url)) throw new DevenvError(`'${url}' is not a store URL devenv can push to`, {hint: 'use file:///dir, http(s)://host/path, s3://bucket, ssh://host or ssh-ng://host', code: 'usage'});
-  if (/[?&]secret-key=/.test(url)) throw new DevenvError('the store URL names a secret-key', {hint: "devenv signs with your key from 'devenv cache key generate' (choose with --key)", code: 'usage'});
+  if (!URL_RE.test(url)) throw new UsageError(`'${url}' is not a store URL devenv can push to`, 'use file:///dir, http(s)://host/path, s3://bucket, ssh://host or ssh-ng://host');
+  if (/[?&]secret-key=/.test(url)) throw new UsageError('the store URL names a secret-key', "devenv signs with your key from 'devenv cache key generate' (choose with --key)");
 }
 
 /**

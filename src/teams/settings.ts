@@ -3,12 +3,12 @@
 // repository cannot point anyone's nix at a cache or a builder they did not accept.
 // Built-ins only at load time: the manifest parser is imported when a table is present.
 import {createHash} from 'node:crypto';
-import {join, relative} from 'node:path';
+import {relative} from 'node:path';
+import {manifestFilesLenient} from '../manifest/files.js';
 import type {Manifest} from '../manifest/model.js';
 import {type InputDigest, sourceTop} from '../project/inputs.js';
 import type {Project} from '../project/project.js';
 import {checkTrust} from '../trust/trust.js';
-import {readFileOrNull} from '../util/fs.js';
 
 export interface TeamSettings {
   substituters: string[];
@@ -58,20 +58,25 @@ const sha = (b: string | Buffer): string => createHash('sha256').update(b).diges
  * the devenv.toml read here must be the one in it (same bytes), and that content must be trusted.
  */
 export async function projectTeamSettings(p: Project, inputs: InputDigest): Promise<ProjectTeamSettings> {
-  const file = join(p.real, 'devenv.toml');
-  const text = readFileOrNull(file);
-  if (text === null) return {settings: noSettings(), passed: false, reason: 'no devenv.toml'};
+  // Every merged file (includes, devenv.local.toml): each must be the one in `inputs`.
+  const files = manifestFilesLenient(p.real);
+  if (!files.length) return {settings: noSettings(), passed: false, reason: 'no devenv.toml'};
   let settings: TeamSettings;
   try {
-    settings = await parseTeamSettings(text, file);
+    if (!files.some((f) => MENTIONS.test(f.text))) settings = noSettings();
+    else {
+      const {loadManifest} = await import('../manifest/load.js');
+      settings = teamSettingsOf(loadManifest(p.real)!.manifest);
+    }
   } catch {
     // An invalid manifest fails the evaluation elsewhere (flake sync); pass nothing.
     return {settings: noSettings(), passed: false, reason: 'devenv.toml is invalid'};
   }
   if (!hasSettings(settings)) return {settings, passed: false};
-  const rel = relative(sourceTop(p), file);
-  const recorded = inputs.perFile[rel];
-  if (recorded === undefined || recorded.replace(/^x/, '') !== sha(text)) return {settings, passed: false, reason: 'devenv.toml changed while it was read'};
+  for (const f of files) {
+    const recorded = inputs.perFile[relative(sourceTop(p), f.path)];
+    if (recorded === undefined || recorded.replace(/^x/, '') !== sha(f.text)) return {settings, passed: false, reason: `${f.name} changed while it was read`};
+  }
   const trust = checkTrust(p.root, inputs.digest);
   if (!trust.trusted) return {settings, passed: false, reason: `the project is ${trust.state === 'changed' ? 'changed since it was allowed' : trust.state === 'denied' ? 'denied' : 'not allowed'}`};
   return {settings, passed: true};

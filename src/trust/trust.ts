@@ -1,6 +1,7 @@
 // Trust: nothing automatic runs for a project the user has not allowed.
-// An allow record binds the project's real path to the digest of everything nix reads of it
-// (project/inputs.ts), so an edit, a pull or a copy elsewhere is blocked until `devenv allow`.
+// An allow record binds the project's real path to the digest of its inputs, exactly what nix
+// can read of it (project/inputs.ts), so an edit of an input or a copy elsewhere is blocked
+// until `devenv allow`, and nothing else (a pull of code, an install) is.
 // Every spelling of a path (symlinks) is the same project: records, denials and prefixes all
 // use the real path, so a symlink never widens trust.
 import {createHash} from 'node:crypto';
@@ -9,7 +10,7 @@ import {dirname, isAbsolute, join, sep} from 'node:path';
 import {dataDir} from '../paths.js';
 import {dotenvDigests} from '../project/dotenv.js';
 import {type InputDigest, readInputs} from '../project/inputs.js';
-import {gitCommonDir, projectAt} from '../project/project.js';
+import {gitCheckout, gitCommonDir, projectAt} from '../project/project.js';
 import {readFileOrNull, readJson, realPath, writeFileAtomic} from '../util/fs.js';
 import {readUserConfig} from './config.js';
 
@@ -22,7 +23,12 @@ export interface AllowRecord {
   digest: string;
   allowedAt: string;
   gitCommonDir?: string;
+  /** INPUTS_RULE for records bound to the inputs; absent on older ones (bound to every file nix copied). */
+  rule?: number;
 }
+
+/** Records of this rule are bound to the inputs; older ones to every tracked file (git) or every file. */
+export const INPUTS_RULE = 2;
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 const allowDir = (): string => join(dataDir(), 'trust', 'allow');
@@ -86,9 +92,66 @@ export interface TrustCheck {
   state: TrustState;
   trusted: boolean;
   digest: string;
+  /** 'worktree': the checkout whose allow this one inherits. */
+  from?: string;
+  /** 'changed' against an allow made under the older rule: why one allow is needed now, in one line. */
+  olderRule?: string;
 }
 
 const digestOf = (root: string): string => readInputs(projectAt(root)).digest;
+
+/**
+ * An older record's per-file digests in today's names (relative to the record's root): it
+ * named files relative to the top of the git repository.
+ */
+function recordFiles(r: AllowRecord): Record<string, string> | undefined {
+  const files = readJson<Record<string, string>>(filesFile(r.root, r.digest));
+  if (!files || r.rule === INPUTS_RULE) return files;
+  const top = gitCheckout(r.root)?.top;
+  if (!top || top === r.root) return files;
+  const prefix = r.root.slice(top.length + 1) + '/';
+  const out: Record<string, string> = {};
+  for (const [n, d] of Object.entries(files)) if (n.startsWith(prefix)) out[n.slice(prefix.length)] = d;
+  // dotenv and setup files were recorded by their names relative to the root
+  for (const [n, d] of Object.entries(files)) if (!(n in out) && !n.includes('/')) out[n] = d;
+  return out;
+}
+
+/** Inputs (and dotenv files) whose content differs from an older-rule record's, or undefined when it kept no per-file record. */
+function olderRuleDiff(root: string, r: AllowRecord, inputs: InputDigest): string[] | undefined {
+  const then = recordFiles(r);
+  if (!then) return undefined;
+  const now = {...inputs.perFile, ...trustDigest(root, inputs.digest).dotenv};
+  return Object.keys(now).filter((f) => then[f] !== now[f]).sort();
+}
+
+/**
+ * A project allowed under the older rule stays allowed when none of its inputs changed since:
+ * the allow is carried over to a record of this rule (silently, once). Otherwise one line says
+ * why one `devenv allow` is needed.
+ */
+function migrate(root: string, real: string, common: string | undefined, records: AllowRecord[], res: (s: TrustState, extra?: Partial<TrustCheck>) => TrustCheck): TrustCheck | undefined {
+  const older = records.filter((r) => r.rule !== INPUTS_RULE && (r.root === real || (common !== undefined && (r.gitCommonDir ?? gitCommonDir(r.root)) === common)));
+  if (!older.length) return undefined;
+  const inputs = readInputs(projectAt(root));
+  let why: string | undefined;
+  for (const r of older.sort((a, b) => (a.root === real ? -1 : b.root === real ? 1 : a.allowedAt < b.allowedAt ? 1 : -1))) {
+    const diff = olderRuleDiff(root, r, inputs);
+    if (diff && !diff.length) {
+      if (r.root !== real) return res('worktree', {from: r.root});
+      try {
+        allow(root, inputs);
+      } catch {}
+      return res('allowed');
+    }
+    if (r.root === real && why === undefined) {
+      why = diff
+        ? `allowed under devenv's older rule (every file nix copied); of what nix reads now, ${diff.slice(0, 3).join(', ')}${diff.length > 3 ? ` and ${diff.length - 3} more` : ''} ${diff.length === 1 ? 'differs' : 'differ'} from then: run 'devenv allow' once`
+        : "allowed under devenv's older rule, which kept no per-file record: run 'devenv allow' once";
+    }
+  }
+  return why ? res('changed', {olderRule: why}) : undefined;
+}
 
 /**
  * What trust is bound to: the inputs' digest, and the content of the [dotenv] files (not
@@ -102,7 +165,7 @@ function trustDigest(root: string, inputDigest: string): {digest: string; dotenv
 
 export function checkTrust(root: string, inputDigest = digestOf(root)): TrustCheck {
   const {digest} = trustDigest(root, inputDigest);
-  const res = (state: TrustState): TrustCheck => ({state, trusted: state === 'allowed' || state === 'prefix' || state === 'worktree', digest});
+  const res = (state: TrustState, extra: Partial<TrustCheck> = {}): TrustCheck => ({state, trusted: state === 'allowed' || state === 'prefix' || state === 'worktree', digest, ...extra});
   const real = realPath(root);
   if (readFileOrNull(denyFile(real)) !== null) return res('denied');
   if (readFileOrNull(allowFile(real, digest)) !== null) return res('allowed');
@@ -110,7 +173,10 @@ export function checkTrust(root: string, inputDigest = digestOf(root)): TrustChe
   const records = readRecords();
   const common = gitCommonDir(real);
   // A record made before the checkout became a git repository has no gitCommonDir: look it up now.
-  if (common && records.some((r) => r.digest === digest && (r.gitCommonDir ?? gitCommonDir(r.root)) === common)) return res('worktree');
+  const sibling = common ? records.find((r) => r.rule === INPUTS_RULE && r.digest === digest && (r.gitCommonDir ?? gitCommonDir(r.root)) === common) : undefined;
+  if (sibling) return res('worktree', {from: sibling.root});
+  const migrated = migrate(root, real, common, records, res);
+  if (migrated) return migrated;
   // Changed: this project was allowed, or (a worktree) another checkout of the same repository was.
   const known = records.some((r) => r.root === real || (common !== undefined && (r.gitCommonDir ?? gitCommonDir(r.root)) === common));
   return res(known ? 'changed' : 'unknown');
@@ -119,13 +185,16 @@ export function checkTrust(root: string, inputDigest = digestOf(root)): TrustChe
 /** The inputs whose content differs from the newest allow of this project (for status). */
 export function changedSinceAllow(root: string, inputs: InputDigest): string[] {
   const real = realPath(root);
-  const last = readRecords()
-    .filter((r) => r.root === real)
-    .sort((a, b) => (a.allowedAt < b.allowedAt ? 1 : -1))[0];
-  const then = last && readJson<Record<string, string>>(filesFile(real, last.digest));
+  const records = readRecords().sort((a, b) => (a.allowedAt < b.allowedAt ? 1 : -1));
+  // A worktree never allowed itself: against the newest allow of a checkout of its repository.
+  const common = gitCommonDir(real);
+  const last = records.find((r) => r.root === real) ?? (common ? records.find((r) => (r.gitCommonDir ?? gitCommonDir(r.root)) === common) : undefined);
+  const then = last && recordFiles(last);
   if (!then) return [];
   const now = {...inputs.perFile, ...trustDigest(root, inputs.digest).dotenv};
-  return [...new Set([...Object.keys(then), ...Object.keys(now)])].filter((f) => then[f] !== now[f]).sort();
+  // An older record holds every file nix copied then: only today's inputs count.
+  const names = last.rule === INPUTS_RULE ? [...new Set([...Object.keys(then), ...Object.keys(now)])] : Object.keys(now);
+  return names.filter((f) => then[f] !== now[f]).sort();
 }
 
 /** Allow the project's current content, under its real path (every spelling of it). */
@@ -133,7 +202,7 @@ export function allow(root: string, inputs: InputDigest = readInputs(projectAt(r
   const real = realPath(root);
   rmSync(denyFile(real), {force: true});
   const {digest, dotenv} = trustDigest(root, inputs.digest);
-  const rec: AllowRecord = {root: real, digest, allowedAt: new Date().toISOString(), gitCommonDir: gitCommonDir(real)};
+  const rec: AllowRecord = {root: real, digest, allowedAt: new Date().toISOString(), gitCommonDir: gitCommonDir(real), rule: INPUTS_RULE};
   writeFileAtomic(filesFile(real, digest), JSON.stringify({...inputs.perFile, ...dotenv}));
   writeFileAtomic(allowFile(real, digest), JSON.stringify(rec) + '\n');
   return rec;

@@ -8,7 +8,7 @@ import {overrideArgs} from '../nix/nix.js';
 import {openProject} from '../project/project.js';
 import {readInputs} from '../project/inputs.js';
 import {type KeyPair, generateKey, signingKey} from '../teams/keys.js';
-import {type CopyResult, archiveResult, copyClosure, displayUrl, pushUrl} from '../teams/push.js';
+import {type CopyResult, archiveResult, checkStoreUrl, copyClosure, displayUrl, pushUrl} from '../teams/push.js';
 import {projectTeamSettings} from '../teams/settings.js';
 
 export function cacheKeyGenerate(name?: string): KeyPair {
@@ -23,12 +23,14 @@ export interface PushReport {
 }
 
 export async function cachePush(cwd: string, opts: {to?: string; key?: string}): Promise<PushReport> {
+  // A bad --to is a usage error wherever it is typed, before anything is looked at.
+  if (opts.to) checkStoreUrl(opts.to);
   const p = openProject(cwd);
   const team = await projectTeamSettings(p, readInputs(p));
   // A push URL written in the project is used only once the project is allowed.
   let to = opts.to;
   if (!to) {
-    if (!team.settings.push) throw new DevenvError('no store to push to', {hint: 'pass --to <store URL> (file:///dir, s3://bucket, ssh-ng://host, ...) or set [cache] push in devenv.toml', code: 'usage'});
+    if (!team.settings.push) throw new DevenvError('no store to push to', {hint: 'pass --to <store URL> (file:///dir, s3://bucket, ssh-ng://host, ...) or set [cache] push in devenv.toml', code: 'usage', exitCode: 2});
     if (!team.passed) throw new NotAllowedError(p.root, `is not allowed, so its [cache] push URL is not used (${team.reason})`);
     to = team.settings.push;
   }

@@ -15,8 +15,9 @@ import {pidAlive} from '../util/proc.js';
 import {watcherStatus} from '../watch/state.js';
 import {diagnoseNixError, summarizeNixError} from '../nix/nix-error.js';
 import {flakeDrift} from '../project/sync.js';
-import {openProject} from '../project/project.js';
+import {openProject, projectAt} from '../project/project.js';
 import {readInputs} from '../project/inputs.js';
+import {trackedDotenvFiles} from '../project/dotenv-git.js';
 import {daemonIgnores, hasSettings, ignoredPart, nixConfFix, projectTeamSettings} from '../teams/settings.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
@@ -231,26 +232,20 @@ export function direnvCheck(root: string, cwd: string, env: NodeJS.ProcessEnv = 
   };
 }
 
+/** Nix reads only the inputs (untracked ones too); what git can leak is a tracked dotenv file. */
 export function gitCheck(root: string): Check {
-  const title = 'flake files tracked by git';
-  const git = spawnSync('git', ['-C', root, 'rev-parse', '--show-toplevel'], {encoding: 'utf8', timeout: 10_000});
-  if (git.error) return {id: 'git', title, status: 'skip', detail: 'git is not installed'};
-  if (git.status !== 0) {
-    if (/not a git repository/i.test(git.stderr)) return {id: 'git', title, status: 'ok', detail: 'not in a git repository: nix sees every file'};
-    return {id: 'git', title, status: 'warn', detail: `git cannot read this repository: ${lastLines(git.stderr, 1)}`, next: 'fix the repository (or safe.directory) so nix can read it'};
-  }
-  // Untracked (and not ignored) flake files: nix copies only what git knows.
-  const ls = spawnSync('git', ['-C', root, 'ls-files', '-z', '--others', '--exclude-standard', '--', 'devenv.toml', 'flake.nix', 'flake.lock', '*.nix'], {encoding: 'utf8', timeout: 10_000});
-  if (ls.status !== 0) return {id: 'git', title, status: 'warn', detail: `git ls-files failed: ${lastLines(ls.stderr, 1)}`};
-  const untracked = ls.stdout.split('\0').filter(Boolean);
-  if (!untracked.length) return {id: 'git', title, status: 'ok', detail: 'every flake file is tracked'};
-  const list = untracked.slice(0, 6).join(', ') + (untracked.length > 6 ? ', ...' : '');
+  const title = 'dotenv files kept out of git';
+  if (spawnSync('git', ['--version'], {stdio: 'ignore'}).error) return {id: 'git', title, status: 'skip', detail: 'git is not installed'};
+  const p = projectAt(root);
+  if (!p.git) return {id: 'git', title, status: 'ok', detail: 'not in a git repository'};
+  const tracked = trackedDotenvFiles(p);
+  if (!tracked.length) return {id: 'git', title, status: 'ok', detail: 'no [dotenv] file is tracked by git'};
   return {
     id: 'git',
     title,
-    status: 'fail',
-    detail: `not tracked by git, so invisible to the flake: ${list}`,
-    next: `git add ${untracked.length <= 6 ? untracked.join(' ') : '<files>'}   (or 'git add --intent-to-add' to keep them out of the next commit)`,
+    status: 'warn',
+    detail: `[dotenv] files tracked by git, so their values are in every clone and commit: ${tracked.join(', ')} (nix never reads them)`,
+    next: `git rm --cached ${tracked.join(' ')}, and add ${tracked.length > 1 ? 'them' : 'it'} to .gitignore`,
   };
 }
 

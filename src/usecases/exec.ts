@@ -3,9 +3,10 @@
 import {spawn} from 'node:child_process';
 import {readEntry} from '../cache/entries.js';
 import {computeKey} from '../cache/key.js';
+import {oneListing} from '../project/inputs.js';
 import {applyToEnv} from '../env/spec.js';
 import {baseEnv, hookEffects} from '../env/shell-hook.js';
-import {UsageError} from '../errors.js';
+import {NotAllowedError, UsageError} from '../errors.js';
 import {runningSetup, setupPlan} from '../languages/setup.js';
 import {withLanguages} from '../project/languages.js';
 import {openProject} from '../project/project.js';
@@ -19,27 +20,37 @@ export interface ExecOptions {
   strict?: boolean;
 }
 
-/** Returns the exit code to use; re-raises the child's signal on ourselves when it died of one. */
-export async function execInEnv(opts: ExecOptions): Promise<number> {
-  if (!opts.argv.length) throw new UsageError('no command given', "usage: devenv exec -- <command> [args...]");
-  const p = openProject(opts.cwd);
+/** The process environment `exec` runs in: the project's, over the caller's own (a loaded project taken back out). */
+export async function execEnvironment(cwd: string, opts: {strict?: boolean; requireTrust?: boolean} = {}): Promise<{root: string; env: NodeJS.ProcessEnv}> {
+  const p = openProject(cwd);
   const root = p.root;
-  warnFlakeDrift(root);
-  const {key} = computeKey(p);
-  const hit = readEntry(key);
-  let entry;
-  if (hit.status === 'hit') entry = hit.entry;
-  else {
-    const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-    entry = (await ensureEnvironment(root, {progress: true, strict: opts.strict})).entry;
+  if (opts.requireTrust) {
+    // The hook's rule, for callers that are not the user's own act (an agent over MCP).
+    const {checkTrust} = await import('../trust/trust.js');
+    const {readInputs} = await import('../project/inputs.js');
+    const t = checkTrust(root, readInputs(p).digest);
+    if (!t.trusted) throw new NotAllowedError(root, t.state === 'denied' ? 'is denied' : t.state === 'changed' ? 'changed since it was allowed' : 'is not allowed');
   }
+  warnFlakeDrift(root);
+  const entry = await oneListing(async () => {
+    const hit = readEntry(computeKey(p).key);
+    if (hit.status === 'hit') return hit.entry;
+    const {ensureEnvironment} = await import('../evaluation/evaluate.js');
+    return (await ensureEnvironment(root, {progress: true, strict: opts.strict})).entry;
+  });
   if (setupPlan(root, entry.spec).steps.length || runningSetup(root)) {
     const {setupBeforeExec} = await import('./setup.js');
     await setupBeforeExec(root, entry.spec);
   }
   debug('environment ready');
   const own = await projectEnv(root);
-  const env = applyToEnv(baseEnv(), withLanguages(entry.spec, root), {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own));
+  return {root, env: applyToEnv(baseEnv(), withLanguages(entry.spec, root), {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own))};
+}
+
+/** Returns the exit code to use; re-raises the child's signal on ourselves when it died of one. */
+export async function execInEnv(opts: ExecOptions): Promise<number> {
+  if (!opts.argv.length) throw new UsageError('no command given', "usage: devenv exec -- <command> [args...]");
+  const {env} = await execEnvironment(opts.cwd, {strict: opts.strict});
   debug('spawning');
   return new Promise((resolve) => {
     const child = spawn(opts.argv[0], opts.argv.slice(1), {stdio: 'inherit', env, cwd: opts.cwd});
@@ -58,5 +69,60 @@ export async function execInEnv(opts: ExecOptions): Promise<number> {
         resolve(128 + (({SIGINT: 2, SIGTERM: 15, SIGHUP: 1, SIGKILL: 9, SIGQUIT: 3} as Record<string, number>)[signal] ?? 1));
       } else resolve(code ?? 0);
     });
+  });
+}
+
+export interface CapturedRun {
+  root: string;
+  argv: string[];
+  exitCode: number;
+  /** The signal that ended it (a timeout ends it with SIGTERM, then SIGKILL). */
+  signal: string | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  /** Output past `maxBytes` per stream is dropped, and said so here. */
+  truncated: boolean;
+}
+
+/**
+ * `exec` for a caller that is not a terminal (the MCP server): trusted projects only, stdin
+ * closed, output captured (bounded), the command's whole process group ended at the timeout.
+ */
+export async function execCaptured(opts: {cwd: string; argv: string[]; timeoutMs?: number; maxBytes?: number}): Promise<CapturedRun> {
+  if (!opts.argv.length) throw new UsageError('no command given', 'pass the command as a list of words, e.g. ["python3", "--version"]');
+  const {root, env} = await execEnvironment(opts.cwd, {requireTrust: true});
+  const max = opts.maxBytes ?? 1 << 20;
+  return new Promise((resolve) => {
+    const child = spawn(opts.argv[0], opts.argv.slice(1), {stdio: ['ignore', 'pipe', 'pipe'], env, cwd: opts.cwd, detached: true});
+    const out = {stdout: [] as Buffer[], stderr: [] as Buffer[]};
+    const size = {stdout: 0, stderr: 0};
+    let truncated = false;
+    for (const k of ['stdout', 'stderr'] as const) {
+      child[k].on('data', (b: Buffer) => {
+        const room = max - size[k];
+        if (b.length > room) truncated = true;
+        if (room > 0) out[k].push(b.subarray(0, room));
+        size[k] += Math.min(b.length, Math.max(room, 0));
+      });
+    }
+    let timedOut = false;
+    const group = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {}
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      group('SIGTERM');
+      setTimeout(() => group('SIGKILL'), 3000).unref();
+    }, opts.timeoutMs ?? 600_000);
+    const done = (exitCode: number, signal: string | null, extra = '') => {
+      clearTimeout(timer);
+      resolve({root, argv: opts.argv, exitCode, signal, timedOut, stdout: Buffer.concat(out.stdout).toString('utf8'), stderr: Buffer.concat(out.stderr).toString('utf8') + extra, truncated});
+    };
+    child.on('error', (e: NodeJS.ErrnoException) => done(e.code === 'ENOENT' ? 127 : 126, null, `devenv: cannot run '${opts.argv[0]}': ${e.code === 'ENOENT' ? 'command not found in the project environment' : e.message}\n`));
+    // 'close': both pipes drained, so nothing the command printed is lost.
+    child.on('close', (code, signal) => done(signal ? 128 + (({SIGINT: 2, SIGTERM: 15, SIGHUP: 1, SIGKILL: 9, SIGQUIT: 3} as Record<string, number>)[signal] ?? 1) : (code ?? 0), signal));
   });
 }

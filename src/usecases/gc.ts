@@ -10,8 +10,8 @@ export function gc(olderThan: string, dryRun: boolean): GcResult & {sources: num
   let age: number;
   try {
     age = parseAge(olderThan);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+  } catch {
+    throw new UsageError(`cannot read '${olderThan}' as an age`, 'give a number and a unit (s, m, h, d, w), e.g. --older-than 30d or --older-than 12h');
   }
   const res = collectGarbage(age, dryRun);
   // A copy is refreshed by every evaluation of its project; an old one is recreated on demand.

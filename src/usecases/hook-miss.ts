@@ -6,20 +6,32 @@ import {activationText, ensureTrustEpoch, removeActivations, renderActivations, 
 import {type CacheEntry, readEntry} from '../cache/entries.js';
 import {keyFor} from '../cache/key.js';
 import {readProjectState, updateProjectState} from '../cache/project-state.js';
-import {DevenvError, isTransient} from '../errors.js';
+import {ALLOW_HINT, DevenvError, isTransient} from '../errors.js';
 import {strictFromEnv} from '../nix/nix.js';
 import {tilde} from '../paths.js';
 import {dotenvNames, setupInputNames} from '../project/dotenv.js';
-import {CORE_FILES, findRoot} from '../project/find.js';
-import {readInputs} from '../project/inputs.js';
+import {CORE_FILES, findRoot, isProjectRoot} from '../project/find.js';
+import {type InputDigest, oneListing, readInputs} from '../project/inputs.js';
 import {warnFlakeDrift} from '../project/sync.js';
 import {currentDir, projectAt} from '../project/project.js';
 import {shellFor} from '../shells/index.js';
 import type {Shell} from '../shells/shell.js';
-import {checkTrust} from '../trust/trust.js';
+import {changedSinceAllow, checkTrust, type TrustCheck} from '../trust/trust.js';
 import {exists, StorageError} from '../util/fs.js';
 import {refreshInBackground} from './refresh.js';
 import {setupOnEntry} from './setup.js';
+
+/** Why the hook does not load the project, naming exactly the inputs that changed since the allow. */
+export function blockReason(root: string, trust: TrustCheck, inputs: InputDigest): string {
+  if (trust.state === 'denied') return `is denied; ${ALLOW_HINT}`;
+  if (trust.olderRule) return trust.olderRule;
+  if (trust.state === 'changed') {
+    const changed = changedSinceAllow(root, inputs);
+    if (changed.length) return `changed since it was allowed (${changed.slice(0, 4).join(', ')}${changed.length > 4 ? ` and ${changed.length - 4} more` : ''}); run 'devenv allow' to trust the new content`;
+    return "changed since it was allowed; run 'devenv allow' to trust the new content";
+  }
+  return `is not allowed; ${ALLOW_HINT}`;
+}
 
 function blockedCode(shell: Shell, root: string, message: string): string {
   const files = [...CORE_FILES, ...dotenvNames(root), ...setupInputNames(root)].map((f) => join(root, f));
@@ -49,9 +61,15 @@ export function blockedAfterError(shellName: string, root: string): string {
   return blockedCode(shellFor(shellName), root, 'devenv: will try again when a project file changes');
 }
 
-export async function hookMiss(shellName: string, rootArg: string | undefined): Promise<string> {
+export function hookMiss(shellName: string, rootArg: string | undefined): Promise<string> {
+  return oneListing(() => hookMissOnce(shellName, rootArg));
+}
+
+async function hookMissOnce(shellName: string, rootArg: string | undefined): Promise<string> {
   const shell = shellFor(shellName);
-  const root = rootArg || findRoot(currentDir());
+  // The shell's own root finding agrees with findRoot; a root it passes that devenv does not
+  // count as a project (an older hook's ~/flake.nix) is looked up again.
+  const root = rootArg && isProjectRoot(rootArg) ? rootArg : findRoot(currentDir());
   const loaded = process.env.DEVENV_ROOT || undefined;
   // Inside the loaded project, but a project of its own (nested).
   const nested = !!loaded && root !== null && root !== loaded && root.startsWith(loaded + sep);
@@ -67,8 +85,7 @@ export async function hookMiss(shellName: string, rootArg: string | undefined): 
   const trust = checkTrust(root, inputs.digest);
   if (!trust.trusted) {
     removeActivations(root);
-    const why = trust.state === 'denied' ? 'is denied' : trust.state === 'changed' ? 'changed since it was allowed' : 'is not allowed';
-    const msg = `devenv: ${tilde(root)} ${why}; run 'devenv allow' to trust its flake.nix, flake.lock and devenv.toml`;
+    const msg = `devenv: ${tilde(root)} ${blockReason(root, trust, inputs)}`;
     if (nested) {
       // Nested untrusted project: keep the trusted parent loaded (direnv#1493).
       out.push(blockedCode(shell, root, `${msg} (keeping ${tilde(loaded)} loaded)`));

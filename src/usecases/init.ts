@@ -62,12 +62,19 @@ export function initProject(opts: InitOptions): InitResult {
   const current = readFileOrNull(gitignore);
   // devenv's state, and what language setup makes (a venv, node_modules): never committed.
   const ignores = ['.devenv', ...(manifest.languages?.python?.venv ? ['.venv'] : []), ...(manifest.languages?.node ? ['node_modules'] : [])];
-  const missing = ignores.filter((d) => !new RegExp(`^/?${d.replace('.', '\\.')}/?$`, 'm').test(current ?? ''));
+  // Secrets: .env and the configured dotenv files (nix never reads them; git must not either).
+  // devenv.local.toml: each developer's own overrides (ports, env), merged last, never shared.
+  const secrets = [...new Set(['.env', 'devenv.local.toml', ...(manifest.dotenv?.files ?? [])])];
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const missing = [
+    ...ignores.filter((d) => !new RegExp(`^/?${esc(d)}/?$`, 'm').test(current ?? '')).map((d) => `${d}/`),
+    ...secrets.filter((f) => !new RegExp(`^/?${esc(f)}$`, 'm').test(current ?? '')).map((f) => `/${f}`),
+  ];
   if (missing.length) {
-    writeFileAtomic(gitignore, `${current ?? ''}${current && !current.endsWith('\n') ? '\n' : ''}${missing.map((d) => `${d}/\n`).join('')}`, 0o644);
+    writeFileAtomic(gitignore, `${current ?? ''}${current && !current.endsWith('\n') ? '\n' : ''}${missing.map((d) => `${d}\n`).join('')}`, 0o644);
     written.push(gitignore);
   }
-  // A flake only sees files git knows about: mark ours so the first evaluation works.
+  // Nix reads the inputs whether git tracks them or not; marking ours shows them in `git status`.
   let gitTracked = false;
   const inGit = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], {cwd: root, encoding: 'utf8'});
   if (inGit.status === 0 && inGit.stdout.trim() === 'true') {

@@ -3,7 +3,6 @@ import {join} from 'node:path';
 import {DevenvError, UsageError} from '../errors.js';
 import {ATTR_RE, checkPackageNames} from './search.js';
 import {editPackages} from '../manifest/edit.js';
-import {parseManifest} from '../manifest/parse.js';
 import {flakeOwnership} from '../flake/render.js';
 import {keepTrustAcross} from '../trust/trust.js';
 import {readFileOrNull, withLock, writeFileAtomic} from '../util/fs.js';
@@ -42,7 +41,7 @@ async function editLocked(root: string, op: 'add' | 'remove', names: string[], o
   if (op === 'add') await checkPackageNames(root, result.changed);
   return keepTrustAcross(root, async (): Promise<PackagesResult> => {
     writeFileAtomic(tomlFile, result.text, 0o644);
-    const flakeResult = await syncFlake(root, {force: opts.force, manifest: parseManifest(result.text, tomlFile)});
+    const flakeResult = await syncFlake(root, {force: opts.force});
     return {root, changed: result.changed, skipped: result.skipped, ...(result.providedBy ? {providedBy: result.providedBy} : {}), flake: flakeResult};
   });
 }

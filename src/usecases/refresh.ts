@@ -17,14 +17,16 @@ export async function reloadProject(cwd: string, opts: {strict?: boolean} = {}) 
   const {root} = openProject(cwd);
   const start = Date.now();
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-  const res = await ensureEnvironment(root, {force: true, strict: opts.strict, progress: true});
+  const res = await ensureEnvironment(root, {force: true, strict: opts.strict, progress: true, explainsFallback: true});
   // An explicit reload needs no allow, but only a trusted project gets scripts the hook loads.
   const trusted = checkTrust(root).trusted;
   if (trusted) await renderActivations(root, res.entry);
   else removeActivations(root);
   touchTrustEpoch();
   // durationMs: nix print-dev-env alone; elapsedMs: the whole re-evaluation the user waited for.
-  return {root, source: res.source, key: res.entry.key, durationMs: res.entry.durationMs, elapsedMs: Date.now() - start, trusted};
+  // A failure is told with its cause every time, as status tells it (the hook says it once).
+  const failed = res.error ? {message: res.error.message, hint: res.error.hint, error: res.error.code, since: res.entry.createdAt} : undefined;
+  return {root, source: res.source, key: res.entry.key, durationMs: res.entry.durationMs, elapsedMs: Date.now() - start, trusted, failed};
 }
 
 export async function updateProject(cwd: string) {

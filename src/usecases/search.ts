@@ -53,6 +53,16 @@ export async function checkPackageNames(root: string, names: string[]): Promise<
 
 export async function searchProject(cwd: string, terms: string[]): Promise<{nixpkgs: string; results: SearchHit[]; cached: boolean}> {
   if (!terms.length || terms.some((t) => !t.trim())) throw new UsageError('nothing to search for', 'usage: devenv search <term...>');
+  // nix search reads each term as a regular expression (ECMAScript, as JavaScript's); a bad one
+  // is the user's to fix, not a nix failure.
+  for (const t of terms) {
+    try {
+      new RegExp(t, 'i');
+    } catch (e) {
+      const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
+      throw new UsageError(`'${t}' is not a regular expression (${why}); search terms are regular expressions`, `e.g. 'python.*numpy'; escape a character meant literally ('\\${t.replace(/[^*+?()[\]{}|\\^$.]/g, '').slice(0, 1) || '*'}')`);
+    }
+  }
   const {root} = openProject(cwd);
   const ref = projectNixpkgs(root);
   const id = createHash('sha256').update(JSON.stringify([ref, overrideDigest(nixpkgsOverride()), terms])).digest('hex').slice(0, 32);

@@ -1,13 +1,15 @@
 // `devenv up`, `down`, `ps`, `logs`, `run`, `test`: the project's services, processes and
 // tasks, found from the cwd.
 import {openProject} from '../project/project.js';
-import {type Units, projectUnits, selectServices, servicesStatus, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
+import {type Units, projectUnits, selectServices, servicesStatus, servicesStatusOf, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
 import type {TaskResult} from '../services/tasks.js';
 import type {RemovedCheckout} from '../services/leftovers.js';
 import {DevenvError, ServiceError, UsageError} from '../errors.js';
+import {tailLines as readTail} from '../services/process.js';
 
 export type {Service, ServiceStatus, StartResult, StopResult, TaskResult, UpIO};
+export type AutoStartStatus = NonNullable<ReturnType<typeof import('./autostart.js').autoStartStatus>>;
 export {fileSize, followFile, tailLines} from '../services/process.js';
 
 /** The named services and processes of the project around `cwd` (all when none named). */
@@ -23,7 +25,62 @@ async function unitsAt(cwd: string, opts: {running?: boolean; starting?: boolean
     const {recordCheckout} = await import('../services/leftovers.js');
     recordCheckout(p.real, p.git?.commonDir);
   }
-  return projectUnits(p.root, opts);
+  return monorepoUnits(p.root, opts);
+}
+
+/** A unit of a member, named member:unit; what it does is the member's own (its state, ports, logs). */
+function memberService(s: Service, prefix: string): Service {
+  const name = `${prefix}:${s.name}`;
+  return {
+    name,
+    after: s.after?.map((a) => (a.includes(':') ? a : `${prefix}:${a}`)),
+    logFile: s.logFile,
+    start: async (o) => ({...(await s.start(o)), name}),
+    ready: () => s.ready(),
+    stop: async (why) => ({...(await s.stop(why)), name}),
+    status: async () => ({...(await s.status()), name}),
+  };
+}
+
+/**
+ * The project's units and, for a root with [project] members, every member's, named
+ * member:unit, in one graph: `after = ["api:postgres"]` orders across members.
+ */
+async function monorepoUnits(root: string, opts: {running?: boolean} = {}): Promise<Units> {
+  const units = await projectUnits(root, opts);
+  const {projectMembers} = await import('../services/members.js');
+  let members: {name: string; root: string}[] = [];
+  try {
+    members = projectMembers(root);
+  } catch (e) {
+    if (!opts.running) throw e;
+  }
+  if (!members.length) return units;
+  const taskRoots = new Map<string, string>();
+  const services = [...units.services];
+  const deps = new Map(units.deps);
+  for (const m of members) {
+    const u = await projectUnits(m.root, opts);
+    const ren = (n: string) => `${m.name}:${n}`;
+    for (const s of u.services) services.push(memberService(s, m.name));
+    for (const [n, t] of u.tasks) {
+      units.tasks.set(ren(n), {...t, name: ren(n), after: t.after.map(ren)});
+      taskRoots.set(ren(n), m.root);
+    }
+    for (const [n, k] of u.kind) units.kind.set(ren(n), k);
+    for (const [n, d] of u.deps) deps.set(ren(n), [...d.map(ren), ...(u.crossDeps.get(n) ?? [])]);
+    for (const [n, p] of u.fixedPorts) units.fixedPorts.set(ren(n), p);
+  }
+  for (const [n, cross] of units.crossDeps) deps.set(n, [...(deps.get(n) ?? []), ...cross]);
+  for (const [n, d] of deps) {
+    const unknown = d.filter((x) => !units.kind.has(x));
+    if (unknown.length) throw new UsageError(`${n} starts after ${unknown.join(', ')}, which no member defines`, `units here: ${[...units.kind.keys()].join(', ')}`);
+  }
+  // Dependants after what they need, across members too (down stops in reverse).
+  const {topoOrder} = await import('../services/index.js');
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const ordered = topoOrder(services.map((s) => s.name), deps).filter((n) => byName.has(n)).map((n) => byName.get(n)!);
+  return {...units, services: ordered, deps, taskRoots};
 }
 
 /**
@@ -92,7 +149,7 @@ export async function runTaskAt(cwd: string, task: string, args: string[], io: U
 /** Reverse start order: dependants first. Keeps going past one that fails to stop. */
 export async function downAt(cwd: string, names: string[], onStopped: (r: StopResult) => void): Promise<{root: string; services: StopResult[]; errors: string[]}> {
   const {root} = openProject(cwd);
-  const units = await projectUnits(root, {running: true});
+  const units = await monorepoUnits(root, {running: true});
   if (names.length) checkNames(units, names);
   const chosen = names.length ? units.services.filter((s) => names.includes(s.name)) : units.services;
   if (!units.services.length) {
@@ -104,12 +161,19 @@ export async function downAt(cwd: string, names: string[], onStopped: (r: StopRe
   return {root, services: results, errors};
 }
 
-export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; removed: RemovedCheckout[]}> {
+export async function listServices(cwd: string): Promise<{root: string; services: ServiceStatus[]; removed: RemovedCheckout[]; manifestError?: {message: string; hint?: string}; autoStart?: AutoStartStatus}> {
   const p = openProject(cwd);
   const {removedCheckouts} = await import('../services/leftovers.js');
   // Another checkout of this repository, removed while its servers ran: they run on, unreachable from there.
   const removed = p.git ? await removedCheckouts(p.git.commonDir) : [];
-  return {root: p.root, services: await servicesStatus(p.root), removed};
+  const units = await monorepoUnits(p.root, {running: true});
+  const services = await Promise.all(units.services.map(async (s) => ({kind: 'service' as const, ...(await s.status())})));
+  const configError = units.configError;
+  const manifestError = configError ? {message: configError.message, hint: (configError as {hint?: string}).hint} : undefined;
+  // [services] auto-start: which shells keep the units up (only while a supervisor runs).
+  const {autoStartStatus} = await import('./autostart.js');
+  const autoStart = autoStartStatus(p.root);
+  return {root: p.root, services, removed, ...(manifestError ? {manifestError} : {}), ...(autoStart ? {autoStart} : {})};
 }
 
 /** Log files to show: services', processes' and tasks' (all when none named). */
@@ -196,4 +260,11 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
     for (const f of [`processes-${tag}`, `tasks-${tag}`, `mysql-home-${tag}`, `project-env-${tag}.json`, join('services', `config-${tag}.json`)]) rmSync(join(own, f), {recursive: true, force: true});
     setInstance(before);
   }
+}
+
+/** `devenv logs --json`: the last `lines` lines of each log (all of them when not given). */
+export async function readLogsAt(cwd: string, name?: string, lines?: number): Promise<{root: string; logs: {name: string; logFile: string; lines: string[]}[]}> {
+  const {root} = openProject(cwd);
+  const logs = (await logFilesAt(cwd, name)).map((l) => ({...l, lines: readTail(l.logFile, lines ?? Number.MAX_SAFE_INTEGER, true)}));
+  return {root, logs};
 }

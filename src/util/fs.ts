@@ -227,7 +227,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Wait for a lock, polling; `onWait` is called once if we had to wait. */
 export async function withLock<T>(file: string, fn: () => Promise<T>, onWait?: () => void, timeoutMs = 30 * 60_000): Promise<T> {
   const start = Date.now();
-  let release = tryLock(file);
+  let release: (() => void) | null;
+  try {
+    release = tryLock(file);
+  } catch (e) {
+    // No room (or no right) to write a lock file: work on without one rather than not at all,
+    // as every other write of a full or read-only state dir does.
+    if (!isStorageFault(e)) throw e;
+    return fn();
+  }
   if (!release) onWait?.();
   while (!release) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for lock ${file}`);

@@ -3,7 +3,7 @@ import {readdirSync, statSync} from 'node:fs';
 import {dirname, join, relative, resolve, sep} from 'node:path';
 import {stateDir} from '../paths.js';
 import {CORE_FILES, isProjectRoot as isProject} from '../project/find.js';
-import {inputNames, sourceTop, STATE_DIR_NAME} from '../project/inputs.js';
+import {inputNames, isInputName, sourceTop, STATE_DIR_NAME} from '../project/inputs.js';
 import {projectAt} from '../project/project.js';
 import {readJson, realPath} from '../util/fs.js';
 import {activePrefixes, allowedProjects} from '../trust/trust.js';
@@ -72,9 +72,10 @@ export function skippedDir(root: string, path: string): boolean {
   return rel.split(sep).some((s) => SKIP.has(s));
 }
 
-/** Whether a changed path can change the project's evaluation (every file nix copies can). */
+/** Whether a changed path can change the project's evaluation: only an input can (inputs.ts). */
 export function relevantFile(root: string, path: string): boolean {
-  if (skippedDir(root, dirname(path))) return false;
-  if (dirname(path) === root && CORE_FILES.includes(path.slice(root.length + 1))) return true;
-  return !skippedDir(root, path);
+  const rel = relative(root, path);
+  if (!rel || rel.startsWith('..')) return false;
+  if (CORE_FILES.includes(rel)) return true;
+  return isInputName(root, rel.split(sep).join('/'));
 }

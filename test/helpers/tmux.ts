@@ -45,6 +45,7 @@ export interface StartOptions {
 }
 
 let socketSeq = 0;
+const RUN_ID = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
 
 export class ShellSession {
   readonly socket: string;
@@ -58,7 +59,10 @@ export class ShellSession {
     readonly dir: string,
     private readonly baseEnv: NodeJS.ProcessEnv,
   ) {
-    this.socket = `dv-${process.pid}-${++socketSeq}-${kind}`;
+    // Unique across test files too: jest runs every file in the same worker (same pid) and each
+    // file restarts socketSeq, so a server another file left alive (a killed shell stays under
+    // remain-on-exit) would be reused, with its old environment and rc.
+    this.socket = `dv-${process.pid}-${RUN_ID}-${++socketSeq}-${kind}`;
     this.promptFile = join(dir, 'prompts');
     this.nodeLog = join(dir, 'node-calls.log');
   }
@@ -75,7 +79,10 @@ export class ShellSession {
     const argv = s.writeRc(spy, opts);
     const r = s.tmux(['-f', conf, 'new-session', '-d', '-s', 'main', '-x', '300', '-y', '50', '-c', opts.cwd, '--', ...(opts.wrap ?? []), ...argv]);
     if (r.status !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`);
-    s.waitPrompts(1, 30_000);
+    // Under strace -f on a loaded machine the first prompt can take longer than 30 s.
+    s.waitPrompts(1, opts.wrap ? 120_000 : 30_000);
+    // tmux draws the pty on its own schedule: the prompt counter is written before the prompt shows.
+    for (const end = Date.now() + 10_000; !/\$\s*$/.test(s.pane()) && Date.now() < end; ) sleepMs(20);
     return s;
   }
 

@@ -32,9 +32,9 @@ test('the same output and exit code as through oclif, plain spellings and odd on
   const cases = [
     ['ps'], ['ps', '--json'], ['status'], ['status', '--json'], ['--version'],
     ['logs'], ['logs', 'worker'], ['logs', '-n', '1', 'worker'], ['logs', 'worker', '--lines', '0'], ['logs', 'nope'],
-    ['down', 'nope'], ['down', '--json', 'nope'],
+    ['down', 'nope'], ['down', '--json', 'nope'], ['logs', '--json'], ['logs', '-n', '1', '--json', 'worker'], ['logs', '--json', '-f'],
     // Left to oclif by the light path: parse errors and help read as before.
-    ['ps', 'extra'], ['status', '--jsn'], ['logs', '-n', '-1'], ['logs', '--json'], ['logs', '-n5', 'web'], ['ps', '--json', '--json'], ['down', '--help'], ['ps', '--'],
+    ['ps', 'extra'], ['status', '--jsn'], ['logs', '-n', '-1'], ['logs', '-n5', 'web'], ['ps', '--json', '--json'], ['down', '--help'], ['ps', '--'],
   ];
   for (const args of cases) {
     const r = both(args);

@@ -1,16 +1,20 @@
 // TAB completion in real bash, zsh and fish (tmux): commands, topic subcommands (nested ones
 // too), flags, template names for init, the project's packages for remove, and its services,
 // processes and tasks for up/down/logs/run (each command only what it accepts); a TAB starts
-// no node.
+// no node. Every word offered is data: names planted with $(…), backticks, `;` and globs in a
+// never-allowed project run nothing in any shell and are offered as written.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
 import {ShellSession, type ShellKind, shq, waitUntil} from '../helpers/tmux.js';
 
 let sb: Sandbox;
 let proj: string;
+let hostile: string;
+// Names a cloned repository could plant; each would create a file in the project if run.
+const PLANTED = ['q$(touch${IFS}RAN-1)', 'r`touch${IFS}RAN-2`', 's;touch${IFS}RAN-3', 't*', 'u?$(touch${IFS}RAN-4)'];
 
 beforeAll(() => {
   sb = makeSandbox('devenv-complete-');
@@ -29,6 +33,20 @@ beforeAll(() => {
       '[tasks.seed-db]\nexec = "true"\nafter = ["migrate"]',
       '# [tasks.commented]',
       '[env]\nNOT_A_TASK = "[tasks.fake]"',
+      '',
+    ].join('\n\n'),
+  );
+  // Never allowed: completion reads its devenv.toml anyway (it is text, not code).
+  hostile = join(sb.dir, 'hostile');
+  mkdirSync(hostile);
+  writeFileSync(join(hostile, 'tfile'), ''); // what the glob `t*` would match
+  writeFileSync(
+    join(hostile, 'devenv.toml'),
+    [
+      `packages = [${PLANTED.map((w) => JSON.stringify(w)).join(', ')}]`,
+      ...PLANTED.map((w, i) => `[tasks.${JSON.stringify(`k${i}${w}`)}]\nexec = "true"`),
+      ...PLANTED.map((w, i) => `[processes.${JSON.stringify(`p${i}${w}`)}]\nexec = "true"`),
+      ...PLANTED.map((w, i) => `[services.${JSON.stringify(`v${i}${w}`)}]`),
       '',
     ].join('\n\n'),
   );
@@ -73,6 +91,27 @@ for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) {
       tab('devenv cache key generate --na', /\$ devenv cache key generate --name\s*$/m);
     });
 
+    test('generate completes its targets, github-action too', () => {
+      tab('devenv generate gi', /\$ devenv generate github-action\s*$/m);
+    });
+
+    test('names planted in a never-allowed devenv.toml are offered as data and run nothing', () => {
+      sh.run(`cd ${shq(kind, hostile)}`);
+      // Each planted package completes from its first letter (the shell may quote what it inserts).
+      for (const w of PLANTED) tab(`devenv remove ${w[0]}`, new RegExp(`\\$ devenv remove ${w[0]}\\S*(touch|\\*)`, 'm'));
+      for (const line of ['devenv run k', 'devenv up p', 'devenv logs v', 'devenv down v1']) {
+        const calls = sh.nodeCalls().length;
+        sh.keys('-l', line);
+        sh.keys('Tab');
+        sh.keys('Tab');
+        sh.keys('C-u');
+        expect(sh.run('')).toBe('');
+        expect(sh.nodeCalls().length).toBe(calls);
+      }
+      expect(readdirSync(hostile).sort()).toEqual(['devenv.toml', 'tfile']);
+      sh.run(`cd ${shq(kind, sb.dir)}`);
+    });
+
     test("remove completes the project's packages (from devenv.toml), logs its services", () => {
       sh.run(`cd ${shq(kind, proj)}`);
       tab('devenv remove rip', /\$ devenv remove ripgrep\s*$/m);
@@ -96,12 +135,23 @@ for (const kind of ['bash', 'zsh', 'fish'] as ShellKind[]) {
   });
 }
 
+const bashWords = (cwd: string, ...line: string[]) => {
+  const script = `source ${shq('bash', join(sb.dir, 'complete.bash'))}; COMP_WORDS=(${line.map((w) => shq('bash', w)).join(' ')}); COMP_CWORD=${line.length - 1}; _devenv; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const r = spawnSync('bash', ['--norc', '-c', script], {cwd, encoding: 'utf8'});
+  return r.stdout.split('\n').filter((w) => w && !w.startsWith('-'));
+};
+
+test('planted names are offered exactly as written, never expanded or globbed (bash function, as zsh uses it)', () => {
+  expect(bashWords(hostile, 'devenv', 'remove', '')).toEqual(PLANTED);
+  expect(bashWords(hostile, 'devenv', 'remove', 't')).toEqual(['t*']);
+  // Unit names are cut at the first character a name cannot have.
+  expect(bashWords(hostile, 'devenv', 'run', '')).toEqual(['k0q', 'k1r', 'k2s', 'k3t', 'k4u']);
+  expect(bashWords(hostile, 'devenv', 'generate', '')).toEqual(['flake', 'envrc', 'vscode', 'github-action', 'devcontainer']);
+  expect(readdirSync(hostile).sort()).toEqual(['devenv.toml', 'tfile']);
+});
+
 test('each command is offered exactly the names it accepts (bash function, as zsh uses it)', () => {
-  const words = (...line: string[]) => {
-    const script = `source ${shq('bash', join(sb.dir, 'complete.bash'))}; COMP_WORDS=(${line.map((w) => shq('bash', w)).join(' ')}); COMP_CWORD=${line.length - 1}; _devenv; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const r = spawnSync('bash', ['--norc', '-c', script], {cwd: proj, encoding: 'utf8'});
-    return r.stdout.split('\n').filter((w) => w && !w.startsWith('-'));
-  };
+  const words = (...line: string[]) => bashWords(proj, ...line);
   expect(words('devenv', 'run', '')).toEqual(['migrate', 'seed-db']);
   expect(words('devenv', 'up', '')).toEqual(['postgres', 'web', 'worker']);
   expect(words('devenv', 'down', '')).toEqual(['postgres', 'web', 'worker']);

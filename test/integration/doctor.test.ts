@@ -2,7 +2,7 @@
 // direnv in the same tree, a failed evaluation, a taken postgres port, the hook's evidence.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawn, spawnSync} from 'node:child_process';
-import {mkdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
 import {DEVENV, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
@@ -62,19 +62,18 @@ describe('devenv doctor', () => {
     expect(sb.devenv(['doctor'], {cwd: sb.dir}).stdout).toMatch(/not in a project: project checks skipped/);
   }, 60_000);
 
-  test('devenv.toml not tracked by git is reported (invisible to the flake), and clears once added', () => {
+  test('a [dotenv] file tracked by git is a warning (its values are in every clone), cleared once untracked', () => {
     const g = initProject(sb, 'gitproj', ['minimal']);
+    writeFileSync(join(g, 'devenv.toml'), readFileSync(join(g, 'devenv.toml'), 'utf8') + '\n[dotenv]\nfiles = ["local.env"]\n');
+    writeFileSync(join(g, 'local.env'), 'TOKEN=x\n');
     expect(git(g, 'init', '-q').status).toBe(0);
-    expect(git(g, 'add', 'flake.nix').status).toBe(0);
-    const r = sb.devenv(['doctor', '--json'], {cwd: g});
-    const c = check(report(r), 'git');
-    expect(c?.status).toBe('fail');
-    expect(c?.detail).toMatch(/not tracked by git.*devenv\.toml/);
-    expect(c?.detail).not.toMatch(/flake\.nix/);
-    expect(c?.next).toMatch(/git add devenv\.toml/);
-    expect(r.status).toBe(1);
-    expect(sb.devenv(['doctor'], {cwd: g}).stdout).toMatch(/FAIL +flake files tracked by git/);
-    git(g, 'add', 'devenv.toml');
+    // Untracked flake files are fine now: nix reads the inputs whether git tracks them or not.
+    expect(check(report(sb.devenv(['doctor', '--json'], {cwd: g})), 'git')?.status).toBe('ok');
+    expect(git(g, 'add', 'local.env').status).toBe(0);
+    const c = check(report(sb.devenv(['doctor', '--json'], {cwd: g})), 'git');
+    expect(c).toMatchObject({status: 'warn', detail: expect.stringContaining('local.env'), next: expect.stringMatching(/^git rm --cached local\.env/)});
+    expect(sb.devenv(['doctor'], {cwd: g}).stdout).toMatch(/warn +dotenv files kept out of git/);
+    git(g, 'rm', '-q', '--cached', 'local.env');
     expect(check(report(sb.devenv(['doctor', '--json'], {cwd: g})), 'git')?.status).toBe('ok');
   }, 60_000);
 

@@ -61,13 +61,19 @@ test('generate envrc: direnv loads the same environment as export json, and noth
 test("generate vscode merges into settings.json and keeps the user's settings", () => {
   mkdirSync(join(p, '.vscode'));
   writeFileSync(join(p, '.vscode', 'settings.json'), '{\n  // mine\n  "editor.tabSize": 3,\n  "terminal.integrated.env.linux": {"MINE": "1"},\n}\n');
-  const r = sb.devenv(['generate', 'vscode'], {cwd: p});
+  const r = sb.devenv(['generate', 'vscode'], {cwd: p, env: {PATH: `/opt/caller-secret/bin:${process.env.PATH}`}});
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const s = JSON.parse(readFileSync(join(p, '.vscode', 'settings.json'), 'utf8'));
   expect(s['editor.tabSize']).toBe(3);
   expect(s['terminal.integrated.env.linux'].MINE).toBe('1');
-  expect(s['terminal.integrated.env.linux'].PATH).toBe(JSON.parse(sb.devenv(['export', 'json'], {cwd: p}).stdout).PATH);
+  // The environment's own entries and VS Code's own PATH, nothing of the caller's PATH.
+  const exported = JSON.parse(sb.devenv(['export', 'json'], {cwd: p, env: {PATH: `/opt/caller-secret/bin:${process.env.PATH}`}}).stdout).PATH as string;
+  const vsPath = s['terminal.integrated.env.linux'].PATH as string;
+  expect(vsPath).not.toContain('/opt/caller-secret');
+  for (const e of (process.env.PATH ?? '').split(':')) if (!e.startsWith('/nix/store/')) expect(vsPath.split(':')).not.toContain(e);
+  expect(vsPath).toMatch(/^(\/nix\/store\/|.*\/\.venv\/bin:).*:\$\{env:PATH\}$/);
+  expect(vsPath.replace(':${env:PATH}', '').split(':').every((e) => exported.split(':').includes(e))).toBe(true);
   expect(s['python.defaultInterpreterPath']).toBe(join(p, '.venv', 'bin', 'python'));
   writeFileSync(join(p, '.vscode', 'settings.json'), '{ not json');
   const bad = sb.devenv(['generate', 'vscode'], {cwd: p});

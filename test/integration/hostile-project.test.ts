@@ -48,6 +48,8 @@ const READER_FLAKE = `{
 
 function readerProject(dir: string): string {
   put(join(dir, 'flake.nix'), READER_FLAKE);
+  // A flake that reads the whole tree declares it (issue 19): trust then covers every file.
+  put(join(dir, 'devenv.toml'), '[project]\ninputs = ["**"]\n');
   put(join(dir, 'conf', 'settings.json'), '{"greeting": "hi"}');
   put(join(dir, 'sub', 'devenv.toml'), 'name = "nested"\n'); // a nested project on the way
   put(join(dir, DEEP), 'export FROM_HOOK=1\n');
@@ -74,23 +76,24 @@ describe('trust covers exactly what nix reads', () => {
     expect(status(p).trustChanged).toEqual(['many/f399.txt']);
   });
 
-  test('git flake: tracked and intent-to-add files count, untracked ones (invisible to nix) do not', () => {
+  test('git repository under "**": tracked and untracked files count, the ones git ignores do not', () => {
     const p = readerProject(join(sb.dir, 'reader-git'));
+    put(join(p, '.gitignore'), 'build/\n');
     git(p, 'init', '-q');
     git(p, 'add', '-A');
     expect(sb.devenv(['allow'], {cwd: p}).status).toBe(0);
-    writeFileSync(join(p, 'untracked.txt'), 'nix never sees this');
+    put(join(p, 'build', 'out.txt'), 'nix never sees this');
     expect(status(p).trust).toBe('allowed');
     writeFileSync(join(p, 'conf', 'settings.json'), '{"greeting": "changed"}');
     expect(status(p)).toMatchObject({trust: 'changed', trustChanged: ['conf/settings.json']});
     git(p, 'checkout', '--', 'conf/settings.json');
     expect(status(p).trust).toBe('allowed');
-    git(p, 'add', '--intent-to-add', 'untracked.txt');
+    writeFileSync(join(p, 'untracked.txt'), 'nix reads this under "**"');
     expect(status(p)).toMatchObject({trust: 'changed', trustChanged: ['untracked.txt']});
   });
 });
 
-test("a shell's loaded environment goes stale on a pull that changes any tracked file, not on a commit", () => {
+test("a shell's loaded environment goes stale on a pull that changes an input, not on a commit", () => {
   const p = readerProject(join(sb.dir, 'reader-pull'));
   git(p, 'init', '-q', '-b', 'main');
   git(p, 'add', '-A');
@@ -225,15 +228,15 @@ describe('any path works, and nix evaluates the directory trust was checked for'
   });
 });
 
-test('nothing of a non-git project\'s .devenv reaches /nix/store; its sources do', () => {
+test('nothing of a non-git project\'s .devenv reaches /nix/store; its inputs do', () => {
   const tag = Math.random().toString(36).slice(2, 10);
   const p = envProject(join(sb.dir, 'nogit-store'), {WHO: 'x'});
   put(join(p, '.devenv', 'state', 'postgres', `secret-${tag}`), 'password hash');
   put(join(p, 'nested', '.devenv', `secret2-${tag}`), 'x');
-  put(join(p, `visible-${tag}`), 'x');
+  put(join(p, `visible-${tag}.nix`), '{}');
   expect(sb.devenv(['exec', '--', 'true'], {cwd: p}).status).toBe(0);
   const find = (name: string) => spawnSync('sh', ['-c', `find /nix/store -maxdepth 6 -name '${name}' 2>/dev/null`], {encoding: 'utf8'}).stdout.trim();
-  expect(find(`visible-${tag}`)).toMatch(/^\/nix\/store\/[0-9a-z]{32}-source\/visible-/);
+  expect(find(`visible-${tag}.nix`)).toMatch(/^\/nix\/store\/[0-9a-z]{32}-source\/visible-/);
   expect(find(`secret-${tag}`)).toBe('');
   expect(find(`secret2-${tag}`)).toBe('');
 }, 300_000);

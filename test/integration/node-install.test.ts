@@ -113,6 +113,7 @@ describe('node install', () => {
     // The shell notices at its next prompt (no cd, no edit).
     expect(sh.run('true')).toContain("devenv: npm ci in the background; the shell is usable now ('devenv status' shows progress)");
     waitSetup();
+    sh.run('true'); // the reload that follows a finished setup
     expect(sh.run(`node -e 'console.log(require("is-number")(7))'`)).toBe('true');
     expect(setupState().missing).toBeUndefined();
   }, SETUP_TIMEOUT);

@@ -222,7 +222,9 @@ describe('recorded pids are proven before they are signalled', () => {
 describe('readiness', () => {
   let holder: Server | undefined;
   beforeAll(() => rmSync(join(main, '.slow-ok')));
-  afterAll(() => holder?.close());
+  afterAll(() => {
+    holder?.close();
+  });
 
   test("a process whose port another program holds is refused before it starts, naming the holder", async () => {
     const port = ps(main).web.port!;

@@ -49,7 +49,7 @@ exec = "if [ -f .flaky-ok ]; then exec sleep 100000; else touch .flaky-ok; echo 
 after = ["web"]
 
 [processes.crashy]
-exec = "echo boom-$RANDOM; exit 3"
+exec = "test -f .crashy-ok && exec sleep 100000; echo boom-$RANDOM; exit 3"
 restart = "on-failure"
 max_restarts = 2
 after = ["web"]
@@ -144,7 +144,7 @@ function newCheckoutProject(): void {
   writeFileSync(join(main, 'devenv.toml'), TOML);
   writeFileSync(join(main, 'server.py'), SERVER);
   writeFileSync(join(main, 'migrations', '001.sql'), 'CREATE TABLE IF NOT EXISTS items (name text);\n');
-  writeFileSync(join(main, '.gitignore'), '.devenv/\n.migrated\n.flaky-ok\n.test-exit\n.env.local\n');
+  writeFileSync(join(main, '.gitignore'), '.devenv/\n.migrated\n.flaky-ok\n.test-exit\n.crashy-ok\n.env.local\n');
   ok(run(main, ['generate']));
   git(main, 'init', '-q', '-b', 'main');
   git(main, 'add', '-A');
@@ -361,6 +361,8 @@ s.on('error', (e) => console.log('error', e.code));`);
 
   test('devenv test runs [tasks.test] on throwaway servers and fresh ports, leaves the running ones alone, exits with its code', () => {
     const before = ps(main);
+    // The test task comes after every process too: crashy must come up this time.
+    writeFileSync(join(main, '.crashy-ok'), '');
     const t = ok(run(main, ['test'])); // on failure: devenv's own words, not just the code
     const ports = /TESTPORTS (\d+) (\d+) (\d+)/.exec(t.stdout);
     expect(ports).not.toBeNull();
@@ -375,6 +377,7 @@ s.on('error', (e) => console.log('error', e.code));`);
     writeFileSync(join(main, '.test-exit'), '7\n');
     const failing = run(main, ['test']);
     rmSync(join(main, '.test-exit'));
+    rmSync(join(main, '.crashy-ok'));
     expect(failing.status).toBe(7);
     // Nothing of the test instances is left: no port, no process.
     const reg = JSON.parse(readFileSync(join(sb.env.XDG_STATE_HOME!, 'devenv', 'ports.json'), 'utf8'));

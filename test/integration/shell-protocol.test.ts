@@ -176,6 +176,8 @@ for (const kind of KINDS) {
 }
 `,
       );
+      // A hand-written flake that reads a non-.nix file declares it (only inputs reach nix).
+      writeFileSync(join(p, 'devenv.toml'), '[project]\ninputs = ["fake-stdenv/setup"]\n');
       expect(sb.devenv(['allow'], {cwd: p}).status).toBe(0);
       expect(shown(cd(p, EVAL))).toEqual([loading(p)]);
       const inside = sh.env();

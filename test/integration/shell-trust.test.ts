@@ -10,7 +10,7 @@ import {makeSandbox, nixSpy, type Sandbox} from '../helpers/env.js';
 import {comparableEnv, ShellSession} from '../helpers/tmux.js';
 
 const EVAL_TIMEOUT = 240_000;
-const HINT = "run 'devenv allow' to trust its flake.nix, flake.lock and devenv.toml";
+const HINT = "run 'devenv allow' to trust what nix reads of it";
 const GIT_ENV = {GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_CONFIG_NOSYSTEM: '1'};
 
 let sb: Sandbox;
@@ -110,7 +110,7 @@ describe('trust through the bash hook', () => {
     expect(cd(wt)).toBe(loading(wt));
     appendFileSync(join(wt, 'devenv.toml'), '\n# edited in the worktree\n');
     // Edited, the worktree of an allowed repository is 'changed', as the checkout would be.
-    expect(sh.run('true')).toBe(['devenv: unloading', `devenv: ${wt} changed since it was allowed; ${HINT}`].join('\n'));
+    expect(sh.run('true')).toBe(['devenv: unloading', `devenv: ${wt} changed since it was allowed (devenv.toml); run 'devenv allow' to trust the new content`].join('\n'));
     expect(JSON.parse(sb.devenv(['status', '--json'], {cwd: wt}).stdout).trust).toBe('changed');
     expect(cd(sb.dir)).toBe('');
     expect(evals()).toBe(1);

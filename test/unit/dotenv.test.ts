@@ -46,7 +46,10 @@ test('a malformed line is an error naming file:line, never echoing the value', (
   expect(err('A="open\nB=2\n')).toBe('.env.local:1: unterminated double quote');
   expect(err("A='open\n")).toBe('.env.local:1: unterminated single quote');
   expect(err('A="x" junk\n')).toBe('.env.local:1: unexpected text after the closing quote of A');
-  expect(err('PATH=/evil\n')).toBe('.env.local:1: PATH cannot be set from a dotenv file (devenv manages it)');
+  expect(err('PATH=/evil\n')).toBe('.env.local:1: PATH cannot be set from a dotenv file: devenv builds PATH from `packages`; add the package instead');
+  // The same list as [env]'s: what the shell runs at every prompt, zsh's specials.
+  expect(err('PROMPT_COMMAND=true\n')).toMatch(/^\.env\.local:1: PROMPT_COMMAND cannot be set from a dotenv file: the shell runs it at every prompt/);
+  expect(err('UID=0\n')).toMatch(/^\.env\.local:1: UID cannot be set from a dotenv file: a special variable of bash or zsh/);
   expect(err('DEVENV_ROOT=/x\n')).toMatch(/^\.env\.local:1: DEVENV_ROOT cannot be set/);
   expect(err('A=1\nthis is not an assignment secret123\n')).not.toContain('secret123');
 });

@@ -72,7 +72,7 @@ export const LAYERS: string[][] = [
   ['teams'],
   ['cache'],
   ['evaluation'],
-  ['services', 'languages'],
+  ['services', 'languages', 'container'],
   ['activation'],
   ['watch'],
   ['usecases'],

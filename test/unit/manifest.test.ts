@@ -240,3 +240,34 @@ describe('the channel table', () => {
     }
   });
 });
+
+describe('[shell] aliases and functions', () => {
+  const err = (text: string): Error => {
+    try {
+      parseManifest(text);
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error('parsed');
+  };
+
+  test('accepted: names with - and ., bash bodies, fish bodies for named functions', () => {
+    const m = parseManifest('[shell]\naliases = {t = "devenv run test", "gs-short" = "git status -s"}\n[shell.functions]\ngreet = "echo hi $1"\n"my.fn" = "true"\n[shell.functions.fish]\ngreet = "echo hi $argv[1]"\n');
+    expect(m.shell).toEqual({aliases: {t: 'devenv run test', 'gs-short': 'git status -s'}, functions: {greet: 'echo hi $1', 'my.fn': 'true', fish: {greet: 'echo hi $argv[1]'}}});
+  });
+
+  test('names that would break the shell or the hook are refused with file:line', () => {
+    expect(err('name = "x"\n\n[shell]\naliases = {cd = "ls"}\n').message).toMatch(/^devenv\.toml:4:1: shell\.aliases\.cd: cannot be a project alias: a keyword, builtin or special function/);
+    expect(err('[shell.functions]\nok = "true"\neval = "true"\n').message).toMatch(/^devenv\.toml:3:1: shell\.functions\.eval: cannot be a project function/);
+    expect(err('[shell.aliases]\n_devenv_hook = "true"\n').message).toMatch(/^devenv\.toml:2:1: shell\.aliases\._devenv_hook: .*reserved for devenv's own hook/);
+    expect(err('[shell.functions]\n__devenv_unload = "true"\n').message).toMatch(/reserved for devenv's own hook/);
+    for (const n of ['printf', 'source', 'builtin', 'set', 'string', 'functions', 'precmd', 'fish_prompt', 'TRAPINT', 'devenv', '[['])
+      expect(err(`[shell.functions]\n${JSON.stringify(n)} = "true"\n`)).toBeInstanceOf(ManifestError);
+    expect(err('[shell.functions]\n"a b" = "true"\n').message).toMatch(/shell\.functions\.a b: cannot be a project function: names are letters/);
+    expect(err('[shell.functions]\n"-x" = "true"\n')).toBeInstanceOf(ManifestError);
+  });
+
+  test('a fish body needs its function in [shell.functions]', () => {
+    expect(err('[shell.functions]\ngreet = "echo"\n[shell.functions.fish]\nother = "echo"\n').message).toMatch(/^devenv\.toml:4:1: shell\.functions\.fish\.other: there is no other in \[shell\.functions\]/);
+  });
+});

@@ -3,29 +3,36 @@ import {expect, test} from '@jest/globals';
 import {briefNixError, diagnoseNixError, summarizeNixError} from '../../src/nix/nix-error.js';
 import {NixFailedError} from '../../src/errors.js';
 
-const UNTRACKED = "warning: Git tree '/tmp/p' is dirty\nerror: getting status of '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix': No such file or directory\n";
-// Nix 2.34's own words for the same fault.
-const UNTRACKED_NEW = 'warning: Git tree \'/tmp/p\' is dirty\nerror: Path \'flake.nix\' in the repository "/tmp/p" is not tracked by Git.\n\n       To make it visible to Nix, run:\n';
-const UNTRACKED_SUB = "error: path '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/api/shell.nix' does not exist\n";
+// Nix reads a copy of the inputs only: a file the flake reads that is not one is missing there.
+const UNDECLARED = "error: getting status of '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/tools/motd.txt': No such file or directory\n";
+const UNDECLARED_SUB = "error: path '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/vendor/lib/extra.nix' does not exist\n";
 const REGISTRY =
   "warning: error: unable to download 'https://github.com/NixOS/flake-registry/raw/master/flake-registry.json': Couldn't resolve host name (6); retrying in 682 ms\nerror: unable to download 'https://github.com/NixOS/flake-registry/raw/master/flake-registry.json': Couldn't resolve host name (6)\n(use '--show-trace' to show detailed location information)\n";
 const NO_FLAKES = "error: experimental Nix feature 'flakes' is disabled; use '--extra-experimental-features flakes' to override\n";
 const NO_DAEMON = "error: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused\n";
 
 test('each failure devenv can name gets its words and what to do', () => {
-  expect(diagnoseNixError(UNTRACKED_NEW)).toMatchObject({code: 'nix_untracked_file', message: 'flake.nix is not tracked by git, so the flake cannot see it'});
-  expect(diagnoseNixError(UNTRACKED)).toEqual({code: 'nix_untracked_file', message: 'flake.nix is not tracked by git, so the flake cannot see it', hint: expect.stringMatching(/^git add flake\.nix, or 'git add --intent-to-add flake\.nix'/)});
-  expect(diagnoseNixError(UNTRACKED_SUB)?.hint).toMatch(/^git add api\/shell\.nix \(from the top of the repository\)/);
+  expect(diagnoseNixError(UNDECLARED)).toEqual({
+    code: 'nix_undeclared_input',
+    message: 'the flake reads tools/motd.txt, which is not one of the environment\'s inputs; add to devenv.toml: [project] inputs = ["tools/motd.txt"]',
+    hint: expect.stringMatching(/^add \[project\] inputs = \["tools\/motd\.txt"\] to devenv\.toml/),
+    replacesNixLine: true,
+  });
+  // What is declared already stays in the line to add.
+  expect(diagnoseNixError(UNDECLARED_SUB, {declared: ['scripts/*.sh']})?.message).toMatch(/\[project\] inputs = \["scripts\/\*\.sh", "vendor\/lib\/extra\.nix"\]$/);
+  // A file that is not there at all, or one that looks like a secret: said so, no line to add.
+  expect(diagnoseNixError(UNDECLARED, {exists: () => false})?.message).toBe('the flake reads tools/motd.txt, which does not exist in the project');
+  expect(diagnoseNixError(UNDECLARED.replace('tools/motd.txt', 'prod.env'), {dotenvLike: (n) => n.endsWith('.env')})?.message).toMatch(/prod\.env, which looks like a dotenv file: devenv never gives those to nix/);
   expect(diagnoseNixError(REGISTRY)).toMatchObject({code: 'nix_no_nixpkgs_input', hint: expect.stringContaining('inputs.nixpkgs.url')});
   expect(diagnoseNixError(NO_FLAKES)).toMatchObject({code: 'nix_no_flakes', hint: expect.stringContaining('Nix 2.4')});
   expect(diagnoseNixError(NO_DAEMON)).toMatchObject({code: 'nix_no_daemon', message: "nix cannot reach the nix daemon (/nix/var/nix/daemon-socket/socket)"});
   expect(diagnoseNixError("error: attribute 'nope' missing")).toBeUndefined();
 });
 
-test("a named failure leads with devenv's words, keeps nix's line, and reads back the same", () => {
-  const e = new NixFailedError('nix print-dev-env', UNTRACKED, {diagnosis: diagnoseNixError(UNTRACKED)});
-  expect(e.message).toBe("nix print-dev-env failed: flake.nix is not tracked by git, so the flake cannot see it\nerror: getting status of '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix': No such file or directory");
-  expect(e.code).toBe('nix_untracked_file');
+test("a named failure leads with devenv's words in one line (nix's store path left out), and reads back the same", () => {
+  const e = new NixFailedError('nix print-dev-env', UNDECLARED, {diagnosis: diagnoseNixError(UNDECLARED)});
+  expect(e.message).toBe('nix print-dev-env failed: the flake reads tools/motd.txt, which is not one of the environment\'s inputs; add to devenv.toml: [project] inputs = ["tools/motd.txt"]');
+  expect(e.code).toBe('nix_undeclared_input');
   expect(e.exitCode).toBe(4);
   // status and the cached-failure path re-read the stored message through the same table.
   expect(diagnoseNixError(e.message)?.hint).toBe(e.hint);

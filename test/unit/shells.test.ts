@@ -314,3 +314,13 @@ describe.each(KINDS)('%s activation and exact revert', (kind) => {
     expect(childEnv).toEqual(before);
   });
 });
+
+describe('fish bodies of [shell.functions]', () => {
+  test('positional parameters are translated; a given fish body wins', async () => {
+    const {fishBody} = await import('../../src/shells/logic.js');
+    expect(fishBody('echo hi $1 ${2} "$@" $* ${@}')).toBe('echo hi $argv[1] $argv[2] $argv $argv $argv');
+    expect(fishBody('echo "$# args"')).toBe('set -l __devenv_argc (count $argv)\necho "$__devenv_argc args"');
+    expect(fishBody('echo $HOME $10x', undefined)).toBe('echo $HOME $argv[1]0x');
+    expect(fishBody('echo $1', 'echo fish')).toBe('echo fish');
+  });
+});

@@ -92,16 +92,18 @@ describe('watched paths', () => {
   writeFileSync(join(root, 'nix', 'deep', 'a.nix'), '{}');
   writeFileSync(join(root, 'node_modules', 'x', 'b.nix'), '{}');
 
-  test('watch dirs: the root and the way to every input (nix copies every file of a path flake but the setup dirs .venv and node_modules)', () => {
-    expect(watchDirs(root)).toEqual([root, join(root, 'nix'), join(root, 'nix', 'deep'), join(root, 'src')]);
+  test('watch dirs: the root and the way to every input (not the setup dirs .venv and node_modules, unless declared)', () => {
+    expect(watchDirs(root)).toEqual([root, join(root, 'nix'), join(root, 'nix', 'deep')]);
   });
 
-  test('relevant files: any file nix copies; not .git, .devenv or node_modules', () => {
+  test('relevant files: the inputs only; not other files, .git, .devenv, node_modules or dotenv files', () => {
     expect(relevantFile(root, join(root, 'devenv.toml'))).toBe(true);
     expect(relevantFile(root, join(root, 'flake.lock'))).toBe(true);
     expect(relevantFile(root, join(root, 'nix', 'x.nix'))).toBe(true);
-    expect(relevantFile(root, join(root, 'hook.sh'))).toBe(true);
-    expect(relevantFile(root, join(root, 'build', 'settings.json'))).toBe(true);
+    expect(relevantFile(root, join(root, 'hook.sh'))).toBe(false);
+    expect(relevantFile(root, join(root, 'build', 'settings.json'))).toBe(false);
+    expect(relevantFile(root, join(root, 'node_modules', 'x', 'b.nix'))).toBe(false);
+    expect(relevantFile(root, join(root, '.env.nix'))).toBe(false);
     expect(relevantFile(root, join(root, '.devenv', 'state', 'postgres.log'))).toBe(false);
     expect(relevantFile(root, join(root, '.git', 'index'))).toBe(false);
   });
