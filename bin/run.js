@@ -72,4 +72,11 @@ async function light() {
   if (code !== undefined) process.exitCode = code;
   return code;
 }
-main();
+main().then(() => {
+  // The launcher found no text it could print itself: leave it one for the next terminal.
+  if (hotHook && launcher && !process.exitCode) {
+    try {
+      require('../dist/cjs/activation/hook-cache.js').saveLaunchText(argv[1], ROOT, launcher, launcherNode ?? '');
+    } catch {}
+  }
+});

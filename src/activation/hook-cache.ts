@@ -70,14 +70,38 @@ export function saveText(name: string, key: string, text: string): void {
     if (lstatSync(base).isDirectory()) mkdirSync(join(base, ...parts), {recursive: true, mode: 0o700});
   } catch {}
   const dir = privateDir(); // checked after: a directory someone else made or planted is not used
-  if (!dir) return;
+  if (dir) writePrivate(dir, name, `${key}\n${text}`);
+}
+
+function writePrivate(dir: string, name: string, content: string): boolean {
   const tmp = join(dir, `.${name}.${process.pid}`);
   try {
-    writeFileSync(tmp, `${key}\n${text}`, {mode: 0o600, flag: 'wx'});
+    writeFileSync(tmp, content, {mode: 0o600, flag: 'wx'});
     renameSync(tmp, join(dir, name));
+    return true;
   } catch {
     rmSync(tmp, {force: true});
+    return false;
   }
+}
+
+/**
+ * For bin/devenv (the sh launcher), which started this node because it had no text it could
+ * trust: node's cached hook again as launch.<shell>, under a header the launcher checks with
+ * builtins only (the package root, node's real path, a key of what it can see itself).
+ */
+export function saveLaunchText(shell: string, root: string, launcher: string, launcherNode: string): void {
+  const dist = join(root, 'dist');
+  const key = hookKey(shell, dist);
+  const text = cachedHook(shell, dist);
+  const dir = privateDir();
+  if (text === undefined || !dir) return;
+  const e = process.env;
+  const header = [root, process.execPath, ['1', shell, launcher, launcherNode, e.XDG_RUNTIME_DIR ?? '', e.XDG_STATE_HOME ?? '', e.HOME ?? ''].join('|')];
+  if (header.some((h) => h.includes('\n')) || !launcher || !launcherNode) return;
+  const name = `launch.${shell}`;
+  // A build between reading the text and writing it: the launcher would trust an old text.
+  if (writePrivate(dir, name, `${header.join('\n')}\n${text}`) && hookKey(shell, dist) !== key) rmSync(join(dir, name), {force: true});
 }
 
 /** `devenv --help`: oclif's text depends on the build, the node version and the width. */
