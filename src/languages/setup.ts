@@ -96,13 +96,11 @@ export function setupPlan(p: Project, spec: EnvSpec): Plan {
 }
 
 export function markRunning(p: Project, pid: number, steps: StepName[]): void {
-  const root = p.root;
   writeState(p, {...readSetupState(p), running: {pid, since: new Date().toISOString(), steps}});
 }
 
 /** The setup that is running now, if any (its pid is alive). */
 export function runningSetup(p: Project): SetupState['running'] | undefined {
-  const root = p.root;
   const r = readSetupState(p).running;
   return r && pidAlive(r.pid) ? r : undefined;
 }
@@ -215,7 +213,6 @@ export function missingSetup(p: Project): string[] {
 
 /** A failure not yet shown to the user: returned once, then marked shown. */
 export function takeUnshownFailure(p: Project): SetupState['failed'] | undefined {
-  const root = p.root;
   const st = readSetupState(p);
   if (!st.failed || st.failed.shown) return undefined;
   const f = st.failed;

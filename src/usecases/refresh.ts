@@ -60,7 +60,6 @@ export function refreshInBackground(p: Project): void {
  * project is already running, so several shells entering at once start one evaluation.
  */
 export async function refresh(p: Project, opts: {exclusive?: boolean} = {}): Promise<EnsureResult | undefined> {
-  const root = p.root;
   if (!checkTrust(p).trusted) return undefined;
   const release = opts.exclusive ? tryLock(join(p.stateDir, 'refresh.lock')) : () => {};
   if (!release) return undefined;

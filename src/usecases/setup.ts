@@ -74,7 +74,6 @@ export async function setupBeforeExec(p: Project, spec: EnvSpec): Promise<void> 
 }
 
 export function setupStatus(p: Project) {
-  const root = p.root;
   const st = readSetupState(p);
   const running = runningSetup(p);
   const missing = missingSetup(p);
