@@ -28,7 +28,7 @@ say() { printf 'offline-root: %s\n' "$*"; }
 die() { printf 'offline-root: ERROR: %s\n' "$*" >&2; exit 1; }
 
 stage() {
-  if [ -f "$CACHE/complete" ]; then say "reusing $STAGE"; return; fi
+  if [ -f "$CACHE/complete" ]; then say "reusing $STAGE"; touch "$CACHE"; return; fi
   [ "$(id -u)" -eq 0 ] || die "staging needs root (debootstrap)"
   command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
   rm -rf "$CACHE"; mkdir -p "$CACHE"
@@ -57,8 +57,9 @@ stage() {
   rm -rf "$STAGE"/usr/share/{doc,man,info,locale,lintian,bug,bash-completion,zsh,common-licenses,i18n}
   rm -rf "$root"
   touch "$CACHE/complete"
-  # Older stagings (another package list) only take space.
-  find "$(dirname "$CACHE")" -mindepth 1 -maxdepth 1 -name "$SUITE-*" ! -path "$CACHE" -exec rm -rf {} +
+  # Stagings of other package lists unused for a week only take space. Not younger ones: another
+  # checkout's setup (another branch's list) may be staging or using one right now.
+  find "$(dirname "$CACHE")" -mindepth 1 -maxdepth 1 -name "$SUITE-*" ! -path "$CACHE" -mtime +7 -exec rm -rf {} +
   say "staged $(du -sh "$STAGE" | cut -f1) in $STAGE"
 }
 
