@@ -28,7 +28,7 @@ say() { printf 'offline-root: %s\n' "$*"; }
 die() { printf 'offline-root: ERROR: %s\n' "$*" >&2; exit 1; }
 
 stage() {
-  if [ -f "$CACHE/complete" ]; then say "reusing $STAGE"; touch "$CACHE"; return; fi
+  if [ -f "$CACHE/complete" ]; then say "reusing $STAGE"; return; fi
   [ "$(id -u)" -eq 0 ] || die "staging needs root (debootstrap)"
   command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
   rm -rf "$CACHE"; mkdir -p "$CACHE"
@@ -86,9 +86,19 @@ KEY="$( { declare -f stage; echo "$SUITE ${PACKAGES[*]}"; } | sha256sum | cut -c
 CACHE="${DEVENV_OFFLINE_CACHE:-/var/cache/devenv-offline}/$SUITE-$KEY"
 STAGE="$CACHE/stage/$NAME"
 
+# One staging at a time on this machine: two setups at once (two checkouts' test runs) would
+# each start by emptying the same directory. Outside stage(): its text is part of the key.
+locked() {
+  mkdir -p "$(dirname "$CACHE")"
+  exec 9>"$(dirname "$CACHE")/.lock"
+  flock 9
+  "$@"
+  [ -d "$CACHE" ] && touch "$CACHE"   # in use: the week-old cleanup keeps it
+}
+
 case "${1:-all}" in
-  stage) stage; echo "$STAGE" ;;
+  stage) locked stage; echo "$STAGE" ;;
   import) import ;;
-  all) stage; import ;;
+  all) locked stage; import ;;
   *) die "usage: $0 [stage|import]" ;;
 esac
