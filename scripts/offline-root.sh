@@ -21,6 +21,8 @@ MIRROR="${DEVENV_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PACKAGES=(python3.11 python3.11-venv postgresql-15 postgresql-client-15
   redis-server redis-tools mariadb-server mariadb-client
   bash-static busybox-static patchelf git openssl pkgconf hello)
+# The front door (one Go binary) and poetry (runs on the set's python3.11).
+PACKAGES+=(caddy python3-poetry)
 NAME=debian-bookworm-root
 GCROOTS=/nix/var/nix/gcroots/devenv-offline
 
@@ -28,7 +30,7 @@ say() { printf 'offline-root: %s\n' "$*"; }
 die() { printf 'offline-root: ERROR: %s\n' "$*" >&2; exit 1; }
 
 stage() {
-  if [ -f "$CACHE/complete" ]; then say "reusing $STAGE"; return; fi
+  if [ -f "$CACHE/complete" ]; then touch "$CACHE"; say "reusing $STAGE"; return; fi
   [ "$(id -u)" -eq 0 ] || die "staging needs root (debootstrap)"
   command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
   rm -rf "$CACHE"; mkdir -p "$CACHE"
@@ -51,14 +53,18 @@ stage() {
   cp "$node" "$root/opt/node/bin/node"
   local npmdir; npmdir="$(dirname "$node")/../lib/node_modules/npm"
   [ -d "$npmdir" ] && cp -a "$npmdir" "$root/opt/node/lib/npm"
+  # corepack (node's own, pinned to the same node): pnpm and yarn with nothing installed globally.
+  [ -d "$npmdir/../corepack" ] && cp -a "$npmdir/../corepack" "$root/opt/node/lib/corepack"
   mkdir -p "$STAGE"
   local d
   for d in usr lib lib64 bin sbin opt; do [ -e "$root/$d" ] && cp -a "$root/$d" "$STAGE/"; done
   rm -rf "$STAGE"/usr/share/{doc,man,info,locale,lintian,bug,bash-completion,zsh,common-licenses,i18n}
   rm -rf "$root"
   touch "$CACHE/complete"
-  # Older stagings (another package list) only take space.
-  find "$(dirname "$CACHE")" -mindepth 1 -maxdepth 1 -name "$SUITE-*" ! -path "$CACHE" -exec rm -rf {} +
+  # Older stagings (another package list) only take space; one used in the last two days may be
+  # another checkout's (a worktree on another branch): removing it would make each re-stage.
+  find "$(dirname "$CACHE")" -mindepth 1 -maxdepth 1 -name "$SUITE-*" ! -path "$CACHE" \
+    ! -newermt '-2 days' -exec rm -rf {} +
   say "staged $(du -sh "$STAGE" | cut -f1) in $STAGE"
 }
 
