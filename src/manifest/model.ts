@@ -91,7 +91,7 @@ export interface Manifest {
   packages?: string[];
   nixpkgs?: {url?: string; config?: NixpkgsConfig};
   languages?: {
-    python?: {version?: string; venv?: boolean; requirements?: string};
+    python?: {version?: string; venv?: boolean; requirements?: string; manager?: 'pip' | 'poetry'};
     node?: {version?: string; install?: string};
     rust?: Record<string, never>;
     go?: Record<string, never>;
@@ -143,6 +143,7 @@ export function nixAttributes(m: Manifest): string[] {
   const out: string[] = [];
   const py = m.languages?.python;
   if (py) out.push(attrFor('python', py.version ?? DEFAULT_PYTHON));
+  if (py?.manager === 'poetry') out.push('poetry');
   const node = m.languages?.node;
   if (node) out.push(node.version ? attrFor('node', node.version) : DEFAULT_ATTRS.node);
   if (m.languages?.rust) out.push('rustc', 'cargo');
