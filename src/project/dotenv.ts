@@ -122,7 +122,7 @@ export function autoStartNames(raw: {services?: unknown; processes?: unknown}): 
   const all = services['auto-start'] === true;
   const out: string[] = [];
   const units: [string, Record<string, unknown>][] = [
-    ...['postgres', 'redis', 'mysql'].filter((n) => n in services).map((n) => [n, table(services[n])] as [string, Record<string, unknown>]),
+    ...['postgres', 'redis', 'mysql', 'caddy'].filter((n) => n in services).map((n) => [n, table(services[n])] as [string, Record<string, unknown>]),
     ...Object.entries(table(raw.processes)).map(([n, v]) => [n, table(v)] as [string, Record<string, unknown>]),
   ];
   for (const [name, cfg] of units) {
