@@ -62,6 +62,20 @@ export function checkoutLabel(root: string): string {
   }
 }
 
+/** Forget the labels of checkouts that no longer exist (devenv gc): their names are free again. */
+export function releaseCheckoutLabels(): string[] {
+  const release = lockSync(labelsFile() + '.lock');
+  try {
+    const reg = readJson<Record<string, string>>(labelsFile()) ?? {};
+    const gone = Object.keys(reg).filter((label) => !existsSync(reg[label]));
+    for (const label of gone) delete reg[label];
+    if (gone.length) writeFileAtomic(labelsFile(), JSON.stringify(reg, null, 1) + '\n');
+    return gone;
+  } finally {
+    release();
+  }
+}
+
 /** `<NAME>_URL` for a process name (web-api -> WEB_API_URL). */
 export const processUrlVar = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
 
