@@ -81,9 +81,10 @@ export class ProcessUnit implements Service {
     if (!k) return {...base, state: 'stopped', restarts: 0, ready: false};
     const {st, alive} = k;
     const common = {...base, restarts: st.restarts, ready: alive && st.ready, ...(st.detail ? {detail: st.detail} : {})};
+    // A final state is final from the moment it is written, whether or not its keeper has exited yet.
+    if (st.state === 'failed' || st.state === 'exited') return {...common, state: st.state, ready: false, ...(st.lastExit ? {detail: st.detail ?? `exited with ${st.lastExit.signal ?? `code ${st.lastExit.code}`}`} : {})};
     if (!alive) {
       if (st.state === 'stopped') return {...common, state: 'stopped', ready: false};
-      if (st.state === 'failed' || st.state === 'exited') return {...common, state: st.state, ready: false, ...(st.lastExit ? {detail: st.detail ?? `exited with ${st.lastExit.signal ?? `code ${st.lastExit.code}`}`} : {})};
       return {...common, state: 'crashed', detail: `its keeper (pid ${st.keeperPid}) died`};
     }
     const state = st.state === 'running' ? (st.ready ? 'running' : 'starting') : st.state === 'backoff' ? 'backoff' : st.state === 'stopping' ? 'stopping' : 'starting';
@@ -158,6 +159,8 @@ export class ProcessUnit implements Service {
       if (k?.alive && k.st.ready) return;
       const st = k?.st;
       if (!k?.alive || st?.state === 'failed' || st?.state === 'exited') {
+        // Its keeper wrote the final state and ends: up returns once it has, so what it leaves is final.
+        if (k?.alive) await waitForExit(k.st.keeperPid, 5000);
         if (st?.state === 'exited' && !this.o.ready) return; // a one-shot that ended cleanly
         const why = st?.detail ?? (st?.lastExit ? `exited (${st.lastExit.signal ? `signal ${st.lastExit.signal}` : `exit code ${st.lastExit.code}`})` : 'stopped');
         throw new ServiceError(`${this.name} ${why}; the end of ${this.logFile}:\n    ${tailLines(this.logFile, 10).join('\n    ')}`, `fix it ('devenv logs ${this.name}'), then run 'devenv up' again`);

@@ -91,10 +91,10 @@ test('--help: the text oclif printed last time, from a private cache, the same b
   expect(sb.devenv(['--help'], {cwd: p, env: {...env, COLUMNS: '200'}}).status).toBe(0);
 });
 
-test('status, logs, down, --version and a second --help open no file of oclif (ps and up not yet: see bin/run.js)', () => {
+test('ps, status, logs, down, --version and a second --help open no file of oclif', () => {
   const log = join(sb.dir, 'strace.log');
   sb.devenv(['--help'], {cwd: p});
-  for (const args of [['status'], ['logs', 'worker'], ['down', 'nope'], ['--version'], ['--help']]) {
+  for (const args of [['ps'], ['ps', '--json'], ['status'], ['logs', 'worker'], ['down', 'nope'], ['--version'], ['--help']]) {
     const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat', process.execPath, DEVENV, ...args], {cwd: p, env: {...sb.env, PWD: p}, encoding: 'utf8'});
     expect([args, r.error]).toEqual([args, undefined]);
     const opened = readFileSync(log, 'utf8');
