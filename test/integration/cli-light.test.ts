@@ -3,7 +3,7 @@
 // not a file of oclif opened on the way (strace). Unusual spellings still reach oclif's parser.
 import {afterAll, beforeAll, expect, test} from '@jest/globals';
 import {spawnSync} from 'node:child_process';
-import {appendFileSync, mkdirSync, readFileSync, statSync} from 'node:fs';
+import {appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {DEVENV, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
 
@@ -104,4 +104,20 @@ test('ps, status, logs, down, --version and a second --help open no file of ocli
   // An odd spelling does go to oclif (and its parser reports it).
   spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat', process.execPath, DEVENV, 'ps', 'extra'], {cwd: p, env: {...sb.env, PWD: p}});
   expect(readFileSync(log, 'utf8')).toContain('@oclif');
+});
+
+test('status remembers a manifest that loaded, by its text: an edit that breaks it is reported at once, and the fix too', () => {
+  const toml = join(p, 'devenv.toml');
+  const good = readFileSync(toml, 'utf8');
+  const manifest = () => JSON.parse(sb.devenv(['status', '--json'], {cwd: p}).stdout).manifest;
+  expect(manifest()).not.toHaveProperty('error');
+  expect(manifest()).not.toHaveProperty('error'); // from the memo
+  try {
+    writeFileSync(toml, good + '\nno_such_key = 1\n');
+    expect(manifest().error).toMatch(/no_such_key/);
+    expect(sb.devenv(['status'], {cwd: p}).stdout).toMatch(/^manifest: does not load: .*no_such_key/m);
+  } finally {
+    writeFileSync(toml, good);
+  }
+  expect(manifest()).not.toHaveProperty('error');
 });
