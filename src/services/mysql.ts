@@ -137,8 +137,6 @@ export class MysqlService extends DaemonService {
   protected readonly toolNames = ['mariadbd', 'mariadb-install-db', 'mariadb', 'mariadb-dump'];
   private readonly m: MysqlLayout;
 
-  private fresh = false;
-
   constructor(o: DaemonOptions & {layout: MysqlLayout}, private readonly seed?: string) {
     super(o);
     this.m = o.layout;
@@ -169,7 +167,6 @@ export class MysqlService extends DaemonService {
     // Only our marker can be in the empty data dir: replace it whole.
     if (readdirSync(this.l.dataDir).length <= 1) rmSync(this.l.dataDir, {recursive: true, force: true});
     renameSync(tmp, this.l.dataDir);
-    this.fresh = true;
     return ['mariadb-install-db'];
   }
 
@@ -182,7 +179,7 @@ export class MysqlService extends DaemonService {
     return runWithInput(tools.bin.mariadb, ['--no-defaults', '--protocol=SOCKET', '-h', 'localhost', '-S', this.l.socket, '-u', this.m.user, '-N', '-B'], socketEnv(tools.env), statement + ';\n');
   }
 
-  protected async afterReady(tools: Tools, opts: StartOptions): Promise<string[]> {
+  protected async afterReady(tools: Tools, opts: StartOptions, fresh: boolean): Promise<string[]> {
     const steps: string[] = [];
     writeClientConfig(this.m);
     const have = await this.sql(tools, 'SHOW DATABASES');
@@ -200,23 +197,17 @@ export class MysqlService extends DaemonService {
     if (r.exitCode !== 0) throw new ServiceError(`could not set up MariaDB's databases and user: ${r.stderr.trim()}`);
     for (const d of missing) steps.push(`created database ${d}`);
     const seed = opts.seedFrom ?? this.seed;
-    if (opts.seedFrom && !this.fresh) steps.push(`not seeded from ${opts.seedFrom}: the databases already have data (seeding is for the first start; remove ${this.l.dataDir} to start again from a copy)`);
-    if (seed && this.fresh) {
+    if (opts.seedFrom && !fresh) steps.push(`not seeded from ${opts.seedFrom}: the databases already have data (seeding is for the first start; remove ${this.l.dataDir} to start again from a copy)`);
+    if (seed && fresh) {
       try {
         steps.push(...(await this.seedFrom(tools, seed)));
       } catch (e) {
-        // Not half-seeded next time: the fresh data dir goes (the caller stops the server).
-        this.dropOnStop = true;
+        // Not half-seeded next time: the fresh data dir goes (the engine stops the server).
+        this.dropDataOnFailure = true;
         throw e;
       }
     }
     return steps;
-  }
-
-  private dropOnStop = false;
-
-  protected afterFailedSetup(): void {
-    if (this.dropOnStop) rmSync(this.l.dataDir, {recursive: true, force: true});
   }
 
   /** Copy the source checkout's databases (mariadb-dump --single-transaction | mariadb), the source running. */
