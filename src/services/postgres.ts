@@ -8,6 +8,7 @@ import {dirname, join} from 'node:path';
 import {ServiceError} from '../errors.js';
 import {projectStateDir} from '../paths.js';
 import {fileIdentity, readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
+import {run, tail} from '../util/run.js';
 import {DaemonService, type Judgement, type Tools} from './daemon.js';
 import {judge, missingDatabasesQuery, type Owner, parseMajor, parsePidFile, serverArgs, sqlIdent, wantedDatabases} from './postgres-files.js';
 import {pgAsk} from './pg-wire.js';
@@ -204,10 +205,9 @@ export class PostgresService extends DaemonService {
     const memoFile = join(projectStateDir(this.o.root), 'services', 'postgres-binary.json');
     const memo = id ? readMemo<number>(memoFile, id) : undefined;
     if (typeof memo === 'number') return memo;
-    const {execa} = await import('execa');
-    const v = await execa(postgres, ['--version'], {env, reject: false, stdin: 'ignore'});
-    const major = parseMajor(String(v.stdout));
-    if (v.exitCode !== 0 || major === undefined) throw new ServiceError(`${postgres} --version failed: ${String(v.stderr || v.stdout).trim()}`);
+    const v = await run(postgres, ['--version'], {env});
+    const major = parseMajor(v.stdout);
+    if (v.exitCode !== 0 || major === undefined) throw new ServiceError(`${postgres} --version failed: ${tail(v)}`);
     if (id) writeMemo(memoFile, id, major);
     return major;
   }
@@ -237,13 +237,12 @@ export class PostgresService extends DaemonService {
     const tmp = `${this.l.dataDir}.initdb-tmp`;
     rmSync(tmp, {recursive: true, force: true});
     mkdirSync(dirname(this.l.dataDir), {recursive: true});
-    const {execa} = await import('execa');
     // Into a temp dir, then rename: an interrupted initdb never leaves a half cluster in place.
-    const r = await execa(tools.bin.initdb, ['-D', tmp, '-U', this.pg.user, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${this.pg.passwordFile}`, '--no-locale', '-E', 'UTF8'], {env: tools.env, reject: false, stdin: 'ignore', all: true});
-    appendLog(this.l.logFile, `--- devenv: initdb (${new Date().toISOString()})\n${String(r.all ?? '')}\n`);
+    const r = await run(tools.bin.initdb, ['-D', tmp, '-U', this.pg.user, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${this.pg.passwordFile}`, '--no-locale', '-E', 'UTF8'], {env: tools.env});
+    appendLog(this.l.logFile, `--- devenv: initdb (${new Date().toISOString()})\n${r.all}\n`);
     if (r.exitCode !== 0) {
       rmSync(tmp, {recursive: true, force: true});
-      throw new ServiceError(`initdb failed (exit code ${r.exitCode}):\n    ${String(r.all ?? '').trim().split('\n').slice(-8).join('\n    ')}`, 'fix the cause above, then run \'devenv up\' again');
+      throw new ServiceError(`initdb failed (exit code ${r.exitCode}):\n    ${tail(r)}`, "fix the cause above, then run 'devenv up' again");
     }
     writeMarker(tmp, this.o.root, this.name);
     rmSync(this.l.dataDir, {recursive: true, force: true}); // empty (checkDataDir), or only our marker
@@ -284,7 +283,7 @@ export class PostgresService extends DaemonService {
     const {devSocketDir} = await import('./instance.js');
     const {findPort} = await import('./ports.js');
     const notes: string[] = [];
-    const src = resolveSeedSource(this.o.root, seed, (m) => notes.push(m));
+    const src = await resolveSeedSource(this.o.root, seed, (m) => notes.push(m));
     if (!src) return notes;
     const port = findPort(src, 'postgres');
     const sock = devSocketDir(src, 'postgres');

@@ -1,7 +1,7 @@
 // Process plumbing for services: is a pid alive and what is it, start a detached process group
 // with its output in a file, stop a whole group, follow a log file. /proc refines the answers
 // on Linux; without it (macOS, or hidden) kill(pid, 0) and kill(-pgid, 0) decide.
-import {execFile, spawn} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import {closeSync, openSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {ServiceError} from '../errors.js';
 import {withLock} from '../util/fs.js';
@@ -187,22 +187,6 @@ export async function followFile(file: string, from: number, onLine: (line: stri
   }
   drain();
   if (partial) onLine(partial);
-}
-
-/**
- * Run a short tool (pg_isready, psql) without a shell and collect its output. The warm `up`
- * path uses this instead of execa: importing execa alone costs more than PostgreSQL takes to
- * become ready (~70 ms vs ~55 ms here), and it would sit in the middle of the readiness wait.
- */
-export function runTool(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{exitCode: number; stdout: string; stderr: string}> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, {env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & {code?: number | string}) | null;
-      const exitCode = !e ? 0 : typeof e.code === 'number' ? e.code : 127;
-      resolve({exitCode, stdout: String(stdout), stderr: String(stderr || (e && typeof e.code !== 'number' ? e.message : ''))});
-    });
-    child.stdin?.end();
-  });
 }
 
 // `down` while another `up` holds a unit's lock (waiting for its readiness): instead of waiting
