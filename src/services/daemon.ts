@@ -200,9 +200,10 @@ export abstract class DaemonService implements Service {
     const port = j.port ?? this.l.port;
     if (this.stateDeleted()) return {...base, state: 'deleted', pid: j.pid, ready: false, detail: `its ${this.stateLabel} ${this.l.dataDir} was deleted while it runs; 'devenv down' stops it`};
     if (j.phase === 'starting' || j.phase === 'stopping') return {...base, state: j.phase, ready: false, pid: j.pid, port};
-    const ready = await this.ping(port);
+    // A pid file that says ready, checked against /proc, vouches (ps stays cheap); else the socket decides.
+    const ready = (j.phase === 'ready' && procAvailable()) || (await this.ping(port));
     // Without /proc, a pid file that says ready but no answer on our socket: a reused pid, not our server.
-    if (!ready && j.phase === 'ready' && !procAvailable()) return {...base, state: 'crashed', pid: j.pid, detail: `${this.pidFileLabel} names pid ${j.pid}, which does not answer on the server's socket`};
+    if (!ready && j.phase === 'ready') return {...base, state: 'crashed', pid: j.pid, detail: `${this.pidFileLabel} names pid ${j.pid}, which does not answer on the server's socket`};
     const detail = port !== this.l.port ? `running on port ${port}; devenv.toml now says ${this.l.port} ('devenv down && devenv up' to move it)` : undefined;
     // A live pid that does not answer on our socket for long is a reused pid, not our server.
     return {...base, state: ready || j.phase === 'ready' ? 'running' : 'starting', pid: j.pid, ready, port, ...(detail ? {detail} : {})};
