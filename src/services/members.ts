@@ -6,9 +6,9 @@
 import {readdirSync, statSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {ManifestError} from '../errors.js';
-import {manifestOf} from '../project/manifest.js';
-import {memberOf, type Project} from '../project/project.js';
+import {manifestFilesLenient} from '../manifest/files.js';
 import {globRegex} from '../project/inputs.js';
+import {memberOf, type Project} from '../project/project.js';
 import {readFileOrNull} from '../util/fs.js';
 import {portVar, processPort, SERVICES} from './registry.js';
 
@@ -51,8 +51,11 @@ function expand(base: string, pattern: string): string[] {
 }
 
 /** The project's members: [project] members, globs expanded, each a directory with a devenv.toml. */
-export function projectMembers(p: Project): Member[] {
+export async function projectMembers(p: Project): Promise<Member[]> {
   const {root} = p;
+  // Loading validates the whole manifest (ajv: ~0.1 s, most of a ps): only for one that may name members.
+  if (!manifestFilesLenient(p.real).some((f) => /members["']?\s*=/.test(f.text))) return [];
+  const {manifestOf} = await import('../project/manifest.js');
   const loaded = manifestOf(p);
   const patterns = loaded?.manifest.project?.members ?? [];
   const out: Member[] = [];
@@ -94,6 +97,7 @@ export async function memberPortEnv(p: Project, refs: string[]): Promise<Record<
     const member = ref.slice(0, i);
     const unit = ref.slice(i + 1);
     const other = memberOf(p, memberRoot(p, member));
+    const {manifestOf} = await import('../project/manifest.js');
     const m = manifestOf(other)?.manifest;
     if (!m) continue;
     let port: number | undefined;

@@ -8,7 +8,6 @@ import type {CaddyConfig, Manifest, MysqlConfig, ProcessConfig, RedisConfig, Tas
 import {serviceEnabled} from '../manifest/model.js';
 import {portVar} from '../manifest/port-vars.js';
 import {mkdirSync} from 'node:fs';
-import {manifestOf} from '../project/manifest.js';
 import type {Project} from '../project/project.js';
 import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
 import {caddyEnv, type CaddyLayout, CaddyService, checkoutLabel, dnsLabel} from './caddy.js';
@@ -170,6 +169,8 @@ export function processPort(project: Project, name: string, p: ProcessConfig): n
 
 /** Variables of the services other than PostgreSQL (its own are set by postgresEnv), and process ports. */
 export async function registryEnv(p: Project): Promise<Record<string, string>> {
+  // Not at import: the TOML parser and the schema are loaded only when the variables are not memoised.
+  const {manifestOf} = await import('../project/manifest.js');
   const m = manifestOf(p)?.manifest;
   if (!m) return {};
   const env: Record<string, string> = {};

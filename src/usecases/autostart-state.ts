@@ -1,11 +1,11 @@
 // [services] auto-start's state: the shells inside a project and its supervisor's record. Read
 // by `ps` (usecases/services.ts) and written by the supervisor (autostart.ts), which starts
 // units through services.ts: kept apart so neither imports the other back.
-import {readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {readdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {autoStartDir, autoStartShellsDir} from '../paths.js';
 import type {Project} from '../project/project.js';
-import {readFileOrNull} from '../util/fs.js';
+import {acquireLock, type HeldLock, parseJson, readJson} from '../util/fs.js';
 
 export function alive(pid: number): boolean {
   try {
@@ -50,35 +50,19 @@ export interface SupervisorState {
   started: string[];
 }
 
-export function readSupervisor(p: Project): SupervisorState | undefined {
-  const text = readFileOrNull(supervisorFile(p));
-  if (text === null) return undefined;
-  try {
-    const s = JSON.parse(text) as SupervisorState;
-    return typeof s.pid === 'number' && alive(s.pid) ? s : undefined;
-  } catch {
-    // Being written by a supervisor that just claimed it: count it as running.
-    return {pid: 0, since: '', started: []};
-  }
+function readSupervisor(p: Project): SupervisorState | undefined {
+  const s = readJson<SupervisorState>(supervisorFile(p));
+  // The file appears whole (util/fs.ts's lock): one that does not parse names no supervisor.
+  return typeof s?.pid === 'number' && alive(s.pid) ? s : undefined;
 }
 
-/** Become the supervisor, unless a live one exists. The file is created exclusively: two shells entering at once start one. */
-export function claim(p: Project): boolean {
-  const file = supervisorFile(p);
-  for (let i = 0; i < 2; i++) {
-    try {
-      writeFileSync(file, JSON.stringify({pid: process.pid, since: new Date().toISOString(), started: []}), {flag: 'wx', mode: 0o600});
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (readSupervisor(p)) return false;
-      rmSync(file, {force: true});
-    }
-  }
-  return false;
+/**
+ * Become the supervisor, unless a live one exists: the supervisor file is the lock (util/fs.ts),
+ * so two shells entering at once start one, and a dead supervisor's file is taken over once.
+ */
+export function claim(p: Project, state: SupervisorState): HeldLock | null {
+  return acquireLock(supervisorFile(p), {content: JSON.stringify(state), owner: (t) => parseJson<SupervisorState>(t)?.pid, alive});
 }
-
-export const save = (p: Project, s: SupervisorState): void => writeFileSync(supervisorFile(p), JSON.stringify(s), {mode: 0o600});
 
 /** What `ps` shows: which shells keep the auto-started units up. */
 export function autoStartStatus(p: Project): {supervisor: number; since: string; units: string[]; shells: ShellMark[]} | undefined {

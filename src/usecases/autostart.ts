@@ -4,13 +4,13 @@
 // supervisor: it starts the auto-start units, then watches the marks; once no marked shell is
 // alive (liveness by pid: one killed without leaving counts as gone) for GRACE_MS, it stops
 // what it started and exits. A shell that leaves removes its mark.
-import {appendFileSync, rmSync} from 'node:fs';
+import {appendFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {autoStartDir, autoStartShellsDir} from '../paths.js';
-import {claim, save, shellsInside, supervisorFile, type SupervisorState} from './autostart-state.js';
 import {autoStartNames} from '../project/dotenv.js';
 import type {Project} from '../project/project.js';
 import {ensureDir} from '../util/fs.js';
+import {claim, shellsInside, type SupervisorState} from './autostart-state.js';
 
 /** A re-render (unload, then source) removes a mark and writes it again: not a leave. */
 const GRACE_MS = 2000;
@@ -30,10 +30,12 @@ export async function autoStart(p: Project): Promise<void> {
   };
   const {checkTrust} = await import('../trust/trust.js');
   if (!checkTrust(p).trusted) return log('not allowed: nothing started');
-  if (!claim(p)) return;
+  const state: SupervisorState = {pid: process.pid, since: new Date().toISOString(), started: []};
+  const held = claim(p, state);
+  if (!held) return;
+  const save = () => held.update(JSON.stringify(state));
   const {manifestOrEmpty} = await import('../project/manifest.js');
   const {downAt, upDetached} = await import('./services.js');
-  const state: SupervisorState = {pid: process.pid, since: new Date().toISOString(), started: []};
   try {
     // Until no shell is inside, even after stopping (a shell may enter while we stop).
     while (shellsInside(p).length) {
@@ -44,7 +46,7 @@ export async function autoStart(p: Project): Promise<void> {
       try {
         const up = await upDetached(p, names, io);
         state.started = [...new Set([...state.started, ...up.services.filter((s) => s.started).map((s) => s.name)])];
-        save(p, state);
+        save();
         log(`started ${state.started.join(', ') || 'nothing (already running)'}`);
       } catch (e) {
         log(`could not start: ${(e as Error).message}`);
@@ -61,12 +63,12 @@ export async function autoStart(p: Project): Promise<void> {
         log(`no shell inside: stopped ${r.services.filter((s) => s.stopped).map((s) => s.name).join(', ') || 'nothing'}${r.errors.length ? `; errors: ${r.errors.join('; ')}` : ''}`);
       }
       state.started = [];
-      save(p, state);
+      save();
     }
   } catch (e) {
     log(`failed: ${(e as Error).message}`);
   } finally {
-    rmSync(supervisorFile(p), {force: true});
+    held.release();
   }
   // A shell that entered between our last look and the release found us running: take over again.
   if (shellsInside(p).length) await autoStart(p);

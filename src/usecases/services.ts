@@ -52,7 +52,7 @@ async function monorepoUnits(p: Project, opts: {running?: boolean} = {}): Promis
   const {projectMembers} = await import('../services/members.js');
   let members: {name: string; root: string; project: Project}[] = [];
   try {
-    members = projectMembers(p);
+    members = await projectMembers(p);
   } catch (e) {
     if (!opts.running) throw e;
   }

@@ -3,7 +3,11 @@ import {readProjectState} from '../cache/project-state.js';
 import {type CacheStatus, cacheStatus} from '../cache/status.js';
 import {diagnoseNixError} from '../nix/nix-error.js';
 import {inputsOf, watchedInputs} from '../project/inputs.js';
-import {manifestOf} from '../project/manifest.js';
+import {createHash} from 'node:crypto';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
+import {readMemo, writeMemo} from '../util/fs.js';
 import {CORE_FILES} from '../project/find.js';
 import {trackedDotenvFiles} from '../project/dotenv-git.js';
 import {type FlakeDrift, flakeDrift} from '../project/sync.js';
@@ -53,8 +57,28 @@ export interface ManifestEntry {
   line: number;
 }
 
-/** The merged manifest with each entry's source; a manifest that does not load is reported, not thrown. */
-function manifestStatus(p: Project): Status['manifest'] {
+/**
+ * The merged manifest with each entry's source; a manifest that does not load is reported, not
+ * thrown. One that loaded is remembered by the text of its files and the schema: validating it
+ * again costs ~0.1 s of ajv, most of a `status`.
+ */
+async function manifestStatus(p: Project): Promise<Status['manifest']> {
+  const {real} = p;
+  let schema = '';
+  try {
+    schema = readFileSync(new URL('../../schema/devenv.schema.json', import.meta.url), 'utf8');
+  } catch {}
+  const digest = createHash('sha256').update(JSON.stringify([real, manifestFingerprint(manifestFilesLenient(real)), schema])).digest('hex');
+  const memo = join(p.stateDir, 'manifest-status.json');
+  const known = readMemo<NonNullable<Status['manifest']>>(memo, digest);
+  if (known) return known;
+  const loaded = await loadedStatus(p);
+  if (loaded && !loaded.error) writeMemo(memo, digest, loaded);
+  return loaded;
+}
+
+async function loadedStatus(p: Project): Promise<Status['manifest']> {
+  const {manifestOf} = await import('../project/manifest.js');
   try {
     const loaded = manifestOf(p);
     if (!loaded) return undefined;
@@ -89,7 +113,7 @@ export async function projectStatus(p: Project): Promise<Status> {
   return {
     teams: hasSettings(team.settings) || st.lastNix ? {settings: team.settings, passed: team.passed, notPassedBecause: team.passed ? undefined : team.reason, lastNix: st.lastNix} : undefined,
     root: p.root,
-    manifest: manifestStatus(p),
+    manifest: await manifestStatus(p),
     real: p.real !== p.root ? p.real : undefined,
     trust: trust.state,
     trusted: trust.trusted,
@@ -116,6 +140,6 @@ function lastErrorOf(message: string, at?: string): NonNullable<Status['lastErro
 
 /** devenv.toml as devenv reads it (parsed, validated); null for a flake-only project. */
 export async function projectManifest(p: Project): Promise<{root: string; file: string; manifest: unknown}> {
-  const {join} = await import('node:path');
+  const {manifestOf} = await import('../project/manifest.js');
   return {root: p.root, file: join(p.root, 'devenv.toml'), manifest: manifestOf(p)?.manifest ?? null};
 }
