@@ -11,7 +11,7 @@ import type {KeeperSpec, KeeperState} from './keeper.js';
 import {appendLog, assertOwnState} from './marker.js';
 import {isSameProcess, pidAlive, sameBoot} from '../util/proc.js';
 import {portTakenError} from './ports.js';
-import {groupAlive, interruption, StartInterrupted, killGroup, portFree, withStopLock, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import {groupAlive, interruption, StartInterrupted, killGroup, portFree, withStopLock, sleep, spawnDetached, stopLadder, tailLines, waitForExit} from './process.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult} from './service.js';
 
 export interface ProcessUnitOptions {
@@ -185,14 +185,8 @@ export class ProcessUnit implements Service {
     const steps: string[] = [];
     let stopped = false;
     if (k.alive) {
-      process.kill(k.st.keeperPid, 'SIGTERM');
       stopped = true;
-      if (!(await waitForExit(k.st.keeperPid, 20_000))) {
-        steps.push('its keeper did not stop; killed it');
-        try {
-          process.kill(k.st.keeperPid, 'SIGKILL');
-        } catch {}
-      }
+      await stopLadder({pid: k.st.keeperPid}, [{signal: 'SIGTERM', waitMs: 20_000}, {signal: 'SIGKILL', waitMs: 5000, note: 'its keeper did not stop; killed it'}], steps);
     }
     // Nothing of the process group may be left, whoever was supposed to clean it; but a
     // recorded pid that is now someone else's (reused, or from before a reboot) is left alone.
