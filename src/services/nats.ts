@@ -2,7 +2,7 @@
 // and password of its own (read from a 0600 config in the private runtime dir, never a command
 // line), JetStream's store in <state>/nats when enabled. Ready and alive when the server answers
 // CONNECT (with the credentials) and PING with PONG.
-import {existsSync, mkdirSync} from 'node:fs';
+import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import type {NatsConfig} from '../manifest/model.js';
 import {serviceEnabled} from '../manifest/model.js';
@@ -29,7 +29,8 @@ export function natsConf(l: NatsLayout): string {
     `  user: ${q(l.user)}`,
     `  password: ${q(l.password)}`,
     '}',
-    ...(l.jetstream ? ['jetstream {', `  store_dir: ${q(join(l.dataDir, 'jetstream'))}`, '}'] : []),
+    // nats-server keeps its streams in <store_dir>/jetstream.
+    ...(l.jetstream ? ['jetstream {', `  store_dir: ${q(l.dataDir)}`, '}'] : []),
     '',
   ].join('\n');
 }
@@ -50,7 +51,7 @@ export function natsProbe(port: number, user: string, password: string): Promise
   return tcpConverse(port, undefined, (data, write) => {
     const s = data.toString('latin1');
     if (!sent) {
-      if (!/^INFO \{[^\r\n]*\}\r\n/.test(s)) return s.includes('\r\n') ? false : undefined;
+      if (!/^INFO \{[^\r\n]*\} ?\r\n/.test(s)) return s.includes('\r\n') ? false : undefined;
       sent = true;
       write(`CONNECT ${JSON.stringify({user, pass: password, verbose: false, pedantic: false, name: 'devenv-probe'})}\r\nPING\r\n`);
       return undefined;
@@ -85,7 +86,6 @@ export class NatsService extends DaemonService {
   }
 
   protected command(tools: Tools): {cmd: string; args: string[]} {
-    if (this.n.jetstream) mkdirSync(join(this.l.dataDir, 'jetstream'), {recursive: true, mode: 0o700});
     writeFileAtomic(natsConfFile(this.n), natsConf(this.n), 0o600);
     return {cmd: tools.bin['nats-server'], args: ['-c', natsConfFile(this.n)]};
   }
