@@ -19,6 +19,7 @@ import type {Service, ToolsEnv} from './service.js';
 import {MEMCACHED} from './memcached.js';
 import {MOSQUITTO} from './mosquitto.js';
 import {NATS} from './nats.js';
+import {RABBITMQ} from './rabbitmq.js';
 
 export type {ServiceName} from '../manifest/model.js';
 
@@ -114,7 +115,7 @@ export const MYSQL: ServiceDefinition<MysqlLayout> = {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const SERVICES: ServiceDefinition<any>[] = [POSTGRES, REDIS, MYSQL, MEMCACHED, MOSQUITTO, NATS];
+export const SERVICES: ServiceDefinition<any>[] = [POSTGRES, REDIS, MYSQL, MEMCACHED, MOSQUITTO, NATS, RABBITMQ];
 
 /** A Service whose implementation is loaded on first use. */
 function lazyService(name: string, logFile: string, load: () => Promise<Service>): Service {
