@@ -70,6 +70,9 @@ export function rabbitmqServerEnv(l: RabbitmqLayout): Record<string, string> {
     RABBITMQ_ADVANCED_CONFIG_FILE: join(l.socketDir, 'advanced.config'),
     RABBITMQ_CONF_ENV_FILE: '/dev/null',
     RABBITMQ_ENABLED_PLUGINS_FILE: join(l.socketDir, 'enabled_plugins'),
+    // Else rabbitmq-server runs erl as its child and waits: the pid devenv started would not be
+    // the server's (beam.smp answers SIGTERM with a clean stop itself).
+    RUNNING_UNDER_SYSTEMD: 'true',
   };
 }
 
