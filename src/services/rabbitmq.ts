@@ -127,7 +127,7 @@ export function amqpProbe(port: number, user: string, password: string, vhost: s
       const [c, m] = got[step];
       if (c === 10 && m === 10) write(amqpMethod(10, 11, Buffer.concat([u32(0), shortstr('PLAIN'), longstr(Buffer.from(`\0${user}\0${password}`)), shortstr('en_US')])));
       else if (c === 10 && m === 30) {
-        write(amqpMethod(10, 31, Buffer.concat([u16(0), u32(131072), u16(0)])));
+        write(amqpMethod(10, 31, Buffer.concat([u16(1), u32(131072), u16(0)])));
         write(amqpMethod(10, 40, Buffer.concat([shortstr(vhost), shortstr(''), Buffer.from([0])])));
       } else if (c === 10 && m === 41) write(amqpMethod(10, 50, Buffer.concat([u16(200), shortstr(''), u16(0), u16(0)])));
       else if (c === 10 && m === 51) return true;

@@ -212,6 +212,15 @@ const talk = (port, first) => new Promise((res) => {
     expect(sh(wt, 'mosquitto_sub -L "$MQTT_URL/devenv/owner" -C 1 -W 10')).toBe(wt);
   });
 
+  test('with /proc hidden, ps still finds each server running and ready (pid file, kill 0, its protocol)', () => {
+    const uid = process.getuid!();
+    const gid = process.getgid!();
+    const r = spawnSync('unshare', ['--user', `--map-user=${uid}`, `--map-group=${gid}`, '--mount', '--keep-caps', 'sh', '-c', 'mount -t tmpfs none /proc && exec "$@"', 'sh', process.execPath, DEVENV, 'ps', '--json'], {cwd: wt, env: {...sb.env, PWD: wt}, encoding: 'utf8', timeout: 120_000});
+    expect(r.status).toBe(0);
+    const st = Object.fromEntries(JSON.parse(r.stdout).services.map((s: {name: string}) => [s.name, s]));
+    for (const n of ['memcached', 'mosquitto', 'nats']) expect(st[n]).toMatchObject({state: 'running', ready: true});
+  });
+
   test('a data dir devenv did not create is refused', () => {
     ok(run(wt, ['down', 'nats']));
     const data = ps(wt).nats.dataDir!;

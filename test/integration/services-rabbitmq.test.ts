@@ -65,7 +65,7 @@ s.on('data', (d) => {
     const body = buf.subarray(11, 7 + size);
     buf = buf.subarray(8 + size);
     if (c === 10 && m === 10) s.write(frame(10, 11, Buffer.concat([u32(0), ss('PLAIN'), u32(user.length + pass.length + 2), Buffer.from('\\0' + user + '\\0' + pass), ss('en_US')])));
-    else if (c === 10 && m === 30) { s.write(frame(10, 31, Buffer.concat([u16(0), u32(131072), u16(0)]))); s.write(frame(10, 40, Buffer.concat([ss(vhost), ss(''), Buffer.from([0])]))); }
+    else if (c === 10 && m === 30) { s.write(frame(10, 31, Buffer.concat([u16(1), u32(131072), u16(0)]))); s.write(frame(10, 40, Buffer.concat([ss(vhost), ss(''), Buffer.from([0])]))); }
     else if (c === 10 && m === 41) return done('open');
     else if (c === 10 && m === 50) return done('refused ' + body.readUInt16BE(0) + ' ' + body.subarray(3, 3 + body[2]).toString());
   }
