@@ -5,6 +5,7 @@
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawn, spawnSync, type SpawnSyncReturns} from 'node:child_process';
 import {existsSync, statSync, writeFileSync} from 'node:fs';
+import {request} from 'node:http';
 import {join} from 'node:path';
 import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
 import {asOtherUser, nodeAsOtherUser} from '../helpers/other-user.js';
@@ -78,15 +79,23 @@ const amqpLogin = (port: string | number, user: string, pass: string, vhost: str
   return r.stdout.trim().split('\n')[0];
 };
 
-/** The management HTTP API as the checkout's user. */
-async function api(env: Record<string, string>, method: string, path: string, body?: unknown): Promise<{status: number; json: unknown}> {
-  const r = await fetch(new URL(`api/${path}`, env.RABBITMQ_MANAGEMENT_URL), {
-    method,
-    headers: {authorization: `Basic ${Buffer.from(`${env.RABBITMQ_USERNAME}:${env.RABBITMQ_PASSWORD}`).toString('base64')}`, 'content-type': 'application/json'},
-    body: body === undefined ? undefined : JSON.stringify(body),
+/** The management HTTP API as the checkout's user (a new connection each: the server restarts in between). */
+function api(env: Record<string, string>, method: string, path: string, body?: unknown): Promise<{status: number; json: unknown}> {
+  const data = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(`api/${path}`, env.RABBITMQ_MANAGEMENT_URL), {
+      method,
+      agent: false,
+      auth: `${env.RABBITMQ_USERNAME}:${env.RABBITMQ_PASSWORD}`,
+      headers: {'content-type': 'application/json', ...(data ? {'content-length': Buffer.byteLength(data)} : {})},
+    }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({status: res.statusCode!, json: text ? JSON.parse(text) : undefined}));
+    });
+    req.once('error', (e) => reject(new Error(`${method} ${path}: ${e.message}; the server's log:\n${spawnSync('tail', ['-n', '20', join(env.DEVENV_ROOT, '.devenv', 'state', 'rabbitmq.log')], {encoding: 'utf8'}).stdout}`)));
+    req.end(data);
   });
-  const text = await r.text();
-  return {status: r.status, json: text ? JSON.parse(text) : undefined};
 }
 
 beforeAll(async () => {
@@ -161,7 +170,7 @@ describe('RabbitMQ in two checkouts side by side', () => {
     // The server's process group: beam.smp, the checkout's own epmd and Erlang's helpers.
     const groups = [ps(main).rabbitmq.pid!, ps(wt).rabbitmq.pid!];
     const members = () =>
-      spawnSync('sh', ['-c', 'for p in /proc/[0-9]*; do s=$(cat $p/stat 2>/dev/null) || continue; s=${s##*) }; set -- $s; echo "${p#/proc/} $3 $(cat $p/comm)"; done'], {encoding: 'utf8'})
+      spawnSync('sh', ['-c', 'for p in /proc/[0-9]*; do s=$(cat $p/stat 2>/dev/null) || continue; s=${s##*) }; set -- $s; [ "$1" = Z ] || echo "${p#/proc/} $3 $(cat $p/comm)"; done'], {encoding: 'utf8'})
         .stdout.trim().split('\n').map((l) => l.split(' ')).filter(([, pg]) => groups.includes(Number(pg)));
     expect(members().map(([, , comm]) => comm)).toEqual(expect.arrayContaining(['epmd', 'beam.smp']));
     ok(run(main, ['down']));
