@@ -165,7 +165,7 @@ describe('RabbitMQ in two checkouts side by side', () => {
     expect(existsSync(join(sb.dir, 'home', '.erlang.cookie'))).toBe(false);
   });
 
-  test('down stops epmd too; the offline package set stays unmodified (nix-store --verify-path)', () => {
+  test('down stops epmd too; the offline package set stays unmodified (nix-store --verify-path)', async () => {
     const bin = sh(main, 'readlink -f "$(command -v rabbitmq-server)"; readlink -f "$(command -v epmd)"').split('\n');
     // The server's process group: beam.smp, the checkout's own epmd and Erlang's helpers.
     const groups = [ps(main).rabbitmq.pid!, ps(wt).rabbitmq.pid!];
@@ -173,8 +173,7 @@ describe('RabbitMQ in two checkouts side by side', () => {
       spawnSync('sh', ['-c', 'for p in /proc/[0-9]*; do s=$(cat $p/stat 2>/dev/null) || continue; s=${s##*) }; set -- $s; [ "$1" = Z ] || echo "${p#/proc/} $3 $(cat $p/comm)"; done'], {encoding: 'utf8'})
         .stdout.trim().split('\n').map((l) => l.split(' ')).filter(([, pg]) => groups.includes(Number(pg)));
     expect(members().map(([, , comm]) => comm)).toEqual(expect.arrayContaining(['epmd', 'beam.smp']));
-    ok(run(main, ['down']));
-    ok(run(wt, ['down']));
+    for (const d of await Promise.all([main, wt].map((c) => devenvAsync(c, ['down'])))) expect(d.status).toBe(0);
     expect(members()).toEqual([]);
     const paths = [...new Set(bin.map((b) => b.split('/').slice(0, 4).join('/')))];
     const r = spawnSync('nix-store', ['--verify-path', ...paths], {encoding: 'utf8'});
