@@ -63,6 +63,15 @@ export interface NatsConfig {
 }
 // --- end issue 25 ---
 
+/** The front door: a reverse proxy on the checkout's own port (src/services/caddy.ts). */
+export interface CaddyConfig {
+  enable?: boolean;
+  after?: string[];
+  port?: number;
+  /** Path prefix -> a [processes.*] name that has a port. */
+  routes?: Record<string, string>;
+}
+
 export type ReadyCheck = 'tcp' | 'http' | {tcp?: number; http?: string; exec?: string};
 
 export interface ProcessConfig {
@@ -98,6 +107,8 @@ export const SERVICE_VARS: Record<ServiceName, string[]> = {
   postgres: ['PGHOST', 'PGPORT', 'PGDATA', 'PGUSER', 'PGDATABASE', 'PGPASSFILE', 'DATABASE_URL'],
   redis: ['REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_SOCKET'],
   mysql: ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_PORT', 'MYSQL_PWD', 'MYSQL_UNIX_PORT', 'MYSQL_HOME', 'MYSQL_USER', 'MYSQL_DATABASE', 'MYSQL_URL', 'DATABASE_URL'],
+  // The front door's variables are per process (<NAME>_URL): serviceVarOwner below.
+  caddy: [],
   memcached: ['MEMCACHED_HOST', 'MEMCACHED_PORT', 'MEMCACHED_SERVERS', 'MEMCACHED_USERNAME', 'MEMCACHED_PASSWORD'],
   rabbitmq: ['AMQP_URL', 'RABBITMQ_URL', 'RABBITMQ_HOST', 'RABBITMQ_PORT', 'RABBITMQ_VHOST', 'RABBITMQ_USERNAME', 'RABBITMQ_PASSWORD', 'RABBITMQ_MANAGEMENT_URL'],
   mosquitto: ['MQTT_URL', 'MQTT_HOST', 'MQTT_PORT', 'MQTT_USERNAME', 'MQTT_PASSWORD'],
@@ -113,6 +124,8 @@ export function serviceVarOwner(m: Manifest, name: string): string | undefined {
     if (serviceEnabled(m.services?.[s]) && SERVICE_VARS[s].includes(name)) return `services.${s}`;
   }
   for (const [p, cfg] of Object.entries(m.processes ?? {})) if (cfg.port !== undefined && processPortVar(p) === name) return `processes.${p}`;
+  // <NAME>_URL of each process with a port, through the front door.
+  if (serviceEnabled(m.services?.caddy)) for (const [p, cfg] of Object.entries(m.processes ?? {})) if (cfg.port !== undefined && processPortVar(p).replace(/_PORT$/, '_URL') === name) return 'services.caddy';
   return undefined;
 }
 
@@ -131,12 +144,12 @@ export interface Manifest {
   packages?: string[];
   nixpkgs?: {url?: string; config?: NixpkgsConfig};
   languages?: {
-    python?: {version?: string; venv?: boolean; requirements?: string};
+    python?: {version?: string; venv?: boolean; requirements?: string; manager?: 'pip' | 'poetry'};
     node?: {version?: string; install?: string};
     rust?: Record<string, never>;
     go?: Record<string, never>;
   };
-  services?: {postgres?: PostgresConfig; redis?: RedisConfig; mysql?: MysqlConfig; memcached?: MemcachedConfig; rabbitmq?: RabbitmqConfig; mosquitto?: MosquittoConfig; nats?: NatsConfig};
+  services?: {postgres?: PostgresConfig; redis?: RedisConfig; mysql?: MysqlConfig; caddy?: CaddyConfig; memcached?: MemcachedConfig; rabbitmq?: RabbitmqConfig; mosquitto?: MosquittoConfig; nats?: NatsConfig};
   processes?: Record<string, ProcessConfig>;
   tasks?: Record<string, TaskConfig>;
   env?: Record<string, string>;
@@ -186,6 +199,7 @@ export function nixAttributes(m: Manifest): string[] {
   const out: string[] = [];
   const py = m.languages?.python;
   if (py) out.push(attrFor('python', py.version ?? DEFAULT_PYTHON));
+  if (py?.manager === 'poetry') out.push('poetry');
   const node = m.languages?.node;
   if (node) out.push(node.version ? attrFor('node', node.version) : DEFAULT_ATTRS.node);
   if (m.languages?.rust) out.push('rustc', 'cargo');
@@ -193,6 +207,7 @@ export function nixAttributes(m: Manifest): string[] {
   if (postgresEnabled(m)) out.push(attrFor('postgres', m.services!.postgres!.version ?? DEFAULT_POSTGRES));
   if (serviceEnabled(m.services?.redis)) out.push('redis');
   if (serviceEnabled(m.services?.mysql)) out.push('mariadb');
+  if (serviceEnabled(m.services?.caddy)) out.push('caddy');
   for (const s of ['memcached', 'rabbitmq', 'mosquitto', 'nats'] as const) if (serviceEnabled(m.services?.[s])) out.push(SERVICE_PACKAGES[s]);
   for (const p of m.packages ?? []) if (!out.includes(p)) out.push(p);
   return out;

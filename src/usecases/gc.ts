@@ -77,6 +77,7 @@ export async function gcCheckouts(dryRun: boolean): Promise<{checkouts: string[]
       rmSync(join(stateDir(), 'projects', projectId(root)), {recursive: true, force: true});
       for (const s of SERVICE_NAMES) rmSync(devSocketDir(root, s), {recursive: true, force: true});
     }
+    (await import('../services/caddy.js')).releaseCheckoutLabels();
   }
   return {checkouts: [...gone], ports, stopped, running, errors};
 }
