@@ -11,7 +11,7 @@ import type {KeeperSpec, KeeperState} from './keeper.js';
 import {appendLog, assertOwnState} from './marker.js';
 import {isSameProcess, pidAlive, sameBoot} from '../util/proc.js';
 import {portTakenError} from './ports.js';
-import {groupAlive, interruption, StartInterrupted, killGroup, portFree, withStopLock, sleep, spawnDetached, stopLadder, tailLines} from './process.js';
+import {groupAlive, interruption, StartInterrupted, killGroup, portFree, withStopLock, sleep, spawnDetached, stopLadder, tailLines, waitForExit} from './process.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult} from './service.js';
 
 export interface ProcessUnitOptions {
