@@ -19,7 +19,7 @@ import {CADDY, MYSQL, portVar, processPort, REDIS, redisPasswordFile, SERVICES, 
 import {type CaddyLayout, processUrls} from './caddy.js';
 import type {Service, ServiceStatus, ToolsEnv} from './service.js';
 import type {TaskSpec} from './tasks.js';
-import {DEFAULT_POSTGRES} from '../manifest/model.js';
+import {DEFAULT_POSTGRES, SERVICE_NAMES} from '../manifest/model.js';
 
 export type {Service, ServiceState, ServiceStatus, StartResult, StopResult} from './service.js';
 
@@ -279,6 +279,12 @@ function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<stri
     };
     byName.set('postgres', SERVICES[0].create(root, layout, toolsEnv, {}));
   }
+  for (const d of SERVICES) {
+    if (byName.has(d.name) || !d.leftover) continue;
+    const layout = d.leftover(root);
+    if (!existsSync(layout.pidFile)) continue;
+    byName.set(d.name, d.create(root, layout, toolsEnv, {}));
+  }
   for (const d of [REDIS, MYSQL]) {
     if (byName.has(d.name)) continue;
     const sock = socketDir(root, d.name);
@@ -304,7 +310,7 @@ function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<stri
   }
   for (const n of byName.keys()) {
     if (!kind.has(n)) {
-      kind.set(n, n === 'postgres' || n === 'redis' || n === 'mysql' || n === 'caddy' ? 'service' : 'process');
+      kind.set(n, (SERVICE_NAMES as readonly string[]).includes(n) ? 'service' : 'process');
       deps.set(n, []);
     }
   }

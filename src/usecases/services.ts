@@ -1,5 +1,6 @@
 // `devenv up`, `down`, `ps`, `logs`, `run`, `test`: the project's services, processes and
 // tasks, found from the cwd.
+import {SERVICE_NAMES} from '../manifest/model.js';
 import {openProject} from '../project/project.js';
 import {type Units, projectUnits, selectServices, servicesStatus, servicesStatusOf, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
@@ -255,7 +256,7 @@ export async function testAt(cwd: string, io: UpIO): Promise<{root: string; exit
     const key = `#${tag}`;
     releasePorts((r) => r.endsWith(key));
     rmSync(stateBase, {recursive: true, force: true});
-    for (const s of ['postgres', 'redis', 'mysql']) rmSync(socketDir(root, s), {recursive: true, force: true});
+    for (const s of SERVICE_NAMES) rmSync(socketDir(root, s), {recursive: true, force: true});
     const own = projectStateDir(root);
     for (const f of [`processes-${tag}`, `tasks-${tag}`, `mysql-home-${tag}`, `project-env-${tag}.json`, join('services', `config-${tag}.json`)]) rmSync(join(own, f), {recursive: true, force: true});
     setInstance(before);
