@@ -21,6 +21,9 @@ MIRROR="${DEVENV_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PACKAGES=(python3.11 python3.11-venv postgresql-15 postgresql-client-15
   redis-server redis-tools mariadb-server mariadb-client
   bash-static busybox-static patchelf git openssl pkgconf hello)
+# Servers of issue 25 (services): memcached, RabbitMQ (with its Erlang), Mosquitto (with
+# mosquitto_passwd and its clients, which the tests use), NATS.
+PACKAGES+=(memcached rabbitmq-server mosquitto mosquitto-clients nats-server)
 # The front door (one Go binary) and poetry (runs on the set's python3.11).
 PACKAGES+=(caddy python3-poetry)
 NAME=debian-bookworm-root

@@ -1,5 +1,6 @@
 // The validated shape of devenv.toml (see schema/devenv.schema.json).
 import {attrFor, CHANNEL, DEFAULT_ATTRS} from './channel.js';
+import {SERVICE_NAMES, type ServiceName} from './service-names.js';
 
 export interface PostgresConfig {
   enable?: boolean;
@@ -28,6 +29,39 @@ export interface MysqlConfig {
   settings?: Record<string, string | number | boolean>;
   seed?: string;
 }
+
+// --- issue 25: memcached, RabbitMQ, Mosquitto, NATS ---
+export interface MemcachedConfig {
+  enable?: boolean;
+  after?: string[];
+  port?: number;
+  /** Megabytes of item memory (-m); default 64. */
+  memory?: number;
+}
+
+export interface RabbitmqConfig {
+  enable?: boolean;
+  after?: string[];
+  port?: number;
+  /** The management plugin (HTTP API and UI) on a port of its own. */
+  management?: boolean;
+  management_port?: number;
+}
+
+export interface MosquittoConfig {
+  enable?: boolean;
+  after?: string[];
+  port?: number;
+}
+
+export interface NatsConfig {
+  enable?: boolean;
+  after?: string[];
+  port?: number;
+  /** JetStream, its store in the service's data dir. */
+  jetstream?: boolean;
+}
+// --- end issue 25 ---
 
 /** The front door: a reverse proxy on the checkout's own port (src/services/caddy.ts). */
 export interface CaddyConfig {
@@ -67,10 +101,18 @@ export const serviceEnabled = (s: {enable?: boolean} | undefined): boolean => !!
  * so `[env]` (committed, shared) may not set them while the service is on; a `[dotenv]` file can.
  * src/services/registry.ts sets exactly these (a unit test holds the two together).
  */
-export const SERVICE_VARS: Record<'postgres' | 'redis' | 'mysql', string[]> = {
+export {SERVICE_NAMES, type ServiceName};
+
+export const SERVICE_VARS: Record<ServiceName, string[]> = {
   postgres: ['PGHOST', 'PGPORT', 'PGDATA', 'PGUSER', 'PGDATABASE', 'PGPASSFILE', 'DATABASE_URL'],
   redis: ['REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_SOCKET'],
   mysql: ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_PORT', 'MYSQL_PWD', 'MYSQL_UNIX_PORT', 'MYSQL_HOME', 'MYSQL_USER', 'MYSQL_DATABASE', 'MYSQL_URL', 'DATABASE_URL'],
+  // The front door's variables are per process (<NAME>_URL): serviceVarOwner below.
+  caddy: [],
+  memcached: ['MEMCACHED_HOST', 'MEMCACHED_PORT', 'MEMCACHED_SERVERS', 'MEMCACHED_USERNAME', 'MEMCACHED_PASSWORD'],
+  rabbitmq: ['AMQP_URL', 'RABBITMQ_URL', 'RABBITMQ_HOST', 'RABBITMQ_PORT', 'RABBITMQ_VHOST', 'RABBITMQ_USERNAME', 'RABBITMQ_PASSWORD', 'RABBITMQ_MANAGEMENT_URL'],
+  mosquitto: ['MQTT_URL', 'MQTT_HOST', 'MQTT_PORT', 'MQTT_USERNAME', 'MQTT_PASSWORD'],
+  nats: ['NATS_URL', 'NATS_HOST', 'NATS_PORT', 'NATS_USER', 'NATS_PASSWORD'],
 };
 
 /** `<NAME>_PORT` for a process name (web-api -> WEB_API_PORT). */
@@ -78,7 +120,7 @@ export const processPortVar = (name: string): string => `${name.toUpperCase().re
 
 /** Which service or process sets `name` in this manifest (its devenv.toml section), if any. */
 export function serviceVarOwner(m: Manifest, name: string): string | undefined {
-  for (const s of ['postgres', 'redis', 'mysql'] as const) {
+  for (const s of SERVICE_NAMES) {
     if (serviceEnabled(m.services?.[s]) && SERVICE_VARS[s].includes(name)) return `services.${s}`;
   }
   for (const [p, cfg] of Object.entries(m.processes ?? {})) if (cfg.port !== undefined && processPortVar(p) === name) return `processes.${p}`;
@@ -107,7 +149,7 @@ export interface Manifest {
     rust?: Record<string, never>;
     go?: Record<string, never>;
   };
-  services?: {postgres?: PostgresConfig; redis?: RedisConfig; mysql?: MysqlConfig; caddy?: CaddyConfig};
+  services?: {postgres?: PostgresConfig; redis?: RedisConfig; mysql?: MysqlConfig; caddy?: CaddyConfig; memcached?: MemcachedConfig; rabbitmq?: RabbitmqConfig; mosquitto?: MosquittoConfig; nats?: NatsConfig};
   processes?: Record<string, ProcessConfig>;
   tasks?: Record<string, TaskConfig>;
   env?: Record<string, string>;
@@ -140,6 +182,9 @@ export interface NixConfig {
   'builders-use-substitutes'?: boolean;
 }
 
+/** The nixpkgs attribute of each issue-25 server. */
+export const SERVICE_PACKAGES = {memcached: 'memcached', rabbitmq: 'rabbitmq-server', mosquitto: 'mosquitto', nats: 'nats-server'} as const;
+
 export const DEFAULT_NIXPKGS_URL = CHANNEL.url;
 export const DEFAULT_PYTHON = '3.11';
 export const DEFAULT_POSTGRES = 15;
@@ -163,6 +208,7 @@ export function nixAttributes(m: Manifest): string[] {
   if (serviceEnabled(m.services?.redis)) out.push('redis');
   if (serviceEnabled(m.services?.mysql)) out.push('mariadb');
   if (serviceEnabled(m.services?.caddy)) out.push('caddy');
+  for (const s of ['memcached', 'rabbitmq', 'mosquitto', 'nats'] as const) if (serviceEnabled(m.services?.[s])) out.push(SERVICE_PACKAGES[s]);
   for (const p of m.packages ?? []) if (!out.includes(p)) out.push(p);
   return out;
 }
@@ -177,5 +223,6 @@ export function summary(m: Manifest): string {
   if (postgresEnabled(m)) parts.push(`postgresql ${m.services!.postgres!.version ?? DEFAULT_POSTGRES}`);
   if (serviceEnabled(m.services?.redis)) parts.push('redis');
   if (serviceEnabled(m.services?.mysql)) parts.push('mariadb');
+  for (const s of ['memcached', 'rabbitmq', 'mosquitto', 'nats'] as const) if (serviceEnabled(m.services?.[s])) parts.push(s);
   return parts.join(', ');
 }

@@ -3,6 +3,7 @@
 // never copied into the store. Their content is part of trust (trust/trust.ts folds it in), so
 // a changed .env is not applied until allowed. Built-ins only at import (hot path); TOML is
 // parsed lazily, once per devenv.toml content.
+import {SERVICE_NAMES} from '../manifest/service-names.js';
 import {createHash} from 'node:crypto';
 import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
@@ -122,7 +123,7 @@ export function autoStartNames(raw: {services?: unknown; processes?: unknown}): 
   const all = services['auto-start'] === true;
   const out: string[] = [];
   const units: [string, Record<string, unknown>][] = [
-    ...['postgres', 'redis', 'mysql', 'caddy'].filter((n) => n in services).map((n) => [n, table(services[n])] as [string, Record<string, unknown>]),
+    ...SERVICE_NAMES.filter((n) => n in services).map((n) => [n, table(services[n])] as [string, Record<string, unknown>]),
     ...Object.entries(table(raw.processes)).map(([n, v]) => [n, table(v)] as [string, Record<string, unknown>]),
   ];
   for (const [name, cfg] of units) {

@@ -20,7 +20,7 @@ import {CADDY, MYSQL, portVar, processPort, REDIS, redisPasswordFile, SERVICES, 
 import {type CaddyLayout, processUrls} from './caddy.js';
 import type {Service, ServiceStatus, ToolsEnv} from './service.js';
 import type {TaskSpec} from './tasks.js';
-import {DEFAULT_POSTGRES} from '../manifest/model.js';
+import {DEFAULT_POSTGRES, SERVICE_NAMES} from '../manifest/model.js';
 
 export type {Service, ServiceState, ServiceStatus, StartResult, StopResult} from './service.js';
 
@@ -286,6 +286,12 @@ function addLeftovers(p: Project, byName: Map<string, Service>, kind: Map<string
     };
     byName.set('postgres', SERVICES[0].create(p, layout, toolsEnv, {}));
   }
+  for (const d of SERVICES) {
+    if (byName.has(d.name) || !d.leftover) continue;
+    const layout = d.leftover(p);
+    if (!existsSync(layout.pidFile)) continue;
+    byName.set(d.name, d.create(p, layout, toolsEnv, {}));
+  }
   for (const d of [REDIS, MYSQL]) {
     if (byName.has(d.name)) continue;
     const sock = p.layout.socketDir(d.name);
@@ -311,7 +317,7 @@ function addLeftovers(p: Project, byName: Map<string, Service>, kind: Map<string
   }
   for (const n of byName.keys()) {
     if (!kind.has(n)) {
-      kind.set(n, n === 'postgres' || n === 'redis' || n === 'mysql' || n === 'caddy' ? 'service' : 'process');
+      kind.set(n, (SERVICE_NAMES as readonly string[]).includes(n) ? 'service' : 'process');
       deps.set(n, []);
     }
   }

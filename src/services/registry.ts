@@ -4,7 +4,7 @@
 // clients reach it, and how to build its Service. User processes and tasks are built here too,
 // so `up` sees the whole project as one graph.
 import {join} from 'node:path';
-import type {CaddyConfig, Manifest, MysqlConfig, ProcessConfig, RedisConfig, TaskConfig} from '../manifest/model.js';
+import type {CaddyConfig, Manifest, MysqlConfig, ProcessConfig, RedisConfig, ServiceName, TaskConfig} from '../manifest/model.js';
 import {serviceEnabled} from '../manifest/model.js';
 import {portVar} from '../manifest/port-vars.js';
 import {mkdirSync} from 'node:fs';
@@ -16,8 +16,12 @@ import {projectPort} from './ports.js';
 import {type PostgresLayout, postgresEnv, postgresLayout, projectPassword, userName} from './project-env.js';
 import {type RedisLayout, RedisService, redisEnv} from './redis.js';
 import type {Service, ToolsEnv} from './service.js';
+import {MEMCACHED} from './memcached.js';
+import {MOSQUITTO} from './mosquitto.js';
+import {NATS} from './nats.js';
+import {RABBITMQ} from './rabbitmq.js';
 
-export type ServiceName = 'postgres' | 'redis' | 'mysql' | 'caddy';
+export type {ServiceName} from '../manifest/model.js';
 
 export interface ServiceDefinition<L> {
   name: ServiceName;
@@ -29,6 +33,8 @@ export interface ServiceDefinition<L> {
   layout(p: Project, m: Manifest): Promise<L>;
   /** Variables that let the plain clients (psql, redis-cli, mysql) reach this checkout's server. */
   env(l: L): Record<string, string>;
+  /** The layout of a server still running after its section left devenv.toml (`down` stops it). */
+  leftover?(p: Project): L;
   /** `cfg` is its devenv.toml section (databases, settings, seed). */
   create(p: Project, l: L, toolsEnv: () => Promise<ToolsEnv>, cfg: Record<string, unknown>): Service;
 }
@@ -146,7 +152,7 @@ export const CADDY: ServiceDefinition<CaddyLayout> = {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const SERVICES: ServiceDefinition<any>[] = [POSTGRES, REDIS, MYSQL, CADDY];
+export const SERVICES: ServiceDefinition<any>[] = [POSTGRES, REDIS, MYSQL, CADDY, MEMCACHED, MOSQUITTO, NATS, RABBITMQ];
 
 /** A Service whose implementation is loaded on first use. */
 function lazyService(name: string, logFile: string, load: () => Promise<Service>): Service {
@@ -174,7 +180,7 @@ export async function registryEnv(p: Project): Promise<Record<string, string>> {
   const m = manifestOf(p)?.manifest;
   if (!m) return {};
   const env: Record<string, string> = {};
-  for (const d of [REDIS, MYSQL, CADDY] as ServiceDefinition<any>[]) if (d.enabled(m)) Object.assign(env, d.env(await d.layout(p, m))); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const d of SERVICES) if (d !== POSTGRES && d.enabled(m)) Object.assign(env, d.env(await d.layout(p, m))); // eslint-disable-line @typescript-eslint/no-explicit-any
   if (REDIS.enabled(m)) env.DEVENV_SERVICE_BIN = writeClientWrappers(p);
   for (const [name, proc] of Object.entries(m.processes ?? {})) {
     const port = processPort(p, name, proc);

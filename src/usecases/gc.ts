@@ -1,5 +1,6 @@
 // `devenv gc`: drop cached environments (and their GC roots) and the filtered copies of
 // non-git projects that were not used for a while.
+import {SERVICE_NAMES} from '../manifest/model.js';
 import {readdirSync, rmSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {collectGarbage, type GcResult, parseAge} from '../cache/gc.js';
@@ -75,7 +76,7 @@ export async function gcCheckouts(dryRun: boolean): Promise<{checkouts: string[]
     });
     for (const root of gone) {
       rmSync(join(stateDir(), 'projects', projectId(root)), {recursive: true, force: true});
-      for (const s of ['postgres', 'redis', 'mysql', 'caddy']) rmSync(devSocketDir(root, s), {recursive: true, force: true});
+      for (const s of SERVICE_NAMES) rmSync(devSocketDir(root, s), {recursive: true, force: true});
     }
     (await import('../services/caddy.js')).releaseCheckoutLabels();
   }

@@ -1,5 +1,6 @@
 // `devenv up`, `down`, `ps`, `logs`, `run`, `test`: the project's services, processes and
 // tasks, of the project the command opened.
+import {SERVICE_NAMES} from '../manifest/model.js';
 import type {Project} from '../project/project.js';
 import {type Units, projectUnits, selectServices, servicesStatus, type Service, type ServiceStatus, type StartResult, type StopResult} from '../services/index.js';
 import type {UpIO, UpOptions} from '../services/orchestrate.js';
@@ -253,7 +254,7 @@ export async function testAt(p: Project, io: UpIO): Promise<{root: string; exitC
     const key = `#${tag}`;
     releasePorts((r) => r.endsWith(key));
     rmSync(stateBase, {recursive: true, force: true});
-    for (const s of ['postgres', 'redis', 'mysql']) rmSync(t.layout.socketDir(s), {recursive: true, force: true});
+    for (const s of SERVICE_NAMES) rmSync(t.layout.socketDir(s), {recursive: true, force: true});
     const own = p.stateDir;
     for (const f of [`processes-${tag}`, `tasks-${tag}`, `mysql-home-${tag}`, `project-env-${tag}.json`, join('services', `config-${tag}.json`)]) rmSync(join(own, f), {recursive: true, force: true});
   }
