@@ -20,7 +20,8 @@ import {
   wantedDatabases,
 } from './postgres-files.js';
 import {groupAlive, groupMembers, interruption, isProgram, procAvailable, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, StartInterrupted, tailLines, waitForExit, withStopLock} from './process.js';
-import {type PostgresLayout, realRoot} from './project-env.js';
+import {realRoot} from './account.js';
+import type {PostgresLayout} from './registry.js';
 import {appendLog, assertOwnState, MARKER_FILE, readMarker, writeMarker} from './marker.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
 

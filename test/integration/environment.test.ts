@@ -39,7 +39,7 @@ version = "3.11"
 venv = true
 
 [languages.node]
-install = "npm install --offline --no-audit --no-fund"
+install = "npm install"
 
 [shell]
 hook = ${JSON.stringify(HOOK)}
@@ -110,6 +110,8 @@ beforeAll(() => {
   writeFileSync(join(proj, 'tools', 'hello-tool', 'cli.js'), '#!/usr/bin/env node\nconsole.log("hello");\n', {mode: 0o755});
   // Hostile-ish values: quotes, a dollar, spaces, a newline; never expanded.
   writeFileSync(join(proj, '.env'), 'DOT_VALUE="one \\"two\\" $HOME\\nthree"\n');
+  // The local dependency needs no registry: npm is told not to ask one (audit, fund, metadata).
+  Object.assign(sb.env, {npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_cache: join(sb.dir, 'npm-cache')});
   ok(sb.devenv(['allow'], {cwd: proj, timeout: EVAL_TIMEOUT}));
   basePath = (sb.env.PATH ?? '').split(':');
   sh = ShellSession.start('bash', {env: {...sb.env, LANG: 'C.UTF-8'}, dir: join(sb.dir, 'session'), cwd: sb.dir});

@@ -12,8 +12,7 @@ import {checkGraph, closure, topoOrder} from '../../src/services/index.js';
 import {mysqlArgs, mysqlEnv, type MysqlLayout} from '../../src/services/mysql.js';
 import {prefixer} from '../../src/services/orchestrate.js';
 import {authPing, authPingAnswer, redisArgs, redisConfFile, redisEnv} from '../../src/services/redis.js';
-import {postgresEnv, writePgpass} from '../../src/services/project-env.js';
-import {portVar} from '../../src/services/registry.js';
+import {portVar, postgresEnv, writePgpass} from '../../src/services/registry.js';
 import {globToRegExp, matchSources, sourcesDigest} from '../../src/services/tasks.js';
 import {githubWorkflow} from '../../src/usecases/generate.js';
 
