@@ -161,6 +161,8 @@ describe('one project environment', () => {
   test('exec first (after a dotenv edit runs the hook again): the same variables as before, in every view', () => {
     expect(first).toBeDefined();
     writeFileSync(join(proj, '.env'), 'DOT_VALUE=second\n');
+    // Trust covers the dotenv files; allowing runs nothing of the project (no hook).
+    ok(sb.devenv(['allow'], {cwd: proj}));
     const exec = viaExec();
     const views: Views = {exec, export: viaExport(), shell: viaShell(), up: viaUp(), activation: viaActivation()};
     const second = comparable(views);
