@@ -28,6 +28,8 @@ PACKAGES=(nix-bin zsh fish direnv tmux hyperfine procps git util-linux strace de
 # The teams test runs its own unprivileged sshd on loopback as a remote builder (ssh-ng://).
 # Note: where systemd runs, installing openssh-server also enables the system's sshd.
 PACKAGES+=(openssh-server)
+# The sh launcher (bin/devenv) is tested under dash and busybox sh as well as bash.
+PACKAGES+=(dash busybox)
 NIX_FEATURES=(--extra-experimental-features 'nix-command flakes')
 
 say() { printf 'setup: %s\n' "$*"; }
