@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
 import {baseEnv, hookEffects} from '../env/shell-hook.js';
 import {applyEdits, type EnvEdits, type EnvSpec, envEdits, type HookEffects} from '../env/spec.js';
-import {setupTargetNames, withLanguages} from '../project/languages.js';
+import {VENV_DIR, withLanguages} from '../project/languages.js';
 import type {Project} from '../project/project.js';
 import {exists} from '../util/fs.js';
 import {projectEnv} from './project-env.js';
@@ -34,8 +34,8 @@ export async function projectEnvironment(project: Pick<Project, 'root'>, entry: 
   const root = project.root;
   const spec = withLanguages(entry.spec, root);
   const own = await projectEnv(root);
-  // The hook runs again once setup made (or lost) a venv or node_modules.
-  const made = setupTargetNames(root).filter((f) => exists(join(root, f))).join('\0');
+  // The hook runs again once setup made (or lost) a venv or node_modules (two stats, with a hook only).
+  const made = spec.shellHook ? [join(root, VENV_DIR, 'pyvenv.cfg'), join(root, 'node_modules')].map((f) => (exists(f) ? '1' : '0')).join('') : '';
   const effects = hookEffects(root, entry.key, spec, own, made);
   const activation = envEdits(spec, own, effects);
   const processEdits = envEdits(spec, {...own, DEVENV_ROOT: root}, effects);
