@@ -1,6 +1,5 @@
 // What an OCI layout becomes outside devenv: an oci-archive written here, or whatever skopeo or a
 // container engine (podman, docker) does with it, with their own configuration and auth.
-import {spawn} from 'node:child_process';
 import {existsSync, readdirSync, statSync} from 'node:fs';
 import {delimiter, join} from 'node:path';
 import {DevenvError, UsageError} from '../errors.js';
@@ -52,26 +51,6 @@ export async function writeOciArchive(layout: string, file: string): Promise<{di
   };
   walk(layout, '');
   return writeLayer(entries, file);
-}
-
-export function run(cmd: string, args: string[], opts: {inherit?: boolean} = {}): Promise<{code: number; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {stdio: opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe']});
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    // Ctrl-C or SIGTERM of devenv reaches the engine's foreground process as well.
-    const fwd = (sig: NodeJS.Signals) => child.kill(sig);
-    process.on('SIGTERM', fwd);
-    process.on('SIGINT', fwd);
-    child.on('close', (code, signal) => {
-      process.off('SIGTERM', fwd);
-      process.off('SIGINT', fwd);
-      resolve({code: code ?? (signal ? 128 + 15 : 1), stdout, stderr});
-    });
-  });
 }
 
 export class EngineError extends DevenvError {

@@ -23,9 +23,9 @@ async function imageFiles(p: Project): Promise<string[]> {
   const {dotenvNames} = await import('../project/dotenv.js');
   const configured = dotenvNames(p.real);
   let names: string[];
-  const {spawnSync} = await import('node:child_process');
-  const git = p.git ? spawnSync('git', ['-C', p.real, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {encoding: 'utf8', maxBuffer: 1 << 28}) : undefined;
-  if (git && git.status === 0) names = git.stdout.split('\0').filter(Boolean);
+  const {run} = await import('../util/run.js');
+  const git = p.git ? await run('git', ['-C', p.real, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {maxBuffer: 1 << 28}) : undefined;
+  if (git && git.exitCode === 0) names = git.stdout.split('\0').filter(Boolean);
   else names = treeFiles(p.real, '', ['.venv', 'node_modules', '.direnv']);
   const out = new Set<string>();
   for (const rel of names) {
@@ -54,7 +54,8 @@ export async function containerCopy(cwd: string, kind: ImageKind, dest: string, 
   const m = /^([a-z-]+):(.*)$/.exec(dest);
   if (!m) throw new UsageError(`not a destination: ${dest}`, 'use oci-archive:FILE, docker-archive:FILE, docker://REGISTRY/NAME:TAG, oci:DIR or engine: (load into podman or docker)');
   const image = await containerBuild(cwd, kind, io);
-  const {writeOciArchive, which, run, findEngine, EngineError} = await import('../container/engine.js');
+  const {writeOciArchive, which, findEngine, EngineError} = await import('../container/engine.js');
+  const {run} = await import('../util/run.js');
   const [, transport, rest] = m;
   if (transport === 'oci-archive') {
     const file = resolve(cwd, rest.replace(/:[^/]*$/, '') || `${image.name}.tar`);
@@ -69,7 +70,7 @@ export async function containerCopy(cwd: string, kind: ImageKind, dest: string, 
       const file = join(tmp, 'image.tar');
       await writeOciArchive(image.layout, file);
       const r = await run(engine.path, ['load', '-i', file]);
-      if (r.code !== 0) throw new EngineError(`${engine.name} load`, r.stderr || r.stdout, `see ${engine.name}'s message above`);
+      if (r.exitCode !== 0) throw new EngineError(`${engine.name} load`, r.stderr || r.stdout, `see ${engine.name}'s message above`);
       // The archive's ref annotation (name:tag) names it: localhost/name:tag.
     } finally {
       rmSync(tmp, {recursive: true, force: true});
@@ -79,13 +80,14 @@ export async function containerCopy(cwd: string, kind: ImageKind, dest: string, 
   const skopeo = which('skopeo');
   if (!skopeo) throw new DevenvError(`copying to ${transport}: needs skopeo, which is not on PATH`, {hint: "install skopeo, or copy to oci-archive:FILE (devenv writes that itself) and push it with your engine", code: 'container_engine'});
   const r = await run(skopeo, ['copy', '--quiet', `oci:${image.layout}:${image.ref}`, dest]);
-  if (r.code !== 0) throw new EngineError('skopeo copy', r.stderr || r.stdout, 'for a registry, log in with `skopeo login` (or your engine\'s login): its auth file is used');
+  if (r.exitCode !== 0) throw new EngineError('skopeo copy', r.stderr || r.stdout, 'for a registry, log in with `skopeo login` (or your engine\'s login): its auth file is used');
   return {image, dest};
 }
 
 /** `run`: build, load into podman (or docker), run in the foreground with the ports on 127.0.0.1 and the data in a named volume. */
 export async function containerRun(cwd: string, kind: ImageKind, extraArgs: string[], io: {progress?: (line: string) => void} = {}): Promise<number> {
-  const {findEngine, run} = await import('../container/engine.js');
+  const {findEngine, EngineError} = await import('../container/engine.js');
+  const {run} = await import('../util/run.js');
   const engine = findEngine();
   if (!engine) throw new DevenvError('no container engine (podman or docker) on PATH', {hint: "install podman (or docker); 'devenv container copy oci-archive:FILE' writes the image for another machine", code: 'container_engine'});
   const {image} = await containerCopy(cwd, kind, 'engine:', io);
@@ -94,8 +96,10 @@ export async function containerRun(cwd: string, kind: ImageKind, extraArgs: stri
   for (const port of image.publish) args.push('-p', `127.0.0.1:${port}:${port}`);
   if (kind === 'processes') args.push('-v', `${image.name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-data:${image.dataVolume}`);
   args.push(...extraArgs, `localhost/${image.ref}`);
-  const r = await run(engine.path, args, {inherit: true});
-  return r.code;
+  const r = await run(engine.path, args, {inherit: true, forwardSignals: true});
+  // Not started at all (the engine vanished since findEngine): say so, as a spawn error did.
+  if (r.error && !r.signal && r.exitCode === 127) throw new EngineError(`${engine.name} run`, r.error, `check that ${engine.path} runs`);
+  return r.exitCode;
 }
 
 /** `.devcontainer/devcontainer.json` for the shell image, loaded by `devenv container copy shell engine:` before the container starts. */
