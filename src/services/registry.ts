@@ -3,18 +3,18 @@
 // it needs, where its files and port are (its layout), the variables that make the plain
 // clients reach it, and how to build its Service. User processes and tasks are built here too,
 // so `up` sees the whole project as one graph.
-import {join} from 'node:path';
+import {mkdirSync} from 'node:fs';
+import {dirname, join} from 'node:path';
 import type {CaddyConfig, Manifest, MysqlConfig, ProcessConfig, RedisConfig, ServiceName, TaskConfig} from '../manifest/model.js';
-import {serviceEnabled} from '../manifest/model.js';
+import {DEFAULT_POSTGRES, serviceEnabled} from '../manifest/model.js';
 import {portVar} from '../manifest/port-vars.js';
 import {projectStateDir} from '../paths.js';
-import {mkdirSync} from 'node:fs';
-import {readFileOrNull, realPath, writeFileAtomic} from '../util/fs.js';
+import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {projectPassword, realRoot, userName} from './account.js';
 import {instance, portKey, serviceStateDir, socketDir} from './instance.js';
 import {caddyEnv, type CaddyLayout, CaddyService, checkoutLabel, dnsLabel} from './caddy.js';
 import {MysqlService, type MysqlLayout, mysqlEnv} from './mysql.js';
 import {projectPort} from './ports.js';
-import {type PostgresLayout, postgresEnv, postgresLayout, projectPassword, realRoot, userName} from './project-env.js';
 import {type RedisLayout, RedisService, redisEnv} from './redis.js';
 import type {Service, ToolsEnv} from './service.js';
 import {MEMCACHED} from './memcached.js';
@@ -32,7 +32,11 @@ export interface ServiceDefinition<L> {
   /** nixpkgs attributes it needs in the environment. */
   packages(m: Manifest): string[];
   layout(root: string, m: Manifest): Promise<L>;
-  /** Variables that let the plain clients (psql, redis-cli, mysql) reach this checkout's server. */
+  /**
+   * Variables that let the plain clients (psql, redis-cli, mysql) reach this checkout's server:
+   * exactly the names of SERVICE_VARS[name], which [env] may not set while the service is on.
+   * A name two services set (DATABASE_URL) is the one of the first in SERVICES.
+   */
   env(l: L): Record<string, string>;
   /** The layout of a server still running after its section left devenv.toml (`down` stops it). */
   leftover?(root: string): L;
@@ -72,6 +76,79 @@ export function mysqlLayout(root: string, m: Manifest, cfg: MysqlConfig): MysqlL
     databases,
     home: join(own, instance().tag ? `mysql-home-${instance().tag}` : 'mysql-home'),
     settings: cfg.settings,
+  };
+}
+
+export interface PostgresLayout {
+  port: number;
+  dataDir: string;
+  socketDir: string;
+  logFile: string;
+  user: string;
+  database: string;
+  version: number;
+  /** Password for TCP connections (scram-sha-256); the socket, private to the user, needs none. */
+  passwordFile: string;
+  password: string;
+  /** libpq's password file (PGPASSFILE) for this server's TCP address: a plain postgres://localhost/<db> connects. */
+  pgpassFile: string;
+}
+
+/** A field of a .pgpass line (':' and '\\' are escaped there). */
+const pgpassField = (s: string): string => s.replace(/[\\:]/g, (c) => '\\' + c);
+
+/**
+ * Entries for this server only (localhost, which also covers the socket, and 127.0.0.1 at its
+ * port), never `*`: the password is not offered to any other server the developer connects to.
+ */
+export function writePgpass(file: string, port: number, user: string, password: string): void {
+  const body = ['localhost', '127.0.0.1'].map((h) => [h, String(port), '*', user, password].map(pgpassField).join(':')).join('\n') + '\n';
+  if (readFileOrNull(file) !== body) writeFileAtomic(file, body, 0o600);
+}
+
+/** `manifest`, when the caller has parsed devenv.toml already (it is read otherwise). */
+export async function postgresLayout(root: string, manifest?: Manifest): Promise<PostgresLayout | undefined> {
+  let m = manifest;
+  if (!m) {
+    const {loadManifest} = await import('../manifest/load.js');
+    const loaded = loadManifest(realRoot(root));
+    if (!loaded) return undefined;
+    m = loaded.manifest;
+  }
+  if (!POSTGRES.enabled(m)) return undefined;
+  const pg = m.services!.postgres!;
+  const real = realRoot(root);
+  const passwordFile = join(projectStateDir(real), 'postgres.password');
+  const state = serviceStateDir(root);
+  const password = projectPassword(passwordFile);
+  const port = portFor(root, 'postgres', pg.port);
+  // Secrets stay out of the checkout; a throwaway instance's goes with its temp state dir.
+  const pgpassFile = instance().tag ? join(state, 'pgpass') : join(projectStateDir(real), 'pgpass');
+  mkdirSync(dirname(pgpassFile), {recursive: true, mode: 0o700});
+  writePgpass(pgpassFile, port, userName(), password);
+  return {
+    passwordFile,
+    password,
+    pgpassFile,
+    port,
+    dataDir: join(state, 'postgres'),
+    socketDir: socketDir(root, 'postgres'),
+    logFile: join(state, 'postgres.log'),
+    user: userName(),
+    database: pg.databases?.[0] ?? m.name ?? 'postgres',
+    version: pg.version ?? DEFAULT_POSTGRES,
+  };
+}
+
+export function postgresEnv(l: PostgresLayout): Record<string, string> {
+  return {
+    PGHOST: l.socketDir,
+    PGPORT: String(l.port),
+    PGDATA: l.dataDir,
+    PGUSER: l.user,
+    PGDATABASE: l.database,
+    PGPASSFILE: l.pgpassFile,
+    DATABASE_URL: `postgresql://${encodeURIComponent(l.user)}:${encodeURIComponent(l.password)}@127.0.0.1:${l.port}/${encodeURIComponent(l.database)}`,
   };
 }
 
@@ -138,7 +215,11 @@ export const MYSQL: ServiceDefinition<MysqlLayout> = {
   enabled: (m) => serviceEnabled(m.services?.mysql),
   packages: () => ['mariadb'],
   layout: async (root, m) => mysqlLayout(root, m, m.services!.mysql!),
-  env: mysqlEnv,
+  // The database URL too when PostgreSQL, first in SERVICES, does not set it.
+  env: (l) => {
+    const e = mysqlEnv(l);
+    return {...e, DATABASE_URL: e.MYSQL_URL};
+  },
   create: (root, layout, toolsEnv, cfg) => new MysqlService({root, layout, toolsEnv, section: 'services.mysql'}, cfg.seed as string | undefined),
 };
 
@@ -174,13 +255,17 @@ export function processPort(root: string, name: string, p: ProcessConfig): numbe
   return p.port === 'auto' ? projectPort(portKey(root), `process:${name}`) : p.port;
 }
 
-/** Variables of the services other than PostgreSQL (its own are set by postgresEnv), and process ports. */
-export async function registryEnv(root: string): Promise<Record<string, string>> {
-  const {loadManifest} = await import('../manifest/load.js');
-  const m = loadManifest(realPath(root))?.manifest;
-  if (!m) return {};
+/**
+ * What the project's services and processes contribute to its environment: each enabled
+ * service's client variables (a name two set, DATABASE_URL, from the first in SERVICES), the
+ * redis-cli wrapper's directory and every process's <NAME>_PORT.
+ */
+export async function serviceVariables(root: string, m: Manifest): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
-  for (const d of SERVICES) if (d !== POSTGRES && d.enabled(m)) Object.assign(env, d.env(await d.layout(root, m))); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const d of SERVICES) {
+    if (!d.enabled(m)) continue;
+    for (const [k, v] of Object.entries(d.env(await d.layout(root, m)))) if (!(k in env)) env[k] = v;
+  }
   if (REDIS.enabled(m)) env.DEVENV_SERVICE_BIN = writeClientWrappers(root);
   for (const [name, p] of Object.entries(m.processes ?? {})) {
     const port = processPort(root, name, p);

@@ -9,7 +9,7 @@ import {readFileOrNull} from '../util/fs.js';
 import type {DaemonLayout} from './daemon.js';
 import {portKey, serviceStateDir, socketDir} from './instance.js';
 import {findPort, projectPort} from './ports.js';
-import {projectPassword, realRoot, userName} from './project-env.js';
+import {projectPassword, realRoot, userName} from './account.js';
 
 export interface CredLayout extends DaemonLayout {
   user: string;

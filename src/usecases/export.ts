@@ -2,11 +2,9 @@
 // the same shell modules as the hook (direnv's targets are the model).
 import {randomBytes} from 'node:crypto';
 import {NotAllowedError, UsageError} from '../errors.js';
-import {withLanguages} from '../project/languages.js';
-import {applyToEnv} from '../env/spec.js';
-import {baseEnv, hookEffects} from '../env/shell-hook.js';
+import {baseEnv} from '../env/shell-hook.js';
 import {openProject} from '../project/project.js';
-import {projectEnv} from '../services/project-env.js';
+import {projectEnvironment} from '../services/environment.js';
 import {shellFor} from '../shells/index.js';
 
 export const EXPORT_FORMATS = ['json', 'dotenv', 'gha', 'bash', 'zsh', 'fish'] as const;
@@ -14,7 +12,8 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** The variables the project sets, PATH-likes already prepended to the current value. */
 export async function projectVariables(cwd: string, opts: {requireTrust?: boolean} = {}): Promise<Record<string, string>> {
-  const {root} = openProject(cwd);
+  const p = openProject(cwd);
+  const root = p.root;
   if (opts.requireTrust) {
     const {checkTrust} = await import('../trust/trust.js');
     const t = checkTrust(root);
@@ -22,11 +21,10 @@ export async function projectVariables(cwd: string, opts: {requireTrust?: boolea
   }
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {entry} = await ensureEnvironment(root, {progress: true});
-  const own = await projectEnv(root);
-  const env = applyToEnv(baseEnv(), withLanguages(entry.spec, root), {...own, DEVENV_ROOT: root}, hookEffects(root, entry.key, entry.spec, own));
+  const base = baseEnv();
+  const env = (await projectEnvironment(p, entry)).toProcessEnv(base);
   // Only what the project changed: the rest is the caller's own environment.
   const out: Record<string, string> = {};
-  const base = baseEnv();
   for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== base[k]) out[k] = v;
   out.DEVENV_ROOT = root;
   return out;

@@ -99,7 +99,7 @@ async function setupFirst(units: Units, order: string[]): Promise<void> {
   const {entry} = await ensureEnvironment(units.root, {progress: true});
   if (!setupPlan(units.root, entry.spec).steps.length && !runningSetup(units.root)) return;
   const {setupBeforeExec} = await import('./setup.js');
-  await setupBeforeExec(units.root, entry.spec);
+  await setupBeforeExec({root: units.root}, entry);
 }
 
 function checkPlan(units: Units, order: string[]): void {

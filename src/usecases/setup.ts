@@ -5,12 +5,13 @@ import {spawn} from 'node:child_process';
 import {appendFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {removeActivations, renderActivations} from '../activation/render.js';
-import {readEntry} from '../cache/entries.js';
+import {type CacheEntry, readEntry} from '../cache/entries.js';
 import {computeKey} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import type {EnvSpec} from '../env/spec.js';
 import {describeSteps, markRunning, missingSetup, readSetupState, runningSetup, runSetup, setupLog, setupPlan, takeUnshownFailure} from '../languages/setup.js';
-import {projectAt} from '../project/project.js';
+import {type Project, projectAt} from '../project/project.js';
+import {projectEnvironment} from '../services/environment.js';
 import {tilde} from '../paths.js';
 import {checkTrust} from '../trust/trust.js';
 import {writeFileAtomic} from '../util/fs.js';
@@ -51,7 +52,8 @@ export async function backgroundSetup(root: string): Promise<void> {
   if (hit.status !== 'hit') return;
   const log = setupLog(root);
   writeFileAtomic(log, `devenv setup of ${root} at ${new Date().toISOString()}\n`);
-  const res = await runSetup(root, hit.entry.spec, (b) => appendFileSync(log, b));
+  const env = (await projectEnvironment({root}, hit.entry)).toProcessEnv();
+  const res = await runSetup(root, hit.entry.spec, env, (b) => appendFileSync(log, b));
   if (!res.ran.length && !res.failed) return;
   // A fresh script is newer than every shell's stamp: their next prompt reloads it (resetting
   // the shell's command hash). After a failure the scripts go instead, so that prompt asks node,
@@ -61,9 +63,12 @@ export async function backgroundSetup(root: string): Promise<void> {
 }
 
 /** exec and run: wait for a running setup, or run a needed one in the foreground (output to stderr). */
-export async function setupBeforeExec(root: string, spec: EnvSpec): Promise<void> {
+export async function setupBeforeExec(project: Pick<Project, 'root'>, entry: CacheEntry): Promise<void> {
+  const {root} = project;
+  const {spec} = entry;
   if (!setupPlan(root, spec).steps.length && !runningSetup(root)) return;
-  const res = await runSetup(root, spec, (b) => process.stderr.write(b), () => process.stderr.write(`devenv: waiting for the setup of ${tilde(root)} to finish\n`));
+  const env = (await projectEnvironment(project, entry)).toProcessEnv();
+  const res = await runSetup(root, spec, env, (b) => process.stderr.write(b), () => process.stderr.write(`devenv: waiting for the setup of ${tilde(root)} to finish\n`));
   if (res.failed) {
     takeUnshownFailure(root);
     process.stderr.write(`devenv: setup failed (${describeSteps([res.failed.step], root)}); running with the last good environment\n`);
