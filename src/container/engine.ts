@@ -4,6 +4,7 @@ import {spawn} from 'node:child_process';
 import {existsSync, readdirSync, statSync} from 'node:fs';
 import {delimiter, join} from 'node:path';
 import {DevenvError, UsageError} from '../errors.js';
+import type {BuiltImage} from './image.js';
 import type {LayerEntry} from './layer.js';
 import {writeLayer} from './layer.js';
 
@@ -78,4 +79,32 @@ export class EngineError extends DevenvError {
   constructor(what: string, detail: string, hint: string) {
     super(`${what} failed: ${detail.trim().split('\n').slice(-5).join('\n  ')}`, {hint, code: 'container_engine'});
   }
+}
+
+type Engine = {name: 'podman' | 'docker'; path: string};
+
+/**
+ * The image in the engine as localhost/REF (docker: REF). Nothing is copied when the engine
+ * already has it under that name with the same ID (the config's digest). podman reads the OCI
+ * layout directly; docker loads an oci-archive written to `tmp`.
+ */
+export async function loadIntoEngine(engine: Engine, image: BuiltImage, tmp: string): Promise<void> {
+  const name = `localhost/${image.ref}`;
+  const has = await run(engine.path, ['image', 'inspect', '--format', '{{.Id}}', name]);
+  if (has.code === 0 && `sha256:${has.stdout.trim().replace(/^sha256:/, '')}` === image.config) return;
+  if (engine.name === 'podman') {
+    const pulled = await run(engine.path, ['pull', '--quiet', `oci:${image.layout}:${image.ref}`]);
+    if (pulled.code !== 0) throw new EngineError('podman pull', pulled.stderr || pulled.stdout, "see podman's message above");
+    const id = pulled.stdout.trim().split('\n').pop()!;
+    const tag = await run(engine.path, ['tag', id, name]);
+    if (tag.code !== 0) throw new EngineError('podman tag', tag.stderr, "see podman's message above");
+    // podman names an image pulled from a layout after the layout's path: not a name for users.
+    const names = await run(engine.path, ['image', 'inspect', '--format', '{{join .RepoTags "\n"}}', id]);
+    for (const n of names.stdout.split('\n')) if (n.includes(image.layout)) await run(engine.path, ['untag', id, n]);
+    return;
+  }
+  const file = join(tmp, 'image.tar');
+  await writeOciArchive(image.layout, file);
+  const r = await run(engine.path, ['load', '-i', file]);
+  if (r.code !== 0) throw new EngineError(`${engine.name} load`, r.stderr || r.stdout, `see ${engine.name}'s message above`);
 }
