@@ -2,7 +2,7 @@
 // container engine (podman, docker) does with it, with their own configuration and auth.
 import {spawn} from 'node:child_process';
 import {existsSync, readdirSync, statSync} from 'node:fs';
-import {delimiter, join} from 'node:path';
+import {basename, delimiter, dirname, join} from 'node:path';
 import {DevenvError, UsageError} from '../errors.js';
 import type {BuiltImage} from './image.js';
 import type {LayerEntry} from './layer.js';
@@ -55,9 +55,9 @@ export async function writeOciArchive(layout: string, file: string): Promise<{di
   return writeLayer(entries, file);
 }
 
-export function run(cmd: string, args: string[], opts: {inherit?: boolean} = {}): Promise<{code: number; stdout: string; stderr: string}> {
+export function run(cmd: string, args: string[], opts: {inherit?: boolean; cwd?: string} = {}): Promise<{code: number; stdout: string; stderr: string}> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {stdio: opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe']});
+    const child = spawn(cmd, args, {stdio: opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'], cwd: opts.cwd});
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -93,14 +93,16 @@ export async function loadIntoEngine(engine: Engine, image: BuiltImage, tmp: str
   const has = await run(engine.path, ['image', 'inspect', '--format', '{{.Id}}', name]);
   if (has.code === 0 && `sha256:${has.stdout.trim().replace(/^sha256:/, '')}` === image.config) return;
   if (engine.name === 'podman') {
-    const pulled = await run(engine.path, ['pull', '--quiet', `oci:${image.layout}:${image.ref}`]);
+    // podman 4 names an image pulled from a layout after the path it was given, and refuses one
+    // with capitals: given from two levels up, the path is the project's hex id and the kind.
+    const rel = `${basename(dirname(image.layout))}/${basename(image.layout)}`;
+    const pulled = await run(engine.path, ['pull', '--quiet', `oci:${rel}:${image.ref}`], {cwd: dirname(dirname(image.layout))});
     if (pulled.code !== 0) throw new EngineError('podman pull', pulled.stderr || pulled.stdout, "see podman's message above");
     const id = pulled.stdout.trim().split('\n').pop()!;
     const tag = await run(engine.path, ['tag', id, name]);
     if (tag.code !== 0) throw new EngineError('podman tag', tag.stderr, "see podman's message above");
-    // podman names an image pulled from a layout after the layout's path: not a name for users.
-    const names = await run(engine.path, ['image', 'inspect', '--format', '{{join .RepoTags "\n"}}', id]);
-    for (const n of names.stdout.split('\n')) if (n.includes(image.layout)) await run(engine.path, ['untag', id, n]);
+    const names = await run(engine.path, ['image', 'inspect', '--format', '{{json .RepoTags}}', id]);
+    for (const n of JSON.parse(names.stdout || '[]') as string[]) if (n !== name && n.includes(rel)) await run(engine.path, ['untag', id, n]);
     return;
   }
   const file = join(tmp, 'image.tar');

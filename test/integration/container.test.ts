@@ -144,7 +144,8 @@ describe('with podman and skopeo', () => {
   beforeAll(() => {
     const conf = join(sb.dir, 'storage.conf');
     writeFileSync(conf, '[storage]\ndriver = "overlay"\n');
-    podmanEnv = {...sb.env, CONTAINERS_STORAGE_CONF: conf};
+    // podman 5 (the sid root's) warns on every call that cgroups v1 is deprecated.
+    podmanEnv = {...sb.env, CONTAINERS_STORAGE_CONF: conf, PODMAN_IGNORE_CGROUPSV1_WARNING: '1'};
   });
 
   test('container run: rootless podman on the host network starts PostgreSQL and the web process, which answers on loopback with data from PostgreSQL; SIGTERM stops both, exit 0', async () => {
@@ -280,7 +281,7 @@ describe('the processes image', () => {
     const c = start(img, root, {'/var/lib/devenv': volume});
     try {
       await c.waitFor(/everything is up/);
-      const get = () => c.inNet([process.execPath, '-e', "fetch('http://127.0.0.1:${webPort}/').then(async (r) => console.log(r.status, await r.text()), (e) => { console.error(e); process.exit(1); })"]);
+      const get = () => c.inNet([process.execPath, '-e', `fetch('http://127.0.0.1:${webPort}/').then(async (r) => console.log(r.status, await r.text()), (e) => { console.error(e); process.exit(1); })`]);
       const first = get();
       expect(first.stderr).toBe('');
       expect(first.stdout.trim()).toBe('200 pg:shop:shopper:1 greeting=hi from [env] secret=-');
