@@ -57,8 +57,9 @@ stage() {
   rm -rf "$STAGE"/usr/share/{doc,man,info,locale,lintian,bug,bash-completion,zsh,common-licenses,i18n}
   rm -rf "$root"
   touch "$CACHE/complete"
-  # Older stagings (another package list) only take space.
-  find "$(dirname "$CACHE")" -mindepth 1 -maxdepth 1 -name "$SUITE-*" ! -path "$CACHE" -exec rm -rf {} +
+  # Stagings of other package lists unused for a week only take space. Not younger ones: another
+  # checkout's setup (another branch's list) may be staging or using one right now.
+  find "$(dirname "$CACHE")" -mindepth 1 -maxdepth 1 -name "$SUITE-*" ! -path "$CACHE" -mtime +7 -exec rm -rf {} +
   say "staged $(du -sh "$STAGE" | cut -f1) in $STAGE"
 }
 
@@ -85,9 +86,19 @@ KEY="$( { declare -f stage; echo "$SUITE ${PACKAGES[*]}"; } | sha256sum | cut -c
 CACHE="${DEVENV_OFFLINE_CACHE:-/var/cache/devenv-offline}/$SUITE-$KEY"
 STAGE="$CACHE/stage/$NAME"
 
+# One staging at a time on this machine: two setups at once (two checkouts' test runs) would
+# each start by emptying the same directory. Outside stage(): its text is part of the key.
+locked() {
+  mkdir -p "$(dirname "$CACHE")"
+  exec 9>"$(dirname "$CACHE")/.lock"
+  flock 9
+  "$@"
+  [ -d "$CACHE" ] && touch "$CACHE"   # in use: the week-old cleanup keeps it
+}
+
 case "${1:-all}" in
-  stage) stage; echo "$STAGE" ;;
+  stage) locked stage; echo "$STAGE" ;;
   import) import ;;
-  all) stage; import ;;
+  all) locked stage; import ;;
   *) die "usage: $0 [stage|import]" ;;
 esac
