@@ -399,5 +399,10 @@ describe('[container] and devcontainer', () => {
     const usage = sb.devenv(['container', 'copy', 'nowhere'], {cwd: bad});
     expect(usage.status).not.toBe(0);
     expect(usage.stderr).toContain('oci-archive:FILE');
+    // Options after -- are skopeo's; a destination devenv writes itself takes none.
+    const stray = sb.devenv(['container', 'copy', 'oci-archive:x.tar', '--', '--dest-tls-verify=false'], {cwd: bad});
+    expect(stray.status).not.toBe(0);
+    expect(stray.stderr).toContain('go to skopeo');
+    expect(existsSync(join(bad, 'x.tar'))).toBe(false);
   });
 });
