@@ -10,6 +10,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {report} from './lib.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const DEVENV = join(REPO, 'bin', 'run.js');
@@ -67,6 +68,8 @@ try {
   const f = (x) => x.toFixed(2);
   console.log(`warm exec:        devenv exec -- true ${f(warm.exec)} ms vs node -e 0 ${f(warm.node)} ms  => ${f(warm.exec / warm.node)}x (target <= 1.5x)`);
   console.log(`cold evaluation:  devenv ${f(h.devenv)} ms vs bare nix print-dev-env ${f(h.bare)} ms on a ~1 s flake => ${f(h.devenv / h.bare)}x (target <= 1.2x)`);
+  report({name: 'warm devenv exec -- true', value: `${f(warm.exec)} ms`, ref: `node -e 0 ${f(warm.node)} ms`, ratio: warm.exec / warm.node, target: 1.5});
+  report({name: 'cold evaluation, ~1 s flake', value: `${f(h.devenv)} ms`, ref: `bare nix print-dev-env ${f(h.bare)} ms`, ratio: h.devenv / h.bare, target: 1.2});
   console.log(`fixed overhead:   small flake, devenv ${f(s.devenv)} ms - bare nix ${f(s.bare)} ms = ${f(s.devenv - s.bare)} ms => ${f((s.devenv - s.bare) / s.node)}x node -e 0 (${f(s.node)} ms)`);
 } finally {
   rmSync(dir, {recursive: true, force: true});

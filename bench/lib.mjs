@@ -1,7 +1,7 @@
 // What the benches share: re-running as the test user (servers refuse root), a private XDG
 // home and the offline nixpkgs, running devenv and others in the project dir, medians.
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync} from 'node:fs';
+import {appendFileSync, mkdirSync, mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -42,4 +42,13 @@ export function benchProject(prefix) {
   }
   const devenv = (...args) => run(process.execPath, [DEVENV, ...args]);
   return {dir, app, env, run, devenv};
+}
+
+/**
+ * One figure for bench/run.mjs's table: appended as a JSON line to $DEVENV_BENCH_RESULTS when
+ * set. ratio = devenv / reference; target: the ratio to stay at or below.
+ */
+export function report({name, value, ref, ratio, target}) {
+  const file = process.env.DEVENV_BENCH_RESULTS;
+  if (file) appendFileSync(file, JSON.stringify({name, value, ref, ratio: Number(ratio.toFixed(4)), target}) + '\n');
 }

@@ -9,7 +9,7 @@ import {spawn, spawnSync} from 'node:child_process';
 import {rmSync, writeFileSync} from 'node:fs';
 import {createConnection} from 'node:net';
 import {join} from 'node:path';
-import {asTestUser, benchProject, DEVENV, median, runsArg} from './lib.mjs';
+import {asTestUser, benchProject, DEVENV, median, report, runsArg} from './lib.mjs';
 
 const runs = runsArg();
 asTestUser();
@@ -79,6 +79,7 @@ try {
   console.log(`devenv up -d (postgres + redis + one process, process start to exit, all ready): ${m.devenv.toFixed(0)} ms`);
   console.log(`by hand (pg_ctl start -w, redis-server + PING loop, the process + connect loop, in parallel): ${m.hand.toFixed(0)} ms`);
   console.log(`devenv ps --json (CLI start-up and status checks, no server work): ${m.ps.toFixed(0)} ms`);
+  report({name: 'devenv up -d to ready (postgres + redis + process)', value: `${m.devenv.toFixed(0)} ms`, ref: `by hand in parallel ${m.hand.toFixed(0)} ms`, ratio: m.devenv / m.hand, target: 1.5});
   console.log(`ratio devenv up -d / by hand: ${(m.devenv / m.hand).toFixed(2)}x; without the CLI start-up (up - ps): ${((m.devenv - m.ps) / m.hand).toFixed(2)}x`);
 } finally {
   spawnSync(process.execPath, [DEVENV, 'down'], {cwd: app, env: {...env, PWD: app}});

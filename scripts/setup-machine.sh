@@ -32,6 +32,8 @@ PACKAGES+=(openssh-server)
 # skopeo and a local registry with htpasswd auth (docker-registry, apache2-utils) for copies.
 # docker-registry's own service is not started (no systemd here; the test runs its own).
 PACKAGES+=(podman runc uidmap skopeo docker-registry apache2-utils)
+# The sh launcher (bin/devenv) is tested under dash and busybox sh as well as bash.
+PACKAGES+=(dash busybox)
 NIX_FEATURES=(--extra-experimental-features 'nix-command flakes')
 
 say() { printf 'setup: %s\n' "$*"; }

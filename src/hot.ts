@@ -1,12 +1,20 @@
 // Entry for the hot commands that bin/run.js sends here without loading oclif:
-// `exec`, and the hook's internal calls (`__hook`, `__refresh`). Node built-ins only at import.
+// `exec`, the hook's internal calls (`__hook`, `__refresh`) and the plain spellings of status,
+// down, logs and up -d (cli/light.ts). Node built-ins only at import.
 import {presentError} from './cli/present.js';
 import {MARK} from './shells/protocol.js';
 import {currentDir} from './usecases/cwd.js';
 
-export async function runHot(argv: string[]): Promise<number> {
+const LIGHT = ['status', 'down', 'logs']; // bin/run.js says why not ps and up yet
+
+/** The exit code; undefined for a spelling of ps/status/down/logs/up left to oclif (cli/light.ts). */
+export async function runHot(argv: string[]): Promise<number | undefined> {
   const [cmd, ...rest] = argv;
   try {
+    if (LIGHT.includes(cmd)) {
+      const {runLight} = await import('./cli/light.js');
+      return await runLight(argv);
+    }
     if (cmd === 'exec') {
       const args = rest[0] === '--' ? rest.slice(1) : rest;
       const {execInEnv} = await import('./usecases/exec.js');

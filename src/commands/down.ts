@@ -1,5 +1,6 @@
 import {Args} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
+import {downLine} from '../cli/views.js';
 import {ServiceError} from '../errors.js';
 import {downAt, type StopResult} from '../usecases/services.js';
 
@@ -14,7 +15,7 @@ export default class Down extends DevenvCommand {
 
   async run() {
     const {argv} = await this.parse(Down);
-    const show = (r: StopResult) => this.jsonEnabled() || this.log([`${r.name}: ${r.stopped ? `stopped${r.pid ? ` (pid ${r.pid})` : ''}` : 'not running'}`, ...r.steps.map((x) => `  ${x}`)].join('\n'));
+    const show = (r: StopResult) => this.jsonEnabled() || this.log(downLine(r));
     const {root, services, errors} = await downAt(this.cwd(), argv as string[], show);
     if (errors.length) throw new ServiceError(`could not stop everything:\n    ${errors.join('\n    ')}`, "see 'devenv ps'");
     return {root, services};

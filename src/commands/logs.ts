@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {DevenvCommand} from '../cli/base.js';
-import {UsageError} from '../errors.js';
-import {fileSize, followFile, logFilesAt, readLogsAt, tailLines} from '../usecases/services.js';
+import {jsonLogs, printLogs} from '../cli/light.js';
 
 export default class Logs extends DevenvCommand {
   static aliases = ['services:logs'];
@@ -17,29 +16,7 @@ export default class Logs extends DevenvCommand {
 
   async run() {
     const {args, flags} = await this.parse(Logs);
-    if (this.jsonEnabled()) {
-      if (flags.follow) throw new UsageError('--json cannot follow', 'use: devenv logs --json [-n N] [name]');
-      return readLogsAt(this.cwd(), args.name, flags.lines);
-    }
-    const logs = await logFilesAt(this.cwd(), args.name);
-    const width = Math.max(...logs.map((s) => s.name.length));
-    const prefix = (name: string) => (logs.length > 1 ? `${name.padEnd(width)} | ` : '');
-    const out = (l: string) => process.stdout.write(l + '\n');
-    const starts = new Map<string, number>();
-    for (const s of logs) {
-      const size = fileSize(s.logFile);
-      starts.set(s.name, size);
-      if (!size) {
-        if (!flags.follow && args.name) process.stderr.write(`devenv: ${s.name} has no log yet (${s.logFile}); 'devenv up' starts it\n`);
-        continue;
-      }
-      for (const l of tailLines(s.logFile, flags.lines ?? Number.MAX_SAFE_INTEGER, true)) out(prefix(s.name) + l);
-    }
-    if (!flags.follow) return;
-    const abort = new AbortController();
-    const stop = () => abort.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    await Promise.all(logs.map((s) => followFile(s.logFile, starts.get(s.name)!, (l) => out(prefix(s.name) + l), abort.signal)));
+    if (this.jsonEnabled()) return jsonLogs(this.cwd(), args.name, {follow: flags.follow, lines: flags.lines});
+    await printLogs(this.cwd(), args.name, {follow: flags.follow, lines: flags.lines});
   }
 }

@@ -1,5 +1,6 @@
 import {DevenvCommand} from '../cli/base.js';
 import {listServices} from '../usecases/services.js';
+import {psLines} from '../cli/views.js';
 
 export default class Ps extends DevenvCommand {
   static aliases = ['services:ps'];
@@ -11,24 +12,10 @@ export default class Ps extends DevenvCommand {
 
   async run() {
     await this.parse(Ps);
-    const {root, services, removed, manifestError, autoStart} = await listServices(this.cwd());
-    // Only what still runs can be listed then: say why the rest is missing.
-    if (manifestError && !this.jsonEnabled()) this.logToStderr(`devenv: devenv.toml cannot be read, so only what still runs is listed: ${manifestError.message}${manifestError.hint ? `\n  hint: ${manifestError.hint}` : ''}`);
-    if (!services.length) this.log(manifestError ? 'nothing of this project is running' : 'no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
-    else {
-      const rows = [
-        ['NAME', 'KIND', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'DATA'],
-        ...services.map((s) => [s.name, s.kind ?? 'service', s.state, s.ready === undefined ? '-' : s.ready ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.port ? String(s.port) : '-', s.restarts === undefined ? '-' : String(s.restarts), s.dataDir ?? '-']),
-      ];
-      const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-      for (const r of rows) this.log(r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]) : c)).join('  '));
-      for (const s of services) if (s.detail) this.log(`${s.name}: ${s.detail}`);
-    }
-    for (const r of removed) this.log(`${r.root} (a removed checkout of this repository) still runs: ${r.running.map((s) => `${s.name}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}; 'devenv gc' stops them`);
-    if (autoStart) {
-      const shells = autoStart.shells.map((s) => `${s.shell} (pid ${s.pid})`).join(', ');
-      this.log(`auto-start: ${autoStart.units.join(', ') || 'nothing'} kept up by ${shells || 'no shell (stopping soon)'}; supervisor pid ${autoStart.supervisor}`);
-    }
-    return {root, services, removed, ...(manifestError ? {manifestError} : {}), ...(autoStart ? {autoStart} : {})};
+    const r = await listServices(this.cwd());
+    const {out, err} = psLines(r, this.jsonEnabled());
+    for (const l of err) this.logToStderr(l);
+    for (const l of out) this.log(l);
+    return r;
   }
 }

@@ -27,7 +27,8 @@ export interface Dialect {
   /** This shell's pid, as a word. */
   readonly pid: string;
 
-  fn(name: string, params: string[], body: Lines, opts?: {keepStatus?: boolean}): Lines;
+  /** `plain`: no zsh `emulate -L` (a body of tests on literal words needs none, and it costs). */
+  fn(name: string, params: string[], body: Lines, opts?: {keepStatus?: boolean; plain?: boolean}): Lines;
   local(name: string, value?: string): string;
   /** Assign a variable that is already local, or global when none is. */
   set(name: string, value: string): string;
@@ -40,6 +41,10 @@ export interface Dialect {
   unsetDyn(nameVar: string): string;
   unsetLit(...names: string[]): string;
   unexportDyn(nameVar: string): string;
+  /** Unset (globally) the variables named each prefix + the value of `suffixVar`. */
+  unsetEach(prefixes: string[], suffixVar: string): Lines;
+  /** Export `name` as its value + ' ' + `word`, or `word` alone when it is empty or unset. */
+  exportAddWord(name: string, word: string): Lines;
   /** `name`: a global holding `prefix` + the value of `suffixVar`. */
   concatName(name: string, prefix: string, suffixVar: string): string;
 
@@ -95,6 +100,12 @@ export interface Dialect {
   writable(p: string): Cond;
   /** Both exist and the first has the later mtime. */
   newer(a: string, b: string): Cond;
+  /** Plain `a -nt b` (true too when only `a` exists, in bash and fish); `builtin`: see builtinNt. */
+  nt(a: string, b: string, builtin?: boolean): Cond;
+  /** Leave a sourced file with the last command's status, where the shell parses it command by command. */
+  readonly sourceReturn?: string;
+  /** Where `-nt` is a builtin only from some version on (fish 3.6): the test for it, at run time. */
+  readonly builtinNt?: Cond;
   isSet(nameVar: string): Cond;
   isExported(nameVar: string): Cond;
   ok(command: string): Cond;
@@ -109,11 +120,34 @@ function posix(kind: 'bash' | 'zsh'): Dialect {
   const zsh = kind === 'zsh';
   // bash before 4.4 calls an empty "${a[@]}" unbound under `set -u`; this form never is.
   const all = (l: string) => (zsh ? `"\${${l}[@]}"` : `\${${l}[@]+"\${${l}[@]}"}`);
+  // A run of `[[ ]]` tests joined by && is one `[[ a && b ]]`: one command, not one per test.
+  const test = (c: Cond): string | undefined => {
+    const inner = (s: string) => (s.startsWith('[[ ') && s.endsWith(' ]]') ? s.slice(3, -3) : undefined);
+    const x = c.t === 'atom' ? inner(c.s) : c.t === 'not' && c.c.t === 'atom' ? inner(c.c.s) : undefined;
+    if (x === undefined) return undefined;
+    const e = x.includes('||') ? `( ${x} )` : x;
+    return c.t === 'not' ? `! ${e}` : e;
+  };
   const render = (c: Cond): string => {
     if (c.t === 'atom') return c.s;
     if (c.t === 'not') return `! ${c.c.t === 'atom' ? c.c.s : `{ ${render(c.c)}; }`}`;
-    const join = c.t === 'and' ? ' && ' : ' || ';
-    return c.c.map((x) => (x.t === 'atom' || x.t === 'not' || x.t === c.t ? render(x) : `{ ${render(x)}; }`)).join(join);
+    const parts = c.c.map((x) => (x.t === 'atom' || x.t === 'not' || x.t === c.t ? render(x) : `{ ${render(x)}; }`));
+    if (c.t === 'or') return parts.join(' || ');
+    const out: string[] = [];
+    let run: string[] = [];
+    const flush = () => {
+      if (run.length) out.push(`[[ ${run.join(' && ')} ]]`);
+      run = [];
+    };
+    c.c.forEach((x, i) => {
+      const t = test(x);
+      if (t === undefined) {
+        flush();
+        out.push(parts[i]);
+      } else run.push(t);
+    });
+    flush();
+    return out.join(' && ');
   };
   const d: Dialect = {
     kind,
@@ -123,12 +157,13 @@ function posix(kind: 'bash' | 'zsh'): Dialect {
     arg: (i) => `"\${${i}-}"`,
     status: '$__devenv_rc',
     pid: '$$',
+    sourceReturn: 'return',
     fn: (name, params, body, opts = {}) => [
       `${name}() {`,
       ...indent([
         ...(opts.keepStatus ? ['local __devenv_rc=$?'] : []),
         // Our own option set whatever the user's (nounset, ksharrays, ...); restored on return.
-        ...(zsh ? ['emulate -L zsh'] : []),
+        ...(zsh && !opts.plain ? ['emulate -L zsh'] : []),
         ...(params.length ? [`local ${params.map((p, i) => `${p}="\${${i + 1}-}"`).join(' ')}`] : []),
         ...body,
       ]),
@@ -143,6 +178,9 @@ function posix(kind: 'bash' | 'zsh'): Dialect {
     exportDyn: (n, v) => `export "$${n}"=${v}`,
     unsetDyn: (n) => `unset ${zsh ? '' : '-v '}"$${n}"`,
     unsetLit: (...names) => `unset ${names.join(' ')}`,
+    // One command for all: the revert records of a variable go together.
+    unsetEach: (prefixes, n) => [`unset ${zsh ? '' : '-v '}${prefixes.map((p) => `${ansiCQuote(p)}"$${n}"`).join(' ')}`],
+    exportAddWord: (n, w) => [`export ${n}="\${${n}:+$${n} }"${w}`],
     unexportDyn: (n) => (zsh ? `typeset -g +x "$${n}"` : `export -n "$${n}"`),
     concatName: (n, prefix, suffixVar) => `${n}=${prefix}$${suffixVar}`,
     if: (c, then, els) => [`if ${render(c)}; then`, ...indent(then), ...(els?.length ? ['else', ...indent(els)] : []), 'fi'],
@@ -209,6 +247,7 @@ function posix(kind: 'bash' | 'zsh'): Dialect {
     isDir: (p) => atom(`[[ -d ${p} ]]`),
     writable: (p) => atom(`[[ -w ${p} ]]`),
     newer: (a, b) => atom(`[[ -e ${b} && ${a} -nt ${b} ]]`),
+    nt: (a, b) => atom(`[[ ${a} -nt ${b} ]]`),
     isSet: (n) => atom(zsh ? `[[ -n \${(P)${n}+x} ]]` : `[[ -n \${!${n}+x} ]]`),
     // bash: compgen -e lists exported names (a builtin: no ${!n@a} before 4.4, no subshell).
     isExported: (n) => atom(zsh ? `[[ \${(Pt)${n}} == *-export* ]]` : `compgen -e -X '!'"$${n}" >/dev/null 2>&1`),
@@ -244,6 +283,8 @@ function fish(): Dialect {
     exportDyn: (n, v) => `_devenv_put $${n} ${v}`,
     unsetDyn: (n) => `set -e -g $${n}`,
     unsetLit: (...names) => names.map((x) => `set -e -g ${x}`).join('; '),
+    unsetEach: (prefixes, n) => prefixes.map((p) => `set -e -g ${fishQuote(p)}$${n}`),
+    exportAddWord: (n, w) => [`if test -z "$${n}"`, `  set -gx ${n} ${w}`, 'else', `  set -gx ${n} "$${n}"' '${w}`, 'end'],
     unexportDyn: (n) => `set -gu $${n} $$${n}`,
     concatName: (n, prefix, suffixVar) => `set ${n} ${prefix}$${suffixVar}`,
     if: (c, then, els) => [`if ${render(c)}`, ...indent(then), ...(els?.length ? ['else', ...indent(els)] : []), 'end'],
@@ -298,6 +339,8 @@ function fish(): Dialect {
     writable: (p) => atom(`test -w ${p}`),
     // One command (a block), so `not` and `and` around it keep their meaning.
     newer: (a, b) => atom(`begin; test -e ${b}; and _devenv_nt ${a} ${b}; end`),
+    nt: (a, b, builtin) => atom(builtin ? `test ${a} -nt ${b}` : `_devenv_nt ${a} ${b}`),
+    builtinNt: atom('set -q _devenv_nt_builtin'),
     isSet: (n) => atom(`set -q $${n}`),
     isExported: (n) => atom(`set -qx $${n}`),
     ok: (command) => atom(command),

@@ -27,6 +27,7 @@ function _devenv_put -a __devenv_n __devenv_v
     end
 end
 if ${atLeast(FISH_BUILTIN_NT)}
+    set -g _devenv_nt_builtin 1
     function _devenv_nt
         test $argv[1] -nt $argv[2]
     end

@@ -31,14 +31,15 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
     d.list(VAR.absent, []),
     ...['_devenv_pwd', '_devenv_opwd', '_devenv_seen', '_devenv_loaded', '_devenv_said', '__devenv_rid', VAR.root].map((x) => d.global(x, "''")),
 
-    '# True when a watched file changed since this shell last looked.',
-    ...d.fn('_devenv_changed', [], [
+    '# True when a watched file changed since this shell last looked (the lists, walked).',
+    ...d.fn('_devenv_changed_lists', [], [
       d.local(f),
       ...d.pairsNewer(VAR.pairs, [d.ret('0')]),
       ...d.each(f, VAR.present, d.if(not(d.exists(v(f))), [d.ret('0')])),
       ...d.each(f, VAR.absent, d.if(d.exists(v(f)), [d.ret('0')])),
       d.ret('1'),
     ]),
+    ...listsChanged(d),
 
     ...d.fn('_devenv_find_root', [], [
       d.local(dir, v('PWD')),
@@ -59,14 +60,13 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
         ...d.if(not(d.isExported(n)), [rec(k, PREFIX.local, n), d.exportDyn(k, q('1'))]),
       ]),
     ]),
-    ...d.fn('_devenv_addvar', [n], d.if(d.empty(v(STATE.vars)), [d.exportLit(STATE.vars, v(n))], [d.exportLit(STATE.vars, v(STATE.vars) + q(' ') + v(n))])),
     ...d.fn('_devenv_set', [n, val], [
       d.local(k),
       d.call('_devenv_remember', v(n)),
       d.exportDyn(n, v(val)),
       rec(k, PREFIX.now, n),
       d.exportDyn(k, v(val)),
-      d.call('_devenv_addvar', v(n)),
+      ...d.exportAddWord(STATE.vars, v(n)),
     ]),
     '# PATH-likes: entries devenv (and the shellHook) put before and after the value the user had.',
     ...d.fn('_devenv_path', [n, pre, post], [
@@ -79,7 +79,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
       rec(k, PREFIX.pre, n), d.exportDyn(k, v(pre)),
       rec(k, PREFIX.post, n), d.exportDyn(k, v(post)),
       rec(k, PREFIX.now, n), d.exportDyn(k, v(val)),
-      d.call('_devenv_addvar', v(n)),
+      ...d.exportAddWord(STATE.vars, v(n)),
     ]),
     '# Back to the value before entry (or unset), exported as it was.',
     ...d.fn('_devenv_restore', [n], [
@@ -119,7 +119,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
           ],
           d.if(and(d.isSet(n), d.eq(v(cur), v(nw))), [d.call('_devenv_restore', v(n))]),
         ),
-        ...[PREFIX.old, PREFIX.now, PREFIX.pre, PREFIX.post, PREFIX.local].flatMap((x) => [rec(k, x, n), d.unsetDyn(k)]),
+        ...d.unsetEach([PREFIX.old, PREFIX.now, PREFIX.pre, PREFIX.post, PREFIX.local], n),
       ]),
       d.unsetLit(STATE.vars, STATE.root),
       d.global('_devenv_loaded', "''"),
@@ -139,6 +139,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
       d.list(VAR.present, [v('_devenv_epoch')]),
       d.list(VAR.absent, []),
       ...d.eachWord(f, ['devenv.toml', 'flake.nix', 'flake.lock'].map((x) => v(VAR.root) + q('/' + x)), d.if(d.exists(v(f)), [d.append(VAR.pairs, [v('_devenv_stamp'), v(f)]), d.append(VAR.present, [v(f)])], [d.append(VAR.absent, [v(f)])])),
+      ...listsChanged(d),
     ]),
     ...d.fn('_devenv_slow', [], [
       d.call('_devenv_touch'),
@@ -174,6 +175,7 @@ export function hookLogic(d: Dialect, p: HookPaths): Lines {
             ...d.if(not(d.eq(v(dir), v('HOME'))), [d.append(VAR.absent, [v(dir) + q('/flake.nix')])]),
             d.dirname(dir),
           ]),
+          ...listsChanged(d),
           d.ret(rc),
         ]),
         d.local(s),
@@ -226,7 +228,7 @@ export function activationScript(d: Dialect, a: Activation, self: string): strin
   apply.push(...defs.apply, ...auto.apply);
   if (defs.undo.length || auto.undo.length) apply.push(...d.fn(DEF_UNDO, [], [...defs.undo, ...auto.undo]));
   apply.push(d.exportLit(STATE.root, q(a.root)));
-  apply.push(d.list(VAR.pairs, pairs), d.list(VAR.present, a.watch.filter((w) => !w.lo).map((w) => q(w.file))), d.list(VAR.absent, a.watchAbsent.map(q)));
+  apply.push(...watchCode(d, pairs, a.watch.filter((w) => !w.lo).map((w) => q(w.file)), a.watchAbsent.map(q)));
   if (a.usedMarker) apply.push(...d.if(d.writable(q(a.usedMarker.replace(/\/[^/]*$/, ''))), [d.touch(q(a.usedMarker))]));
   apply.push(d.say(q(a.message)));
   for (const line of a.notes ?? []) apply.push(d.say(q(line)));
@@ -234,10 +236,42 @@ export function activationScript(d: Dialect, a: Activation, self: string): strin
   const header = `# devenv activation for ${a.root.replace(/[\r\n]/g, '?')} (${d.kind}); rendered by devenv from trusted content. Do not edit.`;
   // This rendering's identity: the hook re-applies a script only when it is another one.
   const rid = createHash('sha256').update([...d.allOf(checks), ...apply].join('\n')).digest('hex').slice(0, 16);
-  return [header, ...d.if(d.eq(d.arg(1), q('check')), [d.global('__devenv_rid', q(rid)), ...d.allOf(checks)], [...apply.slice(0, -1), d.global('_devenv_loaded', q(rid)), 'true'])].join('\n') + '\n';
+  const check = [d.global('__devenv_rid', q(rid)), ...d.allOf(checks)];
+  const load = [...apply.slice(0, -1), d.global('_devenv_loaded', q(rid)), 'true'];
+  // bash and zsh parse a sourced file one command at a time: returning right after the check
+  // leaves the (much longer) apply part unparsed on every entry's check.
+  const body = d.sourceReturn ? [...d.if(d.eq(d.arg(1), q('check')), [...check, d.sourceReturn]), ...load] : d.if(d.eq(d.arg(1), q('check')), check, load);
+  return [header, ...body].join('\n') + '\n';
 }
 
 const v0 = (d: Dialect) => d.v('_devenv_stamp');
+
+/** `_devenv_changed` walking the lists: for watch lists built at the prompt (outside a project, node failed). */
+const listsChanged = (d: Dialect): Lines => d.fn('_devenv_changed', [], [d.call('_devenv_changed_lists')]);
+
+/**
+ * The watch lists (kept for doctor and tests) and `_devenv_changed` compiled from them: one
+ * chain of tests with the paths as literals, no loop, no array indexing. The idle prompt is
+ * this function and two string compares; walking the lists cost about twice as much.
+ */
+function watchCode(d: Dialect, pairs: string[], present: string[], absent: string[]): Lines {
+  const body = (builtin: boolean): Lines => {
+    const same: Cond[] = [];
+    for (let i = 0; i + 1 < pairs.length; i += 2) same.push(d.nt(pairs[i], pairs[i + 1], builtin));
+    for (const f of present) same.push(d.exists(f));
+    for (const f of absent) same.push(not(d.exists(f)));
+    // Its status is the test's: one command.
+    return same.length ? [d.render(not(and(...same)))] : [d.ret('1')];
+  };
+  const fn = (builtin: boolean) => d.fn('_devenv_changed', [], body(builtin), {plain: true});
+  return [
+    d.list(VAR.pairs, pairs),
+    d.list(VAR.present, present),
+    d.list(VAR.absent, absent),
+    // fish before 3.6 has no builtin -nt: the wrapper there, the builtin where there is one.
+    ...(d.builtinNt && pairs.length ? d.if(d.builtinNt, fn(true), fn(false)) : fn(false)),
+  ];
+}
 
 /**
  * fish bodies of [shell.functions]: the one given in [shell.functions.fish], else the bash/zsh
@@ -309,9 +343,7 @@ export function blockedCode(d: Dialect, present: string[], absent: string[], mes
   const pairs = present.flatMap((f) => [v0(d), d.q(f)]);
   const m = d.q(message);
   return [
-    d.list(VAR.pairs, pairs),
-    d.list(VAR.present, present.map(d.q)),
-    d.list(VAR.absent, absent.map(d.q)),
+    ...watchCode(d, pairs, present.map(d.q), absent.map(d.q)),
     ...d.if(not(d.eq(d.v('_devenv_said'), m)), [d.say(m)]),
     d.global('_devenv_said', m),
     d.call('_devenv_touch'),

@@ -29,8 +29,8 @@ test('the hot path statically imports only Node built-ins and devenv modules', (
       else foreign.push(`${file.slice(SRC.length)} imports ${spec}`);
     }
   };
-  // hot.ts itself, and what it loads for `exec`, `hook <shell>` and the hook's miss path.
-  for (const entry of ['hot.ts', 'usecases/exec.ts', 'activation/hook-text.ts', 'activation/hook-cache.ts', 'usecases/hook-miss.ts']) visit(join(SRC, entry));
+  // hot.ts itself, and what it loads for `exec`, `hook <shell>`, the hook's miss path and ps/status/down/logs.
+  for (const entry of ['hot.ts', 'usecases/exec.ts', 'activation/hook-text.ts', 'activation/hook-cache.ts', 'usecases/hook-miss.ts', 'cli/light.ts']) visit(join(SRC, entry));
   expect(foreign).toEqual([]);
   // And the walk really covered exec and the hook's miss path.
   expect([...seen].map((f) => f.slice(SRC.length))).toEqual(expect.arrayContaining(['usecases/exec.ts', 'cache/key.ts', 'cache/entries.ts', 'shells/bash.ts', 'shells/logic.ts', 'trust/trust.ts']));

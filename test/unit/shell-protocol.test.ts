@@ -152,6 +152,42 @@ describe.each(KINDS)('%s: the revert is defined on what devenv added', (kind) =>
     rmSync(store, {recursive: true});
     expect(run(kind, `${hook}\n${check}\n`).stdout).toBe('stale\n');
   });
+
+  test('an idle prompt in a loaded project is a handful of commands, whatever it watches; a change still shows', () => {
+    const root = join(dir, `idle-${kind}`);
+    mkdirSync(root, {recursive: true});
+    const t = Math.floor(Date.now() / 1000) - 100;
+    const watch = ['devenv.toml', 'flake.nix', 'flake.lock', 'nix/extra.nix', 'nix/more.nix'].map((f, i) => {
+      const file = join(root, f);
+      mkdirSync(join(file, '..'), {recursive: true});
+      writeFileSync(file, 'x');
+      utimesSync(file, t, t);
+      const lo = join(root, `.lo${i}`);
+      writeFileSync(lo, '');
+      utimesSync(lo, t - 1, t - 1);
+      return {file, lo};
+    });
+    const script = join(root, 'activate');
+    const a = {...activation(root, {PATH: {pre: ['/nix/store/x/bin'], post: []}}, {A: '1'}), watch: [...watch, {file: script}], watchAbsent: [join(root, 'gone.nix')]};
+    writeFileSync(script, sh.activationScript(a, script));
+    const [traceOn, traceOff] = kind === 'bash' ? ['set -x', 'set +x'] : kind === 'zsh' ? ['setopt xtrace', 'unsetopt xtrace'] : ['set fish_trace 1', 'set -e fish_trace'];
+    const idle = (after: string) =>
+      run(kind, [sh.hook(hookPaths(kind)), `cd ${q(root)}`, `_devenv_source ${q(script)} 2>/dev/null`, `_devenv_pwd=$PWD; _devenv_opwd=$OLDPWD`.replace(/(\w+)=(\$\w+)/g, kind === 'fish' ? 'set -g $1 $2' : '$1=$2').replace('; ', '\n'), after, traceOn, '_devenv_hook', traceOff, ''].join('\n'));
+    const quiet = idle('');
+    expect(quiet.status).toBe(0);
+    // The trace's lines are the commands run (bash lists each test of a [[ ]] on a line of its
+    // own): besides the 13 tests of the watched files, the hook, its status, the compare, the
+    // call and the returns. Walking the watch lists ran a loop step per test.
+    const lines = quiet.stderr.split('\n').filter((l) => /^[+>-]/.test(l) && !/(set \+x|unsetopt xtrace|set -e fish_trace| end \w+)$/.test(l));
+    const tests = lines.filter((l) => / -nt | -e /.test(l));
+    expect(tests.length).toBeLessThanOrEqual(13);
+    expect(lines.length - tests.length).toBeLessThanOrEqual(8);
+    expect(lines.join('\n')).not.toContain('devenv: loading');
+    // The same prompt after an edit goes on past the check (and asks node, here /bin/false).
+    const edited = idle(`command touch ${q(watch[3].file)}`);
+    expect(edited.stderr.split('\n').filter((l) => /^[+>-]/.test(l)).length).toBeGreaterThan(lines.length + 5);
+    expect(edited.stderr).toContain('_devenv_find_root');
+  });
 });
 
 describe('a shellHook recorded as what it did around the value it was given', () => {
