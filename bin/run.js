@@ -8,12 +8,14 @@
 const {join} = require('node:path');
 
 const argv = process.argv.slice(2);
+// Set by bin/devenv (the sh launcher) for this process only: not for what it runs.
+const launcher = process.env.DEVENV_LAUNCHER;
+const launcherNode = process.env.DEVENV_LAUNCHER_NODE;
+delete process.env.DEVENV_LAUNCHER;
+delete process.env.DEVENV_LAUNCHER_NODE;
 const HOT = new Set(['exec', '__hook', '__refresh', '__setup', '__autostart']);
 // Tried without oclif; what they leave (an unusual spelling) goes on to oclif (src/cli/light.ts).
-// Not ps and up yet: with them light, services-project.test's crash-loop case read 'stopped'
-// for 'failed' after a failed `up -d` (a race in recording the keeper's final state that
-// oclif's start-up hid). src/cli/light.ts handles both once that state is final when up exits.
-const LIGHT = new Set(['status', 'down', 'logs']);
+const LIGHT = new Set(['ps', 'status', 'down', 'logs', 'up']);
 const ROOT = join(__dirname, '..');
 // `devenv hook <shell>` runs in every new terminal: hot too, for the three shells it knows.
 const hotHook = argv[0] === 'hook' && argv.length === 2 && ['bash', 'zsh', 'fish'].includes(argv[1]);

@@ -21,6 +21,8 @@ MIRROR="${DEVENV_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PACKAGES=(python3.11 python3.11-venv postgresql-15 postgresql-client-15
   redis-server redis-tools mariadb-server mariadb-client
   bash-static busybox-static patchelf git openssl pkgconf hello)
+# The front door (one Go binary) and poetry (runs on the set's python3.11).
+PACKAGES+=(caddy python3-poetry)
 NAME=debian-bookworm-root
 GCROOTS=/nix/var/nix/gcroots/devenv-offline
 
@@ -51,6 +53,8 @@ stage() {
   cp "$node" "$root/opt/node/bin/node"
   local npmdir; npmdir="$(dirname "$node")/../lib/node_modules/npm"
   [ -d "$npmdir" ] && cp -a "$npmdir" "$root/opt/node/lib/npm"
+  # corepack (node's own, pinned to the same node): pnpm and yarn with nothing installed globally.
+  [ -d "$npmdir/../corepack" ] && cp -a "$npmdir/../corepack" "$root/opt/node/lib/corepack"
   mkdir -p "$STAGE"
   local d
   for d in usr lib lib64 bin sbin opt; do [ -e "$root/$d" ] && cp -a "$root/$d" "$STAGE/"; done

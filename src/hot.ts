@@ -1,11 +1,11 @@
 // Entry for the hot commands that bin/run.js sends here without loading oclif:
-// `exec`, the hook's internal calls (`__hook`, `__refresh`) and the plain spellings of status,
-// down, logs and up -d (cli/light.ts). Node built-ins only at import.
+// `exec`, the hook's internal calls (`__hook`, `__refresh`) and the plain spellings of ps,
+// status, down, logs and up -d (cli/light.ts). Node built-ins only at import.
 import {presentError} from './cli/present.js';
 import {MARK} from './shells/protocol.js';
 import {currentDir} from './usecases/cwd.js';
 
-const LIGHT = ['status', 'down', 'logs']; // bin/run.js says why not ps and up yet
+const LIGHT = ['ps', 'status', 'down', 'logs', 'up'];
 
 /** The exit code; undefined for a spelling of ps/status/down/logs/up left to oclif (cli/light.ts). */
 export async function runHot(argv: string[]): Promise<number | undefined> {

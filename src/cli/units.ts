@@ -6,7 +6,7 @@ export function describeStart(r: StartResult): string {
   const head = r.started
     ? `${r.name}: started (pid ${r.pid})${where}, ready in ${((r.readyMs ?? 0) / 1000).toFixed(2)}s`
     : `${r.name}: already running (pid ${r.pid})${where}`;
-  return [head, ...r.steps.map((s) => `  ${s}`)].join('\n');
+  return [head + (r.url ? `, ${r.url}` : ''), ...r.steps.map((s) => `  ${s}`)].join('\n');
 }
 
 export function describeTask(r: TaskResult): string {

@@ -14,9 +14,11 @@ export function psLines(r: PsResult, json = false): {out: string[]; err: string[
   const out: string[] = [];
   if (!services.length) out.push(manifestError ? 'nothing of this project is running' : 'no services or processes in this project (add [services.postgres] or [processes.<name>] to devenv.toml)');
   else {
+    // A URL column only with a front door ([services.caddy]).
+    const urls = services.some((s) => s.url);
     const rows = [
-      ['NAME', 'KIND', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'DATA'],
-      ...services.map((s) => [s.name, s.kind ?? 'service', s.state, s.ready === undefined ? '-' : s.ready ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.port ? String(s.port) : '-', s.restarts === undefined ? '-' : String(s.restarts), s.dataDir ?? '-']),
+      ['NAME', 'KIND', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'DATA', ...(urls ? ['URL'] : [])],
+      ...services.map((s) => [s.name, s.kind ?? 'service', s.state, s.ready === undefined ? '-' : s.ready ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.port ? String(s.port) : '-', s.restarts === undefined ? '-' : String(s.restarts), s.dataDir ?? '-', ...(urls ? [s.url ?? '-'] : [])]),
     ];
     const w = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
     out.push(...rows.map((x) => x.map((c, i) => (i < x.length - 1 ? c.padEnd(w[i]) : c)).join('  ')));

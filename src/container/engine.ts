@@ -1,12 +1,12 @@
 // What an OCI layout becomes outside devenv: an oci-archive written here, or whatever skopeo or a
 // container engine (podman, docker) does with it, with their own configuration and auth.
-import {spawn} from 'node:child_process';
 import {existsSync, readdirSync, statSync} from 'node:fs';
 import {basename, delimiter, dirname, join} from 'node:path';
 import {DevenvError, UsageError} from '../errors.js';
 import type {BuiltImage} from './image.js';
 import type {LayerEntry} from './layer.js';
 import {writeLayer} from './layer.js';
+import {run} from '../util/run.js';
 
 /** A program on PATH, or undefined. */
 export function which(name: string): string | undefined {
@@ -55,26 +55,6 @@ export async function writeOciArchive(layout: string, file: string): Promise<{di
   return writeLayer(entries, file);
 }
 
-export function run(cmd: string, args: string[], opts: {inherit?: boolean; cwd?: string} = {}): Promise<{code: number; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {stdio: opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'], cwd: opts.cwd});
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    // Ctrl-C or SIGTERM of devenv reaches the engine's foreground process as well.
-    const fwd = (sig: NodeJS.Signals) => child.kill(sig);
-    process.on('SIGTERM', fwd);
-    process.on('SIGINT', fwd);
-    child.on('close', (code, signal) => {
-      process.off('SIGTERM', fwd);
-      process.off('SIGINT', fwd);
-      resolve({code: code ?? (signal ? 128 + 15 : 1), stdout, stderr});
-    });
-  });
-}
-
 export class EngineError extends DevenvError {
   constructor(what: string, detail: string, hint: string) {
     super(`${what} failed: ${detail.trim().split('\n').slice(-5).join('\n  ')}`, {hint, code: 'container_engine'});
@@ -91,16 +71,16 @@ type Engine = {name: 'podman' | 'docker'; path: string};
 export async function loadIntoEngine(engine: Engine, image: BuiltImage, tmp: string): Promise<void> {
   const name = `localhost/${image.ref}`;
   const has = await run(engine.path, ['image', 'inspect', '--format', '{{.Id}}', name]);
-  if (has.code === 0 && `sha256:${has.stdout.trim().replace(/^sha256:/, '')}` === image.config) return;
+  if (has.exitCode === 0 && `sha256:${has.stdout.trim().replace(/^sha256:/, '')}` === image.config) return;
   if (engine.name === 'podman') {
     // podman 4 names an image pulled from a layout after the path it was given, and refuses one
     // with capitals: given from two levels up, the path is the project's hex id and the kind.
     const rel = `${basename(dirname(image.layout))}/${basename(image.layout)}`;
     const pulled = await run(engine.path, ['pull', '--quiet', `oci:${rel}:${image.ref}`], {cwd: dirname(dirname(image.layout))});
-    if (pulled.code !== 0) throw new EngineError('podman pull', pulled.stderr || pulled.stdout, "see podman's message above");
+    if (pulled.exitCode !== 0) throw new EngineError('podman pull', pulled.stderr || pulled.stdout, "see podman's message above");
     const id = pulled.stdout.trim().split('\n').pop()!;
     const tag = await run(engine.path, ['tag', id, name]);
-    if (tag.code !== 0) throw new EngineError('podman tag', tag.stderr, "see podman's message above");
+    if (tag.exitCode !== 0) throw new EngineError('podman tag', tag.stderr, "see podman's message above");
     const names = await run(engine.path, ['image', 'inspect', '--format', '{{json .RepoTags}}', id]);
     for (const n of JSON.parse(names.stdout || '[]') as string[]) if (n !== name && n.includes(rel)) await run(engine.path, ['untag', id, n]);
     return;
@@ -108,5 +88,5 @@ export async function loadIntoEngine(engine: Engine, image: BuiltImage, tmp: str
   const file = join(tmp, 'image.tar');
   await writeOciArchive(image.layout, file);
   const r = await run(engine.path, ['load', '-i', file]);
-  if (r.code !== 0) throw new EngineError(`${engine.name} load`, r.stderr || r.stdout, `see ${engine.name}'s message above`);
+  if (r.exitCode !== 0) throw new EngineError(`${engine.name} load`, r.stderr || r.stdout, `see ${engine.name}'s message above`);
 }

@@ -6,7 +6,7 @@ import {NixFailedError} from '../errors.js';
 import {type NixResult, runNix} from '../nix/nix.js';
 import {diagnoseNixError} from '../nix/nix-error.js';
 import {declaredInputs, dotenvNames} from '../project/dotenv.js';
-import {type InputDigest, looksLikeDotenv, stageSource} from '../project/inputs.js';
+import {gitTracks, type InputDigest, looksLikeDotenv, stageSource} from '../project/inputs.js';
 import type {Project} from '../project/project.js';
 import {exists, readFileOrNull, writeFileAtomic} from '../util/fs.js';
 
@@ -64,7 +64,8 @@ async function undeclared(p: Project, e: unknown, what: string, run: () => Promi
     }
   }
   const dotenv = dotenvNames(p.real);
-  const diagnosis = diagnoseNixError(err.stderr, {declared: declaredInputs(p.real), exists: (n) => exists(join(p.real, n)), dotenvLike: (n) => looksLikeDotenv(n, dotenv)});
+  const untracked = (n: string): boolean => !!p.git && n.endsWith('.nix') && !n.startsWith('../') && exists(join(p.real, n)) && !gitTracks(p.real, n);
+  const diagnosis = diagnoseNixError(err.stderr, {declared: declaredInputs(p.real), exists: (n) => exists(join(p.real, n)), dotenvLike: (n) => looksLikeDotenv(n, dotenv), untracked});
   throw new NixFailedError(what, err.stderr, {diagnosis});
 }
 

@@ -8,21 +8,24 @@
 import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {lstatSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {homedir} from 'node:os';
 import {join} from 'node:path';
 import {applyToEnv, type EnvSpec} from '../env/spec.js';
 import {projectStateDir} from '../paths.js';
-import {activationConfig, NODE_LOCKS} from '../project/dotenv.js';
+import {activationConfig, NODE_LOCKS, POETRY_FILES} from '../project/dotenv.js';
 import {VENV_DIR, withLanguages} from '../project/languages.js';
 import {readJson, writeFileAtomic, withLock, exists} from '../util/fs.js';
 import {pidAlive} from '../util/proc.js';
 
-export type StepName = 'venv' | 'requirements' | 'node';
+export type StepName = 'venv' | 'requirements' | 'poetry' | 'node';
 
 export interface SetupState {
   /** The python3 the venv was made with. */
   python?: string;
   /** Digest of the requirements last installed successfully. */
   requirements?: string;
+  /** Digest of pyproject.toml + poetry.lock last installed successfully. */
+  poetry?: string;
   /** Digest of package.json + lock last installed successfully. */
   node?: string;
   running?: {pid: number; since: string; steps: StepName[]};
@@ -46,10 +49,10 @@ const readOrNull = (f: string): string | null => {
   }
 };
 
-/** The environment's python3: the first one on the env's own PATH entries (store paths). */
-export function envPython(spec: EnvSpec): string | undefined {
+/** A program on the env's own PATH entries (store paths), the first one. */
+function envTool(spec: EnvSpec, name: string): string | undefined {
   for (const dir of spec.prepend.PATH ?? []) {
-    const p = join(dir, 'python3');
+    const p = join(dir, name);
     try {
       if (statSync(p).isFile()) return p;
     } catch {}
@@ -57,10 +60,48 @@ export function envPython(spec: EnvSpec): string | undefined {
   return undefined;
 }
 
+/** The environment's python3. */
+export const envPython = (spec: EnvSpec): string | undefined => envTool(spec, 'python3');
+
+const poetryDigest = (root: string, python: string | undefined): string => sha([python ?? '', 'poetry', ...POETRY_FILES.map((f) => readOrNull(join(root, f)))]);
+
+/** An npm config value (`key=value`) from the user's, then the machine's npmrc, as npm reads it. */
+function npmConfig(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const fromEnv = env[`npm_config_${key}`] ?? env[`NPM_CONFIG_${key.toUpperCase()}`];
+  if (fromEnv) return fromEnv;
+  for (const f of [env.NPM_CONFIG_USERCONFIG ?? join(homedir(), '.npmrc'), env.NPM_CONFIG_GLOBALCONFIG ?? '/etc/npmrc']) {
+    const m = new RegExp(`^\\s*${key}\\s*=\\s*(.+?)\\s*$`, 'm').exec(readOrNull(f) ?? '');
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * pnpm and yarn through the environment's corepack, when the environment has no such command:
+ * its downloads cached in the user's cache dir (never the project or the store), from the
+ * registry npm uses, trusting the CA npm is configured with. It never pins a version into
+ * package.json (that is the project's file, and part of trust) nor asks before downloading.
+ */
+export function corepackCommand(cmd: string[], spec: EnvSpec, env: NodeJS.ProcessEnv): string[] {
+  if (cmd[0] === 'npm' || envTool(spec, cmd[0])) return cmd;
+  const corepack = envTool(spec, 'corepack');
+  if (!corepack) return cmd;
+  const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  env.COREPACK_HOME ||= join(cache, 'node', 'corepack');
+  env.COREPACK_ENABLE_DOWNLOAD_PROMPT = '0';
+  env.COREPACK_ENABLE_AUTO_PIN = '0';
+  const registry = npmConfig(env, 'registry');
+  if (registry && !env.COREPACK_NPM_REGISTRY) env.COREPACK_NPM_REGISTRY = registry.replace(/\/+$/, '');
+  const ca = npmConfig(env, 'cafile');
+  if (ca && !env.NODE_EXTRA_CA_CERTS) env.NODE_EXTRA_CA_CERTS = ca;
+  return [corepack, ...cmd];
+}
+
 interface Plan {
   steps: StepName[];
   python?: string;
   reqDigest?: string;
+  poetryDigest?: string;
   nodeDigest?: string;
 }
 
@@ -80,6 +121,10 @@ export function setupPlan(root: string, spec: EnvSpec): Plan {
         plan.reqDigest = sha([plan.python ?? '', c.python.requirements, text]);
         if ((!venvOk || st.requirements !== plan.reqDigest) && !sameFailure('requirements', plan.reqDigest)) plan.steps.push('requirements');
       }
+    }
+    if (c.python.manager === 'poetry' && exists(join(root, 'pyproject.toml'))) {
+      plan.poetryDigest = poetryDigest(root, plan.python);
+      if ((!venvOk || st.poetry !== plan.poetryDigest) && !sameFailure('poetry', plan.poetryDigest)) plan.steps.push('poetry');
     }
   }
   if (c.node?.install) {
@@ -107,7 +152,7 @@ export function runningSetup(root: string): SetupState['running'] | undefined {
 export const describeSteps = (steps: StepName[], root: string): string => {
   const c = activationConfig(root);
   return steps
-    .map((s) => (s === 'venv' ? `creating ${VENV_DIR}` : s === 'requirements' ? `pip install -r ${c.python?.requirements}` : (c.node?.install ?? 'node install')))
+    .map((s) => (s === 'venv' ? `creating ${VENV_DIR}` : s === 'requirements' ? `pip install -r ${c.python?.requirements}` : s === 'poetry' ? 'poetry install' : (c.node?.install ?? 'node install')))
     .join(', ');
 };
 
@@ -175,14 +220,24 @@ export async function runSetup(root: string, spec: EnvSpec, sink: (b: Buffer) =>
           if (r.code !== 0) return fail('venv', plan.python!, r.output);
           st.python = plan.python;
           st.requirements = undefined;
+          st.poetry = undefined;
         } else if (step === 'requirements') {
           const req = c.python!.requirements!;
           const args = req.endsWith('pyproject.toml') ? ['-e', join(root, req, '..')] : ['-r', join(root, req)];
           const r = await run([join(root, VENV_DIR, 'bin', 'python'), '-m', 'pip', 'install', ...args], {cwd: root, env, sink});
           if (r.code !== 0) return fail('requirements', plan.reqDigest!, r.output);
           st.requirements = plan.reqDigest;
+        } else if (step === 'poetry') {
+          const poetry = envTool(spec, 'poetry');
+          if (!poetry) return fail('poetry', plan.poetryDigest!, "poetry is not in the project's environment: run 'devenv update' (manager = \"poetry\" adds it)");
+          // Into .venv (VIRTUAL_ENV, set above), never a virtualenv of poetry's own; no keyring (no D-Bus here).
+          const penv = {...env, POETRY_VIRTUALENVS_CREATE: 'false', POETRY_VIRTUALENVS_IN_PROJECT: 'true', PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring'};
+          const r = await run([poetry, 'install', '--no-interaction', '--no-ansi'], {cwd: root, env: penv, sink});
+          if (r.code !== 0) return fail('poetry', plan.poetryDigest!, r.output);
+          // Digested after: an install without a lock writes one, and that is what was installed.
+          st.poetry = poetryDigest(root, plan.python);
         } else {
-          const r = await run(c.node!.install!.split(' '), {cwd: root, env, sink});
+          const r = await run(corepackCommand(c.node!.install!.split(' '), spec, env), {cwd: root, env, sink});
           if (r.code !== 0) return fail('node', plan.nodeDigest!, r.output);
           st.node = plan.nodeDigest;
         }

@@ -29,6 +29,15 @@ export interface MysqlConfig {
   seed?: string;
 }
 
+/** The front door: a reverse proxy on the checkout's own port (src/services/caddy.ts). */
+export interface CaddyConfig {
+  enable?: boolean;
+  after?: string[];
+  port?: number;
+  /** Path prefix -> a [processes.*] name that has a port. */
+  routes?: Record<string, string>;
+}
+
 export type ReadyCheck = 'tcp' | 'http' | {tcp?: number; http?: string; exec?: string};
 
 export interface ProcessConfig {
@@ -73,6 +82,8 @@ export function serviceVarOwner(m: Manifest, name: string): string | undefined {
     if (serviceEnabled(m.services?.[s]) && SERVICE_VARS[s].includes(name)) return `services.${s}`;
   }
   for (const [p, cfg] of Object.entries(m.processes ?? {})) if (cfg.port !== undefined && processPortVar(p) === name) return `processes.${p}`;
+  // <NAME>_URL of each process with a port, through the front door.
+  if (serviceEnabled(m.services?.caddy)) for (const [p, cfg] of Object.entries(m.processes ?? {})) if (cfg.port !== undefined && processPortVar(p).replace(/_PORT$/, '_URL') === name) return 'services.caddy';
   return undefined;
 }
 
@@ -91,12 +102,12 @@ export interface Manifest {
   packages?: string[];
   nixpkgs?: {url?: string; config?: NixpkgsConfig};
   languages?: {
-    python?: {version?: string; venv?: boolean; requirements?: string};
+    python?: {version?: string; venv?: boolean; requirements?: string; manager?: 'pip' | 'poetry'};
     node?: {version?: string; install?: string};
     rust?: Record<string, never>;
     go?: Record<string, never>;
   };
-  services?: {postgres?: PostgresConfig; redis?: RedisConfig; mysql?: MysqlConfig};
+  services?: {postgres?: PostgresConfig; redis?: RedisConfig; mysql?: MysqlConfig; caddy?: CaddyConfig};
   processes?: Record<string, ProcessConfig>;
   tasks?: Record<string, TaskConfig>;
   env?: Record<string, string>;
@@ -143,6 +154,7 @@ export function nixAttributes(m: Manifest): string[] {
   const out: string[] = [];
   const py = m.languages?.python;
   if (py) out.push(attrFor('python', py.version ?? DEFAULT_PYTHON));
+  if (py?.manager === 'poetry') out.push('poetry');
   const node = m.languages?.node;
   if (node) out.push(node.version ? attrFor('node', node.version) : DEFAULT_ATTRS.node);
   if (m.languages?.rust) out.push('rustc', 'cargo');
@@ -150,6 +162,7 @@ export function nixAttributes(m: Manifest): string[] {
   if (postgresEnabled(m)) out.push(attrFor('postgres', m.services!.postgres!.version ?? DEFAULT_POSTGRES));
   if (serviceEnabled(m.services?.redis)) out.push('redis');
   if (serviceEnabled(m.services?.mysql)) out.push('mariadb');
+  if (serviceEnabled(m.services?.caddy)) out.push('caddy');
   for (const p of m.packages ?? []) if (!out.includes(p)) out.push(p);
   return out;
 }

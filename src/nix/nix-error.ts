@@ -21,6 +21,8 @@ export interface NixErrorContext {
   exists?: (name: string) => boolean;
   /** Whether a name looks like a dotenv file (never given to nix). */
   dotenvLike?: (name: string) => boolean;
+  /** Whether a name is a *.nix file of a git project that git does not track (so not an input). */
+  untracked?: (name: string) => boolean;
 }
 
 interface Entry {
@@ -48,6 +50,7 @@ export const NIX_ERRORS: Entry[] = [
       new RegExp(`opening file '${STORE_SOURCE}([^']+)': No such file or directory`),
       // devenv's own message, re-read from a stored error (status, doctor).
       /the flake reads ([^,\s]+), which is not one of the environment's inputs/,
+      /the flake reads ([^,\s]+), which git does not track/,
     ],
     explain: (m, ctx) => {
       const name = m[1];
@@ -62,6 +65,13 @@ export const NIX_ERRORS: Entry[] = [
         return {message: `the flake reads ${name}, which does not exist in the project`, hint: `create ${name}, or stop reading it in the flake`, replacesNixLine: true};
       }
       const line = inputsLine(name, ctx.declared);
+      if (ctx.untracked?.(name) || m[0].endsWith('git does not track')) {
+        return {
+          message: `the flake reads ${name}, which git does not track: in a git project the .nix inputs are the ones git tracks, as for nix itself`,
+          hint: `run 'git add ${name}' (or add ${line} to devenv.toml)`,
+          replacesNixLine: true,
+        };
+      }
       return {message: `the flake reads ${name}, which is not one of the environment's inputs; add to devenv.toml: ${line}`, hint: `add ${line} to devenv.toml (globs work too, e.g. "${name.includes('/') ? name.slice(0, name.indexOf('/')) + '/**' : '*.' + (name.split('.').pop() ?? 'sh')}")`, replacesNixLine: true};
     },
   },

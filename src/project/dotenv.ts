@@ -31,7 +31,7 @@ export const safeDotenvName = (f: string): boolean => f !== '' && !isAbsolute(f)
 /** What activation needs of devenv.toml beyond the flake: dotenv files and language setup. */
 export interface ActivationConfig {
   dotenv: string[];
-  python?: {venv: boolean; requirements?: string};
+  python?: {venv: boolean; requirements?: string; manager?: 'poetry'};
   node?: {install?: string};
   /** [shell] aliases and functions (functions.fish: fish bodies), names already checked. */
   defs?: {aliases: Record<string, string>; functions: Record<string, string>; fish: Record<string, string>};
@@ -42,6 +42,9 @@ export interface ActivationConfig {
 }
 
 /** Lock files an install command reads (with package.json, whose scripts it runs). */
+/** What `poetry install` reads (the project's dependencies and their lock). */
+export const POETRY_FILES = ['pyproject.toml', 'poetry.lock'];
+
 export const NODE_LOCKS: Record<string, string> = {npm: 'package-lock.json', pnpm: 'pnpm-lock.yaml', yarn: 'yarn.lock'};
 
 /** The project's ActivationConfig, memoized per devenv.toml content (the warm path parses no TOML). */
@@ -51,17 +54,17 @@ export function activationConfig(root: string): ActivationConfig {
   const files = manifestFilesLenient(root);
   if (!files.some((f) => /dotenv|languages|project|shell|auto-start/.test(f.text))) return {dotenv: []};
   const toml = manifestFingerprint(files);
-  // 'v3': memos written before `[project] inputs`, [shell] aliases or auto-start were read must not hide them.
-  const digest = createHash('sha256').update(`v3\0${toml}`).digest('hex');
+  // 'v4': memos written before `[project] inputs`, [shell] aliases, auto-start or python's manager were read must not hide them.
+  const digest = createHash('sha256').update(`v4\0${toml}`).digest('hex');
   const memo = join(projectStateDir(root), 'activation-config.json');
   const hit = readMemo<ActivationConfig>(memo, digest);
   if (hit) return hit;
   const out: ActivationConfig = {dotenv: []};
   try {
     // Lazily and synchronously: trust checks are synchronous, and this runs only when devenv.toml changed.
-    type Raw = {project?: {inputs?: unknown}; dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown}; node?: {install?: unknown}}; shell?: {aliases?: unknown; functions?: unknown}; services?: unknown; processes?: unknown};
+    type Raw = {project?: {inputs?: unknown}; dotenv?: {files?: unknown}; languages?: {python?: {venv?: unknown; requirements?: unknown; manager?: unknown}; node?: {install?: unknown}}; shell?: {aliases?: unknown; functions?: unknown}; services?: unknown; processes?: unknown};
     const TOML = createRequire(import.meta.url)('@iarna/toml') as {parse(t: string): Raw};
-    let py: {venv?: unknown; requirements?: unknown} | undefined;
+    let py: {venv?: unknown; requirements?: unknown; manager?: unknown} | undefined;
     let node: {install?: unknown} | undefined;
     let shell: {aliases?: unknown; functions?: unknown} | undefined;
     let autoStart = false;
@@ -77,7 +80,9 @@ export function activationConfig(root: string): ActivationConfig {
       if (raw.shell) shell = {aliases: {...asTable(shell?.aliases), ...asTable(raw.shell.aliases)}, functions: {...asTable(shell?.functions), ...asTable(raw.shell.functions)}};
       if (autoStartNames(raw).length) autoStart = true;
     }
-    if (py) out.python = {venv: py.venv === true, ...(typeof py.requirements === 'string' && safeDotenvName(py.requirements) ? {requirements: py.requirements} : {})};
+    // poetry installs into .venv, which it needs made first (with the environment's python).
+    const poetry = py?.manager === 'poetry';
+    if (py) out.python = {venv: py.venv === true || poetry, ...(poetry ? {manager: 'poetry' as const} : typeof py.requirements === 'string' && safeDotenvName(py.requirements) ? {requirements: py.requirements} : {})};
     if (node) out.node = typeof node.install === 'string' && NODE_LOCKS[node.install.split(' ')[0]] ? {install: node.install} : {};
     const defs = shellDefs(shell);
     if (defs) out.defs = defs;
@@ -117,7 +122,7 @@ export function autoStartNames(raw: {services?: unknown; processes?: unknown}): 
   const all = services['auto-start'] === true;
   const out: string[] = [];
   const units: [string, Record<string, unknown>][] = [
-    ...['postgres', 'redis', 'mysql'].filter((n) => n in services).map((n) => [n, table(services[n])] as [string, Record<string, unknown>]),
+    ...['postgres', 'redis', 'mysql', 'caddy'].filter((n) => n in services).map((n) => [n, table(services[n])] as [string, Record<string, unknown>]),
     ...Object.entries(table(raw.processes)).map(([n, v]) => [n, table(v)] as [string, Record<string, unknown>]),
   ];
   for (const [name, cfg] of units) {
@@ -146,6 +151,7 @@ export function setupInputNames(root: string): string[] {
   const c = activationConfig(root);
   const out: string[] = [];
   if (c.python?.venv && c.python.requirements) out.push(c.python.requirements);
+  if (c.python?.manager === 'poetry') out.push(...POETRY_FILES);
   if (c.node?.install) out.push('package.json', ...(installWritesLock(c.node.install) ? [] : [NODE_LOCKS[c.node.install.split(' ')[0]]]));
   return out;
 }

@@ -4,8 +4,9 @@
 // or an edit of anything else changes nothing nix can see.
 //
 // THE RULE (README "What nix sees" says the same): the inputs are devenv.toml, flake.nix,
-// flake.lock, every *.nix file under the project (tracked or not; in a git repository not the
-// ones git ignores), and the globs of `[project] inputs` in devenv.toml (relative to the root;
+// flake.lock (tracked or not), every *.nix file under the project (in a git repository the ones
+// git tracks, as nix itself reads a git flake: listing untracked files walks the whole tree;
+// outside git, every one), and the globs of `[project] inputs` in devenv.toml (relative to the root;
 // a pattern's fixed leading dirs are read even when git ignores them; "**" is the whole tree).
 // Never: `.git`, `.devenv`, and dotenv files or anything that looks like one (.env*, *.env,
 // editor backups and swap files of them, *.bak), even when a glob names them.
@@ -98,15 +99,19 @@ const fixedPrefix = (glob: string): string => {
   return (i < 0 ? parts : parts.slice(0, i)).join('/');
 };
 
-/** Tracked and untracked (not ignored) files under `dir` matching the globs, relative to it. */
-function gitFiles(dir: string, globs: string[]): string[] {
+/**
+ * Files under `dir` matching the globs, relative to it: the ones git tracks, and when
+ * `others`, also the untracked ones git does not ignore. Listing untracked files makes git
+ * walk the whole tree (the pathspec filters what it prints, not where it looks), which is
+ * what grows with the repository; tracked ones come from the index alone.
+ */
+function gitFiles(dir: string, globs: string[], others: boolean): string[] {
+  if (!globs.length) return [];
   const env = {...process.env};
   for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];
-  // core.fsmonitor off: a repository's own config must not run a program here. Tracked and
-  // untracked files under `dir`, relative to it; not the ones git ignores.
-  // The globs as pathspecs: git still walks the tree for untracked files, but matches and prints only these.
+  // core.fsmonitor off: a repository's own config must not run a program here.
   const specs = globs.map((g) => `:(glob)${g.replace(/^(\.\/)+/, '').replace(/\/+$/, '')}`);
-  const r = spawnSync('git', ['-c', 'core.fsmonitor=false', '-C', dir, 'ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ...specs], {encoding: 'utf8', env, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe']});
+  const r = spawnSync('git', ['-c', 'core.fsmonitor=false', '-C', dir, 'ls-files', '-z', '--cached', ...(others ? ['--others', '--exclude-standard'] : []), '--', ...specs], {encoding: 'utf8', env, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe']});
   if (r.status !== 0) {
     throw new DevenvError(`cannot list the files of the git repository at ${dir}: ${(r.stderr || r.error?.message || '').trim()}`, {
       hint: 'devenv asks git which files it ignores; fix what git says (e.g. git config --global --add safe.directory <dir>)',
@@ -114,6 +119,11 @@ function gitFiles(dir: string, globs: string[]): string[] {
     });
   }
   return r.stdout.split('\0').filter(Boolean);
+}
+
+/** Whether git tracks `name` (relative to the git project `dir`): for the message about an untracked .nix file. */
+export function gitTracks(dir: string, name: string): boolean {
+  return gitFiles(dir, [name.replace(/[*?[\]]/g, '\\$&')], false).length > 0;
 }
 
 /**
@@ -182,7 +192,9 @@ let scopes = 0;
 const listing = (p: Project): string[] => {
   let l = listings.get(p.real);
   if (!l) {
-    l = p.git ? gitFiles(p.real, [...DEFAULT_INPUTS, ...declaredInputs(p.real)]) : treeFiles(p.real, '', SETUP_DIRS);
+    // Git: the tracked *.nix files (as nix reads a git flake; the core files are added by
+    // name), and what the declared globs match, tracked or not (declared: worth a walk).
+    l = p.git ? [...gitFiles(p.real, DEFAULT_INPUTS, false), ...gitFiles(p.real, declaredInputs(p.real), true)] : treeFiles(p.real, '', SETUP_DIRS);
     if (scopes > 0) listings.set(p.real, l);
   }
   return l;

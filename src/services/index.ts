@@ -15,7 +15,8 @@ import {findPort} from './ports.js';
 import {ProcessUnit} from './proc-unit.js';
 import {type PostgresLayout, projectEnv, realRoot, userName} from './project-env.js';
 import {memberPortEnv} from './members.js';
-import {MYSQL, portVar, processPort, REDIS, redisPasswordFile, SERVICES, type ServiceName} from './registry.js';
+import {CADDY, MYSQL, portVar, processPort, REDIS, redisPasswordFile, SERVICES, type ServiceName} from './registry.js';
+import {type CaddyLayout, processUrls} from './caddy.js';
 import type {Service, ServiceStatus, ToolsEnv} from './service.js';
 import type {TaskSpec} from './tasks.js';
 import {DEFAULT_POSTGRES} from '../manifest/model.js';
@@ -43,6 +44,8 @@ interface UnitsConfig {
   tasks: {name: string; cfg: TaskConfig}[];
 }
 
+const serviceEnabledRoutes = (m: Manifest): Record<string, string> => (m.services?.caddy && m.services.caddy.enable !== false ? (m.services.caddy.routes ?? {}) : {});
+
 /** Process names, task names and service names share one namespace; `after` must name them, without cycles. */
 export function checkGraph(m: Manifest, file = 'devenv.toml'): void {
   const kinds = new Map<string, string>();
@@ -65,6 +68,16 @@ export function checkGraph(m: Manifest, file = 'devenv.toml'): void {
         hint: /^\d+$/.test(own) ? `set port = ${own} instead (devenv then checks it is free and passes it as PORT and ${portVar(n)}), or remove env.${v}` : `remove env.${v}; the process reads its port from $${v}`,
       });
     }
+  }
+  // The front door's routes name processes that listen on a port.
+  for (const [path, proc] of Object.entries(serviceEnabledRoutes(m))) {
+    const p = m.processes?.[proc];
+    if (p?.port !== undefined) continue;
+    throw new ManifestError(`services.caddy.routes."${path}" names '${proc}', which is ${p ? 'a process without a port' : 'no process of this project'}`, {
+      location: file,
+      keyPath: 'services.caddy.routes',
+      hint: p ? `give [processes.${proc}] port = "auto"` : `processes with a port: ${Object.entries(m.processes ?? {}).filter(([, c]) => c.port !== undefined).map(([n]) => n).join(', ') || '(none)'}`,
+    });
   }
   const deps = new Map<string, string[]>();
   const services = Object.fromEntries(SERVICES.filter((d) => d.enabled(m)).map((d) => [d.name, (m.services as Record<string, {after?: string[]}>)[d.name]]));
@@ -200,6 +213,8 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
   }
   const runDir = processRunDir(root);
   const logDir = join(serviceStateDir(root), 'processes');
+  const door = config.services.find((s) => s.name === 'caddy')?.layout as CaddyLayout | undefined;
+  const urls = door ? processUrls(door) : {};
   for (const p of config.processes) {
     const envFor = async () => {
       const {env} = await toolsEnv();
@@ -211,7 +226,8 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
       return out;
     };
     const after = local(p.name, p.cfg.after);
-    byName.set(p.name, new ProcessUnit({root, name: p.name, exec: p.cfg.exec, after, runDir, logFile: join(logDir, `${p.name}.log`), port: p.port, ready: readyCheck(p.cfg, p.port), restart: p.cfg.restart ?? 'on-failure', maxRestarts: p.cfg.max_restarts ?? 5, readyTimeoutMs: p.cfg.ready_timeout ? p.cfg.ready_timeout * 1000 : undefined, env: envFor}));
+    const unit = new ProcessUnit({root, name: p.name, exec: p.cfg.exec, after, runDir, logFile: join(logDir, `${p.name}.log`), port: p.port, ready: readyCheck(p.cfg, p.port), restart: p.cfg.restart ?? 'on-failure', maxRestarts: p.cfg.max_restarts ?? 5, readyTimeoutMs: p.cfg.ready_timeout ? p.cfg.ready_timeout * 1000 : undefined, env: envFor});
+    byName.set(p.name, withUrl(unit, urls[p.name]));
     kind.set(p.name, 'process');
     deps.set(p.name, after);
     if (typeof p.cfg.port === 'number') fixedPorts.set(p.name, p.cfg.port);
@@ -228,6 +244,13 @@ export async function projectUnits(root: string, opts: {running?: boolean} = {})
     .filter((n) => byName.has(n))
     .map((n) => byName.get(n)!);
   return {root, services, tasks, deps, kind, fixedPorts, crossDeps, configError};
+}
+
+/** A process as seen through the front door: its URL in what `up` and `ps` report. */
+function withUrl(s: Service, url: string | undefined): Service {
+  if (!url) return s;
+  const o = Object.create(s) as Service;
+  return Object.assign(o, {start: async (opts?: Parameters<Service['start']>[0]) => ({...(await s.start(opts)), url}), status: async () => ({...(await s.status()), url})});
 }
 
 /** Servers and keepers still running although devenv.toml no longer names them: `down` stops them too. */
@@ -264,6 +287,11 @@ function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<stri
     const layout = {port: findPort(realRoot(root), d.name) ?? 0, dataDir: join(state, d.name), logFile: join(state, `${d.name}.log`), socketDir: sock, socket: join(sock, d.name === 'redis' ? 'redis.sock' : 'mysqld.sock'), pidFile, user: userName(), password: '', passwordFile: redisPasswordFile(root), database: '', databases: [], home: ''};
     byName.set(d.name, d.create(root, layout, toolsEnv, {}));
   }
+  const doorSock = socketDir(root, 'caddy');
+  if (!byName.has('caddy') && existsSync(join(doorSock, 'caddy.pid'))) {
+    const layout: CaddyLayout = {port: findPort(realRoot(root), 'caddy') ?? 0, dataDir: join(state, 'caddy'), logFile: join(state, 'caddy.log'), socketDir: doorSock, socket: join(doorSock, 'admin.sock'), pidFile: join(doorSock, 'caddy.pid'), configFile: join(state, 'caddy', 'caddy.json'), label: '', hosts: [], routes: []};
+    byName.set('caddy', CADDY.create(root, layout, toolsEnv, {}));
+  }
   let files: string[] = [];
   try {
     files = readdirSync(runDir);
@@ -276,7 +304,7 @@ function addLeftovers(root: string, byName: Map<string, Service>, kind: Map<stri
   }
   for (const n of byName.keys()) {
     if (!kind.has(n)) {
-      kind.set(n, n === 'postgres' || n === 'redis' || n === 'mysql' ? 'service' : 'process');
+      kind.set(n, n === 'postgres' || n === 'redis' || n === 'mysql' || n === 'caddy' ? 'service' : 'process');
       deps.set(n, []);
     }
   }

@@ -9,6 +9,7 @@ import {request} from 'node:http';
 import {createConnection} from 'node:net';
 import {restartBackoffMs} from './restart.js';
 import {identityOf, type ProcIdentity} from '../util/proc.js';
+import {groupAlive, killGroup, stopLadder} from './ladder.js';
 
 export interface KeeperSpec {
   name: string;
@@ -42,8 +43,6 @@ export interface KeeperState {
 
 /** How long a process without a ready check must stay up to count as ready. */
 const SETTLE_MS = 500;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -93,21 +92,6 @@ async function main(specFile: string): Promise<void> {
   let stopping = false;
   let wake: (() => void) | undefined;
 
-  const killGroup = (sig: NodeJS.Signals) => {
-    if (!child?.pid) return;
-    try {
-      process.kill(-child.pid, sig);
-    } catch {}
-  };
-  const groupAlive = () => {
-    if (!child?.pid) return false;
-    try {
-      process.kill(-child.pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const onStop = () => {
     if (stopping) return;
     stopping = true;
@@ -180,7 +164,7 @@ async function main(specFile: string): Promise<void> {
     st.lastExit = {...exit!, at: new Date().toISOString()};
     st.ready = false;
     // Whatever the shell left behind in its group goes too.
-    if (groupAlive()) killGroup('SIGKILL');
+    if (child.pid) await killGroup(child.pid);
     const failed = exit!.code !== 0;
     note(`${spec.name} exited (${exit!.signal ? `signal ${exit!.signal}` : `exit code ${exit!.code}`}) after ${(ranMs / 1000).toFixed(1)}s`);
     const again = spec.restart === 'always' || (spec.restart === 'on-failure' && failed);
@@ -208,15 +192,10 @@ async function main(specFile: string): Promise<void> {
     });
   }
   // Stopping: SIGTERM to the group, then SIGKILL what is left.
-  if (child?.pid && groupAlive()) {
-    killGroup('SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while (groupAlive() && Date.now() < deadline) await sleep(20);
-    if (groupAlive()) {
-      note(`${spec.name} ignored SIGTERM for 10s; killed it`);
-      killGroup('SIGKILL');
-      while (groupAlive()) await sleep(20);
-    }
+  if (child?.pid && groupAlive(child.pid)) {
+    const said: string[] = [];
+    await stopLadder({group: child.pid}, [{signal: 'SIGTERM', waitMs: 10_000}, {signal: 'SIGKILL', waitMs: 10_000, note: `${spec.name} ignored SIGTERM for 10s; killed it`}], said);
+    for (const n of said) note(n);
   }
   st.state = 'stopped';
   st.ready = false;

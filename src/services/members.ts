@@ -6,7 +6,7 @@
 import {readdirSync, statSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {ManifestError} from '../errors.js';
-import {loadManifest} from '../manifest/load.js';
+import {manifestFilesLenient} from '../manifest/files.js';
 import {globRegex} from '../project/inputs.js';
 import {readFileOrNull, realPath} from '../util/fs.js';
 import {portVar, processPort, SERVICES} from './registry.js';
@@ -48,7 +48,10 @@ function expand(base: string, pattern: string): string[] {
 }
 
 /** The members of the project at `root`: [project] members, globs expanded, each a directory with a devenv.toml. */
-export function projectMembers(root: string): Member[] {
+export async function projectMembers(root: string): Promise<Member[]> {
+  // Loading validates the whole manifest (ajv: ~0.1 s, most of a ps): only for one that may name members.
+  if (!manifestFilesLenient(realPath(root)).some((f) => /members["']?\s*=/.test(f.text))) return [];
+  const {loadManifest} = await import('../manifest/load.js');
   const loaded = loadManifest(realPath(root));
   const patterns = loaded?.manifest.project?.members ?? [];
   const out: Member[] = [];
@@ -89,6 +92,7 @@ export async function memberPortEnv(root: string, refs: string[]): Promise<Recor
     const member = ref.slice(0, i);
     const unit = ref.slice(i + 1);
     const dir = memberRoot(root, member);
+    const {loadManifest} = await import('../manifest/load.js');
     const m = loadManifest(realPath(dir))?.manifest;
     if (!m) continue;
     let port: number | undefined;

@@ -9,8 +9,7 @@ import {writeFileAtomic} from '../util/fs.js';
 import {DaemonService, type DaemonLayout, type DaemonOptions, type Tools} from './daemon.js';
 import {createConnection} from 'node:net';
 import {appendLog, readMarker, writeMarker} from './marker.js';
-import {execFile} from 'node:child_process';
-import {runTool} from './process.js';
+import {run, type RunResult, tail} from '../util/run.js';
 import type {StartOptions} from './service.js';
 
 export interface MysqlLayout extends DaemonLayout {
@@ -38,19 +37,6 @@ function socketEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = {...env};
   for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_PORT', 'MYSQL_HOME', 'MYSQL_PWD']) delete out[k];
   return out;
-}
-
-/** A client with `input` on its stdin (statements that hold a password stay off /proc/<pid>/cmdline). */
-function runWithInput(cmd: string, args: string[], env: NodeJS.ProcessEnv, input: string): Promise<{exitCode: number; stdout: string; stderr: string}> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, {env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & {code?: number | string}) | null;
-      const exitCode = !e ? 0 : typeof e.code === 'number' ? e.code : 127;
-      resolve({exitCode, stdout: String(stdout), stderr: String(stderr || (e && typeof e.code !== 'number' ? e.message : ''))});
-    });
-    child.stdin?.on('error', () => {}); // a client that exits early: its exit code tells
-    child.stdin?.end(input);
-  });
 }
 
 /**
@@ -137,8 +123,6 @@ export class MysqlService extends DaemonService {
   protected readonly toolNames = ['mariadbd', 'mariadb-install-db', 'mariadb', 'mariadb-dump'];
   private readonly m: MysqlLayout;
 
-  private fresh = false;
-
   constructor(o: DaemonOptions & {layout: MysqlLayout}, private readonly seed?: string) {
     super(o);
     this.m = o.layout;
@@ -158,18 +142,17 @@ export class MysqlService extends DaemonService {
     mkdirSync(dirname(tmp), {recursive: true});
     // The install script finds share/ and the server relative to --basedir.
     const basedir = dirname(dirname(realpathSync(tools.bin.mariadbd)));
-    const r = await runTool(tools.bin['mariadb-install-db'], ['--no-defaults', `--datadir=${tmp}`, `--basedir=${basedir}`, '--auth-root-authentication-method=socket', `--auth-root-socket-user=${this.m.user}`, '--skip-test-db', '--skip-name-resolve'], tools.env);
-    appendLog(this.l.logFile, `--- devenv: mariadb-install-db (${new Date().toISOString()})\n${r.stdout}${r.stderr}\n`);
+    const r = await run(tools.bin['mariadb-install-db'], ['--no-defaults', `--datadir=${tmp}`, `--basedir=${basedir}`, '--auth-root-authentication-method=socket', `--auth-root-socket-user=${this.m.user}`, '--skip-test-db', '--skip-name-resolve'], {env: tools.env});
+    appendLog(this.l.logFile, `--- devenv: mariadb-install-db (${new Date().toISOString()})\n${r.all}\n`);
     if (r.exitCode !== 0) {
       rmSync(tmp, {recursive: true, force: true});
-      throw new ServiceError(`mariadb-install-db failed (exit code ${r.exitCode}):\n    ${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n    ')}`, "fix the cause above, then run 'devenv up' again");
+      throw new ServiceError(`mariadb-install-db failed (exit code ${r.exitCode}):\n    ${tail(r)}`, "fix the cause above, then run 'devenv up' again");
     }
     const created = readMarker(this.l.dataDir)?.createdAt;
     writeMarker(tmp, this.o.root, this.name, created);
     // Only our marker can be in the empty data dir: replace it whole.
     if (readdirSync(this.l.dataDir).length <= 1) rmSync(this.l.dataDir, {recursive: true, force: true});
     renameSync(tmp, this.l.dataDir);
-    this.fresh = true;
     return ['mariadb-install-db'];
   }
 
@@ -178,11 +161,11 @@ export class MysqlService extends DaemonService {
   }
 
   /** SQL as this user over the socket (socket auth, no password), on stdin: never on a command line. */
-  async sql(tools: Tools, statement: string): Promise<{exitCode: number; stdout: string; stderr: string}> {
-    return runWithInput(tools.bin.mariadb, ['--no-defaults', '--protocol=SOCKET', '-h', 'localhost', '-S', this.l.socket, '-u', this.m.user, '-N', '-B'], socketEnv(tools.env), statement + ';\n');
+  async sql(tools: Tools, statement: string): Promise<RunResult> {
+    return run(tools.bin.mariadb, ['--no-defaults', '--protocol=SOCKET', '-h', 'localhost', '-S', this.l.socket, '-u', this.m.user, '-N', '-B'], {env: socketEnv(tools.env), input: statement + ';\n'});
   }
 
-  protected async afterReady(tools: Tools, opts: StartOptions): Promise<string[]> {
+  protected async afterReady(tools: Tools, opts: StartOptions, fresh: boolean): Promise<string[]> {
     const steps: string[] = [];
     writeClientConfig(this.m);
     const have = await this.sql(tools, 'SHOW DATABASES');
@@ -200,23 +183,17 @@ export class MysqlService extends DaemonService {
     if (r.exitCode !== 0) throw new ServiceError(`could not set up MariaDB's databases and user: ${r.stderr.trim()}`);
     for (const d of missing) steps.push(`created database ${d}`);
     const seed = opts.seedFrom ?? this.seed;
-    if (opts.seedFrom && !this.fresh) steps.push(`not seeded from ${opts.seedFrom}: the databases already have data (seeding is for the first start; remove ${this.l.dataDir} to start again from a copy)`);
-    if (seed && this.fresh) {
+    if (opts.seedFrom && !fresh) steps.push(`not seeded from ${opts.seedFrom}: the databases already have data (seeding is for the first start; remove ${this.l.dataDir} to start again from a copy)`);
+    if (seed && fresh) {
       try {
         steps.push(...(await this.seedFrom(tools, seed)));
       } catch (e) {
-        // Not half-seeded next time: the fresh data dir goes (the caller stops the server).
-        this.dropOnStop = true;
+        // Not half-seeded next time: the fresh data dir goes (the engine stops the server).
+        this.dropDataOnFailure = true;
         throw e;
       }
     }
     return steps;
-  }
-
-  private dropOnStop = false;
-
-  protected afterFailedSetup(): void {
-    if (this.dropOnStop) rmSync(this.l.dataDir, {recursive: true, force: true});
   }
 
   /** Copy the source checkout's databases (mariadb-dump --single-transaction | mariadb), the source running. */
@@ -224,7 +201,7 @@ export class MysqlService extends DaemonService {
     const {resolveSeedSource, pipe} = await import('./seed.js');
     const {devSocketDir} = await import('./instance.js');
     const notes: string[] = [];
-    const src = resolveSeedSource(this.o.root, seed, (m) => notes.push(m));
+    const src = await resolveSeedSource(this.o.root, seed, (m) => notes.push(m));
     if (!src) return notes;
     const sock = join(devSocketDir(src, 'mysql'), 'mysqld.sock');
     if (!(await mysqlProbe(sock, this.m.user))) {

@@ -18,7 +18,7 @@ function readRegistry(): Registry {
   return readJson<Registry>(registryFile()) ?? {};
 }
 
-function lockSync(file: string): () => void {
+export function lockSync(file: string): () => void {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const release = tryLock(file);

@@ -1,33 +1,25 @@
-// PostgreSQL as a per-project service: binaries from the project's Nix environment, data in
-// <root>/.devenv/state/postgres, socket in a short runtime dir, TCP on 127.0.0.1 at the
-// project's own port, the server in its own process group with its output in a log file.
-import {mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs';
-import {createConnection} from 'node:net';
-import {delimiter, dirname, join} from 'node:path';
+// PostgreSQL as a per-project service on the service engine (daemon.ts): binaries from the
+// project's Nix environment, data in <state>/postgres, socket in a short runtime dir, TCP on
+// 127.0.0.1 at the project's own port. What is its own: postmaster.pid in the data dir judged
+// against /proc and the owner marker, initdb with the TCP password, the databases, the seed, and
+// PostgreSQL's shutdown modes as its stop ladder.
+import {mkdirSync, readdirSync, realpathSync, renameSync, rmSync} from 'node:fs';
+import {dirname, join} from 'node:path';
 import {ServiceError} from '../errors.js';
 import {projectStateDir} from '../paths.js';
-import {ensureDir, fileIdentity, readFileOrNull, readMemo, withLock, writeMemo} from '../util/fs.js';
-
-import {
-  judge,
-  missingDatabasesQuery,
-  type Owner,
-  parseMajor,
-  parsePidFile,
-  serverArgs,
-  sqlIdent,
-  type Verdict,
-  wantedDatabases,
-} from './postgres-files.js';
-import {groupAlive, groupMembers, interruption, isProgram, procAvailable, killGroup, pidAlive, procCwd, procGroup, runTool, sleep, spawnDetached, StartInterrupted, tailLines, waitForExit, withStopLock} from './process.js';
+import {fileIdentity, readFileOrNull, readMemo, writeMemo} from '../util/fs.js';
+import {run, tail} from '../util/run.js';
+import {DaemonService, type Judgement, type Tools} from './daemon.js';
+import {judge, missingDatabasesQuery, type Owner, parseMajor, parsePidFile, serverArgs, sqlIdent, wantedDatabases} from './postgres-files.js';
+import {pgAsk} from './pg-wire.js';
+import {groupMembers, isProgram, procAvailable, killGroup, groupAlive, pidAlive, procCwd, type Rung, sleep, waitForExit} from './process.js';
 import {type PostgresLayout, realRoot} from './project-env.js';
-import {appendLog, assertOwnState, MARKER_FILE, readMarker, writeMarker} from './marker.js';
-import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
+import {appendLog, MARKER_FILE, readMarker, writeMarker} from './marker.js';
+import type {StartOptions, ToolsEnv} from './service.js';
 
+export {whichIn} from './daemon.js';
 export const OWNER_FILE = MARKER_FILE;
 const POSTGRES_NAMES = ['postgres', 'postmaster'];
-const TOOLS = ['postgres', 'initdb', 'pg_isready', 'psql'] as const;
-type Tool = (typeof TOOLS)[number];
 
 export interface PostgresOptions {
   root: string;
@@ -42,19 +34,6 @@ export interface PostgresOptions {
   stopTimeoutMs?: number;
 }
 
-/** First executable `name` in `dirs`. */
-export function whichIn(dirs: string[], name: string): string | undefined {
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      const st = statSync(p);
-      if (st.isFile() && st.mode & 0o111) return p;
-    } catch {}
-  }
-  return undefined;
-}
-
 /** PostgreSQL exits when started by uid 0; say so before anything is created as root. */
 export function refuseRoot(uid: number): void {
   if (uid !== 0) return;
@@ -64,19 +43,27 @@ export function refuseRoot(uid: number): void {
   );
 }
 
-export class PostgresService implements Service {
+export class PostgresService extends DaemonService {
   readonly name = 'postgres';
-  readonly logFile: string;
-  private readonly l: PostgresLayout;
-  private tools?: {env: NodeJS.ProcessEnv; bin: Record<Tool, string>; major: number};
+  protected readonly programs = POSTGRES_NAMES;
+  protected readonly toolNames = ['postgres', 'initdb', 'psql'];
+  protected readonly pidFileLabel = 'postmaster.pid';
+  protected readonly stateLabel = 'data dir';
+  private readonly pg: PostgresLayout;
+  private major?: number;
 
-  constructor(private readonly o: PostgresOptions) {
-    this.l = o.layout;
-    this.logFile = o.layout.logFile;
+  constructor(private readonly p: PostgresOptions) {
+    const l = p.layout;
+    super({root: p.root, toolsEnv: p.toolsEnv, section: 'services.postgres', readyTimeoutMs: p.readyTimeoutMs, layout: {port: l.port, dataDir: l.dataDir, logFile: l.logFile, socketDir: l.socketDir, pidFile: join(l.dataDir, 'postmaster.pid'), socket: join(l.socketDir, `.s.PGSQL.${l.port}`)}});
+    this.pg = l;
   }
 
-  private get lockFile(): string {
-    return join(projectStateDir(this.o.root), 'services', 'postgres.lock');
+  protected label(): string {
+    return this.major ? `PostgreSQL ${this.major}` : 'PostgreSQL';
+  }
+
+  protected refuseRoot(): void {
+    refuseRoot(0);
   }
 
   /** The data dir's owner marker, its root resolved like ours (symlinked paths are the same project). */
@@ -93,66 +80,111 @@ export class PostgresService implements Service {
     }
   }
 
-  /** What postmaster.pid says, checked against /proc and the owner marker. */
-  inspect(): Verdict {
-    const text = readFileOrNull(join(this.l.dataDir, 'postmaster.pid'));
-    return judge(
+  /** What postmaster.pid says, checked against /proc and the owner marker; else an orphan by its socket lock. */
+  protected judge(): Judgement {
+    const text = readFileOrNull(this.l.pidFile);
+    const v = judge(
       {root: realRoot(this.o.root), dataDir: this.l.dataDir, realDataDir: this.realDataDir(), pidFile: text === null ? undefined : parsePidFile(text), pidFileText: text, owner: this.owner()},
       // Without /proc the pid file in our marked data dir vouches for the pid; status() then
       // confirms with the server's own socket (a reused pid does not answer there).
       {alive: pidAlive, isPostgres: (pid) => isProgram(pid, POSTGRES_NAMES), cwd: (pid) => (procAvailable() ? procCwd(pid) : this.realDataDir())},
     );
-  }
-
-  async status(): Promise<ServiceStatus> {
-    const v = this.inspect();
-    const base = {name: this.name, port: this.l.port, dataDir: this.l.dataDir, logFile: this.l.logFile, socketDir: this.l.socketDir};
-    switch (v.kind) {
-      case 'none': {
-        const orphan = this.orphan();
-        if (orphan) return {...base, state: 'deleted', pid: orphan, detail: `its data dir ${this.l.dataDir} was deleted while it runs; 'devenv down' stops it`};
-        return {...base, state: 'stopped'};
-      }
-      case 'stale':
-        return {...base, state: 'crashed', detail: v.why};
-      case 'foreign':
-        return {...base, state: 'foreign', pid: v.pid, detail: v.why};
-      case 'ours': {
-        if (!procAvailable() && v.status !== 'starting' && v.status !== 'stopping' && !(await this.socketAnswers(v.port ?? this.l.port))) {
-          return {...base, state: 'crashed', pid: v.pid, detail: `postmaster.pid names pid ${v.pid}, which does not answer on the server's socket`};
-        }
-        const state = v.status === 'starting' ? 'starting' : v.status === 'stopping' ? 'stopping' : 'running';
-        const detail = v.port !== undefined && v.port !== this.l.port ? `running on port ${v.port}; devenv.toml now says ${this.l.port} ('devenv down && devenv up' to move it)` : undefined;
-        return {...base, state, ready: state === 'running', pid: v.pid, port: v.port ?? this.l.port, ...(detail ? {detail} : {})};
-      }
+    if (v.kind === 'none') {
+      const orphan = this.orphan();
+      return orphan ? {state: 'ours', pid: orphan} : {state: 'none'};
     }
-  }
-
-  async ready(): Promise<boolean> {
-    const v = this.inspect();
-    if (v.kind !== 'ours' || (v.status && v.status !== 'ready' && v.status !== 'standby')) return false;
-    if (this.tools) {
-      const r = await runTool(this.tools.bin.pg_isready, ['-q', '-h', this.l.socketDir, '-p', String(v.port ?? this.l.port), '-d', 'postgres', '-U', this.l.user], this.tools.env);
-      return r.exitCode === 0;
+    if (v.kind === 'ours') {
+      const phase = v.status === 'starting' || v.status === 'stopping' ? v.status : 'ready';
+      return {state: 'ours', pid: v.pid, phase: v.status === undefined ? 'starting' : phase, port: v.port};
     }
-    return this.socketAnswers(v.port ?? this.l.port);
+    return {state: v.kind, pid: v.pid, why: v.why};
   }
 
-  /** Without the project's tools: can we reach the server's socket at all? */
-  private socketAnswers(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const s = createConnection(join(this.l.socketDir, `.s.PGSQL.${port}`));
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
+  /** Its pid file says ready (or standby) for this pid, and it answers by its protocol. */
+  protected async isUp(pid: number): Promise<boolean> {
+    const pf = parsePidFile(readFileOrNull(this.l.pidFile) ?? '');
+    return pf?.pid === pid && (pf.status === 'ready' || pf.status === 'standby') && this.ping(pf.port);
+  }
+
+  /** What pg_isready asks, by the protocol on the socket: does it accept connections? */
+  protected async ping(port = this.l.port): Promise<boolean> {
+    return (await pgAsk(join(this.l.socketDir, `.s.PGSQL.${port}`), this.pg.user, 'postgres', [], 1000)).up;
+  }
+
+  /** With no data dir, only the socket lock of a postmaster can still name it. */
+  protected stateDeleted(): boolean {
+    return readFileOrNull(join(this.l.dataDir, 'PG_VERSION')) === null;
+  }
+
+  protected stopRungs(deleted: boolean): Rung[] {
+    // Nothing left to write: an immediate shutdown.
+    if (deleted) return [{signal: 'SIGQUIT', waitMs: 10_000}, {signal: 'SIGKILL', waitMs: 5000}];
+    // SIGINT is PostgreSQL's fast shutdown (what `pg_ctl stop -m fast` sends): roll back open
+    // transactions, checkpoint, exit. Sent directly, so `down` needs no Nix evaluation.
+    return [
+      {signal: 'SIGINT', waitMs: this.p.stopTimeoutMs ?? 60_000},
+      {signal: 'SIGQUIT', waitMs: 10_000, note: 'fast shutdown timed out; sent an immediate shutdown (SIGQUIT)'},
+      {signal: 'SIGKILL', waitMs: 5000, note: 'killed the postmaster (SIGKILL)'},
+    ];
+  }
+
+  protected initialized(): boolean {
+    return readFileOrNull(join(this.l.dataDir, 'PG_VERSION')) !== null;
+  }
+
+  protected async toolsFound(tools: Tools): Promise<void> {
+    this.major = await this.binaryMajor(tools.bin.postgres, tools.env);
+  }
+
+  protected async prepare(_tools: Tools, steps: string[]): Promise<void> {
+    if (this.major !== this.pg.version) steps.push(`devenv.toml asks for PostgreSQL ${this.pg.version}; the environment's postgres is ${this.major}`);
+    this.checkDataDir(this.major!);
+  }
+
+  protected command(tools: Tools): {cmd: string; args: string[]; ignored: string[]} {
+    return {cmd: tools.bin.postgres, ...serverArgs(this.l, this.p.settings)};
+  }
+
+  protected async init(tools: Tools, onProgress?: (m: string) => void): Promise<string[]> {
+    onProgress?.(`initializing ${this.l.dataDir} (initdb)`);
+    await this.initdb(tools);
+    return ['initdb'];
+  }
+
+  protected async afterReady(tools: Tools, opts: StartOptions, fresh: boolean): Promise<string[]> {
+    const steps = (await this.createDatabases()).map((d) => `created database ${d}`);
+    const seed = opts.seedFrom ?? this.p.seed;
+    // --seed-from is typed for this start: say when it cannot apply rather than ignore it.
+    if (opts.seedFrom && !fresh) steps.push(`not seeded from ${opts.seedFrom}: the database already has data (seeding is for its first start; remove ${this.l.dataDir} to start again from a copy)`);
+    if (seed && fresh) {
+      // A half-seeded cluster must not pass for a seeded one next time: start again empty.
+      this.dropDataOnFailure = true;
+      steps.push(...(await this.seedFrom(tools, seed)));
+      this.dropDataOnFailure = false;
+    }
+    return steps;
+  }
+
+  /** After a crash: wait for (then kill) what is left of the old server, drop its pid file. */
+  protected async clearStale(j: Judgement & {state: 'stale'}): Promise<void> {
+    if (j.pid) await this.ownLeftovers(j.pid);
+    rmSync(this.l.pidFile, {force: true});
+  }
+
+  /** Socket and lock files of a dead server; PostgreSQL refuses a lock file whose pid is alive again. */
+  protected cleanSocket(): void {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(this.l.socketDir);
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.startsWith('.s.PGSQL.')) rmSync(join(this.l.socketDir, e), {force: true});
   }
 
   /** [services.postgres] is in devenv.toml (or this is a leftover server): say why its env still has no PostgreSQL. */
-  private async missingPostgresHint(): Promise<string> {
-    const pkg = `postgresql_${this.l.version}`;
+  protected async missingHint(): Promise<string> {
+    const pkg = `postgresql_${this.pg.version}`;
     const flake = readFileOrNull(join(this.o.root, 'flake.nix'));
     const hasToml = readFileOrNull(join(this.o.root, 'devenv.toml')) !== null;
     const {flakeOwnership} = await import('../flake/render.js');
@@ -164,29 +196,6 @@ export class PostgresService implements Service {
     return `add ${pkg} to packages in devenv.toml, then run 'devenv up' again`;
   }
 
-  /** The project's postgres tools, or a clear error when its environment has none. */
-  private async resolveTools(): Promise<NonNullable<PostgresService['tools']>> {
-    if (this.tools) return this.tools;
-    const {env, path} = await this.o.toolsEnv();
-    const bin = {} as Record<Tool, string>;
-    const missing: string[] = [];
-    for (const t of TOOLS) {
-      const p = whichIn(path, t);
-      if (p) bin[t] = p;
-      else missing.push(t);
-    }
-    if (missing.length) {
-      const host = whichIn((process.env.PATH ?? '').split(delimiter), missing[0]);
-      throw new ServiceError(
-        `the project's environment has no PostgreSQL (${missing.join(', ')} not found in its Nix environment${host ? `; ${host} on your own PATH is not used` : ''})`,
-        await this.missingPostgresHint(),
-      );
-    }
-    const major = await this.binaryMajor(bin.postgres, env);
-    this.tools = {env, bin, major};
-    return this.tools;
-  }
-
   /**
    * The server binary's major version, memoized by its real path, size and mtime: running
    * `postgres --version` on every `up` would cost a process, and execa's import, before the spawn.
@@ -196,111 +205,11 @@ export class PostgresService implements Service {
     const memoFile = join(projectStateDir(this.o.root), 'services', 'postgres-binary.json');
     const memo = id ? readMemo<number>(memoFile, id) : undefined;
     if (typeof memo === 'number') return memo;
-    const {execa} = await import('execa');
-    const v = await execa(postgres, ['--version'], {env, reject: false, stdin: 'ignore'});
-    const major = parseMajor(String(v.stdout));
-    if (v.exitCode !== 0 || major === undefined) throw new ServiceError(`${postgres} --version failed: ${String(v.stderr || v.stdout).trim()}`);
+    const v = await run(postgres, ['--version'], {env});
+    const major = parseMajor(v.stdout);
+    if (v.exitCode !== 0 || major === undefined) throw new ServiceError(`${postgres} --version failed: ${tail(v)}`);
     if (id) writeMemo(memoFile, id, major);
     return major;
-  }
-
-  async start(opts: StartOptions = {}): Promise<StartResult> {
-    refuseRoot(typeof process.getuid === 'function' ? process.getuid() : -1);
-    ensureDir(dirname(this.lockFile));
-    return withLock(this.lockFile, () => this.startLocked(opts), () => opts.onProgress?.('waiting for another devenv up/down of this project'));
-  }
-
-  private async startLocked(opts: StartOptions): Promise<StartResult> {
-    // Before anything reads or writes there: a committed or planted data dir, or a symlink on the way, is refused.
-    assertOwnState(this.o.root, {dataDirs: [this.l.dataDir], files: [this.l.logFile]});
-    const steps: string[] = [];
-    const v = this.inspect();
-    if (v.kind === 'ours') {
-      if (v.status === 'stopping') throw new ServiceError(`PostgreSQL (pid ${v.pid}) is shutting down`, "wait for it ('devenv ps'), then run 'devenv up' again");
-      if (v.status === 'starting') await this.waitReady(v.pid, undefined, Date.now(), opts.signal);
-      if (v.port !== undefined && v.port !== this.l.port) steps.push(`running on port ${v.port}, not ${this.l.port} from devenv.toml: 'devenv down && devenv up' moves it`);
-      return {name: this.name, started: false, pid: v.pid, port: v.port ?? this.l.port, steps};
-    }
-    if (v.kind === 'foreign') {
-      throw new ServiceError(v.why, `stop that server (kill -INT ${v.pid}), then run 'devenv up' again`);
-    }
-    if (v.kind === 'stale') {
-      await this.cleanupStale(v.pid);
-      steps.push(`removed a stale postmaster.pid (${v.why})`);
-    }
-
-    const tools = await this.resolveTools();
-    if (tools.major !== this.l.version) steps.push(`devenv.toml asks for PostgreSQL ${this.l.version}; the environment's postgres is ${tools.major}`);
-    this.checkDataDir(tools.major);
-    await this.checkPort();
-
-    ensureDir(dirname(this.l.logFile));
-    this.ensureSocketDir();
-    this.cleanSocketDir();
-    if (!readFileOrNull(join(this.l.dataDir, 'PG_VERSION'))) {
-      opts.onProgress?.(`initializing ${this.l.dataDir} (initdb)`);
-      await this.initdb(tools);
-      steps.push('initdb');
-    }
-    const owner = this.owner();
-    if (owner?.root !== realRoot(this.o.root)) {
-      if (owner) steps.push(`adopted a data dir that devenv created for ${owner.root}`);
-      writeMarker(this.l.dataDir, this.o.root, this.name, owner?.createdAt);
-    }
-
-    const {args, ignored} = serverArgs(this.l, this.o.settings);
-    if (ignored.length) steps.push(`ignored ${ignored.join(', ')} in [services.postgres.settings] (devenv sets them)`);
-    appendLog(this.l.logFile, `--- devenv: starting PostgreSQL ${tools.major} on 127.0.0.1:${this.l.port} and ${this.l.socketDir} (${new Date().toISOString()})\n`);
-    const t0 = Date.now();
-    const child = await spawnDetached(tools.bin.postgres, args, {env: tools.env, cwd: this.l.dataDir, logFile: this.l.logFile});
-    try {
-      await this.waitReady(child.pid, child.exited, t0, opts.signal);
-    } catch (e) {
-      await this.killLeftovers(child.pid);
-      throw e;
-    }
-    const readyMs = Date.now() - t0;
-    for (const d of await this.createDatabases(tools)) steps.push(`created database ${d}`);
-    const seed = opts.seedFrom ?? this.o.seed;
-    // --seed-from is typed for this start: say when it cannot apply rather than ignore it.
-    if (opts.seedFrom && !steps.includes('initdb')) steps.push(`not seeded from ${opts.seedFrom}: the database already has data (seeding is for its first start; remove ${this.l.dataDir} to start again from a copy)`);
-    if (seed && steps.includes('initdb')) {
-      try {
-        steps.push(...(await this.seedFrom(tools, seed)));
-      } catch (e) {
-        // A half-seeded cluster must not pass for a seeded one next time: start again empty.
-        await this.stopLocked();
-        rmSync(this.l.dataDir, {recursive: true, force: true});
-        throw e;
-      }
-    }
-    return {name: this.name, started: true, pid: child.pid, port: this.l.port, readyMs, steps};
-  }
-
-  /** Poll postmaster.pid for "ready" (cheap), then confirm once with pg_isready. */
-  private async waitReady(pid: number, exited: (() => {code: number | null; signal: string | null} | undefined) | undefined, t0: number, signal?: AbortSignal): Promise<void> {
-    const timeout = this.o.readyTimeoutMs ?? 120_000;
-    const tools = await this.resolveTools();
-    for (;;) {
-      const why = interruption(signal, this.lockFile, t0);
-      if (why) throw new StartInterrupted('postgres', why);
-      const ex = exited?.();
-      if (ex || !pidAlive(pid)) {
-        throw new ServiceError(
-          `PostgreSQL exited while starting (${ex?.signal ? `signal ${ex.signal}` : `exit code ${ex?.code ?? '?'}`}); the end of ${this.l.logFile}:\n    ${tailLines(this.l.logFile, 8).join('\n    ')}`,
-          `fix the cause above ('devenv logs postgres' shows the whole log), then run 'devenv up' again`,
-        );
-      }
-      const pf = parsePidFile(readFileOrNull(join(this.l.dataDir, 'postmaster.pid')) ?? '');
-      if (pf?.pid === pid && (pf.status === 'ready' || pf.status === 'standby')) {
-        const r = await runTool(tools.bin.pg_isready, ['-q', '-h', this.l.socketDir, '-p', String(pf.port ?? this.l.port), '-d', 'postgres', '-U', this.l.user], tools.env);
-        if (r.exitCode === 0) return;
-      }
-      if (Date.now() - t0 > timeout) {
-        throw new ServiceError(`PostgreSQL did not become ready within ${Math.round(timeout / 1000)}s; the end of ${this.l.logFile}:\n    ${tailLines(this.l.logFile, 8).join('\n    ')}`, "see 'devenv logs postgres'");
-      }
-      await sleep(15);
-    }
   }
 
   private checkDataDir(major: number): void {
@@ -324,27 +233,16 @@ export class PostgresService implements Service {
     }
   }
 
-  private async checkPort(): Promise<void> {
-    const {portFree} = await import('./process.js');
-    const r = await portFree(this.l.port);
-    if (r.free) return;
-    if (r.code !== 'EADDRINUSE') throw new ServiceError(`cannot listen on 127.0.0.1:${this.l.port} (${r.code})`, 'set another one: port = <1024-65535> under [services.postgres] in devenv.toml');
-    const {portTakenError} = await import('./ports.js');
-    const e = await portTakenError(this.l.port, 'postgres', 'services.postgres', realRoot(this.o.root));
-    throw new ServiceError(e.message, e.hint);
-  }
-
-  private async initdb(tools: NonNullable<PostgresService['tools']>): Promise<void> {
+  private async initdb(tools: Tools): Promise<void> {
     const tmp = `${this.l.dataDir}.initdb-tmp`;
     rmSync(tmp, {recursive: true, force: true});
     mkdirSync(dirname(this.l.dataDir), {recursive: true});
-    const {execa} = await import('execa');
     // Into a temp dir, then rename: an interrupted initdb never leaves a half cluster in place.
-    const r = await execa(tools.bin.initdb, ['-D', tmp, '-U', this.l.user, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${this.l.passwordFile}`, '--no-locale', '-E', 'UTF8'], {env: tools.env, reject: false, stdin: 'ignore', all: true});
-    appendLog(this.l.logFile, `--- devenv: initdb (${new Date().toISOString()})\n${String(r.all ?? '')}\n`);
+    const r = await run(tools.bin.initdb, ['-D', tmp, '-U', this.pg.user, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${this.pg.passwordFile}`, '--no-locale', '-E', 'UTF8'], {env: tools.env});
+    appendLog(this.l.logFile, `--- devenv: initdb (${new Date().toISOString()})\n${r.all}\n`);
     if (r.exitCode !== 0) {
       rmSync(tmp, {recursive: true, force: true});
-      throw new ServiceError(`initdb failed (exit code ${r.exitCode}):\n    ${String(r.all ?? '').trim().split('\n').slice(-8).join('\n    ')}`, 'fix the cause above, then run \'devenv up\' again');
+      throw new ServiceError(`initdb failed (exit code ${r.exitCode}):\n    ${tail(r)}`, "fix the cause above, then run 'devenv up' again");
     }
     writeMarker(tmp, this.o.root, this.name);
     rmSync(this.l.dataDir, {recursive: true, force: true}); // empty (checkDataDir), or only our marker
@@ -352,16 +250,17 @@ export class PostgresService implements Service {
   }
 
   /** Create the databases from devenv.toml (and PGDATABASE's) that do not exist yet. */
-  private async createDatabases(tools: NonNullable<PostgresService['tools']>): Promise<string[]> {
-    const wanted = wantedDatabases(this.o.databases, this.l.database);
+  private async createDatabases(): Promise<string[]> {
+    const wanted = wantedDatabases(this.p.databases, this.pg.database);
     if (!wanted.length) return [];
-    const psql = (sql: string) => runTool(tools.bin.psql, ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-h', this.l.socketDir, '-p', String(this.l.port), '-U', this.l.user, '-d', 'postgres', '-c', sql], tools.env);
-    const q = await psql(missingDatabasesQuery(wanted));
-    if (q.exitCode !== 0) throw new ServiceError(`could not list databases: ${String(q.stderr).trim()}`);
-    const missing = String(q.stdout).split('\n').map((s) => s.trim()).filter(Boolean);
+    const ask = (sql: string) => pgAsk(this.l.socket, this.pg.user, 'postgres', [sql]);
+    const q = await ask(missingDatabasesQuery(wanted));
+    if (q.error || !q.up) throw new ServiceError(`could not list databases: ${q.error?.message ?? 'no answer on its socket'}`);
+    const missing = q.rows.map((r) => r[0] ?? '').filter(Boolean);
     for (const d of missing) {
-      const c = await psql(`CREATE DATABASE ${sqlIdent(d)}`);
-      if (c.exitCode !== 0 && !/already exists/.test(String(c.stderr))) throw new ServiceError(`could not create database ${d}: ${String(c.stderr).trim()}`);
+      const c = await ask(`CREATE DATABASE ${sqlIdent(d)}`);
+      // 42P04: duplicate_database (created meanwhile).
+      if (c.error && c.error.code !== '42P04') throw new ServiceError(`could not create database ${d}: ${c.error.message}`);
     }
     return missing;
   }
@@ -379,23 +278,23 @@ export class PostgresService implements Service {
   }
 
   /** Copy the source checkout's databases into this fresh cluster (pg_dump | psql), the source running. */
-  private async seedFrom(tools: NonNullable<PostgresService['tools']>, seed: string): Promise<string[]> {
+  private async seedFrom(tools: Tools, seed: string): Promise<string[]> {
     const {resolveSeedSource, pipe} = await import('./seed.js');
     const {devSocketDir} = await import('./instance.js');
     const {findPort} = await import('./ports.js');
     const notes: string[] = [];
-    const src = resolveSeedSource(this.o.root, seed, (m) => notes.push(m));
+    const src = await resolveSeedSource(this.o.root, seed, (m) => notes.push(m));
     if (!src) return notes;
     const port = findPort(src, 'postgres');
     const sock = devSocketDir(src, 'postgres');
-    const up = port && (await runTool(tools.bin.pg_isready, ['-q', '-h', sock, '-p', String(port), '-d', 'postgres', '-U', this.l.user], tools.env)).exitCode === 0;
+    const up = port && (await pgAsk(join(sock, `.s.PGSQL.${port}`), this.pg.user, 'postgres')).up;
     if (!up) throw new ServiceError(`cannot seed from ${src}: its PostgreSQL is not running`, `start it there ('devenv up -d' in ${src}), then run 'devenv up' here again`);
     const bin = dirname(tools.bin.psql);
     const steps: string[] = [];
-    for (const d of wantedDatabases(this.o.databases, this.l.database)) {
+    for (const d of wantedDatabases(this.p.databases, this.pg.database)) {
       await pipe(
-        {cmd: join(bin, 'pg_dump'), args: ['-h', sock, '-p', String(port), '-U', this.l.user, '-d', d, '--no-owner', '--no-privileges']},
-        {cmd: tools.bin.psql, args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', this.l.socketDir, '-p', String(this.l.port), '-U', this.l.user, '-d', d]},
+        {cmd: join(bin, 'pg_dump'), args: ['-h', sock, '-p', String(port), '-U', this.pg.user, '-d', d, '--no-owner', '--no-privileges']},
+        {cmd: tools.bin.psql, args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', this.l.socketDir, '-p', String(this.l.port), '-U', this.pg.user, '-d', d]},
         tools.env,
       ).catch((e) => {
         throw new ServiceError(`seeding database ${d} from ${src} failed: ${(e as Error).message}`, `fix the cause, then run 'devenv up' again (the fresh cluster was removed)`);
@@ -405,14 +304,8 @@ export class PostgresService implements Service {
     return steps;
   }
 
-  /** After a crash: wait for (then kill) what is left of the old server, drop its pid file. */
-  private async cleanupStale(pid: number): Promise<void> {
-    if (pid > 0) await this.killLeftovers(pid);
-    rmSync(join(this.l.dataDir, 'postmaster.pid'), {force: true});
-  }
-
   /** Processes of the server's group that still work in our data dir: given a moment, then SIGKILL. */
-  private async killLeftovers(pgid: number): Promise<number> {
+  private async ownLeftovers(pgid: number): Promise<number> {
     if (!procAvailable()) {
       // Only the group devenv started (the postmaster leads it) can be recognised without /proc.
       const deadline = Date.now() + 3000;
@@ -431,83 +324,5 @@ export class PostgresService implements Service {
     }
     for (const p of left) await waitForExit(p, 5000);
     return left.length;
-  }
-
-  /** The socket dir and its parent must be ours and closed to others (a shared /tmp is writable by all). */
-  private ensureSocketDir(): void {
-    ensureDir(this.l.socketDir);
-    const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-    for (const d of [dirname(this.l.socketDir), this.l.socketDir]) {
-      const st = statSync(d);
-      if (st.uid !== uid || st.mode & 0o022) {
-        throw new ServiceError(`${d} belongs to another user or is writable by others; not putting the PostgreSQL socket there`, `remove it, or set XDG_RUNTIME_DIR to a private dir of your own (e.g. /run/user/${uid})`);
-      }
-    }
-  }
-
-  /** Socket and lock files of a dead server; PostgreSQL refuses a lock file whose pid is alive again. */
-  private cleanSocketDir(): void {
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(this.l.socketDir);
-    } catch {
-      return;
-    }
-    for (const e of entries) if (e.startsWith('.s.PGSQL.')) rmSync(join(this.l.socketDir, e), {force: true});
-  }
-
-  async stop(): Promise<StopResult> {
-    ensureDir(dirname(this.lockFile));
-    return withStopLock(this.lockFile, () => this.stopLocked());
-  }
-
-  private async stopLocked(): Promise<StopResult> {
-    const v = this.inspect();
-    if (v.kind === 'none') {
-      // The data dir (and postmaster.pid) deleted under a running server: its socket lock still names it.
-      const orphan = this.orphan();
-      if (!orphan) return {name: this.name, stopped: false, steps: []};
-      // Nothing left to write: an immediate shutdown.
-      process.kill(orphan, 'SIGQUIT');
-      if (!(await waitForExit(orphan, 10_000))) {
-        try {
-          process.kill(orphan, 'SIGKILL');
-        } catch {}
-        await waitForExit(orphan, 5000);
-      }
-      const killed = groupAlive(orphan) ? await killGroup(orphan) : 0;
-      this.cleanSocketDir();
-      return {name: this.name, stopped: true, pid: orphan, killed, steps: [`its data dir ${this.l.dataDir} had been deleted; stopped it by the pid in its socket lock`]};
-    }
-    if (v.kind === 'foreign') throw new ServiceError(v.why, `devenv stops only the server it started for this project; stop that one yourself (kill -INT ${v.pid})`);
-    if (v.kind === 'stale') {
-      await this.cleanupStale(v.pid);
-      return {name: this.name, stopped: false, steps: [`removed a stale postmaster.pid (${v.why})`]};
-    }
-    const pid = v.pid;
-    const pgid = procGroup(pid);
-    const steps: string[] = [];
-    // SIGINT is PostgreSQL's fast shutdown (what `pg_ctl stop -m fast` sends): roll back open
-    // transactions, checkpoint, exit. Sent directly, so `down` needs no Nix evaluation.
-    process.kill(pid, 'SIGINT');
-    if (!(await waitForExit(pid, this.o.stopTimeoutMs ?? 60_000))) {
-      steps.push('fast shutdown timed out; sent an immediate shutdown (SIGQUIT)');
-      try {
-        process.kill(pid, 'SIGQUIT');
-      } catch {}
-      if (!(await waitForExit(pid, 10_000))) {
-        steps.push('killed the postmaster (SIGKILL)');
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {}
-        await waitForExit(pid, 5000);
-      }
-    }
-    // Then nothing of its group may survive (it leads its own group when devenv started it).
-    const killed = pgid === pid ? await killGroup(pgid) : await this.killLeftovers(pid);
-    if (killed) steps.push(`killed ${killed} leftover process(es) of its group`);
-    if (readFileOrNull(join(this.l.dataDir, 'postmaster.pid')) !== null && !pidAlive(pid)) rmSync(join(this.l.dataDir, 'postmaster.pid'), {force: true});
-    this.cleanSocketDir();
-    return {name: this.name, stopped: true, pid, killed, steps};
   }
 }

@@ -11,7 +11,7 @@ import type {KeeperSpec, KeeperState} from './keeper.js';
 import {appendLog, assertOwnState} from './marker.js';
 import {isSameProcess, pidAlive, sameBoot} from '../util/proc.js';
 import {portTakenError} from './ports.js';
-import {groupAlive, interruption, StartInterrupted, killGroup, portFree, withStopLock, sleep, spawnDetached, tailLines, waitForExit} from './process.js';
+import {groupAlive, interruption, StartInterrupted, killGroup, portFree, withStopLock, sleep, spawnDetached, stopLadder, tailLines, waitForExit} from './process.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult} from './service.js';
 
 export interface ProcessUnitOptions {
@@ -81,9 +81,10 @@ export class ProcessUnit implements Service {
     if (!k) return {...base, state: 'stopped', restarts: 0, ready: false};
     const {st, alive} = k;
     const common = {...base, restarts: st.restarts, ready: alive && st.ready, ...(st.detail ? {detail: st.detail} : {})};
+    // A final state is final from the moment it is written, whether or not its keeper has exited yet.
+    if (st.state === 'failed' || st.state === 'exited') return {...common, state: st.state, ready: false, ...(st.lastExit ? {detail: st.detail ?? `exited with ${st.lastExit.signal ?? `code ${st.lastExit.code}`}`} : {})};
     if (!alive) {
       if (st.state === 'stopped') return {...common, state: 'stopped', ready: false};
-      if (st.state === 'failed' || st.state === 'exited') return {...common, state: st.state, ready: false, ...(st.lastExit ? {detail: st.detail ?? `exited with ${st.lastExit.signal ?? `code ${st.lastExit.code}`}`} : {})};
       return {...common, state: 'crashed', detail: `its keeper (pid ${st.keeperPid}) died`};
     }
     const state = st.state === 'running' ? (st.ready ? 'running' : 'starting') : st.state === 'backoff' ? 'backoff' : st.state === 'stopping' ? 'stopping' : 'starting';
@@ -158,6 +159,8 @@ export class ProcessUnit implements Service {
       if (k?.alive && k.st.ready) return;
       const st = k?.st;
       if (!k?.alive || st?.state === 'failed' || st?.state === 'exited') {
+        // Its keeper wrote the final state and ends: up returns once it has, so what it leaves is final.
+        if (k?.alive) await waitForExit(k.st.keeperPid, 5000);
         if (st?.state === 'exited' && !this.o.ready) return; // a one-shot that ended cleanly
         const why = st?.detail ?? (st?.lastExit ? `exited (${st.lastExit.signal ? `signal ${st.lastExit.signal}` : `exit code ${st.lastExit.code}`})` : 'stopped');
         throw new ServiceError(`${this.name} ${why}; the end of ${this.logFile}:\n    ${tailLines(this.logFile, 10).join('\n    ')}`, `fix it ('devenv logs ${this.name}'), then run 'devenv up' again`);
@@ -182,14 +185,8 @@ export class ProcessUnit implements Service {
     const steps: string[] = [];
     let stopped = false;
     if (k.alive) {
-      process.kill(k.st.keeperPid, 'SIGTERM');
       stopped = true;
-      if (!(await waitForExit(k.st.keeperPid, 20_000))) {
-        steps.push('its keeper did not stop; killed it');
-        try {
-          process.kill(k.st.keeperPid, 'SIGKILL');
-        } catch {}
-      }
+      await stopLadder({pid: k.st.keeperPid}, [{signal: 'SIGTERM', waitMs: 20_000}, {signal: 'SIGKILL', waitMs: 5000, note: 'its keeper did not stop; killed it'}], steps);
     }
     // Nothing of the process group may be left, whoever was supposed to clean it; but a
     // recorded pid that is now someone else's (reused, or from before a reboot) is left alone.

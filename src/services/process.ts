@@ -1,32 +1,18 @@
 // Process plumbing for services: is a pid alive and what is it, start a detached process group
 // with its output in a file, stop a whole group, follow a log file. /proc refines the answers
 // on Linux; without it (macOS, or hidden) kill(pid, 0) and kill(-pgid, 0) decide.
-import {execFile, spawn} from 'node:child_process';
-import {closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {spawn} from 'node:child_process';
+import {closeSync, openSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {ServiceError} from '../errors.js';
 import {withLock} from '../util/fs.js';
 import {openLogNoFollow} from './marker.js';
 import {createServer} from 'node:net';
 import {basename} from 'node:path';
 import {pidAlive, procStat} from '../util/proc.js';
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import {procAvailable, waitGone} from './ladder.js';
 
 export {pidAlive};
-
-/** Whether this system shows processes in /proc (not macOS, not a namespace that hides it). */
-export const procAvailable = (): boolean => existsSync('/proc/self/stat');
-
-/** Whether any process of group `pgid` still exists (kill(-pgid, 0): works without /proc). */
-export function groupAlive(pgid: number): boolean {
-  if (!Number.isInteger(pgid) || pgid <= 1) return false;
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export {groupAlive, groupMembers, killGroup, procAvailable, sleep, stopLadder, type Rung} from './ladder.js';
 
 export const procState = (pid: number): string | undefined => procStat(pid)?.[0];
 export const procGroup = (pid: number): number | undefined => {
@@ -83,45 +69,8 @@ export function isProgram(pid: number, names: string[]): boolean {
   }
 }
 
-/** Pids whose process group is `pgid` (zombies excluded). */
-export function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  // Without /proc the members cannot be listed; the group leader's id stands for "someone is left".
-  if (!procAvailable()) return groupAlive(pgid) ? [pgid] : out;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const f = procStat(Number(e));
-    if (f && Number(f[2]) === pgid && f[0] !== 'Z') out.push(Number(e));
-  }
-  return out;
-}
-
-export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (pidAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
-}
-
-/** SIGKILL every process left in the group; returns how many there were. */
-export async function killGroup(pgid: number): Promise<number> {
-  const left = groupMembers(pgid);
-  if (!left.length) return 0;
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {}
-  const deadline = Date.now() + 5000;
-  while (groupMembers(pgid).length && Date.now() < deadline) await sleep(20);
-  return left.length;
-}
+/** Wait up to `timeoutMs` for `pid` to exit; whether it did. */
+export const waitForExit = (pid: number, timeoutMs: number): Promise<boolean> => waitGone({pid}, timeoutMs);
 
 export interface Detached {
   pid: number;
@@ -238,22 +187,6 @@ export async function followFile(file: string, from: number, onLine: (line: stri
   }
   drain();
   if (partial) onLine(partial);
-}
-
-/**
- * Run a short tool (pg_isready, psql) without a shell and collect its output. The warm `up`
- * path uses this instead of execa: importing execa alone costs more than PostgreSQL takes to
- * become ready (~70 ms vs ~55 ms here), and it would sit in the middle of the readiness wait.
- */
-export function runTool(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{exitCode: number; stdout: string; stderr: string}> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, {env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & {code?: number | string}) | null;
-      const exitCode = !e ? 0 : typeof e.code === 'number' ? e.code : 127;
-      resolve({exitCode, stdout: String(stdout), stderr: String(stderr || (e && typeof e.code !== 'number' ? e.message : ''))});
-    });
-    child.stdin?.end();
-  });
 }
 
 // `down` while another `up` holds a unit's lock (waiting for its readiness): instead of waiting

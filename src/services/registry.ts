@@ -4,20 +4,21 @@
 // clients reach it, and how to build its Service. User processes and tasks are built here too,
 // so `up` sees the whole project as one graph.
 import {join} from 'node:path';
-import type {Manifest, MysqlConfig, ProcessConfig, RedisConfig, TaskConfig} from '../manifest/model.js';
+import type {CaddyConfig, Manifest, MysqlConfig, ProcessConfig, RedisConfig, TaskConfig} from '../manifest/model.js';
 import {serviceEnabled} from '../manifest/model.js';
 import {portVar} from '../manifest/port-vars.js';
 import {projectStateDir} from '../paths.js';
 import {mkdirSync} from 'node:fs';
 import {readFileOrNull, realPath, writeFileAtomic} from '../util/fs.js';
 import {instance, portKey, serviceStateDir, socketDir} from './instance.js';
+import {caddyEnv, type CaddyLayout, CaddyService, checkoutLabel, dnsLabel} from './caddy.js';
 import {MysqlService, type MysqlLayout, mysqlEnv} from './mysql.js';
 import {projectPort} from './ports.js';
 import {type PostgresLayout, postgresEnv, postgresLayout, projectPassword, realRoot, userName} from './project-env.js';
 import {type RedisLayout, RedisService, redisEnv} from './redis.js';
 import type {Service, ToolsEnv} from './service.js';
 
-export type ServiceName = 'postgres' | 'redis' | 'mysql';
+export type ServiceName = 'postgres' | 'redis' | 'mysql' | 'caddy';
 
 export interface ServiceDefinition<L> {
   name: ServiceName;
@@ -68,6 +69,33 @@ export function mysqlLayout(root: string, m: Manifest, cfg: MysqlConfig): MysqlL
   };
 }
 
+/** The front door: its port, the checkout's label, a host per process with a port, `routes`. */
+export function caddyLayout(root: string, m: Manifest, cfg: CaddyConfig): CaddyLayout {
+  const state = serviceStateDir(root);
+  const sock = socketDir(root, 'caddy');
+  const ports = new Map<string, number>();
+  for (const [name, p] of Object.entries(m.processes ?? {})) {
+    const port = processPort(root, name, p);
+    if (port) ports.set(name, port);
+  }
+  const routes = Object.entries(cfg.routes ?? {})
+    .filter(([, proc]) => ports.has(proc))
+    .map(([path, proc]) => ({path: path.length > 1 ? path.replace(/\/+$/, '') : path, process: proc, port: ports.get(proc)!}))
+    .sort((a, b) => b.path.length - a.path.length);
+  return {
+    port: portFor(root, 'caddy', cfg.port),
+    dataDir: join(state, 'caddy'),
+    logFile: join(state, 'caddy.log'),
+    socketDir: sock,
+    socket: join(sock, 'admin.sock'),
+    pidFile: join(sock, 'caddy.pid'),
+    configFile: join(state, 'caddy', 'caddy.json'),
+    label: checkoutLabel(root),
+    hosts: [...ports].map(([name, port]) => ({name, host: dnsLabel(name), port})),
+    routes,
+  };
+}
+
 export const POSTGRES: ServiceDefinition<PostgresLayout> = {
   name: 'postgres',
   section: 'services.postgres',
@@ -108,8 +136,18 @@ export const MYSQL: ServiceDefinition<MysqlLayout> = {
   create: (root, layout, toolsEnv, cfg) => new MysqlService({root, layout, toolsEnv, section: 'services.mysql'}, cfg.seed as string | undefined),
 };
 
+export const CADDY: ServiceDefinition<CaddyLayout> = {
+  name: 'caddy',
+  section: 'services.caddy',
+  enabled: (m) => serviceEnabled(m.services?.caddy),
+  packages: () => ['caddy'],
+  layout: async (root, m) => caddyLayout(root, m, m.services!.caddy!),
+  env: caddyEnv,
+  create: (root, layout, toolsEnv) => new CaddyService({root, layout, toolsEnv, section: 'services.caddy'}),
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const SERVICES: ServiceDefinition<any>[] = [POSTGRES, REDIS, MYSQL];
+export const SERVICES: ServiceDefinition<any>[] = [POSTGRES, REDIS, MYSQL, CADDY];
 
 /** A Service whose implementation is loaded on first use. */
 function lazyService(name: string, logFile: string, load: () => Promise<Service>): Service {
@@ -136,7 +174,7 @@ export async function registryEnv(root: string): Promise<Record<string, string>>
   const m = loadManifest(realPath(root))?.manifest;
   if (!m) return {};
   const env: Record<string, string> = {};
-  for (const d of [REDIS, MYSQL] as ServiceDefinition<any>[]) if (d.enabled(m)) Object.assign(env, d.env(await d.layout(root, m))); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const d of [REDIS, MYSQL, CADDY] as ServiceDefinition<any>[]) if (d.enabled(m)) Object.assign(env, d.env(await d.layout(root, m))); // eslint-disable-line @typescript-eslint/no-explicit-any
   if (REDIS.enabled(m)) env.DEVENV_SERVICE_BIN = writeClientWrappers(root);
   for (const [name, p] of Object.entries(m.processes ?? {})) {
     const port = processPort(root, name, p);

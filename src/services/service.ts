@@ -31,6 +31,8 @@ export interface ServiceStatus {
   socketDir?: string;
   /** Why the state is what it is, when that is not obvious (crashed, foreign). */
   detail?: string;
+  /** Its URL through the front door ([services.caddy]). */
+  url?: string;
 }
 
 export interface StartResult {
@@ -43,6 +45,8 @@ export interface StartResult {
   readyMs?: number;
   /** One-time steps taken, e.g. "initdb", "removed stale postmaster.pid", "created database app". */
   steps: string[];
+  /** Its URL through the front door ([services.caddy]). */
+  url?: string;
 }
 
 export interface StopResult {

@@ -4,12 +4,12 @@
 // supervisor: it starts the auto-start units, then watches the marks; once no marked shell is
 // alive (liveness by pid: one killed without leaving counts as gone) for GRACE_MS, it stops
 // what it started and exits. A shell that leaves removes its mark.
-import {appendFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {appendFileSync, readdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {autoStartDir, autoStartShellsDir} from '../paths.js';
 import {autoStartNames} from '../project/dotenv.js';
 import {openProject} from '../project/project.js';
-import {ensureDir, readFileOrNull} from '../util/fs.js';
+import {acquireLock, ensureDir, type HeldLock, parseJson, readFileOrNull, readJson} from '../util/fs.js';
 
 /** A re-render (unload, then source) removes a mark and writes it again: not a leave. */
 const GRACE_MS = 2000;
@@ -61,34 +61,18 @@ interface SupervisorState {
 }
 
 function readSupervisor(root: string): SupervisorState | undefined {
-  const text = readFileOrNull(supervisorFile(root));
-  if (text === null) return undefined;
-  try {
-    const s = JSON.parse(text) as SupervisorState;
-    return typeof s.pid === 'number' && alive(s.pid) ? s : undefined;
-  } catch {
-    // Being written by a supervisor that just claimed it: count it as running.
-    return {pid: 0, since: '', started: []};
-  }
+  const s = readJson<SupervisorState>(supervisorFile(root));
+  // The file appears whole (util/fs.ts's lock): one that does not parse names no supervisor.
+  return typeof s?.pid === 'number' && alive(s.pid) ? s : undefined;
 }
 
-/** Become the supervisor, unless a live one exists. The file is created exclusively: two shells entering at once start one. */
-function claim(root: string): boolean {
-  const file = supervisorFile(root);
-  for (let i = 0; i < 2; i++) {
-    try {
-      writeFileSync(file, JSON.stringify({pid: process.pid, since: new Date().toISOString(), started: []}), {flag: 'wx', mode: 0o600});
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (readSupervisor(root)) return false;
-      rmSync(file, {force: true});
-    }
-  }
-  return false;
+/**
+ * Become the supervisor, unless a live one exists: the supervisor file is the lock (util/fs.ts),
+ * so two shells entering at once start one, and a dead supervisor's file is taken over once.
+ */
+function claim(root: string, state: SupervisorState): HeldLock | null {
+  return acquireLock(supervisorFile(root), {content: JSON.stringify(state), owner: (t) => parseJson<SupervisorState>(t)?.pid, alive});
 }
-
-const save = (root: string, s: SupervisorState): void => writeFileSync(supervisorFile(root), JSON.stringify(s), {mode: 0o600});
 
 /** What `ps` shows: which shells keep the auto-started units up. */
 export function autoStartStatus(root: string): {supervisor: number; since: string; units: string[]; shells: ShellMark[]} | undefined {
@@ -108,10 +92,12 @@ export async function autoStart(rootArg: string): Promise<void> {
   };
   const {checkTrust} = await import('../trust/trust.js');
   if (!checkTrust(root).trusted) return log('not allowed: nothing started');
-  if (!claim(root)) return;
+  const state: SupervisorState = {pid: process.pid, since: new Date().toISOString(), started: []};
+  const held = claim(root, state);
+  if (!held) return;
+  const save = () => held.update(JSON.stringify(state));
   const {parseManifest} = await import('../manifest/parse.js');
   const {downAt, upDetached} = await import('./services.js');
-  const state: SupervisorState = {pid: process.pid, since: new Date().toISOString(), started: []};
   try {
     // Until no shell is inside, even after stopping (a shell may enter while we stop).
     while (shellsInside(root).length) {
@@ -122,7 +108,7 @@ export async function autoStart(rootArg: string): Promise<void> {
       try {
         const up = await upDetached(root, names, io);
         state.started = [...new Set([...state.started, ...up.services.filter((s) => s.started).map((s) => s.name)])];
-        save(root, state);
+        save();
         log(`started ${state.started.join(', ') || 'nothing (already running)'}`);
       } catch (e) {
         log(`could not start: ${(e as Error).message}`);
@@ -139,12 +125,12 @@ export async function autoStart(rootArg: string): Promise<void> {
         log(`no shell inside: stopped ${r.services.filter((s) => s.stopped).map((s) => s.name).join(', ') || 'nothing'}${r.errors.length ? `; errors: ${r.errors.join('; ')}` : ''}`);
       }
       state.started = [];
-      save(root, state);
+      save();
     }
   } catch (e) {
     log(`failed: ${(e as Error).message}`);
   } finally {
-    rmSync(supervisorFile(root), {force: true});
+    held.release();
   }
   // A shell that entered between our last look and the release found us running: take over again.
   if (shellsInside(root).length) await autoStart(root);

@@ -23,9 +23,9 @@ async function imageFiles(p: Project): Promise<string[]> {
   const {dotenvNames} = await import('../project/dotenv.js');
   const configured = dotenvNames(p.real);
   let names: string[];
-  const {spawnSync} = await import('node:child_process');
-  const git = p.git ? spawnSync('git', ['-C', p.real, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {encoding: 'utf8', maxBuffer: 1 << 28}) : undefined;
-  if (git && git.status === 0) names = git.stdout.split('\0').filter(Boolean);
+  const {run} = await import('../util/run.js');
+  const git = p.git ? await run('git', ['-C', p.real, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {maxBuffer: 1 << 28}) : undefined;
+  if (git && git.exitCode === 0) names = git.stdout.split('\0').filter(Boolean);
   else names = treeFiles(p.real, '', ['.venv', 'node_modules', '.direnv']);
   const out = new Set<string>();
   for (const rel of names) {
@@ -59,7 +59,8 @@ export async function containerCopy(cwd: string, kind: ImageKind, dest: string, 
   const skopeoArgs = io.skopeoArgs ?? [];
   if (skopeoArgs.length && (m[1] === 'oci-archive' || m[1] === 'engine')) throw new UsageError(`arguments after -- go to skopeo, which ${m[1]}: does not use`, 'drop them, or copy to a destination skopeo writes (docker://..., docker-archive:...)');
   const image = await containerBuild(cwd, kind, io);
-  const {writeOciArchive, which, run, findEngine, loadIntoEngine, EngineError} = await import('../container/engine.js');
+  const {writeOciArchive, which, findEngine, loadIntoEngine, EngineError} = await import('../container/engine.js');
+  const {run} = await import('../util/run.js');
   const [, transport, rest] = m;
   if (transport === 'oci-archive') {
     const file = resolve(cwd, rest.replace(/:[^/]*$/, '') || `${image.name}.tar`);
@@ -84,13 +85,14 @@ export async function containerCopy(cwd: string, kind: ImageKind, dest: string, 
   const preserve = transport === 'docker' && !skopeoArgs.some((a) => /^(--dest-compress|--preserve-digests|--format|-f$)/.test(a)) ? ['--preserve-digests'] : [];
   const to = transport === 'docker-archive' && !rest.includes(':') ? `docker-archive:${resolve(cwd, rest)}:localhost/${image.ref}` : dest;
   const r = await run(skopeo, ['copy', '--quiet', ...preserve, ...skopeoArgs, `oci:${image.layout}:${image.ref}`, to]);
-  if (r.code !== 0) throw new EngineError('skopeo copy', r.stderr || r.stdout, 'for a registry, log in with `skopeo login` (or your engine\'s login): its auth file is used');
+  if (r.exitCode !== 0) throw new EngineError('skopeo copy', r.stderr || r.stdout, 'for a registry, log in with `skopeo login` (or your engine\'s login): its auth file is used');
   return {image, dest: to};
 }
 
 /** `run`: build, load into podman (or docker), run in the foreground with the ports on 127.0.0.1 and the data in a named volume. */
 export async function containerRun(cwd: string, kind: ImageKind, extraArgs: string[], io: {progress?: (line: string) => void} = {}): Promise<number> {
-  const {findEngine, run} = await import('../container/engine.js');
+  const {findEngine, EngineError} = await import('../container/engine.js');
+  const {run} = await import('../util/run.js');
   const engine = findEngine();
   if (!engine) throw new DevenvError('no container engine (podman or docker) on PATH', {hint: "install podman (or docker); 'devenv container copy oci-archive:FILE' writes the image for another machine", code: 'container_engine'});
   const {image} = await containerCopy(cwd, kind, 'engine:', io);
@@ -101,8 +103,10 @@ export async function containerRun(cwd: string, kind: ImageKind, extraArgs: stri
   if (!hostNet) for (const port of image.publish) args.push('-p', `127.0.0.1:${port}:${port}`);
   if (kind === 'processes') args.push('-v', `${image.name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-data:${image.dataVolume}`);
   args.push(...extraArgs, `localhost/${image.ref}`);
-  const r = await run(engine.path, args, {inherit: true});
-  return r.code;
+  const r = await run(engine.path, args, {inherit: true, forwardSignals: true});
+  // Not started at all (the engine vanished since findEngine): say so, as a spawn error did.
+  if (r.error && !r.signal && r.exitCode === 127) throw new EngineError(`${engine.name} run`, r.error, `check that ${engine.path} runs`);
+  return r.exitCode;
 }
 
 /** `.devcontainer/devcontainer.json` for the shell image, loaded by `devenv container copy shell engine:` before the container starts. */

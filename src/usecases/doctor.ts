@@ -1,6 +1,5 @@
 // `devenv doctor`: check the setup piece by piece and say what to do next for each problem.
 // Every check is independent; a check that cannot run says why instead of failing the rest.
-import {execFile, spawnSync} from 'node:child_process';
 import {readdirSync, readFileSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {readProjectState} from '../cache/project-state.js';
@@ -39,26 +38,8 @@ export interface DoctorReport {
   exitCode: number;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  error?: string;
-}
-
-function run(cmd: string, args: string[], opts: {cwd?: string; timeoutMs?: number} = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, {cwd: opts.cwd, timeout: opts.timeoutMs ?? 20_000, maxBuffer: 8 * 1024 * 1024, encoding: 'utf8'}, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & {code?: number | string; killed?: boolean}) | null;
-      resolve({
-        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
-        stdout: String(stdout ?? ''),
-        stderr: String(stderr ?? ''),
-        error: e ? (e.killed ? 'timed out' : typeof e.code === 'string' ? e.code : undefined) ?? (e.message || 'failed') : undefined,
-      });
-    });
-  });
-}
+/** nix and git for a check: bounded in time, never our stdin. */
+const run = async (cmd: string, args: string[], opts: {timeoutMs?: number} = {}) => (await import('../util/run.js')).run(cmd, args, {timeoutMs: opts.timeoutMs ?? 20_000});
 
 const lastLines = (s: string, n = 3): string =>
   s
@@ -98,25 +79,25 @@ async function nixChecks(): Promise<Check[]> {
   ]);
   const checks: Check[] = [];
   const v = parseNixVersion(ver.stdout);
-  if (ver.code !== 0 || !v) {
+  if (ver.exitCode !== 0 || !v) {
     checks.push({id: 'nix', title: 'nix installed', status: 'fail', detail: `${nix} does not run: ${ver.error ?? lastLines(ver.stderr)}`, next: 'reinstall Nix, or fix PATH so a working nix comes first'});
   } else if (v[0] < 2 || (v[0] === 2 && v[1] < 4)) {
     checks.push({id: 'nix', title: 'nix installed', status: 'fail', detail: `${ver.stdout.trim()} at ${nix} is too old: flakes need Nix 2.4 or newer`, next: 'upgrade Nix'});
   } else {
     checks.push({id: 'nix', title: 'nix installed', status: 'ok', detail: `${ver.stdout.trim()} at ${nix}`});
   }
-  if (flakes.code === 0 && flakes.stdout.trim() === 'true') {
+  if (flakes.exitCode === 0 && flakes.stdout.trim() === 'true') {
     checks.push({id: 'flakes', title: 'flakes usable', status: 'ok', detail: "devenv passes --extra-experimental-features 'nix-command flakes' itself"});
   } else {
     checks.push({
       id: 'flakes',
       title: 'flakes usable',
       status: 'fail',
-      detail: flakes.code === 0 ? 'nix evaluates, but without flake support' : `nix cannot evaluate: ${flakes.error ?? lastLines(flakes.stderr)}`,
+      detail: flakes.exitCode === 0 ? 'nix evaluates, but without flake support' : `nix cannot evaluate: ${flakes.error ?? lastLines(flakes.stderr)}`,
       next: diagnoseNixError(flakes.stderr)?.hint ?? 'upgrade to Nix 2.4 or newer; check that nix.conf does not disable experimental features',
     });
   }
-  if (store.code === 0) {
+  if (store.exitCode === 0) {
     const url = /Store URL:\s*(\S+)/.exec(store.stdout + store.stderr)?.[1];
     checks.push({id: 'store', title: 'nix store / daemon reachable', status: 'ok', detail: url ? `store ${url}` : 'reachable'});
   } else {
@@ -233,9 +214,9 @@ export function direnvCheck(root: string, cwd: string, env: NodeJS.ProcessEnv = 
 }
 
 /** Nix reads only the inputs (untracked ones too); what git can leak is a tracked dotenv file. */
-export function gitCheck(root: string): Check {
+export async function gitCheck(root: string): Promise<Check> {
   const title = 'dotenv files kept out of git';
-  if (spawnSync('git', ['--version'], {stdio: 'ignore'}).error) return {id: 'git', title, status: 'skip', detail: 'git is not installed'};
+  if ((await run('git', ['--version'])).error) return {id: 'git', title, status: 'skip', detail: 'git is not installed'};
   const p = projectAt(root);
   if (!p.git) return {id: 'git', title, status: 'ok', detail: 'not in a git repository'};
   const tracked = trackedDotenvFiles(p);
@@ -355,7 +336,7 @@ export async function runDoctor(cwd: string, env: NodeJS.ProcessEnv = process.en
   const root = findRoot(cwd);
   const checks: Check[] = [...(await nixChecks()), hookCheck(env)];
   if (root) {
-    checks.push(trustCheck(root), direnvCheck(root, cwd, env), gitCheck(root), driftCheck(root), ...cacheChecks(root));
+    checks.push(trustCheck(root), direnvCheck(root, cwd, env), await gitCheck(root), driftCheck(root), ...cacheChecks(root));
     const teams = await teamsCheck(root).catch((e) => ({id: 'teams', title: "project's binary caches and builders usable", status: 'warn' as const, detail: `cannot check: ${(e as Error).message.split('\n')[0]}`}));
     if (teams) checks.push(teams);
     const pg = await postgresCheck(root);

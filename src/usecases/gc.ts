@@ -74,8 +74,9 @@ export async function gcCheckouts(dryRun: boolean): Promise<{checkouts: string[]
     });
     for (const root of gone) {
       rmSync(join(stateDir(), 'projects', projectId(root)), {recursive: true, force: true});
-      for (const s of ['postgres', 'redis', 'mysql']) rmSync(devSocketDir(root, s), {recursive: true, force: true});
+      for (const s of ['postgres', 'redis', 'mysql', 'caddy']) rmSync(devSocketDir(root, s), {recursive: true, force: true});
     }
+    (await import('../services/caddy.js')).releaseCheckoutLabels();
   }
   return {checkouts: [...gone], ports, stopped, running, errors};
 }

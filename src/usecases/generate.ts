@@ -36,13 +36,13 @@ export async function devenvSource(given?: string): Promise<DevenvSource> {
     const [url, commit] = given.split('#');
     return check({url, commit: commit || undefined});
   }
-  const {spawnSync} = await import('node:child_process');
+  const {run} = await import('../util/run.js');
   const {fileURLToPath} = await import('node:url');
   const home = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
   // safe.directory: devenv installed by another user (root's npm link) is still readable.
-  const git = (...args: string[]) => spawnSync('git', ['-c', `safe.directory=${home}`, '-c', 'safe.directory=*', '-C', home, ...args], {encoding: 'utf8'});
-  const url = git('remote', 'get-url', 'origin').stdout?.trim();
-  const commit = git('rev-parse', 'HEAD').stdout?.trim();
+  const git = async (...args: string[]) => (await run('git', ['-c', `safe.directory=${home}`, '-c', 'safe.directory=*', '-C', home, ...args])).stdout.trim();
+  const url = await git('remote', 'get-url', 'origin');
+  const commit = await git('rev-parse', 'HEAD');
   if (url && /^[0-9a-f]{40}$/.test(commit ?? '')) return check({url, commit});
   throw new DevenvError(`cannot tell which repository this devenv was installed from (${home} is not a git checkout with an origin)`, {
     hint: "install devenv from its git repository as README's Quick start does, or name it: devenv generate github-action --source <git URL>[#<commit>]",

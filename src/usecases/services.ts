@@ -51,7 +51,7 @@ async function monorepoUnits(root: string, opts: {running?: boolean} = {}): Prom
   const {projectMembers} = await import('../services/members.js');
   let members: {name: string; root: string}[] = [];
   try {
-    members = projectMembers(root);
+    members = await projectMembers(root);
   } catch (e) {
     if (!opts.running) throw e;
   }

@@ -4,7 +4,12 @@ import {readProjectState} from '../cache/project-state.js';
 import {type CacheStatus, cacheStatus} from '../cache/status.js';
 import {diagnoseNixError} from '../nix/nix-error.js';
 import {readInputs, watchedInputs} from '../project/inputs.js';
-import {loadManifest} from '../manifest/load.js';
+import {createHash} from 'node:crypto';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {manifestFilesLenient, manifestFingerprint} from '../manifest/files.js';
+import {projectStateDir} from '../paths.js';
+import {readMemo, writeMemo} from '../util/fs.js';
 import {CORE_FILES} from '../project/find.js';
 import {trackedDotenvFiles} from '../project/dotenv-git.js';
 import {type FlakeDrift, flakeDrift} from '../project/sync.js';
@@ -54,8 +59,27 @@ export interface ManifestEntry {
   line: number;
 }
 
-/** The merged manifest with each entry's source; a manifest that does not load is reported, not thrown. */
-function manifestStatus(real: string): Status['manifest'] {
+/**
+ * The merged manifest with each entry's source; a manifest that does not load is reported, not
+ * thrown. One that loaded is remembered by the text of its files and the schema: validating it
+ * again costs ~0.1 s of ajv, most of a `status`.
+ */
+async function manifestStatus(root: string, real: string): Promise<Status['manifest']> {
+  let schema = '';
+  try {
+    schema = readFileSync(new URL('../../schema/devenv.schema.json', import.meta.url), 'utf8');
+  } catch {}
+  const digest = createHash('sha256').update(JSON.stringify([real, manifestFingerprint(manifestFilesLenient(real)), schema])).digest('hex');
+  const memo = join(projectStateDir(root), 'manifest-status.json');
+  const known = readMemo<NonNullable<Status['manifest']>>(memo, digest);
+  if (known) return known;
+  const loaded = await loadedStatus(real);
+  if (loaded && !loaded.error) writeMemo(memo, digest, loaded);
+  return loaded;
+}
+
+async function loadedStatus(real: string): Promise<Status['manifest']> {
+  const {loadManifest} = await import('../manifest/load.js');
   try {
     const loaded = loadManifest(real);
     if (!loaded) return undefined;
@@ -91,7 +115,7 @@ export async function projectStatus(cwd: string): Promise<Status> {
   return {
     teams: hasSettings(team.settings) || st.lastNix ? {settings: team.settings, passed: team.passed, notPassedBecause: team.passed ? undefined : team.reason, lastNix: st.lastNix} : undefined,
     root: p.root,
-    manifest: manifestStatus(p.real),
+    manifest: await manifestStatus(p.root, p.real),
     real: p.real !== p.root ? p.real : undefined,
     trust: trust.state,
     trusted: trust.trusted,

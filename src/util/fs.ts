@@ -77,15 +77,19 @@ export function readFileOrNull(file: string): string | null {
   }
 }
 
-/** A file's parsed JSON, or undefined when it is missing or not valid JSON. */
-export function readJson<T>(file: string): T | undefined {
-  const text = readFileOrNull(file);
-  if (text === null) return undefined;
+/** Parsed JSON, or undefined when the text is not valid JSON. */
+export function parseJson<T>(text: string): T | undefined {
   try {
     return JSON.parse(text) as T;
   } catch {
     return undefined;
   }
+}
+
+/** A file's parsed JSON, or undefined when it is missing or not valid JSON. */
+export function readJson<T>(file: string): T | undefined {
+  const text = readFileOrNull(file);
+  return text === null ? undefined : parseJson<T>(text);
 }
 
 /** A value memoized in `file` for `digest` (what it was derived from); undefined on a miss. */
@@ -132,37 +136,81 @@ export function exists(p: string): boolean {
   }
 }
 
-/**
- * Try once to take a lock file. The file appears with its owner's pid already in it (written
- * to a temp file, then hard-linked into place), so no one can read it half-written and
- * mistake a live lock for a stale one. A lock whose owner died is taken over (takeOver).
- */
-export function tryLock(file: string): (() => void) | null {
-  ensureDir(dirname(file));
+/** What a lock file holds and how its owner is told to be alive. */
+export interface LockOptions {
+  /** The lock file's content (default: our pid); it must let `owner` find our pid. */
+  content?: string;
+  /** The owner's pid from the file's text (default: the text is the pid). */
+  owner?: (text: string) => number | undefined;
+  /** Whether that owner still holds it (default: its pid is alive). */
+  alive?: (pid: number) => boolean;
+}
+
+/** A lock held: `update` replaces its content (atomically, it never disappears), `release` removes it. */
+export interface HeldLock {
+  release(): void;
+  update(content: string): void;
+}
+
+const pidOf = (text: string): number | undefined => {
+  const n = Number.parseInt(text, 10);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+};
+
+/** The temp file beside `file` holding `content`, created exclusively (never through a planted one). */
+function tempWith(file: string, content: string): string {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
-  writeFileSync(tmp, String(process.pid), {mode: 0o600});
+  writeFileSync(tmp, content, {mode: 0o600, flag: 'wx'});
+  return tmp;
+}
+
+/**
+ * The one lock primitive: try once to take `file`. The file appears with its owner's content
+ * already in it (written to a temp file, then hard-linked into place), so no one can read it
+ * half-written and mistake a live lock for a stale one. A lock whose owner died is taken over
+ * (takeOver). Returns null when someone alive holds it.
+ */
+export function acquireLock(file: string, opts: LockOptions = {}): HeldLock | null {
+  ensureDir(dirname(file));
+  const tmp = tempWith(file, opts.content ?? String(process.pid));
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         linkSync(tmp, file);
-        const ino = statSync(file).ino;
-        return () => {
-          // Only our own lock: never a file that replaced it.
+        let ino = statSync(file).ino;
+        const ours = (): boolean => {
           try {
-            if (statSync(file).ino === ino) unlinkSync(file);
-          } catch {}
+            return statSync(file).ino === ino;
+          } catch {
+            return false;
+          }
+        };
+        return {
+          // Only our own lock: never a file that replaced it.
+          release: () => {
+            if (ours()) rmSync(file, {force: true});
+          },
+          update: (content: string) => {
+            if (!ours()) return;
+            const next = tempWith(file, content);
+            ino = statSync(next).ino;
+            renameSync(next, file);
+          },
         };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        if (!takeOver(file, tmp)) return null;
+        if (!takeOver(file, tmp, opts)) return null;
       }
     }
     return null;
   } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {}
+    rmSync(tmp, {force: true});
   }
+}
+
+/** acquireLock with our pid as content: a function that releases it, or null. */
+export function tryLock(file: string): (() => void) | null {
+  return acquireLock(file)?.release ?? null;
 }
 
 /**
@@ -170,32 +218,40 @@ export function tryLock(file: string): (() => void) | null {
  * enough: two processes that both saw the same stale lock would each remove one, the second
  * removing the lock the first just took. So a takeover is itself exclusive, per stale lock (named
  * by its inode and dead owner), and what is removed is checked to be that very file (renamed
- * aside first, its inode compared; a live lock moved by mistake is put back).
+ * aside first, its inode compared; a live lock moved by mistake is put back). A lock whose
+ * content names no owner (garbage: it is never seen half-written) counts as stale.
  */
-function takeOver(file: string, tmp: string): boolean {
+function takeOver(file: string, tmp: string, opts: LockOptions): boolean {
+  const ownerOf = opts.owner ?? pidOf;
+  const alive = opts.alive ?? pidAlive;
   let ino: number;
-  let owner: number;
+  let text: string;
   try {
     ino = statSync(file).ino;
-    owner = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    text = readFileSync(file, 'utf8');
   } catch {
     return true; // gone meanwhile: just try again
   }
-  if (!Number.isFinite(owner) || owner <= 0 || pidAlive(owner)) return false;
+  const owner = ownerOf(text) ?? 0;
+  if (owner > 0 && alive(owner)) return false;
   const guard = `${file}.takeover-${ino}-${owner}`;
+  // The guard names us by pid alone, whatever the lock holds, complete from its first moment.
+  const mine = opts.content === undefined ? tmp : tempWith(file, String(process.pid));
   try {
-    linkSync(tmp, guard);
+    linkSync(mine, guard);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     // Someone else is taking it over, unless that someone died doing so.
-    const other = Number.parseInt(readFileOrNull(guard) ?? '', 10);
-    if (Number.isFinite(other) && other > 0 && !pidAlive(other)) rmSync(guard, {force: true});
+    const other = pidOf(readFileOrNull(guard) ?? '');
+    if (other === undefined || !pidAlive(other)) rmSync(guard, {force: true});
     return false;
+  } finally {
+    if (mine !== tmp) rmSync(mine, {force: true});
   }
   try {
     // Holding the guard: the stale lock is still in place only if no other takeover removed it.
     try {
-      if (statSync(file).ino !== ino || Number.parseInt(readFileSync(file, 'utf8'), 10) !== owner) return true;
+      if (statSync(file).ino !== ino || readFileSync(file, 'utf8') !== text) return true;
     } catch {
       return true;
     }

@@ -1,9 +1,10 @@
 // The watcher's pid file, $XDG_STATE_HOME/devenv/watch.json: it is both the one-per-user lock
-// (created with O_EXCL) and what `status` and `doctor` show. Built-ins only.
-import {closeSync, openSync, readFileSync, unlinkSync, writeSync} from 'node:fs';
+// (util/fs.ts's lock: it appears whole, a dead owner's is taken over once) and what `status`
+// and `doctor` show. Built-ins only.
+import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {stateDir} from '../paths.js';
-import {ensureDir, readJson, writeFileAtomic} from '../util/fs.js';
+import {acquireLock, ensureDir, parseJson, readJson} from '../util/fs.js';
 import {pidAlive} from '../util/proc.js';
 
 export interface LastEvaluation {
@@ -58,43 +59,18 @@ export function watcherStatus(): WatcherStatus {
 
 export type AcquireResult = {ok: true; release: () => void; update: (patch: Partial<WatchFile>) => void} | {ok: false; owner: WatchFile};
 
-/** Take the per-user watcher lock, or report who holds it. A dead owner's file is taken over. */
+/** Take the per-user watcher lock, or report who holds it. A dead owner's file is taken over (util/fs.ts's lock). */
 export function acquireWatchLock(): AcquireResult {
   const file = watchFile();
   ensureDir(stateDir());
   let current: WatchFile = {pid: process.pid, since: new Date().toISOString()};
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, JSON.stringify(current) + '\n');
-      closeSync(fd);
-      const update = (patch: Partial<WatchFile>) => {
-        current = {...current, ...patch};
-        // Rename over: the file never disappears while we hold it, so O_EXCL still excludes others.
-        if (readWatchFile()?.pid === process.pid) writeFileAtomic(file, JSON.stringify(current) + '\n');
-      };
-      const release = () => {
-        if (readWatchFile()?.pid !== process.pid) return;
-        try {
-          unlinkSync(file);
-        } catch {}
-      };
-      return {ok: true, release, update};
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = readWatchFile();
-      if (owner && owner.pid !== process.pid && isWatcherPid(owner.pid)) return {ok: false, owner};
-      if (!owner) {
-        // Being written by a starting watcher right now, or garbage: give a writer a moment.
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-        const again = readWatchFile();
-        if (again && isWatcherPid(again.pid)) return {ok: false, owner: again};
-      }
-      try {
-        unlinkSync(file);
-      } catch {}
-    }
-  }
-  const owner = readWatchFile();
-  return {ok: false, owner: owner ?? {pid: 0, since: ''}};
+  const json = () => JSON.stringify(current) + '\n';
+  const held = acquireLock(file, {content: json(), owner: (t) => parseJson<WatchFile>(t)?.pid, alive: (pid) => pid !== process.pid && isWatcherPid(pid)});
+  if (!held) return {ok: false, owner: readWatchFile() ?? {pid: 0, since: ''}};
+  const update = (patch: Partial<WatchFile>) => {
+    current = {...current, ...patch};
+    // Renamed over: the file never disappears while we hold it, so others stay excluded.
+    held.update(json());
+  };
+  return {ok: true, release: held.release, update};
 }

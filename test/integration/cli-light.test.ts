@@ -3,7 +3,7 @@
 // not a file of oclif opened on the way (strace). Unusual spellings still reach oclif's parser.
 import {afterAll, beforeAll, expect, test} from '@jest/globals';
 import {spawnSync} from 'node:child_process';
-import {appendFileSync, mkdirSync, readFileSync, statSync} from 'node:fs';
+import {appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {DEVENV, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
 
@@ -91,10 +91,10 @@ test('--help: the text oclif printed last time, from a private cache, the same b
   expect(sb.devenv(['--help'], {cwd: p, env: {...env, COLUMNS: '200'}}).status).toBe(0);
 });
 
-test('status, logs, down, --version and a second --help open no file of oclif (ps and up not yet: see bin/run.js)', () => {
+test('ps, status, logs, down, --version and a second --help open no file of oclif', () => {
   const log = join(sb.dir, 'strace.log');
   sb.devenv(['--help'], {cwd: p});
-  for (const args of [['status'], ['logs', 'worker'], ['down', 'nope'], ['--version'], ['--help']]) {
+  for (const args of [['ps'], ['ps', '--json'], ['status'], ['logs', 'worker'], ['down', 'nope'], ['--version'], ['--help']]) {
     const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat', process.execPath, DEVENV, ...args], {cwd: p, env: {...sb.env, PWD: p}, encoding: 'utf8'});
     expect([args, r.error]).toEqual([args, undefined]);
     const opened = readFileSync(log, 'utf8');
@@ -104,4 +104,20 @@ test('status, logs, down, --version and a second --help open no file of oclif (p
   // An odd spelling does go to oclif (and its parser reports it).
   spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat', process.execPath, DEVENV, 'ps', 'extra'], {cwd: p, env: {...sb.env, PWD: p}});
   expect(readFileSync(log, 'utf8')).toContain('@oclif');
+});
+
+test('status remembers a manifest that loaded, by its text: an edit that breaks it is reported at once, and the fix too', () => {
+  const toml = join(p, 'devenv.toml');
+  const good = readFileSync(toml, 'utf8');
+  const manifest = () => JSON.parse(sb.devenv(['status', '--json'], {cwd: p}).stdout).manifest;
+  expect(manifest()).not.toHaveProperty('error');
+  expect(manifest()).not.toHaveProperty('error'); // from the memo
+  try {
+    writeFileSync(toml, good + '\nno_such_key = 1\n');
+    expect(manifest().error).toMatch(/no_such_key/);
+    expect(sb.devenv(['status'], {cwd: p}).stdout).toMatch(/^manifest: does not load: .*no_such_key/m);
+  } finally {
+    writeFileSync(toml, good);
+  }
+  expect(manifest()).not.toHaveProperty('error');
 });

@@ -109,6 +109,37 @@ describe('nix reads the inputs only (devenv exec, status, allow)', () => {
     expect(nixCalls()).toBe(calls);
   }, EVAL);
 
+  test('an untracked .nix file is no input until git tracks it: a scratch file changes nothing; one the flake reads says to git add it', () => {
+    const calls = nixCalls();
+    writeFileSync(join(p, 'scratch.nix'), '{ draft = true; }\n');
+    const sr = devenv(p, 'status', '--json');
+    if (sr.status !== 0) throw new Error(`status: ${sr.status} ${sr.stdout} ${sr.stderr}`);
+    const st = JSON.parse(sr.stdout);
+    expect([st.trust, st.cache.state, st.inputs.files.includes('scratch.nix')]).toEqual(['allowed', 'fresh', false]);
+    expect(devenv(p, 'exec', '--', 'true').status).toBe(0);
+    expect(nixCalls()).toBe(calls);
+    // The module now imports a file git does not track yet.
+    mkdirSync(join(p, 'nix', 'parts'), {recursive: true});
+    writeFileSync(join(p, 'nix', 'parts', 'value.nix'), '"from-parts"\n');
+    writeFileSync(join(p, 'nix', 'module.nix'), 'import ./parts/value.nix\n');
+    expect(devenv(p, 'allow').status).toBe(0);
+    const r = devenv(p, 'exec', '--strict', '--', 'true');
+    expect(r.status).toBe(4);
+    expect(r.stderr.split('\n').find((l) => l.includes('nix/parts/value.nix'))).toBe('devenv: nix print-dev-env failed: the flake reads nix/parts/value.nix, which git does not track: in a git project the .nix inputs are the ones git tracks, as for nix itself');
+    expect(r.stderr).toContain("run 'git add nix/parts/value.nix'");
+    git(p, 'add', 'nix/parts/value.nix');
+    const changed = JSON.parse(devenv(p, 'status', '--json').stdout);
+    expect([changed.trust, changed.trustChanged]).toEqual(['changed', ['nix/parts/value.nix']]);
+    expect(devenv(p, 'allow').status).toBe(0);
+    expect(devenv(p, 'exec', '--', 'sh', '-c', 'echo $MODULE_VALUE').stdout.trim()).toBe('from-parts');
+    // Back as the other tests expect it.
+    git(p, 'rm', '-q', '--cached', 'nix/parts/value.nix');
+    rmSync(join(p, 'nix', 'parts'), {recursive: true});
+    rmSync(join(p, 'scratch.nix'));
+    writeFileSync(join(p, 'nix', 'module.nix'), '"first"\n');
+    expect(devenv(p, 'allow').status).toBe(0);
+  }, EVAL);
+
   test('a dotenv file (or a backup of one) staged in git never reaches the store, even under "**"', () => {
     // A tag of this run: the copy nix makes is new in the store (it is content-addressed).
     writeFileSync(join(p, 'devenv.toml'), `# run ${process.pid}-${Date.now()}\nname = "inputs-app"\n\n[project]\ninputs = ["**"]\n\n[dotenv]\nfiles = ["prod.env"]\n`);

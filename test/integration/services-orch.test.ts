@@ -5,10 +5,11 @@
 // fixture), real servers, as the unprivileged test user.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawn, spawnSync, type ChildProcess, type SpawnSyncReturns} from 'node:child_process';
-import {existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
 import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
+import {alive, processesOf} from '../helpers/procs.js';
 
 let sb: Sandbox;
 let main: string;
@@ -57,33 +58,6 @@ const git = (cwd: string, ...args: string[]) => {
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
-/** Live processes working in, or naming, a directory. */
-function processesOf(dir: string): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      if (!alive(Number(e))) continue;
-      let cwd = '';
-      try {
-        cwd = readlinkSync(`/proc/${e}/cwd`).replace(/ \(deleted\)$/, '');
-      } catch {}
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
-      if (cwd === dir || cwd.startsWith(dir + '/') || cmd.includes(dir)) out.push(Number(e));
-    } catch {}
-  }
-  return out;
-}
 
 /** A free TCP port (the kernel's choice). */
 function freePort(): Promise<number> {

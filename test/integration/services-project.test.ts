@@ -3,12 +3,13 @@
 // real CLI, real Nix (offline fixture) and real servers, as the unprivileged test user.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawn, spawnSync, type SpawnSyncReturns} from 'node:child_process';
-import {existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {get} from 'node:http';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
 import {userInfo} from 'node:os';
 import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
+import {alive, processesOf} from '../helpers/procs.js';
 import {asOtherUser, nodeAsOtherUser, type OtherRun, watchCommandLines} from '../helpers/other-user.js';
 
 let sb: Sandbox;
@@ -96,35 +97,6 @@ const httpGet = (port: number): Promise<string> =>
       res.on('end', () => resolve(b));
     }).once('error', reject);
   });
-
-/** A live, non-zombie pid. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
-/** Live (non-zombie) processes working in, or naming, a directory. */
-function processesOf(dir: string): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      let cwd = '';
-      try {
-        cwd = readlinkSync(`/proc/${e}/cwd`);
-      } catch {}
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
-      if (cwd === dir || cwd.startsWith(dir + '/') || cmd.includes(dir)) out.push(Number(e));
-    } catch {}
-  }
-  return out;
-}
 
 /** devenv with /proc hidden: a user and mount namespace of our own (same uid), a tmpfs over /proc. */
 function devenvNoProc(cwd: string, args: string[]): SpawnSyncReturns<string> {

@@ -2,10 +2,11 @@
 // run as an unprivileged user (scripts/run-tests.sh). Every server is stopped in afterAll.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
 import {spawn, type SpawnSyncReturns} from 'node:child_process';
-import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
+import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
 import {DEVENV, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
+import {processesOf} from '../helpers/procs.js';
 import {asOtherUser} from '../helpers/other-user.js';
 
 let sb: Sandbox;
@@ -23,25 +24,6 @@ const psql = (p: string, sql: string): string => {
   return r.stdout.trim();
 };
 const dataDir = (p: string) => join(p, '.devenv', 'state', 'postgres');
-
-/** Live (non-zombie) processes working in, or naming, a directory. */
-function processesOf(dir: string): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      let cwd = '';
-      try {
-        cwd = readlinkSync(`/proc/${e}/cwd`);
-      } catch {}
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
-      if (cwd === dir || cwd.startsWith(dir + '/') || cmd.includes(dir)) out.push(Number(e));
-    } catch {}
-  }
-  return out;
-}
 
 const newProject = (name: string, templates?: string[]) => {
   // Python for the flake's sake; its venv is not what these tests are about.
