@@ -148,7 +148,7 @@ describe('nixpkgs-offline fixture', () => {
     }
   }, TIMEOUT);
 
-  test("python3's standard library ships valid hash-checked bytecode (running it never writes to the store)", () => {
+  test("python3's standard library ships valid hash-checked bytecode and reads nothing from the host (running it never writes to the store)", () => {
     // Stale or missing .pyc files are rewritten by any python that can write its own store path
     // (root can), and nix-store --verify-path then says the path "was modified". A test user
     // cannot write there, so check what python would decide: every module's .pyc, at each
@@ -172,6 +172,13 @@ for n in names:
             bad.append(f"{n}: {pyc} is timestamp-checked")
         elif head[8:16] != importlib.util.source_hash(src):
             bad.append(f"{n}: {pyc} does not match its source")
+# Nothing python loads at start-up comes from outside the store (Debian's sitecustomize.py
+# was a link to the host's /etc, whose .pyc root's python wrote into the store path).
+import os
+for m in list(sys.modules.values()):
+    o = getattr(getattr(m, "__spec__", None), "origin", None)
+    if o and o.startswith("/") and not os.path.realpath(o).startswith("/nix/store/"):
+        bad.append(f"{m.__name__} is read from {os.path.realpath(o)}")
 print("\\n".join(bad) or "ok")
 `;
     const r = run(fs.realpathSync(which('python3')), ['-c', script], project, { ...nixEnv(), PYTHONDONTWRITEBYTECODE: '1' });
