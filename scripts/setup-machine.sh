@@ -28,6 +28,10 @@ PACKAGES=(nix-bin zsh fish direnv tmux hyperfine procps git util-linux strace de
 # The teams test runs its own unprivileged sshd on loopback as a remote builder (ssh-ng://).
 # Note: where systemd runs, installing openssh-server also enables the system's sshd.
 PACKAGES+=(openssh-server)
+# container.test.ts: rootless podman (runc, uidmap's newuidmap) for `devenv container run`,
+# skopeo and a local registry with htpasswd auth (docker-registry, apache2-utils) for copies.
+# docker-registry's own service is not started (no systemd here; the test runs its own).
+PACKAGES+=(podman runc uidmap skopeo docker-registry apache2-utils)
 # The sh launcher (bin/devenv) is tested under dash and busybox sh as well as bash.
 PACKAGES+=(dash busybox)
 NIX_FEATURES=(--extra-experimental-features 'nix-command flakes')
@@ -101,6 +105,14 @@ fi
 for d in "/nix/var/nix/profiles/per-user/$TEST_USER" "/nix/var/nix/gcroots/per-user/$TEST_USER"; do
   mkdir -p "$d"
   chown "$TEST_USER" "$d"
+done
+
+# Rootless podman maps a container's users to a subordinate range of the test user's.
+for f in /etc/subuid /etc/subgid; do
+  if ! grep -q "^$TEST_USER:" "$f" 2>/dev/null; then
+    say "giving $TEST_USER a range in $f"
+    if [ "$f" = /etc/subuid ]; then usermod --add-subuids 100000-165535 "$TEST_USER"; else usermod --add-subgids 100000-165535 "$TEST_USER"; fi
+  fi
 done
 
 # --- a second local user, for the tests about other users ----------------------

@@ -14,11 +14,13 @@ CACHE="${DEVENV_SID_CACHE:-/var/cache/devenv}"
 # What the suite runs inside the root. node is the host's (bind-mounted), so only its
 # libraries are needed; python3 and systemd serve the watch-service unit tests; openssh-server
 # and openssh-client the ssh-ng:// remote builder of teams.test.ts; dash and busybox run the sh
-# launcher (launcher.test.ts).
+# launcher (launcher.test.ts); podman, runc, uidmap, skopeo, docker-registry and apache2-utils
+# (htpasswd) container.test.ts's rootless `devenv container run` and copies to archives and an
+# authenticated registry.
 PACKAGES=(
   nix-bin bash-static bash zsh fish direnv tmux git procps psmisc strace util-linux passwd
   ca-certificates libstdc++6 python3 systemd iproute2 openssh-server openssh-client
-  dash busybox
+  dash busybox podman runc uidmap skopeo docker-registry apache2-utils
 )
 
 say() { printf 'sid-root: %s\n' "$*" >&2; }

@@ -94,6 +94,8 @@ exec unshare --mount --pid --fork --kill-child --propagation private env -i "${E
   mount --bind "$R" "$R"
   mount -t proc proc "$R/proc"
   mount --rbind /dev "$R/dev"
+  # podman (container.test.ts) reads the cgroup hierarchy in /sys/fs/cgroup, and fails without it.
+  mount --rbind /sys "$R/sys"
   # A private devpts instance: tmux needs ptys, and the host'"'"'s are none of its business.
   mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$R/dev/pts"
   mount --bind "$R/dev/pts/ptmx" "$R/dev/ptmx"

@@ -3,15 +3,13 @@
 import {closeSync, mkdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import type {CacheEntry} from '../cache/entries.js';
-import {hookEffects} from '../env/shell-hook.js';
-import {NEVER_TOUCH, pathEdits} from '../env/spec.js';
 import {autoStartShellsDir, shellIndexLink, stateDir, tilde, trustEpochPath, usedMarker} from '../paths.js';
 import {activationConfig, dotenvNames, setupInputNames} from '../project/dotenv.js';
 import {CORE_FILES} from '../project/find.js';
-import {setupTargetNames, withLanguages} from '../project/languages.js';
+import {setupTargetNames} from '../project/languages.js';
 import type {Project} from '../project/project.js';
 import {briefNixError} from '../nix/nix-error.js';
-import {projectEnv} from '../services/project-vars.js';
+import {projectEnvironment} from '../services/environment.js';
 import {SHELL_NAMES, shellFor} from '../shells/index.js';
 import type {Watched} from '../shells/logic.js';
 import type {Activation, ShellName} from '../shells/shell.js';
@@ -90,12 +88,6 @@ function mtimeRefs(p: Project, files: string[]): Watched[] {
   });
 }
 
-/** Client wrappers of the project's services (redis-cli) come first on PATH. */
-function withServiceBin(paths: ReturnType<typeof pathEdits>, bin: string | undefined): ReturnType<typeof pathEdits> {
-  if (!bin) return paths;
-  return {...paths, PATH: {pre: [bin, ...(paths.PATH?.pre ?? [])], post: paths.PATH?.post ?? []}};
-}
-
 const shellsDirFor = (p: Project): string => {
   const dir = autoStartShellsDir(p.stateDir);
   ensureDir(dir);
@@ -105,11 +97,9 @@ const shellsDirFor = (p: Project): string => {
 /** What all three shells' activations share: computed once per render. */
 async function sharedActivation(p: Project, entry: CacheEntry, error?: string) {
   const {root} = p;
-  const spec = withLanguages(entry.spec, p);
-  const own = await projectEnv(p);
-  const effects = hookEffects(p, entry.key, spec, own);
-  const vars: Record<string, string> = {};
-  for (const [k, v] of Object.entries({...spec.vars, ...own, ...(effects?.vars ?? {})})) if (!NEVER_TOUCH.has(k)) vars[k] = v;
+  const environment = await projectEnvironment(p, entry);
+  const {effects} = environment;
+  const {vars, paths} = environment.toActivation();
   // The dotenv and setup files too: an edit must reach the shell (and be checked against trust).
   // Nothing of git: a commit, pull or checkout matters only through the inputs it changes.
   // Inputs beyond the watch limit: an allow (the trust epoch) makes the prompt check them all.
@@ -130,7 +120,7 @@ async function sharedActivation(p: Project, entry: CacheEntry, error?: string) {
     project: p,
     root,
     vars,
-    paths: withServiceBin(pathEdits(spec, effects), vars.DEVENV_SERVICE_BIN),
+    paths,
     watch: mtimeRefs(p, present),
     absent: files.filter((f) => !present.includes(f)),
     storePaths: storePathsOf(entry),

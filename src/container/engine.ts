@@ -1,10 +1,12 @@
 // What an OCI layout becomes outside devenv: an oci-archive written here, or whatever skopeo or a
 // container engine (podman, docker) does with it, with their own configuration and auth.
 import {existsSync, readdirSync, statSync} from 'node:fs';
-import {delimiter, join} from 'node:path';
+import {basename, delimiter, dirname, join} from 'node:path';
 import {DevenvError, UsageError} from '../errors.js';
+import type {BuiltImage} from './image.js';
 import type {LayerEntry} from './layer.js';
 import {writeLayer} from './layer.js';
+import {run} from '../util/run.js';
 
 /** A program on PATH, or undefined. */
 export function which(name: string): string | undefined {
@@ -57,4 +59,34 @@ export class EngineError extends DevenvError {
   constructor(what: string, detail: string, hint: string) {
     super(`${what} failed: ${detail.trim().split('\n').slice(-5).join('\n  ')}`, {hint, code: 'container_engine'});
   }
+}
+
+type Engine = {name: 'podman' | 'docker'; path: string};
+
+/**
+ * The image in the engine as localhost/REF (docker: REF). Nothing is copied when the engine
+ * already has it under that name with the same ID (the config's digest). podman reads the OCI
+ * layout directly; docker loads an oci-archive written to `tmp`.
+ */
+export async function loadIntoEngine(engine: Engine, image: BuiltImage, tmp: string): Promise<void> {
+  const name = `localhost/${image.ref}`;
+  const has = await run(engine.path, ['image', 'inspect', '--format', '{{.Id}}', name]);
+  if (has.exitCode === 0 && `sha256:${has.stdout.trim().replace(/^sha256:/, '')}` === image.config) return;
+  if (engine.name === 'podman') {
+    // podman 4 names an image pulled from a layout after the path it was given, and refuses one
+    // with capitals: given from two levels up, the path is the project's hex id and the kind.
+    const rel = `${basename(dirname(image.layout))}/${basename(image.layout)}`;
+    const pulled = await run(engine.path, ['pull', '--quiet', `oci:${rel}:${image.ref}`], {cwd: dirname(dirname(image.layout))});
+    if (pulled.exitCode !== 0) throw new EngineError('podman pull', pulled.stderr || pulled.stdout, "see podman's message above");
+    const id = pulled.stdout.trim().split('\n').pop()!;
+    const tag = await run(engine.path, ['tag', id, name]);
+    if (tag.exitCode !== 0) throw new EngineError('podman tag', tag.stderr, "see podman's message above");
+    const names = await run(engine.path, ['image', 'inspect', '--format', '{{json .RepoTags}}', id]);
+    for (const n of JSON.parse(names.stdout || '[]') as string[]) if (n !== name && n.includes(rel)) await run(engine.path, ['untag', id, n]);
+    return;
+  }
+  const file = join(tmp, 'image.tar');
+  await writeOciArchive(image.layout, file);
+  const r = await run(engine.path, ['load', '-i', file]);
+  if (r.exitCode !== 0) throw new EngineError(`${engine.name} load`, r.stderr || r.stdout, `see ${engine.name}'s message above`);
 }

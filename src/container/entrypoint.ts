@@ -176,19 +176,24 @@ supervise() {
   local name=$1 policy=$2 max=$3 cmd=$4
   (
     child=
-    trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM
+    # One prefixer for every run; on the way out it gets EOF and is waited for, so the last lines
+    # (PostgreSQL's "shut down") are printed before pid 1 exits and the kernel ends the rest.
+    exec {out}> >(prefix "$name")
+    prefixer=$!
+    leave() { exec {out}>&-; wait "$prefixer" 2>/dev/null; exit "$1"; }
+    trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; leave 0' TERM
     tries=0
     while :; do
       start=$SECONDS
-      bash -c "cd \\"\\$WORKDIR\\" && $cmd" > >(prefix "$name") 2>&1 &
+      bash -c "cd \\"\\$WORKDIR\\" && $cmd" >&$out 2>&1 {out}>&- &
       child=$!
       wait "$child"; rc=$?
       child=
       if [ "$policy" = never ] || { [ "$policy" = on-failure ] && [ "$rc" = 0 ]; }; then
-        say "$name exited with status $rc"; exit "$rc"
+        say "$name exited with status $rc"; leave "$rc"
       fi
       (( SECONDS - start >= 10 )) && tries=0
-      (( tries++ >= max )) && { say "$name exited with status $rc; gave up after $max restarts"; exit 1; }
+      (( tries++ >= max )) && { say "$name exited with status $rc; gave up after $max restarts"; leave 1; }
       say "$name exited with status $rc; restarting in $tries s"
       "$sleep" "$tries" & wait $!
     done

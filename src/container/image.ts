@@ -45,6 +45,8 @@ export interface BuiltImage {
   layout: string;
   /** The manifest's digest: the image's identity. */
   digest: string;
+  /** The config's digest: what podman and docker call the image's ID. */
+  config: string;
   layers: {digest: string; size: number; paths: string[]}[];
   ports: number[];
   /** What `container run` publishes: the processes' ports and [container] ports (not the services'). */
@@ -206,7 +208,7 @@ export async function buildImage(i: BuildInput): Promise<BuiltImage> {
     manifests: [{mediaType: manifest.mediaType, digest: man.digest, size: man.size, annotations: {'org.opencontainers.image.ref.name': ref}}],
   };
   writeLayout(i.layout, [cfg.digest, man.digest, ...layers.map((l) => l.digest)], index);
-  return {name: settings.name, tag: settings.tag, kind: i.kind, ref, layout: i.layout, digest: man.digest, layers, ports, publish, user: settings.user, workdir: WORKDIR, dataVolume: DATA_DIR};
+  return {name: settings.name, tag: settings.tag, kind: i.kind, ref, layout: i.layout, digest: man.digest, config: cfg.digest, layers, ports, publish, user: settings.user, workdir: WORKDIR, dataVolume: DATA_DIR};
 }
 
 /** The OCI layout directory: blobs hard-linked from the shared blob store (copied across file systems). */

@@ -124,13 +124,14 @@ function run(p: Project, spec: EnvSpec, env: NodeJS.ProcessEnv): HookEffects {
 /**
  * The shellHook's effects in the project's checkout for the cache entry `key` (memoized per
  * checkout: a clone or worktree at another path runs its own). `extra` is the project's own
- * variables, which the hook sees. Undefined when the environment has no shellHook.
+ * variables, which the hook sees; `also`, what else the hook's result depends on (what language
+ * setup made so far: a hook may source .venv/bin/activate). Undefined when there is no shellHook.
  */
-export function hookEffects(p: Project, key: string, spec: EnvSpec, extra: Record<string, string>): HookEffects | undefined {
+export function hookEffects(p: Project, key: string, spec: EnvSpec, extra: Record<string, string>, also = ''): HookEffects | undefined {
   if (!spec.shellHook) return undefined;
   const {root, real} = p;
   const env = applyToEnv(baseEnv(), spec, {...extra, [STATE.root]: root});
-  const digest = createHash('sha256').update(JSON.stringify([key, real, root, spec.shellHook, extra])).digest('hex');
+  const digest = createHash('sha256').update(JSON.stringify([key, real, root, spec.shellHook, spec.prepend, extra, also])).digest('hex');
   const memo = join(p.stateDir, 'shell-hook.json');
   const known = readMemo<HookEffects>(memo, digest);
   if (known) return known;

@@ -36,23 +36,38 @@ export function pathEdits(spec: EnvSpec, effects?: HookEffects): Record<string, 
   return out;
 }
 
+/** Variables set outright and PATH-like edits: what an activation renders and a process env applies. */
+export interface EnvEdits {
+  vars: Record<string, string>;
+  paths: Record<string, {pre: string[]; post: string[]}>;
+}
+
 /**
- * A process environment: base plus the spec, the project's own variables (`extra`) and what
- * the shellHook did, PATH-likes around the base value. Names devenv never touches stay as they are.
+ * The spec, the project's own variables (`extra`) and what the shellHook did, as edits: later
+ * sources win for a plain variable; PATH-likes are the hook's entries around the spec's. Names
+ * devenv never touches are left out.
  */
-export function applyToEnv(base: NodeJS.ProcessEnv, spec: EnvSpec, extra: Record<string, string> = {}, effects?: HookEffects): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {...base};
-  const put = (k: string, v: string) => {
-    if (!NEVER_TOUCH.has(k)) env[k] = v;
-  };
-  for (const [k, v] of Object.entries(spec.vars)) put(k, v);
-  for (const [k, v] of Object.entries(extra)) put(k, v);
-  for (const [k, v] of Object.entries(effects?.vars ?? {})) put(k, v);
-  for (const [k, {pre, post}] of Object.entries(pathEdits(spec, effects))) {
-    const old = base[k];
-    put(k, [...pre, ...(old ? [old] : []), ...post].join(':'));
-  }
+export function envEdits(spec: EnvSpec, extra: Record<string, string> = {}, effects?: HookEffects): EnvEdits {
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries({...spec.vars, ...extra, ...(effects?.vars ?? {})})) if (!NEVER_TOUCH.has(k)) vars[k] = v;
+  const paths = pathEdits(spec, effects);
   // Client wrappers of the project's services (redis-cli) come first on PATH.
-  if (extra.DEVENV_SERVICE_BIN) env.PATH = [extra.DEVENV_SERVICE_BIN, ...(env.PATH ? [env.PATH] : [])].join(':');
+  const bin = extra.DEVENV_SERVICE_BIN;
+  if (bin) paths.PATH = {pre: [bin, ...(paths.PATH?.pre ?? [])], post: paths.PATH?.post ?? []};
+  for (const k of Object.keys(paths)) if (NEVER_TOUCH.has(k)) delete paths[k];
+  return {vars, paths};
+}
+
+/** A process environment: `base` with the edits applied, PATH-likes around the base value. */
+export function applyEdits(base: NodeJS.ProcessEnv, {vars, paths}: EnvEdits): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {...base, ...vars};
+  for (const [k, {pre, post}] of Object.entries(paths)) {
+    const old = base[k];
+    env[k] = [...pre, ...(old ? [old] : []), ...post].join(':');
+  }
   return env;
 }
+
+/** base plus the spec, the project's own variables and the shellHook's effects (see envEdits). */
+export const applyToEnv = (base: NodeJS.ProcessEnv, spec: EnvSpec, extra: Record<string, string> = {}, effects?: HookEffects): NodeJS.ProcessEnv =>
+  applyEdits(base, envEdits(spec, extra, effects));

@@ -11,9 +11,9 @@ import {createHash} from 'node:crypto';
 import {lstatSync, readFileSync, rmSync, statSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
-import {applyToEnv, type EnvSpec} from '../env/spec.js';
+import type {EnvSpec} from '../env/spec.js';
 import {activationConfig, NODE_LOCKS, POETRY_FILES} from '../project/dotenv.js';
-import {VENV_DIR, withLanguages} from '../project/languages.js';
+import {VENV_DIR} from '../project/languages.js';
 import {readJson, writeFileAtomic, withLock, exists} from '../util/fs.js';
 import {pidAlive} from '../util/proc.js';
 
@@ -187,9 +187,11 @@ export interface SetupResult {
 
 /**
  * Bring the project's setup up to date, under the project's setup lock (waiting for one that
- * runs already, then re-planning). `sink` receives the tools' output.
+ * runs already, then re-planning). `spec` is the evaluated one (its python3 makes the venv);
+ * `projectEnv`, the project's whole environment as a process env (services/environment.ts),
+ * which the tools run in. `sink` receives the tools' output.
  */
-export async function runSetup(p: Project, spec: EnvSpec, sink: (b: Buffer) => void, onWait?: () => void): Promise<SetupResult> {
+export async function runSetup(p: Project, spec: EnvSpec, projectEnv: NodeJS.ProcessEnv, sink: (b: Buffer) => void, onWait?: () => void): Promise<SetupResult> {
   const root = p.root;
   return withLock(lockFile(p), async () => {
     const plan = setupPlan(p, spec);
@@ -198,7 +200,7 @@ export async function runSetup(p: Project, spec: EnvSpec, sink: (b: Buffer) => v
     st.running = {pid: process.pid, since: new Date().toISOString(), steps: plan.steps};
     writeState(p, st);
     const c = activationConfig(p);
-    const env = applyToEnv(process.env, withLanguages(spec, p), {PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1', DEVENV_ROOT: root});
+    const env: NodeJS.ProcessEnv = {...projectEnv, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1'};
     delete env.PYTHONHOME;
     const ran: StepName[] = [];
     const fail = (step: StepName, digest: string, output: string): SetupResult => {

@@ -2,13 +2,16 @@
 // be a variable a service sets (checked at parse time, so every command refuses alike).
 import {ManifestError} from '../errors.js';
 import {locateKey} from './locate.js';
-import {type Manifest, processPortVar} from './model.js';
+import {type Manifest, processPortVar, SERVICE_VARS} from './model.js';
 
 /** `<NAME>_PORT` for a process name (web-api -> WEB_API_PORT); defined beside serviceVarOwner. */
 export const portVar = processPortVar;
 
-/** Port variables the services set (PGPORT has no _PORT suffix, so no process name maps to it). */
-const SERVICE_PORT_VARS: Record<string, string> = {REDIS_PORT: 'Redis', MYSQL_TCP_PORT: 'MariaDB', MYSQL_PORT: 'MariaDB'};
+/** The service section whose client variables include `v` (REDIS_PORT: services.redis). */
+const serviceSetting = (v: string): string | undefined => {
+  const s = Object.entries(SERVICE_VARS).find(([, vars]) => vars.includes(v));
+  return s && `[services.${s[0]}]`;
+};
 
 export function checkProcessPortVars(m: Manifest, text: string, file: string): void {
   const seen = new Map<string, string>();
@@ -16,7 +19,7 @@ export function checkProcessPortVars(m: Manifest, text: string, file: string): v
     if (p.port === undefined) continue;
     const v = portVar(name);
     const other = seen.get(v);
-    const svc = SERVICE_PORT_VARS[v];
+    const svc = serviceSetting(v);
     if (!other && !svc) {
       seen.set(v, name);
       continue;

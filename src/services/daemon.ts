@@ -12,7 +12,7 @@ import {projectStateDir} from '../paths.js';
 import {ensureDir, readFileOrNull, withLock} from '../util/fs.js';
 import {appendLog, assertOwnState, readMarker, writeMarker} from './marker.js';
 import {portTakenError} from './ports.js';
-import {realRoot} from './project-env.js';
+import {realRoot} from './account.js';
 import {interruption, isProgram, killGroup, groupAlive, pidAlive, portFree, procAvailable, type Rung, sleep, spawnDetached, StartInterrupted, stopLadder, tailLines, withStopLock} from './process.js';
 import type {Service, ServiceStatus, StartOptions, StartResult, StopResult, ToolsEnv} from './service.js';
 

@@ -13,10 +13,9 @@ import {readFileOrNull, readJson, readMemo, writeMemo} from '../util/fs.js';
 import type {KeeperSpec} from './keeper.js';
 import {findPort} from './ports.js';
 import {ProcessUnit} from './proc-unit.js';
-import {type PostgresLayout, realRoot, userName} from './project-env.js';
-import {projectEnv} from './project-vars.js';
+import {realRoot, userName} from './account.js';
 import {memberPortEnv} from './members.js';
-import {CADDY, MYSQL, portVar, processPort, REDIS, redisPasswordFile, SERVICES, type ServiceName} from './registry.js';
+import {CADDY, MYSQL, type PostgresLayout, portVar, processPort, REDIS, redisPasswordFile, SERVICES, type ServiceName} from './registry.js';
 import {type CaddyLayout, processUrls} from './caddy.js';
 import type {Service, ServiceStatus, ToolsEnv} from './service.js';
 import type {TaskSpec} from './tasks.js';
@@ -25,17 +24,15 @@ import {DEFAULT_POSTGRES, SERVICE_NAMES} from '../manifest/model.js';
 export type {Service, ServiceState, ServiceStatus, StartResult, StopResult} from './service.js';
 
 /**
- * The project's environment as a process env (its Nix env, evaluated or cached, plus the
- * services' variables), and the PATH entries that env itself adds: service binaries are looked
- * up there only, never on the host's PATH.
+ * The project's environment as a process env (environment.ts: the one every command uses), and
+ * the PATH entries its Nix env adds: service binaries are looked up there only, never on the
+ * host's PATH.
  */
 export async function projectToolsEnv(p: Project): Promise<ToolsEnv> {
-  const {root} = p;
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
-  const {applyToEnv} = await import('../env/spec.js');
   const {entry} = await ensureEnvironment(p, {progress: true});
-  const {withLanguages} = await import('../project/languages.js');
-  const env = applyToEnv(process.env, withLanguages(entry.spec, p), {...(await projectEnv(p)), DEVENV_ROOT: root});
+  const {projectEnvironment} = await import('./environment.js');
+  const env = (await projectEnvironment(p, entry)).toProcessEnv();
   const own = entry.spec.prepend.PATH ?? (entry.spec.vars.PATH ? entry.spec.vars.PATH.split(':') : []);
   return {env, path: own.filter(Boolean)};
 }

@@ -13,7 +13,8 @@ import {DaemonService, type Judgement, type Tools} from './daemon.js';
 import {judge, missingDatabasesQuery, type Owner, parseMajor, parsePidFile, serverArgs, sqlIdent, wantedDatabases} from './postgres-files.js';
 import {pgAsk} from './pg-wire.js';
 import {groupMembers, isProgram, procAvailable, killGroup, groupAlive, pidAlive, procCwd, type Rung, sleep, waitForExit} from './process.js';
-import {type PostgresLayout, realRoot} from './project-env.js';
+import {realRoot} from './account.js';
+import type {PostgresLayout} from './registry.js';
 import {appendLog, MARKER_FILE, readMarker, writeMarker} from './marker.js';
 import type {StartOptions, ToolsEnv} from './service.js';
 

@@ -3,17 +3,17 @@
 // it needs, where its files and port are (its layout), the variables that make the plain
 // clients reach it, and how to build its Service. User processes and tasks are built here too,
 // so `up` sees the whole project as one graph.
-import {join} from 'node:path';
-import type {CaddyConfig, Manifest, MysqlConfig, ProcessConfig, RedisConfig, ServiceName, TaskConfig} from '../manifest/model.js';
-import {serviceEnabled} from '../manifest/model.js';
-import {portVar} from '../manifest/port-vars.js';
 import {mkdirSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import type {CaddyConfig, Manifest, MysqlConfig, ProcessConfig, RedisConfig, ServiceName, TaskConfig} from '../manifest/model.js';
+import {DEFAULT_POSTGRES, serviceEnabled} from '../manifest/model.js';
+import {portVar} from '../manifest/port-vars.js';
 import type {Project} from '../project/project.js';
 import {readFileOrNull, writeFileAtomic} from '../util/fs.js';
+import {projectPassword, userName} from './account.js';
 import {caddyEnv, type CaddyLayout, CaddyService, checkoutLabel, dnsLabel} from './caddy.js';
 import {MysqlService, type MysqlLayout, mysqlEnv} from './mysql.js';
 import {projectPort} from './ports.js';
-import {type PostgresLayout, postgresEnv, postgresLayout, projectPassword, userName} from './project-env.js';
 import {type RedisLayout, RedisService, redisEnv} from './redis.js';
 import type {Service, ToolsEnv} from './service.js';
 import {MEMCACHED} from './memcached.js';
@@ -31,7 +31,11 @@ export interface ServiceDefinition<L> {
   /** nixpkgs attributes it needs in the environment. */
   packages(m: Manifest): string[];
   layout(p: Project, m: Manifest): Promise<L>;
-  /** Variables that let the plain clients (psql, redis-cli, mysql) reach this checkout's server. */
+  /**
+   * Variables that let the plain clients (psql, redis-cli, mysql) reach this checkout's server:
+   * exactly the names of SERVICE_VARS[name], which [env] may not set while the service is on.
+   * A name two services set (DATABASE_URL) is the one of the first in SERVICES.
+   */
   env(l: L): Record<string, string>;
   /** The layout of a server still running after its section left devenv.toml (`down` stops it). */
   leftover?(p: Project): L;
@@ -71,6 +75,72 @@ export function mysqlLayout(p: Project, m: Manifest, cfg: MysqlConfig): MysqlLay
     databases,
     home: join(own, p.layout.own('mysql-home')),
     settings: cfg.settings,
+  };
+}
+
+export interface PostgresLayout {
+  port: number;
+  dataDir: string;
+  socketDir: string;
+  logFile: string;
+  user: string;
+  database: string;
+  version: number;
+  /** Password for TCP connections (scram-sha-256); the socket, private to the user, needs none. */
+  passwordFile: string;
+  password: string;
+  /** libpq's password file (PGPASSFILE) for this server's TCP address: a plain postgres://localhost/<db> connects. */
+  pgpassFile: string;
+}
+
+/** A field of a .pgpass line (':' and '\\' are escaped there). */
+const pgpassField = (s: string): string => s.replace(/[\\:]/g, (c) => '\\' + c);
+
+/**
+ * Entries for this server only (localhost, which also covers the socket, and 127.0.0.1 at its
+ * port), never `*`: the password is not offered to any other server the developer connects to.
+ */
+export function writePgpass(file: string, port: number, user: string, password: string): void {
+  const body = ['localhost', '127.0.0.1'].map((h) => [h, String(port), '*', user, password].map(pgpassField).join(':')).join('\n') + '\n';
+  if (readFileOrNull(file) !== body) writeFileAtomic(file, body, 0o600);
+}
+
+/** `manifest`, when the caller has parsed devenv.toml already (it is read otherwise). */
+export async function postgresLayout(p: Project, manifest?: Manifest): Promise<PostgresLayout | undefined> {
+  const m = manifest ?? (await import('../project/manifest.js')).manifestOf(p)?.manifest;
+  if (!m || !POSTGRES.enabled(m)) return undefined;
+  const pg = m.services!.postgres!;
+  const passwordFile = join(p.stateDir, 'postgres.password');
+  const state = p.layout.serviceState;
+  const password = projectPassword(passwordFile);
+  const port = portFor(p, 'postgres', pg.port);
+  // Secrets stay out of the checkout; a throwaway instance's goes with its temp state dir.
+  const pgpassFile = p.instance.tag ? join(state, 'pgpass') : join(p.stateDir, 'pgpass');
+  mkdirSync(dirname(pgpassFile), {recursive: true, mode: 0o700});
+  writePgpass(pgpassFile, port, userName(), password);
+  return {
+    passwordFile,
+    password,
+    pgpassFile,
+    port,
+    dataDir: join(state, 'postgres'),
+    socketDir: p.layout.socketDir('postgres'),
+    logFile: join(state, 'postgres.log'),
+    user: userName(),
+    database: pg.databases?.[0] ?? m.name ?? 'postgres',
+    version: pg.version ?? DEFAULT_POSTGRES,
+  };
+}
+
+export function postgresEnv(l: PostgresLayout): Record<string, string> {
+  return {
+    PGHOST: l.socketDir,
+    PGPORT: String(l.port),
+    PGDATA: l.dataDir,
+    PGUSER: l.user,
+    PGDATABASE: l.database,
+    PGPASSFILE: l.pgpassFile,
+    DATABASE_URL: `postgresql://${encodeURIComponent(l.user)}:${encodeURIComponent(l.password)}@127.0.0.1:${l.port}/${encodeURIComponent(l.database)}`,
   };
 }
 
@@ -137,7 +207,11 @@ export const MYSQL: ServiceDefinition<MysqlLayout> = {
   enabled: (m) => serviceEnabled(m.services?.mysql),
   packages: () => ['mariadb'],
   layout: async (p, m) => mysqlLayout(p, m, m.services!.mysql!),
-  env: mysqlEnv,
+  // The database URL too when PostgreSQL, first in SERVICES, does not set it.
+  env: (l) => {
+    const e = mysqlEnv(l);
+    return {...e, DATABASE_URL: e.MYSQL_URL};
+  },
   create: (p, layout, toolsEnv, cfg) => new MysqlService({root: p.root, layout, toolsEnv, section: 'services.mysql'}, cfg.seed as string | undefined),
 };
 
@@ -173,14 +247,17 @@ export function processPort(project: Project, name: string, p: ProcessConfig): n
   return p.port === 'auto' ? projectPort(project.layout.portKey, `process:${name}`) : p.port;
 }
 
-/** Variables of the services other than PostgreSQL (its own are set by postgresEnv), and process ports. */
-export async function registryEnv(p: Project): Promise<Record<string, string>> {
-  // Not at import: the TOML parser and the schema are loaded only when the variables are not memoised.
-  const {manifestOf} = await import('../project/manifest.js');
-  const m = manifestOf(p)?.manifest;
-  if (!m) return {};
+/**
+ * What the project's services and processes contribute to its environment: each enabled
+ * service's client variables (a name two set, DATABASE_URL, from the first in SERVICES), the
+ * redis-cli wrapper's directory and every process's <NAME>_PORT.
+ */
+export async function serviceVariables(p: Project, m: Manifest): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
-  for (const d of SERVICES) if (d !== POSTGRES && d.enabled(m)) Object.assign(env, d.env(await d.layout(p, m))); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const d of SERVICES) {
+    if (!d.enabled(m)) continue;
+    for (const [k, v] of Object.entries(d.env(await d.layout(p, m)))) if (!(k in env)) env[k] = v;
+  }
   if (REDIS.enabled(m)) env.DEVENV_SERVICE_BIN = writeClientWrappers(p);
   for (const [name, proc] of Object.entries(m.processes ?? {})) {
     const port = processPort(p, name, proc);

@@ -8,7 +8,7 @@ import type {Project} from '../project/project.js';
 import {readFileOrNull} from '../util/fs.js';
 import type {DaemonLayout} from './daemon.js';
 import {findPort, projectPort} from './ports.js';
-import {projectPassword, userName} from './project-env.js';
+import {projectPassword, userName} from './account.js';
 
 export interface CredLayout extends DaemonLayout {
   user: string;

@@ -48,13 +48,18 @@ export async function containerBuild(p: Project, kind: ImageKind, io: {progress?
   return buildImage({root: p.root, files: await imageFiles(p), manifest, spec: entry.spec, envPath, kind, layout: join(cacheDir(), 'container', 'images', p.id, kind), onProgress: io.progress});
 }
 
-/** `copy`: oci-archive: is written here; everything else goes through skopeo, or the engine for `engine:`. */
-/** `cwd`: where a relative destination file is resolved. */
-export async function containerCopy(p: Project, cwd: string, kind: ImageKind, dest: string, io: {progress?: (line: string) => void} = {}): Promise<{image: BuiltImage; dest: string}> {
+/**
+ * `copy`: oci-archive: is written here; everything else goes through skopeo (`skopeoArgs` are
+ * options of its `copy`, e.g. --dest-tls-verify=false), or the engine for `engine:`. `cwd`: where
+ * a relative destination file is resolved.
+ */
+export async function containerCopy(p: Project, cwd: string, kind: ImageKind, dest: string, io: {progress?: (line: string) => void; skopeoArgs?: string[]} = {}): Promise<{image: BuiltImage; dest: string}> {
   const m = /^([a-z-]+):(.*)$/.exec(dest);
   if (!m) throw new UsageError(`not a destination: ${dest}`, 'use oci-archive:FILE, docker-archive:FILE, docker://REGISTRY/NAME:TAG, oci:DIR or engine: (load into podman or docker)');
+  const skopeoArgs = io.skopeoArgs ?? [];
+  if (skopeoArgs.length && (m[1] === 'oci-archive' || m[1] === 'engine')) throw new UsageError(`arguments after -- go to skopeo, which ${m[1]}: does not use`, 'drop them, or copy to a destination skopeo writes (docker://..., docker-archive:...)');
   const image = await containerBuild(p, kind, io);
-  const {writeOciArchive, which, findEngine, EngineError} = await import('../container/engine.js');
+  const {writeOciArchive, which, findEngine, loadIntoEngine, EngineError} = await import('../container/engine.js');
   const {run} = await import('../util/run.js');
   const [, transport, rest] = m;
   if (transport === 'oci-archive') {
@@ -67,11 +72,7 @@ export async function containerCopy(p: Project, cwd: string, kind: ImageKind, de
     if (!engine) throw new DevenvError('no container engine (podman or docker) on PATH', {hint: 'install podman (or docker), or copy to oci-archive:FILE and load it elsewhere', code: 'container_engine'});
     const tmp = mkdtempSync(join(tmpdir(), 'devenv-image-'));
     try {
-      const file = join(tmp, 'image.tar');
-      await writeOciArchive(image.layout, file);
-      const r = await run(engine.path, ['load', '-i', file]);
-      if (r.exitCode !== 0) throw new EngineError(`${engine.name} load`, r.stderr || r.stdout, `see ${engine.name}'s message above`);
-      // The archive's ref annotation (name:tag) names it: localhost/name:tag.
+      await loadIntoEngine(engine, image, tmp);
     } finally {
       rmSync(tmp, {recursive: true, force: true});
     }
@@ -79,9 +80,13 @@ export async function containerCopy(p: Project, cwd: string, kind: ImageKind, de
   }
   const skopeo = which('skopeo');
   if (!skopeo) throw new DevenvError(`copying to ${transport}: needs skopeo, which is not on PATH`, {hint: "install skopeo, or copy to oci-archive:FILE (devenv writes that itself) and push it with your engine", code: 'container_engine'});
-  const r = await run(skopeo, ['copy', '--quiet', `oci:${image.layout}:${image.ref}`, dest]);
+  // A registry gets the image as built (uncompressed layers, the digest `build` printed) unless
+  // skopeo is asked to compress or convert it; a docker-archive gets the image's name.
+  const preserve = transport === 'docker' && !skopeoArgs.some((a) => /^(--dest-compress|--preserve-digests|--format|-f$)/.test(a)) ? ['--preserve-digests'] : [];
+  const to = transport === 'docker-archive' && !rest.includes(':') ? `docker-archive:${resolve(cwd, rest)}:localhost/${image.ref}` : dest;
+  const r = await run(skopeo, ['copy', '--quiet', ...preserve, ...skopeoArgs, `oci:${image.layout}:${image.ref}`, to]);
   if (r.exitCode !== 0) throw new EngineError('skopeo copy', r.stderr || r.stdout, 'for a registry, log in with `skopeo login` (or your engine\'s login): its auth file is used');
-  return {image, dest};
+  return {image, dest: to};
 }
 
 /** `run`: build, load into podman (or docker), run in the foreground with the ports on 127.0.0.1 and the data in a named volume. */
@@ -93,7 +98,9 @@ export async function containerRun(p: Project, cwd: string, kind: ImageKind, ext
   const {image} = await containerCopy(p, cwd, kind, 'engine:', io);
   const args = ['run', '--rm', '--init=false', ...(kind === 'shell' ? ['-it'] : [])];
   if (engine.name === 'docker') args.splice(args.indexOf('--init=false'), 1);
-  for (const port of image.publish) args.push('-p', `127.0.0.1:${port}:${port}`);
+  // On the host's network (rootless podman without slirp4netns, see README) there is nothing to publish.
+  const hostNet = extraArgs.some((a, k) => /^--(network|net)=host$/.test(a) || (/^--(network|net)$/.test(a) && extraArgs[k + 1] === 'host'));
+  if (!hostNet) for (const port of image.publish) args.push('-p', `127.0.0.1:${port}:${port}`);
   if (kind === 'processes') args.push('-v', `${image.name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-data:${image.dataVolume}`);
   args.push(...extraArgs, `localhost/${image.ref}`);
   const r = await run(engine.path, args, {inherit: true, forwardSignals: true});

@@ -278,7 +278,7 @@ async function postgresCheck(p: Project): Promise<Check | null> {
   const title = 'postgres port free';
   let layout;
   try {
-    const {postgresLayout} = await import('../services/project-env.js');
+    const {postgresLayout} = await import('../services/registry.js');
     layout = await postgresLayout(p);
   } catch (e) {
     return {id: 'postgres', title, status: 'warn', detail: `cannot read [services.postgres]: ${lastLines((e as Error).message, 1)}`, next: 'fix devenv.toml'};

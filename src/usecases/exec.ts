@@ -4,14 +4,11 @@ import {spawn} from 'node:child_process';
 import {readEntry} from '../cache/entries.js';
 import {computeKey} from '../cache/key.js';
 import {oneListing} from '../project/inputs.js';
-import {applyToEnv} from '../env/spec.js';
-import {baseEnv, hookEffects} from '../env/shell-hook.js';
 import {NotAllowedError, UsageError} from '../errors.js';
 import {runningSetup, setupPlan} from '../languages/setup.js';
-import {withLanguages} from '../project/languages.js';
 import type {Project} from '../project/project.js';
 import {warnFlakeDrift} from '../project/sync.js';
-import {projectEnv} from '../services/project-vars.js';
+import {projectEnvironment} from '../services/environment.js';
 import {debug} from '../util/debug.js';
 
 export interface ExecOptions {
@@ -39,11 +36,10 @@ export async function execEnvironment(p: Project, opts: {strict?: boolean; requi
   });
   if (setupPlan(p, entry.spec).steps.length || runningSetup(p)) {
     const {setupBeforeExec} = await import('./setup.js');
-    await setupBeforeExec(p, entry.spec);
+    await setupBeforeExec(p, entry);
   }
   debug('environment ready');
-  const own = await projectEnv(p);
-  return {root, env: applyToEnv(baseEnv(), withLanguages(entry.spec, p), {...own, DEVENV_ROOT: root}, hookEffects(p, entry.key, entry.spec, own))};
+  return {root, env: (await projectEnvironment(p, entry)).toProcessEnv()};
 }
 
 /** Returns the exit code to use; re-raises the child's signal on ourselves when it died of one. */

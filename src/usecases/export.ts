@@ -2,11 +2,9 @@
 // the same shell modules as the hook (direnv's targets are the model).
 import {randomBytes} from 'node:crypto';
 import {NotAllowedError, UsageError} from '../errors.js';
-import {withLanguages} from '../project/languages.js';
-import {applyToEnv} from '../env/spec.js';
-import {baseEnv, hookEffects} from '../env/shell-hook.js';
+import {baseEnv} from '../env/shell-hook.js';
 import type {Project} from '../project/project.js';
-import {projectEnv} from '../services/project-vars.js';
+import {projectEnvironment} from '../services/environment.js';
 import {shellFor} from '../shells/index.js';
 
 export const EXPORT_FORMATS = ['json', 'dotenv', 'gha', 'bash', 'zsh', 'fish'] as const;
@@ -22,11 +20,10 @@ export async function projectVariables(p: Project, opts: {requireTrust?: boolean
   }
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {entry} = await ensureEnvironment(p, {progress: true});
-  const own = await projectEnv(p);
-  const env = applyToEnv(baseEnv(), withLanguages(entry.spec, p), {...own, DEVENV_ROOT: root}, hookEffects(p, entry.key, entry.spec, own));
+  const base = baseEnv();
+  const env = (await projectEnvironment(p, entry)).toProcessEnv(base);
   // Only what the project changed: the rest is the caller's own environment.
   const out: Record<string, string> = {};
-  const base = baseEnv();
   for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== base[k]) out[k] = v;
   out.DEVENV_ROOT = root;
   return out;

@@ -100,7 +100,7 @@ async function setupFirst(p: Project, units: Units, order: string[]): Promise<vo
   const {entry} = await ensureEnvironment(p, {progress: true});
   if (!setupPlan(p, entry.spec).steps.length && !runningSetup(p)) return;
   const {setupBeforeExec} = await import('./setup.js');
-  await setupBeforeExec(p, entry.spec);
+  await setupBeforeExec(p, entry);
 }
 
 function checkPlan(units: Units, order: string[]): void {

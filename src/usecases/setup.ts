@@ -6,7 +6,8 @@ import {spawn} from 'node:child_process';
 import {appendFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {removeActivations, renderActivations} from '../activation/render.js';
-import {readEntry} from '../cache/entries.js';
+import {type CacheEntry, readEntry} from '../cache/entries.js';
+import {projectEnvironment} from '../services/environment.js';
 import {computeKey} from '../cache/key.js';
 import {readProjectState} from '../cache/project-state.js';
 import type {EnvSpec} from '../env/spec.js';
@@ -53,7 +54,8 @@ export async function backgroundSetup(p: Project): Promise<void> {
   if (hit.status !== 'hit') return;
   const log = setupLog(p);
   writeFileAtomic(log, `devenv setup of ${root} at ${new Date().toISOString()}\n`);
-  const res = await runSetup(p, hit.entry.spec, (b) => appendFileSync(log, b));
+  const env = (await projectEnvironment(p, hit.entry)).toProcessEnv();
+  const res = await runSetup(p, hit.entry.spec, env, (b) => appendFileSync(log, b));
   if (!res.ran.length && !res.failed) return;
   // A fresh script is newer than every shell's stamp: their next prompt reloads it (resetting
   // the shell's command hash). After a failure the scripts go instead, so that prompt asks node,
@@ -63,10 +65,12 @@ export async function backgroundSetup(p: Project): Promise<void> {
 }
 
 /** exec and run: wait for a running setup, or run a needed one in the foreground (output to stderr). */
-export async function setupBeforeExec(p: Project, spec: EnvSpec): Promise<void> {
+export async function setupBeforeExec(p: Project, entry: CacheEntry): Promise<void> {
+  const {spec} = entry;
   const root = p.root;
   if (!setupPlan(p, spec).steps.length && !runningSetup(p)) return;
-  const res = await runSetup(p, spec, (b) => process.stderr.write(b), () => process.stderr.write(`devenv: waiting for the setup of ${tilde(root)} to finish\n`));
+  const env = (await projectEnvironment(p, entry)).toProcessEnv();
+  const res = await runSetup(p, spec, env, (b) => process.stderr.write(b), () => process.stderr.write(`devenv: waiting for the setup of ${tilde(root)} to finish\n`));
   if (res.failed) {
     takeUnshownFailure(p);
     process.stderr.write(`devenv: setup failed (${describeSteps([res.failed.step], p)}); running with the last good environment\n`);

@@ -1,19 +1,25 @@
 // `devenv container` (issue 26): an OCI image of a python-postgres project built without an
 // engine, run the way a runtime runs it (test/helpers/oci-runtime.ts: layers unpacked, the
-// image's own config, pid 1 in new user/mount/pid/net namespaces), reproducible, sharing layers
-// across projects, copied to an oci-archive and read back; and `generate devcontainer` checked
-// by the official devcontainers CLI. One image per project, built once and shared by the tests.
+// image's own config, pid 1 in new user/mount/pid/net namespaces) and by `devenv container run`
+// with rootless podman on the host's network (README: what runs here), reproducible, sharing
+// layers across projects, copied to an oci-archive, a docker-archive and a registry with auth
+// and read back; and `generate devcontainer` checked by the official devcontainers CLI. One
+// image per project, built once and shared by the tests; one podman storage and one registry.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
+import {createServer} from 'node:net';
 import {join} from 'node:path';
-import {REPO, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
+import {DEVENV, REPO, initProject, makeSandbox, type Sandbox} from '../helpers/env.js';
 import {readImage, removeRoot, start, unpack, verifyBlobs, type OciImage} from '../helpers/oci-runtime.js';
 
 let sb: Sandbox;
 let shop: string;
-let built: {digest: string; layout: string; ref: string; layers: {digest: string; paths: string[]}[]};
+let built: {digest: string; config: string; layout: string; ref: string; layers: {digest: string; paths: string[]}[]};
 const roots: string[] = [];
+// Free ports for the image's PostgreSQL and web process: `container run` puts them on the host's network.
+let pgPort: number;
+let webPort: number;
 
 const WEB = `import http.server, os, subprocess
 class H(http.server.BaseHTTPRequestHandler):
@@ -44,8 +50,19 @@ function buildJson(cwd: string, kind: string[] = [], s: Sandbox = sb): typeof bu
   return JSON.parse(devenvOk(['container', 'build', ...kind, '--json'], cwd, s)) as typeof built;
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as {port: number}).port;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
 function writeProject(dir: string, name: string): void {
-  const toml = readFileSync(join(dir, 'devenv.toml'), 'utf8');
+  const toml = readFileSync(join(dir, 'devenv.toml'), 'utf8').replace(/^# port = 54321.*$/m, `port = ${pgPort}`);
+  if (!toml.includes(`port = ${pgPort}`)) throw new Error('no commented PostgreSQL port in the template');
   writeFileSync(
     join(dir, 'devenv.toml'),
     toml +
@@ -59,7 +76,7 @@ after = ["postgres"]
 
 [processes.web]
 exec = "exec python3 web.py"
-port = "auto"
+port = ${webPort}
 ready = {http = "/health"}
 after = ["migrate"]
 
@@ -76,7 +93,9 @@ user = "shopper"
   symlinkSync(join(sb.dir, 'outside-secret'), join(dir, 'notes-link'));
 }
 
-beforeAll(() => {
+beforeAll(async () => {
+  pgPort = await freePort();
+  webPort = await freePort();
   sb = makeSandbox('devenv-container-');
   shop = initProject(sb, 'shop', ['python-postgres'], {venv: false});
   writeProject(shop, 'shop');
@@ -85,7 +104,139 @@ beforeAll(() => {
 
 afterAll(() => {
   for (const r of roots) removeRoot(r);
+  registry?.kill('SIGKILL');
+  if (podmanEnv) {
+    // Its storage holds files of the test user's subordinate uids: podman removes them. Then the
+    // pause process rootless podman left for this runtime dir (it holds its user namespace).
+    spawnSync('podman', ['system', 'reset', '--force'], {env: podmanEnv, encoding: 'utf8', timeout: 120_000});
+    const pause = join(podmanEnv.XDG_RUNTIME_DIR!, 'libpod', 'tmp', 'pause.pid');
+    if (existsSync(pause)) {
+      try {
+        process.kill(Number(readFileSync(pause, 'utf8')), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
   sb?.cleanup();
+});
+
+// podman and skopeo as the test user sees them: the sandbox's XDG dirs (storage under
+// XDG_DATA_HOME, auth.json and the pause process under XDG_RUNTIME_DIR) and a storage.conf
+// asking for the kernel's own overlayfs (rootless podman 4.3 picks vfs without fuse-overlayfs,
+// which copies every layer in full).
+let podmanEnv: NodeJS.ProcessEnv | undefined;
+let registry: ChildProcess | undefined;
+
+function podman(args: string[], input?: string): string {
+  const r = spawnSync('podman', args, {env: podmanEnv, encoding: 'utf8', input, timeout: 300_000});
+  if (r.error || r.status !== 0) throw new Error(`podman ${args.join(' ')}: ${r.error?.message ?? ''} exit ${r.status}\n${r.stderr}`);
+  return r.stdout;
+}
+
+function tool(cmd: string, args: string[], input?: string): {status: number | null; stdout: string; stderr: string} {
+  const r = spawnSync(cmd, args, {env: podmanEnv, encoding: 'utf8', input, timeout: 300_000});
+  if (r.error) throw new Error(`${cmd} (setup-machine.sh installs it): ${r.error.message}`);
+  return r;
+}
+
+describe('with podman and skopeo', () => {
+  beforeAll(() => {
+    const conf = join(sb.dir, 'storage.conf');
+    writeFileSync(conf, '[storage]\ndriver = "overlay"\n');
+    // podman 5 (the sid root's) warns on every call that cgroups v1 is deprecated.
+    podmanEnv = {...sb.env, CONTAINERS_STORAGE_CONF: conf, PODMAN_IGNORE_CGROUPSV1_WARNING: '1'};
+  });
+
+  test('container run: rootless podman on the host network starts PostgreSQL and the web process, which answers on loopback with data from PostgreSQL; SIGTERM stops both, exit 0', async () => {
+    const name = `devenv-test-${process.pid}`;
+    const child = spawn(process.execPath, [DEVENV, 'container', 'run', '--', '--network=host', '--name', name], {cwd: shop, env: {...podmanEnv, PWD: shop}, stdio: ['ignore', 'pipe', 'pipe']});
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not up in 300 s:\n${out}`)), 300_000);
+        const onData = (d: Buffer) => {
+          out += d.toString();
+          if (/everything is up/.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        child.stdout!.on('data', onData);
+        child.stderr!.on('data', onData);
+        void exited.then((code) => reject(new Error(`container run exited ${code} before it was up:\n${out}`)));
+      });
+      const get = async () => {
+        const r = await fetch(`http://127.0.0.1:${webPort}/`);
+        return `${r.status} ${await r.text()}`;
+      };
+      expect(await get()).toBe('200 pg:shop:shopper:1 greeting=hi from [env] secret=-');
+      expect(await get()).toBe('200 pg:shop:shopper:2 greeting=hi from [env] secret=-');
+      // podman runs the image devenv built (its ID is the config's digest), with the data volume.
+      expect(podman(['ps', '--format', '{{.Names}} {{.Image}}']).trim()).toBe(`${name} localhost/shop-img:latest`);
+      expect(podman(['image', 'inspect', '--format', '{{.Id}}', 'localhost/shop-img:latest']).trim()).toBe(built.config.slice(7));
+      expect(podman(['volume', 'ls', '--format', '{{.Name}}']).split('\n')).toContain('shop-img-data');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toMatch(/stopping web[\s\S]*stopping postgres[\s\S]*devenv: stopped/);
+      expect(out).toMatch(/postgres \| .*database system is shut down/);
+      // --rm: nothing left running or stopped.
+      expect(podman(['ps', '--all', '--format', '{{.Names}}']).trim()).toBe('');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 600_000);
+
+  test('copy to a docker-archive loads into podman as the same image, under its name', () => {
+    const file = join(sb.dir, 'shop-docker.tar');
+    const r = sb.devenv(['container', 'copy', `docker-archive:${file}`, '--json'], {cwd: shop, env: podmanEnv, timeout: 600_000});
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({digest: built.digest, dest: `docker-archive:${file}:localhost/shop-img:latest`});
+    // Loaded back without the name podman has from the run: the archive names it.
+    podman(['untag', 'localhost/shop-img:latest']);
+    expect(podman(['load', '--input', file])).toContain('Loaded image: localhost/shop-img:latest');
+    expect(podman(['image', 'inspect', '--format', '{{.Id}}', 'localhost/shop-img:latest']).trim()).toBe(built.config.slice(7));
+  }, 600_000);
+
+  test('copy to a registry uses skopeo login; the registry serves the digest devenv built', async () => {
+    const port = await freePort();
+    const dir = join(sb.dir, 'registry');
+    mkdirSync(dir);
+    const htpasswd = tool('htpasswd', ['-B', '-b', '-n', 'alice', 'open sesame']);
+    expect(htpasswd.status).toBe(0);
+    writeFileSync(join(dir, 'htpasswd'), htpasswd.stdout);
+    writeFileSync(
+      join(dir, 'config.yml'),
+      `version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: ${dir}/data}}\nhttp: {addr: "127.0.0.1:${port}", secret: test}\nauth: {htpasswd: {realm: devenv-test, path: ${dir}/htpasswd}}\n`,
+    );
+    registry = spawn('docker-registry', ['serve', join(dir, 'config.yml')], {stdio: 'ignore'});
+    const failed = new Promise<never>((_, reject) => registry!.on('error', (e) => reject(new Error(`docker-registry (setup-machine.sh installs it): ${e.message}`))));
+    // Up when it answers, with "log in" (401) since it has auth.
+    for (let answered = false; !answered; ) {
+      answered = await Promise.race([failed, fetch(`http://127.0.0.1:${port}/v2/`).then((res) => res.status === 401, () => false)]);
+      if (!answered) await new Promise((r) => setTimeout(r, 100));
+    }
+    const ref = `127.0.0.1:${port}/shop/web:1.0`;
+    const copy = () => sb.devenv(['container', 'copy', `docker://${ref}`, '--json', '--', '--dest-tls-verify=false'], {cwd: shop, env: podmanEnv, timeout: 600_000});
+    const anonymous = copy();
+    expect(anonymous.status).not.toBe(0);
+    expect(JSON.parse(anonymous.stdout)).toMatchObject({error: 'container_engine'});
+    expect(anonymous.stdout).toContain('authentication required');
+    expect(anonymous.stdout).toContain('skopeo login');
+    const login = tool('skopeo', ['login', '--tls-verify=false', '--username', 'alice', '--password-stdin', `127.0.0.1:${port}`], 'open sesame\n');
+    expect(login.stderr).toBe('');
+    expect(login.status).toBe(0);
+    const r = copy();
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({digest: built.digest, dest: `docker://${ref}`});
+    const inspect = tool('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]);
+    expect(inspect.stderr).toBe('');
+    expect((JSON.parse(inspect.stdout) as {Digest: string}).Digest).toBe(built.digest);
+    // Loaded back: podman pulls it (with the same login) as the image it already runs.
+    podman(['pull', '--quiet', '--tls-verify=false', `docker://${ref}`]);
+    expect(podman(['image', 'inspect', '--format', '{{.Id}}', ref]).trim()).toBe(built.config.slice(7));
+  }, 600_000);
 });
 
 function unpacked(img: OciImage, name: string): string {
@@ -105,7 +256,7 @@ describe('the processes image', () => {
     expect(c.Env).toContain('GREETING=hi from [env]');
     expect(c.Env.find((e) => e.startsWith('PATH='))).toMatch(/^PATH=\/nix\/store\/[^:]+-python3-3\.11\/bin:/);
     expect(Object.keys(c.Volumes ?? {})).toEqual(['/var/lib/devenv']);
-    expect(Object.keys(c.ExposedPorts ?? {}).sort()).toEqual(['5432/tcp', '8000/tcp']);
+    expect(Object.keys(c.ExposedPorts ?? {}).sort()).toEqual([`${pgPort}/tcp`, `${webPort}/tcp`].sort());
     // One layer per store path of the closure, then the project's own.
     expect(built.layers.at(-1)!.paths).toEqual([]);
     expect(built.layers.slice(0, -1).every((l) => l.paths.length === 1)).toBe(true);
@@ -130,7 +281,7 @@ describe('the processes image', () => {
     const c = start(img, root, {'/var/lib/devenv': volume});
     try {
       await c.waitFor(/everything is up/);
-      const get = () => c.inNet([process.execPath, '-e', "fetch('http://127.0.0.1:8000/').then(async (r) => console.log(r.status, await r.text()), (e) => { console.error(e); process.exit(1); })"]);
+      const get = () => c.inNet([process.execPath, '-e', `fetch('http://127.0.0.1:${webPort}/').then(async (r) => console.log(r.status, await r.text()), (e) => { console.error(e); process.exit(1); })`]);
       const first = get();
       expect(first.stderr).toBe('');
       expect(first.stdout.trim()).toBe('200 pg:shop:shopper:1 greeting=hi from [env] secret=-');
@@ -205,13 +356,12 @@ describe('reproducible, shared, portable', () => {
     const img = readImage(back, 'shop-img:latest');
     expect(img.manifestDigest).toBe(copied.digest);
     await verifyBlobs(img);
-    // skopeo, when the machine has it, reads the same image from the archive.
+    // skopeo reads the same image from the archive.
     const skopeo = spawnSync('skopeo', ['inspect', `oci-archive:${a}`], {encoding: 'utf8'});
-    if (skopeo.error === undefined) {
-      expect(skopeo.stderr).toBe('');
-      expect(skopeo.status).toBe(0);
-      expect((JSON.parse(skopeo.stdout) as {Digest: string}).Digest).toBe(copied.digest);
-    }
+    expect(skopeo.error).toBeUndefined();
+    expect(skopeo.stderr).toBe('');
+    expect(skopeo.status).toBe(0);
+    expect((JSON.parse(skopeo.stdout) as {Digest: string}).Digest).toBe(copied.digest);
   }, 600_000);
 });
 
@@ -227,7 +377,7 @@ describe('[container] and devcontainer', () => {
     const conf = JSON.parse(r.stdout) as {configuration: {image: string; remoteUser: string; forwardPorts: number[]}};
     expect(conf.configuration.image).toBe('localhost/shop-img:latest-shell');
     expect(conf.configuration.remoteUser).toBe('shopper');
-    expect(conf.configuration.forwardPorts).toEqual([5432, 8000]);
+    expect(conf.configuration.forwardPorts).toEqual([pgPort, webPort].sort((a, b) => a - b));
     // A devcontainer.json devenv did not write is not overwritten.
     writeFileSync(join(shop, '.devcontainer', 'devcontainer.json'), '{"image": "mine"}\n');
     const refused = sb.devenv(['generate', 'devcontainer'], {cwd: shop});
@@ -249,5 +399,10 @@ describe('[container] and devcontainer', () => {
     const usage = sb.devenv(['container', 'copy', 'nowhere'], {cwd: bad});
     expect(usage.status).not.toBe(0);
     expect(usage.stderr).toContain('oci-archive:FILE');
+    // Options after -- are skopeo's; a destination devenv writes itself takes none.
+    const stray = sb.devenv(['container', 'copy', 'oci-archive:x.tar', '--', '--dest-tls-verify=false'], {cwd: bad});
+    expect(stray.status).not.toBe(0);
+    expect(stray.stderr).toContain('go to skopeo');
+    expect(existsSync(join(bad, 'x.tar'))).toBe(false);
   });
 });

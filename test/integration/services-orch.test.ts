@@ -291,7 +291,7 @@ describe('tasks', () => {
     const bad = join(sb.dir, 'bad');
     mkdirSync(bad);
     const cases: [string, RegExp][] = [
-      ['[services.mysql]\n\n[processes.mysql-tcp]\nexec = "true"\nport = "auto"\n', /devenv\.toml:5:\d+: processes\.mysql-tcp: its port variable MYSQL_TCP_PORT is the one MariaDB sets/],
+      ['[services.mysql]\n\n[processes.mysql-tcp]\nexec = "true"\nport = "auto"\n', /devenv\.toml:5:\d+: processes\.mysql-tcp: its port variable MYSQL_TCP_PORT is the one \[services\.mysql\] sets/],
       ['[processes.api_v2]\nexec = "true"\nport = 9001\n\n[processes.api-v2]\nexec = "true"\nport = "auto"\n', /devenv\.toml:7:\d+: processes\.api-v2: its port variable API_V2_PORT is also processes\.api_v2's/],
     ];
     for (const [text, want] of cases) {

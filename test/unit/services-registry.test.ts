@@ -12,8 +12,8 @@ import {checkGraph, closure, topoOrder} from '../../src/services/index.js';
 import {mysqlArgs, mysqlEnv, type MysqlLayout} from '../../src/services/mysql.js';
 import {prefixer} from '../../src/services/orchestrate.js';
 import {authPing, authPingAnswer, redisArgs, redisConfFile, redisEnv} from '../../src/services/redis.js';
-import {postgresEnv, writePgpass} from '../../src/services/project-env.js';
-import {portVar} from '../../src/services/registry.js';
+import {portVar, postgresEnv, writePgpass} from '../../src/services/registry.js';
+import {checkProcessPortVars} from '../../src/manifest/port-vars.js';
 import {globToRegExp, matchSources, sourcesDigest} from '../../src/services/tasks.js';
 import {githubWorkflow} from '../../src/usecases/generate.js';
 
@@ -186,6 +186,14 @@ describe('servers', () => {
     expect(args).not.toContain('--bind-address=0.0.0.0');
     expect(args).toContain('--max-connections=20');
     expect(mysqlEnv(l)).toMatchObject({MYSQL_TCP_PORT: '23456', MYSQL_PORT: '23456', MYSQL_PWD: 'p@ss', MYSQL_UNIX_PORT: '/run/d/x-abc/s.sock', MYSQL_HOME: '/s/mysql-home', MYSQL_URL: 'mysql://me:p%40ss@127.0.0.1:23456/app'});
+  });
+
+  test("a process whose port variable a service sets is refused: the services' own variable list decides", () => {
+    for (const [name, svc] of [['redis', 'redis'], ['mysql-tcp', 'mysql'], ['mysql', 'mysql']]) {
+      const m = {processes: {[name]: {exec: 'true', port: 'auto'}}} as unknown as Parameters<typeof checkProcessPortVars>[0];
+      expect(() => checkProcessPortVars(m, '', 'devenv.toml')).toThrow(`is the one [services.${svc}] sets`);
+    }
+    expect(() => checkProcessPortVars({processes: {pg: {exec: 'true', port: 'auto'}}} as unknown as Parameters<typeof checkProcessPortVars>[0], '', 'devenv.toml')).not.toThrow();
   });
 
   test('process port variables and coloured prefixes', () => {
