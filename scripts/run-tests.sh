@@ -9,7 +9,9 @@
 #   4. without arguments, the same suite again inside a Debian sid root with current
 #      Nix, bash, zsh, fish and direnv (scripts/sid-root.sh, scripts/sid-run.sh);
 #      DEVENV_SUITES="host", "sid" or "host sid" chooses explicitly;
-#   5. one closing line "N passed, N failed[, N skipped]" for all of it, from jest's
+#   5. without arguments, scripts/verify-offline.sh: the offline package set's store paths
+#      unmodified after the host suite (nix-store --verify-path), counted as one test;
+#   6. one closing line "N passed, N failed[, N skipped]" for all of it, from jest's
 #      JSON; the exit code is non-zero when any suite failed.
 # If the test user cannot read the repository (e.g. it sits under /root), the
 # repository is copied to /tmp/devenv-ci-XXXXXX (owned by the test user) and
@@ -85,6 +87,13 @@ for suite in $SUITES; do
     *) die "unknown suite '$suite' in DEVENV_SUITES (host, sid)" ;;
   esac
 done
+
+# After the whole host suite: the offline package set's store paths are as nix made them
+# (servers and pythons ran from them, some as root). One more test in the closing line.
+if [ "$#" -eq 0 ] && [[ " $SUITES " == *" host "* ]]; then
+  bash "$REPO/scripts/verify-offline.sh" "$OUT_DIR/offline.json" || true
+  RESULTS+=("offline-store=$OUT_DIR/offline.json")
+fi
 
 # One closing line for all suites; each suite's own counts just above it.
 node -e '
