@@ -133,11 +133,13 @@ export function gitTracks(dir: string, name: string): boolean {
  */
 const ownDirs = (): Set<string> => new Set([dirname(cacheDir()), dirname(stateDir()), dataDir(), configDir()].map(realPath));
 
-/** Files and symlinks under `dir`/`sub` (names relative to dir), not following symlinks, never in `.git`/`.devenv`. */
-export function treeFiles(dir: string, sub = '', skipTop: string[] = []): string[] {
-  const root = dir;
+/**
+ * The one walk of a directory tree: names relative to `root`, starting at `rel` (a dir or a file
+ * under it), never following symlinks, never into `.git`/`.devenv` or what `skip` names;
+ * directories listed too when `dirs`.
+ */
+function walkTree(root: string, rel: string, opts: {dirs?: boolean; skip?: (name: string, rel: string, abs: string) => boolean} = {}): string[] {
   const out: string[] = [];
-  const own = ownDirs();
   const walk = (dir: string, rel: string) => {
     let entries;
     try {
@@ -148,23 +150,32 @@ export function treeFiles(dir: string, sub = '', skipTop: string[] = []): string
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (NEVER_DIRS.has(e.name) || (!rel && skipTop.includes(e.name)) || own.has(join(dir, e.name))) continue;
+        if (NEVER_DIRS.has(e.name) || opts.skip?.(e.name, rel, join(dir, e.name))) continue;
+        if (opts.dirs) out.push(r);
         walk(join(dir, e.name), r);
       } else if (e.isFile() || e.isSymbolicLink()) out.push(r);
     }
   };
-  if (sub) {
-    if (sub.split('/').some((s) => NEVER_DIRS.has(s) || s === '..')) return out;
-    let st: Stats;
-    try {
-      st = lstatSync(join(root, sub));
-    } catch {
-      return out;
-    }
-    if (st.isDirectory()) walk(join(root, sub), sub);
-    else if (st.isFile() || st.isSymbolicLink()) out.push(sub);
-  } else walk(root, '');
+  if (!rel) {
+    walk(root, '');
+    return out;
+  }
+  if (rel.split('/').some((s) => NEVER_DIRS.has(s) || s === '..')) return out;
+  let st: Stats;
+  try {
+    st = lstatSync(join(root, rel));
+  } catch {
+    return out;
+  }
+  if (st.isDirectory()) walk(join(root, rel), rel);
+  else if (st.isFile() || st.isSymbolicLink()) out.push(rel);
   return out;
+}
+
+/** Files and symlinks under `dir`/`sub` (names relative to dir), not following symlinks, never in `.git`/`.devenv`, nor devenv's own dirs; `skipTop`: top-level dirs left out. */
+export function treeFiles(dir: string, sub = '', skipTop: string[] = []): string[] {
+  const own = ownDirs();
+  return walkTree(dir, sub, {skip: (name, rel, abs) => (!rel && skipTop.includes(name)) || own.has(abs)});
 }
 
 /** The rule as a test on a name; what language setup makes (.venv, node_modules) counts only when declared. */
@@ -352,27 +363,7 @@ export function readInputs(p: Project): InputDigest {
 export const inputsOf = (p: Project): InputDigest => (p.memo.inputs as InputDigest | undefined) ?? readInputs(p);
 
 /** Every file, dir and symlink under `root`, not following symlinks, without `.git`/`.devenv` dirs. */
-function treeEntries(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, rel: string) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, {withFileTypes: true});
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        if (NEVER_DIRS.has(e.name)) continue;
-        out.push(r);
-        walk(join(dir, e.name), r);
-      } else if (e.isFile() || e.isSymbolicLink()) out.push(r);
-    }
-  };
-  walk(root, '');
-  return out.sort();
-}
+const treeEntries = (root: string): string[] => walkTree(root, '', {dirs: true}).sort();
 
 /** Every file under a directory (a local flake such as a nixpkgs override), memoized in `memoFile`. */
 export function treeDigest(dir: string, memoFile: string): InputDigest {
