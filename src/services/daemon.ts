@@ -57,13 +57,18 @@ export function whichIn(dirs: string[], name: string): string | undefined {
 }
 
 /**
- * Does something answer on a Unix socket, by the server's protocol? `ok` judges the bytes so far:
- * true or false, or undefined to wait for more.
+ * A conversation with a server (a Unix socket path, or a TCP address) by its own protocol:
+ * `step` sees the bytes so far and may write; it returns true or false to end, undefined to wait
+ * for more. False on timeout, hang-up or an endless answer.
  */
-export function socketProbe(path: string, send: string | undefined, ok: (data: Buffer) => boolean | undefined, timeoutMs = 1000): Promise<boolean> {
+export function converse(target: string | {port: number; host: string}, onConnect: ((write: (b: Buffer | string) => void) => void) | undefined, step: (data: Buffer, write: (b: Buffer | string) => void) => boolean | undefined, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
     let done = false;
+    const s = typeof target === 'string' ? createConnection(target) : createConnection(target);
+    const write = (b: Buffer | string) => {
+      if (!s.destroyed) s.write(b);
+    };
     const finish = (v: boolean) => {
       if (done) return;
       done = true;
@@ -71,19 +76,22 @@ export function socketProbe(path: string, send: string | undefined, ok: (data: B
       s.destroy();
       resolve(v);
     };
-    const s = createConnection(path);
     const t = setTimeout(() => finish(false), timeoutMs);
-    s.once('connect', () => send && s.write(send));
+    s.once('connect', () => onConnect?.(write));
     s.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
-      const v = ok(buf);
+      const v = step(buf, write);
       if (v !== undefined) finish(v);
-      else if (buf.length > 65536) finish(false);
+      else if (buf.length > 1 << 20) finish(false);
     });
     s.once('error', () => finish(false));
     s.once('close', () => finish(false));
   });
 }
+
+/** Does something answer on a Unix socket, by the server's protocol? `ok` judges the bytes so far (see converse). */
+export const socketProbe = (path: string, send: string | undefined, ok: (data: Buffer) => boolean | undefined, timeoutMs = 1000): Promise<boolean> =>
+  converse(path, send ? (write) => write(send) : undefined, (data) => ok(data), timeoutMs);
 
 export abstract class DaemonService implements Service {
   abstract readonly name: string;

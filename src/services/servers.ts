@@ -2,11 +2,10 @@
 // a layout with per-checkout credentials (a password kept 0600 in the user's state dir, never in
 // the checkout or the store), a private config dir for the server's own 0600 config, and a
 // probe that speaks the server's protocol over TCP on 127.0.0.1.
-import {createConnection} from 'node:net';
 import {join} from 'node:path';
 import type {Project} from '../project/project.js';
 import {readFileOrNull} from '../util/fs.js';
-import type {DaemonLayout} from './daemon.js';
+import {converse, type DaemonLayout} from './daemon.js';
 import {findPort, projectPort} from './ports.js';
 import {projectPassword, userName} from './account.js';
 
@@ -44,34 +43,6 @@ export function credLayout(p: Project, name: string, fixedPort: number | undefin
 
 export const passwordOf = (l: CredLayout): string => l.password || (readFileOrNull(l.passwordFile)?.trim() ?? '');
 
-/**
- * A conversation with a server on 127.0.0.1:`port`: `step` sees the bytes so far and may write;
- * it returns true or false to end, undefined to wait for more. False on timeout or hang-up.
- */
-export function tcpConverse(port: number, onConnect: ((write: (b: Buffer | string) => void) => void) | undefined, step: (data: Buffer, write: (b: Buffer | string) => void) => boolean | undefined, timeoutMs = 1500): Promise<boolean> {
-  return new Promise((resolve) => {
-    let buf = Buffer.alloc(0);
-    let done = false;
-    const s = createConnection({port, host: '127.0.0.1'});
-    const write = (b: Buffer | string) => {
-      if (!s.destroyed) s.write(b);
-    };
-    const finish = (v: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(t);
-      s.destroy();
-      resolve(v);
-    };
-    const t = setTimeout(() => finish(false), timeoutMs);
-    s.once('connect', () => onConnect?.(write));
-    s.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      const v = step(buf, write);
-      if (v !== undefined) finish(v);
-      else if (buf.length > 1 << 20) finish(false);
-    });
-    s.once('error', () => finish(false));
-    s.once('close', () => finish(false));
-  });
-}
+/** A conversation with a server on 127.0.0.1:`port` by its protocol (see daemon.ts converse). */
+export const tcpConverse = (port: number, onConnect: Parameters<typeof converse>[1], step: Parameters<typeof converse>[2], timeoutMs = 1500): Promise<boolean> =>
+  converse({port, host: '127.0.0.1'}, onConnect, step, timeoutMs);
