@@ -39,8 +39,19 @@ export async function containerBuild(p: Project, kind: ImageKind, io: {progress?
   // The merged manifest (includes, devenv.local.toml); a flake-only project has none.
   const {manifestOrEmpty} = await import('../project/manifest.js');
   const manifest = manifestOrEmpty(p);
-  const m = manifest.services?.mysql;
-  if (kind === 'processes' && m && m.enable !== false) throw new DevenvError('[services.mysql] is not started by container images yet', {hint: "build a shell image ('devenv container build shell') or run MariaDB as a separate container", code: 'container_unsupported'});
+  // The image's entrypoint runs PostgreSQL and Redis; an image silently without another server
+  // the project names would start and then fail its clients.
+  if (kind === 'processes') {
+    const {SERVICE_NAMES} = await import('../manifest/service-names.js');
+    const services = (manifest.services ?? {}) as Record<string, {enable?: boolean} | undefined>;
+    const other = SERVICE_NAMES.filter((n) => n !== 'postgres' && n !== 'redis' && services[n] && services[n]?.enable !== false);
+    if (other.length) {
+      throw new DevenvError(`${other.map((n) => `[services.${n}]`).join(', ')} ${other.length > 1 ? 'are' : 'is'} not started by container images yet (they start PostgreSQL, Redis and [processes.*])`, {
+        hint: "build a shell image ('devenv container build shell'), run that server as a container of its own, or set enable = false for the image",
+        code: 'container_unsupported',
+      });
+    }
+  }
   const {ensureEnvironment} = await import('../evaluation/evaluate.js');
   const {entry} = await ensureEnvironment(p, {progress: true});
   const envPath = realpathSync(entry.roots[0]);

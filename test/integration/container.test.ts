@@ -396,6 +396,12 @@ describe('[container] and devcontainer', () => {
       expect(r.stderr).toContain(key);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
+    // Servers the image's entrypoint does not run are refused by name, not left out.
+    writeFileSync(join(bad, 'devenv.toml'), `${toml}\n[services.nats]\n\n[services.memcached]\n`);
+    const servers = sb.devenv(['container', 'build'], {cwd: bad});
+    expect(servers.status).not.toBe(0);
+    expect(servers.stderr).toContain('[services.memcached], [services.nats] are not started by container images yet');
+    writeFileSync(join(bad, 'devenv.toml'), toml);
     const usage = sb.devenv(['container', 'copy', 'nowhere'], {cwd: bad});
     expect(usage.status).not.toBe(0);
     expect(usage.stderr).toContain('oci-archive:FILE');
