@@ -77,11 +77,13 @@ async function natsRequests(port: number, user: string, pass: string, reqs: [str
   if (!/-ERR/.test(out) && (out.match(/^MSG /gm) ?? []).length < reqs.length) throw new Error(`NATS answered ${reqs.length} request(s) with: ${JSON.stringify(out)}`);
   const replies: string[] = [];
   // MSG <subject> <sid> [reply-to] <bytes> (JetStream's acks leave an empty reply-to: two spaces).
-  const re = /^MSG \S+ \S+ +(?:\S+ +)?(\d+)\r\n/gm;
+  // Each reply goes to its request's inbox (_INBOX.t.<i>): JetStream's API may answer a stream
+  // create after the publish that follows it is acked, so arrival order is not request order.
+  const re = /^MSG _INBOX\.t\.(\d+) \S+ +(?:\S+ +)?(\d+)\r\n/gm;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(out))) replies.push(out.slice(m.index + m[0].length, m.index + m[0].length + Number(m[1])));
+  while ((m = re.exec(out))) replies[Number(m[1])] = out.slice(m.index + m[0].length, m.index + m[0].length + Number(m[2]));
   if (/-ERR/.test(out)) replies.push(out.slice(out.indexOf('-ERR')).split('\r\n')[0]);
-  if (replies.length < reqs.length) throw new Error(`NATS answered ${reqs.length} request(s) with: ${JSON.stringify(out)}`);
+  if (replies.filter((r) => r !== undefined).length < reqs.length) throw new Error(`NATS answered ${reqs.length} request(s) with: ${JSON.stringify(out)}`);
   return replies;
 }
 
