@@ -5,7 +5,7 @@ import {jsonLogs, printLogs} from '../cli/light.js';
 export default class Logs extends DevenvCommand {
   static aliases = ['services:logs'];
   static summary = "Show the logs of the project's services, processes and tasks";
-  static description = "Each logs to a file under .devenv/state (postgres.log, redis.log, mysql.log, processes/<name>.log, tasks/<name>.log). With several, lines carry a 'name | ' prefix.";
+  static description = "Each logs to a file under .devenv/state (<service>.log such as postgres.log or nats.log, processes/<name>.log, tasks/<name>.log). With several, lines carry a 'name | ' prefix.";
   static examples = ['<%= config.bin %> logs', '<%= config.bin %> logs -f postgres', '<%= config.bin %> logs -n 20 web', '<%= config.bin %> logs --json -n 50'];
   static enableJsonFlag = true;
   static args = {name: Args.string({description: 'service, process or task to show (default: all)', ignoreStdin: true})};
