@@ -3,10 +3,11 @@
 // clients (mosquitto_pub/sub) or a few lines of node speaking each protocol, as the test user;
 // another local user (devenv-other) is refused by each.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
-import {spawn, spawnSync, type SpawnSyncReturns} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import {readFileSync, statSync, writeFileSync} from 'node:fs';
 import {createConnection} from 'node:net';
 import {join} from 'node:path';
+import {repoWithWorktree, serviceCli} from '../helpers/checkouts.js';
 import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
 import {asOtherUser, nodeAsOtherUser} from '../helpers/other-user.js';
 
@@ -25,31 +26,7 @@ memory = 16
 jetstream = true
 `;
 
-const run = (cwd: string, args: string[]): SpawnSyncReturns<string> => sb.devenv(args, {cwd, timeout: 300_000});
-const ok = (r: SpawnSyncReturns<string>): SpawnSyncReturns<string> => {
-  if (r.status !== 0) throw new Error(`devenv exited ${r.status}:\n${r.stderr}\n${r.stdout}`);
-  return r;
-};
-const sh = (cwd: string, script: string): string => ok(run(cwd, ['exec', '--', 'bash', '-c', script])).stdout.trim();
-const git = (cwd: string, ...args: string[]) => {
-  const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {cwd, encoding: 'utf8'});
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-};
-type Status = {state: string; pid?: number; port?: number; ready?: boolean; socketDir?: string; dataDir?: string};
-const ps = (cwd: string): Record<string, Status> => Object.fromEntries(JSON.parse(ok(run(cwd, ['ps', '--json'])).stdout).services.map((s: {name: string}) => [s.name, s]));
-/** The project's variables, as its processes see them. */
-const envOf = (cwd: string): Record<string, string> => Object.fromEntries(sh(cwd, 'env').split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-
-/** devenv in the background, for starting checkouts side by side. */
-function devenvAsync(cwd: string, args: string[]): Promise<{status: number | null; out: string}> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [DEVENV, ...args], {cwd, env: {...sb.env, PWD: cwd}});
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (out += d));
-    c.on('close', (status) => resolve({status, out}));
-  });
-}
+const {run, ok, sh, ps, envOf, devenvAsync} = serviceCli(() => sb);
 
 /** Send `first`, collect what the server says until `done` holds (or 3 s). */
 function talk(port: number, first: Buffer | string, done: (s: string) => boolean, ms = 3000): Promise<string> {
@@ -101,12 +78,7 @@ beforeAll(async () => {
   spawnSync('mkdir', ['-p', main]);
   writeFileSync(join(main, 'devenv.toml'), TOML);
   writeFileSync(join(main, '.gitignore'), '.devenv/\n');
-  ok(run(main, ['generate']));
-  git(main, 'init', '-q', '-b', 'main');
-  git(main, 'add', '-A');
-  git(main, 'commit', '-qm', 'init');
-  wt = join(sb.dir, 'wt');
-  git(main, 'worktree', 'add', '-q', wt, '-b', 'feature');
+  wt = repoWithWorktree(sb, main);
   for (const d of [main, wt]) ok(run(d, ['allow']));
   // Both checkouts start side by side.
   const ups = await Promise.all([main, wt].map((d) => devenvAsync(d, ['up', '-d'])));

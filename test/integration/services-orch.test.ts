@@ -4,10 +4,11 @@
 // memo, port-variable collisions, services after a task. Real CLI, real Nix (offline
 // fixture), real servers, as the unprivileged test user.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
-import {spawn, spawnSync, type ChildProcess, type SpawnSyncReturns} from 'node:child_process';
+import {spawn, type ChildProcess, type SpawnSyncReturns} from 'node:child_process';
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
+import {git, repoWithWorktree} from '../helpers/checkouts.js';
 import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
 import {alive, processesOf} from '../helpers/procs.js';
 
@@ -53,10 +54,6 @@ const ok = (r: SpawnSyncReturns<string>): SpawnSyncReturns<string> => {
   return r;
 };
 const ps = (cwd: string): Record<string, {state: string; pid?: number; port?: number}> => Object.fromEntries(JSON.parse(ok(run(cwd, ['ps', '--json'])).stdout).services.map((s: {name: string}) => [s.name, s]));
-const git = (cwd: string, ...args: string[]) => {
-  const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {cwd, encoding: 'utf8'});
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A free TCP port (the kernel's choice). */
@@ -108,12 +105,7 @@ beforeAll(async () => {
   writeFileSync(join(main, '.gitignore'), '.devenv/\n.ticker-up\n.gen.log\n.slow-ok\n');
   // slow is ready while this file exists (the readiness tests remove it).
   writeFileSync(join(main, '.slow-ok'), '');
-  ok(run(main, ['generate']));
-  git(main, 'init', '-q', '-b', 'main');
-  git(main, 'add', '-A');
-  git(main, 'commit', '-qm', 'init');
-  wt = join(sb.dir, 'wt');
-  git(main, 'worktree', 'add', '-q', wt, '-b', 'feature');
+  wt = repoWithWorktree(sb, main);
   dirs.push(main, wt);
   for (const d of dirs) ok(run(d, ['allow']));
 }, 600_000);

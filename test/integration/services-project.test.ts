@@ -8,6 +8,7 @@ import {get} from 'node:http';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
 import {userInfo} from 'node:os';
+import {git, repoWithWorktree} from '../helpers/checkouts.js';
 import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
 import {alive, processesOf} from '../helpers/procs.js';
 import {asOtherUser, nodeAsOtherUser, type OtherRun, watchCommandLines} from '../helpers/other-user.js';
@@ -85,10 +86,6 @@ const json = (r: SpawnSyncReturns<string>) => JSON.parse(ok(r).stdout);
 const ps = (cwd: string): Record<string, {state: string; pid?: number; port?: number; restarts?: number; ready?: boolean; detail?: string; socketDir?: string}> =>
   Object.fromEntries(json(run(cwd, ['ps', '--json'])).services.map((s: {name: string}) => [s.name, s]));
 const sh = (cwd: string, script: string): string => ok(run(cwd, ['exec', '--', 'bash', '-c', script])).stdout.trim();
-const git = (cwd: string, ...args: string[]) => {
-  const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {cwd, encoding: 'utf8'});
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-};
 const httpGet = (port: number): Promise<string> =>
   new Promise((resolve, reject) => {
     get({host: '127.0.0.1', port, path: '/'}, (res) => {
@@ -117,12 +114,7 @@ function newCheckoutProject(): void {
   writeFileSync(join(main, 'server.py'), SERVER);
   writeFileSync(join(main, 'migrations', '001.sql'), 'CREATE TABLE IF NOT EXISTS items (name text);\n');
   writeFileSync(join(main, '.gitignore'), '.devenv/\n.migrated\n.flaky-ok\n.test-exit\n.crashy-ok\n.env.local\n');
-  ok(run(main, ['generate']));
-  git(main, 'init', '-q', '-b', 'main');
-  git(main, 'add', '-A');
-  git(main, 'commit', '-qm', 'init');
-  wt = join(sb.dir, 'wt');
-  git(main, 'worktree', 'add', '-q', wt, '-b', 'feature');
+  wt = repoWithWorktree(sb, main);
   clone = join(sb.dir, 'clone');
   git(sb.dir, 'clone', '-q', main, clone);
   dirs.push(main, wt, clone);

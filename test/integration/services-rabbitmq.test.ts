@@ -3,11 +3,12 @@
 // for messages, a few lines of node speaking AMQP for logins. Erlang starts slowly: one start per
 // checkout, plus one restart of the main checkout for the durable message.
 import {afterAll, beforeAll, describe, expect, test} from '@jest/globals';
-import {spawn, spawnSync, type SpawnSyncReturns} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import {existsSync, statSync, writeFileSync} from 'node:fs';
 import {request} from 'node:http';
 import {join} from 'node:path';
-import {DEVENV, makeSandbox, type Sandbox} from '../helpers/env.js';
+import {repoWithWorktree, serviceCli} from '../helpers/checkouts.js';
+import {makeSandbox, type Sandbox} from '../helpers/env.js';
 import {asOtherUser, nodeAsOtherUser} from '../helpers/other-user.js';
 
 let sb: Sandbox;
@@ -20,29 +21,7 @@ const TOML = `name = "bus"
 management = true
 `;
 
-const run = (cwd: string, args: string[]): SpawnSyncReturns<string> => sb.devenv(args, {cwd, timeout: 300_000});
-const ok = (r: SpawnSyncReturns<string>): SpawnSyncReturns<string> => {
-  if (r.status !== 0) throw new Error(`devenv exited ${r.status}:\n${r.stderr}\n${r.stdout}`);
-  return r;
-};
-const sh = (cwd: string, script: string): string => ok(run(cwd, ['exec', '--', 'bash', '-c', script])).stdout.trim();
-const git = (cwd: string, ...args: string[]) => {
-  const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {cwd, encoding: 'utf8'});
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-};
-type Status = {state: string; pid?: number; port?: number; ready?: boolean; socketDir?: string; dataDir?: string};
-const ps = (cwd: string): Record<string, Status> => Object.fromEntries(JSON.parse(ok(run(cwd, ['ps', '--json'])).stdout).services.map((s: {name: string}) => [s.name, s]));
-const envOf = (cwd: string): Record<string, string> => Object.fromEntries(sh(cwd, 'env').split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-
-function devenvAsync(cwd: string, args: string[]): Promise<{status: number | null; out: string}> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [DEVENV, ...args], {cwd, env: {...sb.env, PWD: cwd}});
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (out += d));
-    c.on('close', (status) => resolve({status, out}));
-  });
-}
+const {run, ok, sh, ps, envOf, devenvAsync} = serviceCli(() => sb);
 
 /**
  * An AMQP 0-9-1 login (PLAIN) and vhost open, in plain node: prints "open" when the vhost opened,
@@ -104,12 +83,7 @@ beforeAll(async () => {
   spawnSync('mkdir', ['-p', main]);
   writeFileSync(join(main, 'devenv.toml'), TOML);
   writeFileSync(join(main, '.gitignore'), '.devenv/\n');
-  ok(run(main, ['generate']));
-  git(main, 'init', '-q', '-b', 'main');
-  git(main, 'add', '-A');
-  git(main, 'commit', '-qm', 'init');
-  wt = join(sb.dir, 'wt');
-  git(main, 'worktree', 'add', '-q', wt, '-b', 'feature');
+  wt = repoWithWorktree(sb, main);
   for (const d of [main, wt]) ok(run(d, ['allow']));
   const ups = await Promise.all([main, wt].map((d) => devenvAsync(d, ['up', '-d'])));
   for (const u of ups) if (u.status !== 0) throw new Error(`up failed:\n${u.out}`);
